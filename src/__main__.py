@@ -1,0 +1,5 @@
+import asyncio
+
+from src.main import main
+
+asyncio.run(main())

@@ -1,0 +1,290 @@
+"""The async CoinGlass API v4 client: auth, envelope check, error mapping, retries, rate limit.
+
+It knows HTTP and CoinGlass, and nothing of Apify. Every httpx exception and every CoinGlass
+error body is translated into the ``errors`` tree here, and only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import time
+from types import TracebackType
+from typing import Annotated, Generic, Self, TypeVar
+
+import httpx
+import stamina
+from aiolimiter import AsyncLimiter
+from pydantic import BaseModel, BeforeValidator, ValidationError
+
+from src.errors import (
+    BadResponse,
+    CoinGlassError,
+    EndpointNotFound,
+    InvalidApiKey,
+    InvalidParameter,
+    NetworkError,
+    PlanTooLow,
+    RateLimited,
+    TruncatedResponse,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
+API_KEY_HEADER = "CG-API-KEY"
+RETRY_AFTER_CAP_SECS = 60.0
+# CoinGlass counts requests per minute; keeping a tenth below its limit absorbs clock skew
+# between our window and theirs.
+PLAN_LIMIT_HEADROOM = 0.9
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel)
+
+
+class Envelope(BaseModel, Generic[PayloadT]):
+    """``{"code": "0", "msg": "success", "data": ...}``; ``code`` is a string, ``msg`` optional."""
+
+    code: Annotated[str, BeforeValidator(str)]
+    msg: str | None = None
+    data: PayloadT
+
+
+class _AnyEnvelope(BaseModel):
+    code: Annotated[str, BeforeValidator(str)]
+    msg: str | None = None
+
+
+class CoinGlassClient:
+    """One connection pool, one rate limit and one retry policy for every request of a run."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout_secs: float = 30.0,
+        max_retries: int = 3,
+        max_requests_per_minute: int = 1000,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._timeout_secs = timeout_secs
+        self._attempts = max_retries + 1
+        self._requests_per_minute = max_requests_per_minute
+        self._limiter = AsyncLimiter(max_requests_per_minute, 60)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
+            timeout=timeout_secs,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._http.aclose()
+
+    @property
+    def requests_per_minute(self) -> int:
+        """The rate the client holds itself to: the input's, or less if the key's plan says so."""
+        return self._requests_per_minute
+
+    async def get(self, path: str, params: dict[str, str], payload: type[PayloadT]) -> PayloadT:
+        """GET ``path`` and return its ``data`` as ``payload``, retrying what a retry can mend.
+
+        Raises a ``CoinGlassError`` subclass; the API key never appears in its message.
+        """
+        attempts = 0
+        try:
+            async for attempt in stamina.retry_context(
+                on=retry_backoff,
+                attempts=self._attempts,
+                timeout=None,
+                wait_initial=0.5,
+                wait_max=30.0,
+                wait_jitter=0.5,
+            ):
+                with attempt:
+                    attempts += 1
+                    return await self._attempt(path, params, payload)
+        except CoinGlassError as error:
+            if error.retryable and attempts > 1:
+                error.message = f"{error.message} Gave up after {attempts} attempts."
+            raise
+        raise AssertionError("unreachable: stamina either returns or re-raises")
+
+    async def _attempt(
+        self, path: str, params: dict[str, str], payload: type[PayloadT]
+    ) -> PayloadT:
+        await self._limiter.acquire()
+        try:
+            async with asyncio.timeout(self._timeout_secs):
+                response = await self._http.get(path, params=params)
+        except (TimeoutError, httpx.TimeoutException):
+            raise UpstreamTimeout(
+                f"CoinGlass did not answer within {self._timeout_secs:g} s (requestTimeoutSecs)."
+                " It may be overloaded; try again later or raise requestTimeoutSecs."
+            ) from None
+        except httpx.TransportError as error:
+            raise NetworkError(
+                f"Could not reach CoinGlass ({type(error).__name__}: the connection failed or was"
+                " cut). Try again later."
+            ) from None
+        self._obey_plan_limit(response.headers)
+        return self._decode(response, payload)
+
+    def _decode(self, response: httpx.Response, payload: type[PayloadT]) -> PayloadT:
+        status = response.status_code
+        if status in {429, 408} or status >= 500:
+            raise _error_for_status(response)
+        try:
+            envelope = Envelope[payload].model_validate_json(response.content)  # type: ignore[valid-type]
+        except ValidationError:
+            pass
+        else:
+            if envelope.code == "0" and response.is_success:
+                return envelope.data
+        raise self._diagnose(response)
+
+    def _diagnose(self, response: httpx.Response) -> CoinGlassError:
+        """The error for a response that is not a successful envelope of the expected shape."""
+        try:
+            envelope = _AnyEnvelope.model_validate_json(response.content)
+        except ValidationError as error:
+            if not response.is_success:
+                return _error_for_status(response)
+            if any(problem["type"] == "json_invalid" for problem in error.errors()):
+                return TruncatedResponse(
+                    "CoinGlass sent a response that is not valid JSON (cut off or an error page)."
+                    " Try again later.",
+                    upstream_code=str(response.status_code),
+                )
+            return _bad_shape(response)
+        if envelope.code != "0":
+            return _error_for_code(envelope.code, self._redacted(envelope.msg or ""))
+        if not response.is_success:
+            return _error_for_status(response)
+        return _bad_shape(response)
+
+    def _redacted(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _obey_plan_limit(self, headers: httpx.Headers) -> None:
+        """Slow down to the key's plan when CoinGlass reports a lower limit than ours."""
+        try:
+            plan_limit = int(headers.get("API-KEY-MAX-LIMIT", ""))
+        except ValueError:
+            return
+        allowed = max(1, math.floor(plan_limit * PLAN_LIMIT_HEADROOM))
+        if plan_limit > 0 and allowed < self._requests_per_minute:
+            self._requests_per_minute = allowed
+            self._limiter = AsyncLimiter(allowed, 60)
+
+
+def retry_backoff(error: Exception) -> bool | float:
+    """stamina backoff hook: False gives up, True backs off as usual, a number waits that long."""
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        return error.retry_after
+    return isinstance(error, CoinGlassError) and error.retryable
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECS)
+
+
+def _error_for_status(response: httpx.Response) -> CoinGlassError:
+    status = response.status_code
+    code = str(status)
+    if status == 429:
+        return RateLimited(
+            "CoinGlass is rate-limiting this API key (HTTP 429). Wait a minute, lower"
+            " maxRequestsPerMinute, or use a plan with a higher limit.",
+            upstream_code=code,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+    if status in (401, 403):
+        return _invalid_key(code, "")
+    if status == 404:
+        return _endpoint_not_found(code)
+    if status == 408 or status >= 500:
+        return UpstreamUnavailable(
+            f"CoinGlass is having trouble (HTTP {status}). Try again in a few minutes.",
+            upstream_code=code,
+        )
+    return InvalidParameter(f"CoinGlass refused the request (HTTP {status}).", upstream_code=code)
+
+
+def _error_for_code(code: str, msg: str) -> CoinGlassError:
+    """Map an error envelope by its text first: the same code means different things."""
+    text = msg.lower()
+    if "upgrade plan" in text or code == "40001":
+        return PlanTooLow(
+            'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan").'
+            " Liquidation maps need the Professional plan or higher: upgrade the plan or use a"
+            " key that has it.",
+            upstream_code=code,
+        )
+    if "api key" in text or code == "401":
+        return _invalid_key(code, msg)
+    if code == "404":
+        return _endpoint_not_found(code)
+    if code == "429":
+        return RateLimited(
+            "CoinGlass is rate-limiting this API key. Wait a minute, lower maxRequestsPerMinute,"
+            " or use a plan with a higher limit.",
+            upstream_code=code,
+        )
+    if code in ("408", "500"):
+        return UpstreamUnavailable(
+            f"CoinGlass reported a server error ({msg or code}). Try again in a few minutes.",
+            upstream_code=code,
+        )
+    return InvalidParameter(
+        f"CoinGlass refused a parameter of the request: {msg or 'no reason given'}."
+        " Check symbol and range (run mode search_symbols to find valid symbols).",
+        upstream_code=code,
+    )
+
+
+def _invalid_key(code: str, msg: str) -> InvalidApiKey:
+    said = f' (CoinGlass says "{msg}")' if msg else ""
+    return InvalidApiKey(
+        f"CoinGlass rejected the API key{said}. Check the apiKey input (or COINGLASS_API_KEY):"
+        " copy the v4 key from your CoinGlass account's API page.",
+        upstream_code=code,
+    )
+
+
+def _endpoint_not_found(code: str) -> EndpointNotFound:
+    return EndpointNotFound(
+        "CoinGlass does not know this endpoint (Endpoint not found): its API may have changed."
+        " Please report this to the actor's maintainer.",
+        upstream_code=code,
+    )
+
+
+def _bad_shape(response: httpx.Response) -> BadResponse:
+    return BadResponse(
+        "CoinGlass answered with data of a shape it does not publish, so it cannot be read"
+        " safely. Please report this to the actor's maintainer.",
+        upstream_code=str(response.status_code),
+    )

@@ -1,0 +1,99 @@
+"""Pure functions from CoinGlass's pair list to the actor's instruments: list, search, resolve.
+
+No I/O: the pair list comes in as the parsed upstream payload.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from pydantic import BaseModel, ConfigDict, RootModel
+
+from src.models import Instrument
+
+PAIRS_PATH = "/api/futures/supported-exchange-pairs"
+MAX_SUGGESTIONS = 5
+
+
+class UpstreamInstrument(BaseModel):
+    """One row of ``supported-exchange-pairs``; copies differ in the extra fields they add."""
+
+    model_config = ConfigDict(extra="allow")
+
+    instrument_id: str
+    base_asset: str
+    quote_asset: str
+
+
+class SupportedPairs(RootModel[dict[str, list[UpstreamInstrument]]]):
+    """``data`` of ``supported-exchange-pairs``: exchange name → its instruments."""
+
+
+def instruments(pairs: SupportedPairs) -> list[Instrument]:
+    """Every instrument, named ``<exchange>_<instrument id>`` as the map mode expects."""
+    return [
+        Instrument(
+            base_asset=row.base_asset,
+            quote_asset=row.quote_asset,
+            exchange=exchange,
+            symbol=f"{exchange}_{row.instrument_id}",
+        )
+        for exchange, rows in pairs.root.items()
+        for row in rows
+    ]
+
+
+def search(candidates: list[Instrument], keyword: str) -> list[Instrument]:
+    """Instruments matching ``keyword`` case-insensitively, best first.
+
+    Exact base-asset matches come first, then instruments where any field starts with the
+    keyword, then those that merely contain it; an empty keyword matches everything.
+    """
+    needle = keyword.strip().lower()
+    ranked: list[tuple[int, str, str, Instrument]] = []
+    for instrument in candidates:
+        fields = _searchable(instrument)
+        if instrument.base_asset.lower() == needle:
+            rank = 0
+        elif any(field.startswith(needle) for field in fields):
+            rank = 1
+        elif any(needle in field for field in fields):
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, instrument.exchange.lower(), instrument.symbol.lower(), instrument))
+    ranked.sort(key=lambda entry: entry[:3])
+    return [entry[3] for entry in ranked]
+
+
+def resolve(candidates: list[Instrument], symbol: str) -> Instrument | None:
+    """The instrument ``symbol`` names, ignoring case and surrounding spaces; None if none does."""
+    wanted = symbol.strip().lower()
+    for instrument in candidates:
+        if instrument.symbol.lower() == wanted:
+            return instrument
+    return None
+
+
+def suggestions(candidates: list[Instrument], symbol: str) -> list[str]:
+    """Up to five real symbols closest to a symbol that does not exist."""
+    by_lower = {instrument.symbol.lower(): instrument.symbol for instrument in candidates}
+    wanted = symbol.strip().lower()
+    close = difflib.get_close_matches(wanted, list(by_lower), n=MAX_SUGGESTIONS, cutoff=0.6)
+    if len(close) < MAX_SUGGESTIONS:
+        # Same instrument id on other exchanges: the usual mistake is the exchange part.
+        instrument_id = wanted.partition("_")[2]
+        close += [
+            key for key in by_lower if key.partition("_")[2] == instrument_id and key not in close
+        ]
+    return [by_lower[key] for key in close[:MAX_SUGGESTIONS]]
+
+
+def _searchable(instrument: Instrument) -> tuple[str, ...]:
+    return (
+        instrument.base_asset.lower(),
+        instrument.quote_asset.lower(),
+        instrument.exchange.lower(),
+        instrument.symbol.partition("_")[2].lower(),
+        instrument.symbol.lower(),
+    )
