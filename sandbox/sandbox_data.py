@@ -1,0 +1,505 @@
+"""Deterministic, realistic market data for the CoinGlass API v4 sandbox.
+
+Everything here is a pure function of its arguments: no I/O, no clock, no global
+random state. Randomness is seeded from ``zlib.crc32`` (never ``hash()``, which is
+salted per process), so a map is identical across runs, processes and machines.
+
+What it models:
+
+* a small universe of exchanges and coins, with instrument ids in each exchange's
+  own style (``BTCUSDT``, ``BTCUSD_PERP``, ``BTC-USDT-SWAP``, ``BTC_USDT`` ...);
+* current prices per pair and ``pairs-markets`` rows;
+* liquidation maps keyed by price bucket, rows ``[price, level, leverage, band]``,
+  with clusters where leveraged positions would be liquidated, bigger bars at
+  round prices, and wider spreads for longer ranges;
+* the two published shapes of the coin-wide (aggregated) map;
+* the lenient row encodings the contract warns about (``MAP_VARIANTS``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+LiqRow = list[Any]
+LiqMap = dict[str, list[LiqRow]]
+
+LEVERAGE_TIERS: tuple[int, ...] = (5, 10, 25, 50, 100)
+BANDS: tuple[str, ...] = ("h1", "h2", "h3")
+MAP_VARIANTS: tuple[str, ...] = ("standard", "strings", "short_rows", "bands", "decimal_keys")
+
+
+@dataclass(frozen=True)
+class Coin:
+    symbol: str
+    price: float
+    decimals: int  # price tick is 10 ** -decimals; bucket keys use this precision
+    open_interest_usd: float  # across all exchanges
+
+
+@dataclass(frozen=True)
+class Exchange:
+    name: str
+    price_offset: float  # exchanges never quote exactly the same price
+    oi_share: float  # fraction of a coin's open interest held on this exchange
+    linear_format: str
+    linear_quote: str
+    inverse_format: str | None = None
+    inverse_quote: str = "USD"
+    inverse_coins: frozenset[str] = frozenset()
+    missing_coins: frozenset[str] = frozenset()
+    only_coins: frozenset[str] | None = None
+
+    def lists(self, coin: str) -> bool:
+        if self.only_coins is not None:
+            return coin in self.only_coins
+        return coin not in self.missing_coins
+
+
+@dataclass(frozen=True)
+class Instrument:
+    exchange: str
+    instrument_id: str
+    base: str
+    quote: str
+    inverse: bool
+    extras: tuple[tuple[str, Any], ...] = field(default=())
+
+
+COINS: dict[str, Coin] = {
+    coin.symbol: coin
+    for coin in (
+        Coin("BTC", 97_000.0, 0, 3.2e10),
+        Coin("ETH", 3_400.0, 1, 1.5e10),
+        Coin("SOL", 190.0, 2, 3.1e9),
+        Coin("XRP", 2.3, 4, 2.4e9),
+        Coin("DOGE", 0.38, 5, 1.6e9),
+        Coin("PEPE", 0.0000123, 8, 4.1e8),
+        Coin("BNB", 640.0, 2, 9.0e8),
+        Coin("ADA", 0.98, 4, 7.5e8),
+        Coin("AVAX", 38.0, 3, 5.2e8),
+        Coin("LINK", 23.0, 3, 6.4e8),
+        Coin("LTC", 105.0, 2, 4.3e8),
+        Coin("DOT", 7.2, 3, 3.0e8),
+        Coin("TRX", 0.25, 5, 2.2e8),
+        Coin("SUI", 4.1, 4, 8.8e8),
+        Coin("WIF", 2.1, 4, 2.9e8),
+        Coin("SHIB", 0.0000215, 9, 1.8e8),
+        Coin("TON", 5.4, 4, 2.6e8),
+        Coin("ARB", 0.78, 4, 1.9e8),
+        Coin("HYPE", 25.0, 3, 1.1e9),
+    )
+}
+
+EXCHANGES: dict[str, Exchange] = {
+    exchange.name: exchange
+    for exchange in (
+        Exchange(
+            "Binance", 1.0, 0.32, "{base}USDT", "USDT",
+            inverse_format="{base}USD_PERP",
+            inverse_coins=frozenset(
+                {"BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "LTC", "DOT"}
+            ),
+        ),
+        Exchange(
+            "OKX", 1.00012, 0.14, "{base}-USDT-SWAP", "USDT",
+            inverse_format="{base}-USD-SWAP",
+            inverse_coins=frozenset({"BTC", "ETH", "SOL"}),
+            missing_coins=frozenset({"HYPE"}),
+        ),
+        Exchange(
+            "Bybit", 0.99991, 0.20, "{base}USDT", "USDT",
+            inverse_format="{base}USD",
+            inverse_coins=frozenset({"BTC", "ETH", "XRP"}),
+        ),
+        Exchange(
+            "Bitget", 1.00006, 0.11, "{base}USDT_UMCBL", "USDT",
+            inverse_format="{base}USD_DMCBL",
+            inverse_coins=frozenset({"BTC", "ETH"}),
+            missing_coins=frozenset({"HYPE", "TON"}),
+        ),
+        Exchange("Gate", 0.99978, 0.09, "{base}_USDT", "USDT"),
+        Exchange(
+            "Crypto.com", 1.00021, 0.03, "{base}USD-PERP", "USD",
+            only_coins=frozenset(
+                {"BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "LINK", "LTC", "DOT", "AVAX"}
+            ),
+        ),
+        Exchange(
+            "ApeX Omni", 0.99965, 0.01, "{base}-USDT", "USDT",
+            only_coins=frozenset({"BTC", "ETH", "SOL", "XRP", "DOGE", "PEPE", "LINK", "SUI", "ARB"}),
+        ),
+        Exchange(
+            "Hyperliquid", 1.00031, 0.10, "{base}", "USD",
+            missing_coins=frozenset({"TRX", "SHIB"}),
+        ),
+    )
+}
+
+# Only a handful of listings carry the optional fields some copies of the docs show.
+_EXTRA_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
+    ("Binance", "BTCUSD_PERP"): {"settlement_currency": "BTC"},
+    ("Binance", "ETHUSD_PERP"): {"settlement_currency": "ETH"},
+    ("OKX", "BTC-USD-SWAP"): {"settlement_currency": "BTC", "max_leverage": 125},
+    ("Bybit", "BTCUSDT"): {"max_leverage": 100, "price_tick_size": 0.1, "funding_interval": 8},
+    ("Bybit", "ETHUSDT"): {"max_leverage": 100, "price_tick_size": 0.01},
+    ("Hyperliquid", "BTC"): {"max_leverage": 40, "funding_interval": 1},
+    ("Hyperliquid", "ETH"): {"max_leverage": 25, "funding_interval": 1},
+}
+
+# pairs-markets spells a few exchanges differently from the pair list, as upstream does.
+_MARKET_EXCHANGE_NAMES: dict[str, str] = {"Gate": "Gate.io"}
+
+_INVERSE_OI_SHARE = 0.18
+_INVERSE_PRICE_PREMIUM = 1.00015
+_RANGE_UNITS_IN_DAYS: dict[str, float] = {"h": 1 / 24, "d": 1.0, "w": 7.0, "m": 30.0, "y": 365.0}
+_RANGE_PATTERN = re.compile(r"(\d+)([hdwmy])")
+
+# Relative popularity of each leverage tier among open positions.
+_TIER_POPULARITY: dict[int, float] = {5: 0.6, 10: 1.0, 25: 0.9, 50: 0.7, 100: 0.5}
+
+
+def _unit(*parts: str) -> float:
+    """A stable pseudo-random number in [0, 1) derived from the given strings."""
+    return zlib.crc32("|".join(parts).encode()) / 2**32
+
+
+def _rng(*parts: str) -> random.Random:
+    return random.Random(zlib.crc32("|".join(parts).encode()))
+
+
+def _format_ticks(ticks: int, decimals: int) -> str:
+    """Render an integer number of ticks as a fixed-point string, without float noise."""
+    if decimals == 0:
+        return str(ticks)
+    digits = str(abs(ticks)).rjust(decimals + 1, "0")
+    sign = "-" if ticks < 0 else ""
+    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
+
+
+def _ticks_to_number(ticks: int, decimals: int) -> int | float:
+    return ticks if decimals == 0 else round(ticks / 10**decimals, decimals)
+
+
+@cache
+def _instruments() -> tuple[Instrument, ...]:
+    listed: list[Instrument] = []
+    for exchange in EXCHANGES.values():
+        for coin in COINS:
+            if not exchange.lists(coin):
+                continue
+            variants = [(exchange.linear_format, exchange.linear_quote, False)]
+            if exchange.inverse_format is not None and coin in exchange.inverse_coins:
+                variants.append((exchange.inverse_format, exchange.inverse_quote, True))
+            for template, quote, inverse in variants:
+                instrument_id = template.format(base=coin)
+                extras = _EXTRA_FIELDS.get((exchange.name, instrument_id), {})
+                listed.append(
+                    Instrument(
+                        exchange.name, instrument_id, coin, quote, inverse, tuple(extras.items())
+                    )
+                )
+    return tuple(listed)
+
+
+@cache
+def _instrument_index() -> dict[tuple[str, str], Instrument]:
+    return {(i.exchange, i.instrument_id): i for i in _instruments()}
+
+
+def _instruments_of(base: str) -> list[Instrument]:
+    return [i for i in _instruments() if i.base == base]
+
+
+def supported_exchanges() -> list[str]:
+    return list(EXCHANGES)
+
+
+def supported_coins() -> list[str]:
+    return list(COINS)
+
+
+def supported_pairs() -> dict[str, list[dict[str, Any]]]:
+    """Exchange name -> instruments, as ``/api/futures/supported-exchange-pairs`` lists them."""
+    pairs: dict[str, list[dict[str, Any]]] = {name: [] for name in EXCHANGES}
+    for inst in _instruments():
+        pairs[inst.exchange].append(
+            {
+                "instrument_id": inst.instrument_id,
+                "base_asset": inst.base,
+                "quote_asset": inst.quote,
+                **dict(inst.extras),
+            }
+        )
+    return pairs
+
+
+def current_price(exchange: str, instrument_id: str) -> float:
+    """Last traded price of a listed pair; raises KeyError for an unknown pair."""
+    inst = _instrument_index()[(exchange, instrument_id)]
+    coin = COINS[inst.base]
+    price = coin.price * EXCHANGES[exchange].price_offset
+    if inst.inverse:
+        price *= _INVERSE_PRICE_PREMIUM
+    return round(price, coin.decimals)
+
+
+def _open_interest(inst: Instrument) -> float:
+    share = EXCHANGES[inst.exchange].oi_share * (_INVERSE_OI_SHARE if inst.inverse else 1.0)
+    jitter = 0.85 + 0.3 * _unit("oi", inst.exchange, inst.instrument_id)
+    return COINS[inst.base].open_interest_usd * share * jitter
+
+
+def pairs_markets(base: str) -> list[dict[str, Any]]:
+    """One row per listed pair of ``base`` across exchanges; empty for an unknown coin."""
+    rows: list[dict[str, Any]] = []
+    for inst in _instruments_of(base):
+        coin = COINS[base]
+        index_drift = 1 + (_unit("index", inst.exchange, inst.instrument_id) - 0.5) * 4e-4
+        rows.append(
+            {
+                "instrument_id": inst.instrument_id,
+                "exchange_name": _MARKET_EXCHANGE_NAMES.get(inst.exchange, inst.exchange),
+                "symbol": f"{inst.base}/{inst.quote}",
+                "current_price": current_price(inst.exchange, inst.instrument_id),
+                "index_price": round(coin.price * index_drift, coin.decimals),
+                "open_interest_usd": round(_open_interest(inst), 2),
+            }
+        )
+    return rows
+
+
+def range_days(range_: str) -> float:
+    """Length of a range such as ``1d``, ``12h`` or ``1y`` in days; ValueError otherwise."""
+    match = _RANGE_PATTERN.fullmatch(range_)
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f"unsupported range {range_!r}")
+    return int(match.group(1)) * _RANGE_UNITS_IN_DAYS[match.group(2)]
+
+
+def _spread(days: float) -> float:
+    """Half-width of the map around the price: about 8% for a day up to 40% for a year."""
+    return min(0.40, 0.08 * days**0.275)
+
+
+def _bucket_count(days: float) -> int:
+    return int(300 + 50 * math.log(max(days, 1.0)))
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Evenly spaced price buckets, in integer ticks so keys never show float noise."""
+
+    decimals: int
+    price_ticks: int
+    step: int
+    first: int
+    count: int
+
+    @classmethod
+    def around(cls, price: float, decimals: int, range_: str, jitter: float) -> _Grid:
+        days = range_days(range_)
+        count = _bucket_count(days)
+        price_ticks = round(price * 10**decimals)
+        # A coarse tick (sub-cent coins) can force buckets wider than asked for.
+        step = max(1, round(price_ticks * 2 * _spread(days) / count))
+        first = price_ticks - (count // 2) * step + int(jitter * step)
+        return cls(decimals, price_ticks, step, first, count)
+
+    def ticks(self) -> Iterator[int]:
+        for i in range(self.count):
+            ticks = self.first + i * self.step
+            if ticks > 0:
+                yield ticks
+
+    def snap(self, ticks: int) -> int:
+        return self.first + round((ticks - self.first) / self.step) * self.step
+
+
+def _tier_weights(distance: float, spread: float) -> list[float]:
+    """How much each leverage tier contributes at a relative distance from the price.
+
+    Positions opened near the price at leverage L are liquidated about 1/L away,
+    so each tier forms a cluster there; a decaying background covers older entries.
+    """
+    weights = []
+    for leverage in LEVERAGE_TIERS:
+        centre = 1 / leverage
+        width = 0.35 / leverage
+        cluster = math.exp(-(((abs(distance) - centre) / width) ** 2) / 2)
+        background = 0.15 * math.exp(-abs(distance) / spread)
+        weights.append(_TIER_POPULARITY[leverage] * (cluster + background))
+    return weights
+
+
+def _round_number_boost(ticks: int, grid: _Grid) -> float:
+    """Stops and liquidations pile up at round prices (e.g. every 1,000 USD for BTC)."""
+    magnitude = 10 ** (len(str(grid.price_ticks)) - 2)
+    boost = 1.0
+    for multiple, extra in ((magnitude, 1.5), (magnitude * 5, 2.0)):
+        remainder = ticks % multiple
+        if 2 * min(remainder, multiple - remainder) < grid.step:
+            boost += extra
+    return boost
+
+
+def liquidation_map(exchange: str, instrument_id: str, range_: str) -> LiqMap:
+    """The pair map for ``range_``; empty for an unknown pair, ValueError for a bad range."""
+    inst = _instrument_index().get((exchange, instrument_id))
+    if inst is None:
+        return {}
+    rng = _rng(exchange, instrument_id, range_)
+    coin = COINS[inst.base]
+    grid = _Grid.around(current_price(exchange, instrument_id), coin.decimals, range_, rng.random())
+    spread = _spread(range_days(range_))
+    # Longs sit below the price, shorts above; one side is usually more crowded.
+    skew = rng.uniform(-0.25, 0.25)
+
+    buckets: list[tuple[int, list[float], float]] = []
+    for ticks in grid.ticks():
+        if rng.random() < 0.08:  # real maps have gaps
+            continue
+        distance = ticks / grid.price_ticks - 1
+        weights = _tier_weights(distance, spread)
+        side = 1 + skew if distance < 0 else 1 - skew
+        intensity = sum(weights) * side * _round_number_boost(ticks, grid)
+        buckets.append((ticks, weights, intensity * rng.lognormvariate(0, 0.35)))
+
+    # Longer ranges accumulate more of the open interest into the map.
+    total = _open_interest(inst) * 0.1 * range_days(range_) ** 0.2
+    scale = total / sum(intensity for _, _, intensity in buckets)
+    jitter = max(0, grid.step * 2 // 5)
+    result: LiqMap = {}
+    for ticks, weights, intensity in buckets:
+        count = rng.choices((1, 2, 3, 4), weights=(35, 30, 20, 15))[0]
+        leverages = rng.choices(LEVERAGE_TIERS, weights=weights, k=count)
+        shares = [rng.random() + 0.2 for _ in range(count)]
+        rows = []
+        for leverage, share in zip(leverages, shares, strict=True):
+            row_ticks = ticks + rng.randint(-jitter, jitter)
+            band = rng.choice(BANDS) if rng.random() < 0.06 else None
+            level = round(intensity * scale * share / sum(shares), 2)
+            rows.append([_ticks_to_number(row_ticks, grid.decimals), level, leverage, band])
+        rows.sort(key=lambda row: float(row[0]))
+        result[_format_ticks(ticks, grid.decimals)] = rows
+    return result
+
+
+def _without_leverage(liq_map: LiqMap) -> LiqMap:
+    return {key: [[row[0], row[1], None, row[3]] for row in rows] for key, rows in liq_map.items()}
+
+
+def _reference_price(base: str) -> float:
+    first = _instruments_of(base)[0]
+    return current_price(first.exchange, first.instrument_id)
+
+
+def aggregated_map_by_instrument(base: str, range_: str) -> dict[str, Any]:
+    """The list shape: ``{"last_price": .., "data": [{"instrument": .., "liqMapV2": ..}]}``.
+
+    Leverage is null in coin-wide maps. Empty dict for an unknown coin.
+    """
+    instruments = _instruments_of(base)
+    if not instruments:
+        return {}
+    return {
+        "last_price": _reference_price(base),
+        "data": [
+            {
+                "instrument": {"exName": inst.exchange, "instrumentId": inst.instrument_id},
+                "liqMapV2": _without_leverage(
+                    liquidation_map(inst.exchange, inst.instrument_id, range_)
+                ),
+            }
+            for inst in instruments
+        ],
+    }
+
+
+def aggregated_map_merged(base: str, range_: str) -> LiqMap:
+    """The merged shape: every instrument's rows summed onto one coin-wide bucket grid."""
+    instruments = _instruments_of(base)
+    if not instruments:
+        return {}
+    coin = COINS[base]
+    grid = _Grid.around(_reference_price(base), coin.decimals, range_, _unit("merged", base))
+    levels: dict[int, float] = {}
+    for inst in instruments:
+        for rows in liquidation_map(inst.exchange, inst.instrument_id, range_).values():
+            for row in rows:
+                key = grid.snap(round(float(row[0]) * 10**coin.decimals))
+                levels[key] = levels.get(key, 0.0) + float(row[1])
+    return {
+        _format_ticks(ticks, coin.decimals): [
+            [_ticks_to_number(ticks, coin.decimals), round(level, 2), None, None]
+        ]
+        for ticks, level in sorted(levels.items())
+        if ticks > 0
+    }
+
+
+def huge_map(rows: int) -> LiqMap:
+    """A BTC-like map holding exactly ``rows`` rows, four per bucket."""
+    rng = _rng("huge", str(rows))
+    result: LiqMap = {}
+    for first_row in range(0, rows, 4):
+        price = 40_000 + first_row // 2
+        result[str(price)] = [
+            [price, round(rng.uniform(1e3, 5e6), 2), rng.choice(LEVERAGE_TIERS), None]
+            for _ in range(min(4, rows - first_row))
+        ]
+    return result
+
+
+def _key_decimals(key: str) -> int:
+    return len(key.partition(".")[2])
+
+
+def _as_text(value: Any, decimals: int) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{decimals}f}"
+
+
+def _rows_with_index(liq_map: LiqMap) -> Iterator[tuple[int, str, LiqRow]]:
+    index = 0
+    for key, rows in liq_map.items():
+        for row in rows:
+            yield index, key, row
+            index += 1
+
+
+def apply_variant(liq_map: LiqMap, variant: str) -> LiqMap:
+    """Re-encode a map the way lenient clients must cope with (see ``MAP_VARIANTS``).
+
+    * ``standard``: unchanged;
+    * ``strings``: every number sent as a string (``["48935","1579370.77","25",null]``);
+    * ``short_rows``: some rows cut to 2 or 3 members;
+    * ``bands``: every 4th member a band string ``h1``/``h2``/``h3``;
+    * ``decimal_keys``: keys name the bucket midpoint, one digit finer (``"48935.5"``).
+    """
+    if variant not in MAP_VARIANTS:
+        raise ValueError(f"unknown map variant {variant!r}")
+    if variant == "standard":
+        return liq_map
+    if variant == "decimal_keys":
+        return {key + ("5" if "." in key else ".5"): rows for key, rows in liq_map.items()}
+    result: LiqMap = {key: [] for key in liq_map}
+    for index, key, row in _rows_with_index(liq_map):
+        if variant == "strings":
+            decimals = (_key_decimals(key), 2, 0)
+            row = [_as_text(v, d) for v, d in zip(row, decimals, strict=False)] + row[3:]
+        elif variant == "short_rows" and index % 5 in (1, 3):
+            row = row[: 2 if index % 5 == 1 else 3]
+        elif variant == "bands":
+            row = [*row[:3], BANDS[index % len(BANDS)]]
+        result[key].append(row)
+    return result

@@ -1,0 +1,209 @@
+"""The CoinGlass client against mocked HTTP: envelopes, every published error, retries, limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import respx
+import stamina
+
+from src import errors
+from src.coinglass import CoinGlassClient, parse_retry_after, retry_backoff
+from src.liqmap import MAP_PATH, PairMapPayload
+
+BASE = "https://cg.test"
+KEY = "secret-key-123"
+MAP_URL = f"{BASE}{MAP_PATH}"
+PARAMS = {"exchange": "Binance", "symbol": "BTCUSDT", "range": "1d"}
+
+
+@pytest.fixture(autouse=True)
+def no_backoff() -> Iterator[None]:
+    # Backoffs off, attempts as configured: retry counts stay real, tests never sleep.
+    with stamina.set_testing(True, attempts=100, cap=True):
+        yield
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[CoinGlassClient]:
+    async with CoinGlassClient(KEY, base_url=BASE, max_retries=2) as cg:
+        yield cg
+
+
+async def fetch(client: CoinGlassClient) -> PairMapPayload:
+    return await client.get(MAP_PATH, PARAMS, PairMapPayload)
+
+
+MAP_BODY = {
+    "code": "0",
+    "msg": "success",
+    "data": {"data": {"48935": [[48935, 1579370.77, 25, None]]}},
+}
+
+
+@respx.mock
+async def test_sends_key_header_and_split_parameters(client: CoinGlassClient) -> None:
+    route = respx.get(MAP_URL).respond(json=MAP_BODY)
+    payload = await fetch(client)
+    request = route.calls.last.request
+    assert request.headers["CG-API-KEY"] == KEY
+    assert dict(request.url.params) == PARAMS
+    assert payload.data == {"48935": [(48935, 1579370.77, 25, None)]}
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": "0", "data": {"data": {}}},  # msg absent
+        {"code": 0, "msg": "success", "data": {"data": {}}},  # code as a number
+    ],
+)
+async def test_accepts_envelope_variants(client: CoinGlassClient, body: object) -> None:
+    respx.get(MAP_URL).respond(json=body)
+    assert (await fetch(client)).data == {}
+
+
+ERROR_CASES = [
+    # (status, body, error class, upstream code)
+    (200, {"code": "401", "msg": "Upgrade plan"}, errors.PlanTooLow, "401"),
+    (200, {"code": "401", "msg": "Upgrade plan", "success": False}, errors.PlanTooLow, "401"),
+    (200, {"code": "401", "msg": "Upgrade plan", "data": []}, errors.PlanTooLow, "401"),
+    (200, {"code": "40001", "msg": "Upgrade plan"}, errors.PlanTooLow, "40001"),
+    (200, {"code": "400", "msg": "API key missing."}, errors.InvalidApiKey, "400"),
+    (401, {"code": "400", "msg": "API key missing."}, errors.InvalidApiKey, "400"),
+    (200, {"code": "400", "msg": "Invalid API key provided"}, errors.InvalidApiKey, "400"),
+    (401, {"code": "401", "msg": "Invalid API key provided"}, errors.InvalidApiKey, "401"),
+    (401, "", errors.InvalidApiKey, "401"),
+    (200, {"code": "400", "msg": "range is invalid"}, errors.InvalidParameter, "400"),
+    (404, {"code": "404", "msg": "Endpoint not found"}, errors.EndpointNotFound, "404"),
+    (200, {"code": "0", "msg": "success", "data": [1, 2]}, errors.BadResponse, "200"),
+    (200, {"result": "ok", "items": []}, errors.BadResponse, "200"),
+    (200, {"code": "0", "data": {"data": {"x": [[1, 2]]}}}, errors.BadResponse, "200"),
+    (200, {"code": "0", "data": {"data": {"1": [[1]]}}}, errors.BadResponse, "200"),
+]
+
+
+@respx.mock
+@pytest.mark.parametrize(("status", "body", "error_class", "code"), ERROR_CASES)
+async def test_maps_published_errors_without_retrying(
+    client: CoinGlassClient,
+    status: int,
+    body: object,
+    error_class: type[errors.CoinGlassError],
+    code: str,
+) -> None:
+    route = respx.get(MAP_URL).respond(status, json=body)
+    with pytest.raises(error_class) as caught:
+        await fetch(client)
+    assert type(caught.value) is error_class
+    assert caught.value.upstream_code == code
+    assert not caught.value.retryable
+    assert route.call_count == 1
+
+
+RETRYABLE_CASES = [
+    (httpx.Response(429), errors.RateLimited, "429"),
+    (
+        httpx.Response(500, json={"timestamp": 1, "status": 500, "error": "Internal Server Error"}),
+        errors.UpstreamUnavailable,
+        "500",
+    ),
+    (httpx.Response(502, text="<html>Bad gateway</html>"), errors.UpstreamUnavailable, "502"),
+    (httpx.Response(408), errors.UpstreamUnavailable, "408"),
+    (
+        httpx.Response(200, text='{"code":"0","data":{"data":{"1":[[1,'),
+        errors.TruncatedResponse,
+        "200",
+    ),
+    (httpx.Response(200, text="<html>maintenance</html>"), errors.TruncatedResponse, "200"),
+    (httpx.ConnectError("refused"), errors.NetworkError, None),
+    (httpx.RemoteProtocolError("reset"), errors.NetworkError, None),
+    (httpx.ReadTimeout("slow"), errors.UpstreamTimeout, None),
+]
+
+
+@respx.mock
+@pytest.mark.parametrize(("outcome", "error_class", "code"), RETRYABLE_CASES)
+async def test_retries_transient_failures_then_reports_them(
+    client: CoinGlassClient,
+    outcome: httpx.Response | Exception,
+    error_class: type[errors.CoinGlassError],
+    code: str | None,
+) -> None:
+    route = respx.get(MAP_URL).mock(side_effect=[outcome] * 3)
+    with pytest.raises(error_class) as caught:
+        await fetch(client)
+    assert route.call_count == 3  # max_retries=2 → three attempts
+    assert caught.value.retryable
+    assert caught.value.upstream_code == code
+    assert caught.value.message.endswith("Gave up after 3 attempts.")
+
+
+@respx.mock
+async def test_a_retry_that_succeeds_returns_the_data(client: CoinGlassClient) -> None:
+    route = respx.get(MAP_URL).mock(
+        side_effect=[httpx.Response(429), httpx.Response(200, json=MAP_BODY)]
+    )
+    assert list((await fetch(client)).data) == ["48935"]
+    assert route.call_count == 2
+
+
+@respx.mock
+async def test_zero_retries_means_one_attempt() -> None:
+    route = respx.get(MAP_URL).respond(503)
+    async with CoinGlassClient(KEY, base_url=BASE, max_retries=0) as cg:
+        with pytest.raises(errors.UpstreamUnavailable) as caught:
+            await fetch(cg)
+    assert route.call_count == 1
+    assert "Gave up" not in caught.value.message
+
+
+@respx.mock
+async def test_slow_answer_is_a_timeout(client: CoinGlassClient) -> None:
+    respx.get(MAP_URL).mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(errors.UpstreamTimeout, match="requestTimeoutSecs"):
+        await fetch(client)
+
+
+def test_retry_after_seconds_and_http_date_are_capped() -> None:
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("3600") == 60.0
+    now = 1_700_000_000.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:13:40 GMT", now=now) == 20.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
+
+
+def test_backoff_hook_obeys_retry_after_and_never_retries_refusals() -> None:
+    assert retry_backoff(errors.RateLimited("x", retry_after=4.0)) == 4.0
+    assert retry_backoff(errors.RateLimited("x")) is True
+    assert retry_backoff(errors.UpstreamUnavailable("x")) is True
+    for refusal in (
+        errors.PlanTooLow("x"),
+        errors.InvalidApiKey("x"),
+        errors.InvalidParameter("x"),
+    ):
+        assert retry_backoff(refusal) is False
+    assert retry_backoff(ValueError("bug")) is False
+
+
+@respx.mock
+async def test_plan_limit_header_lowers_the_rate(client: CoinGlassClient) -> None:
+    respx.get(MAP_URL).respond(
+        json=MAP_BODY, headers={"API-KEY-MAX-LIMIT": "30", "API-KEY-USE-LIMIT": "3"}
+    )
+    assert client.requests_per_minute == 1000
+    await fetch(client)
+    assert client.requests_per_minute == 27
+
+
+@respx.mock
+async def test_upstream_text_never_echoes_the_key(client: CoinGlassClient) -> None:
+    respx.get(MAP_URL).respond(json={"code": "400", "msg": f"Invalid API key provided: {KEY}"})
+    with pytest.raises(errors.InvalidApiKey) as caught:
+        await fetch(client)
+    assert KEY not in caught.value.message

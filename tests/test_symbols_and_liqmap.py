@@ -1,0 +1,123 @@
+"""The pure core: instrument search and the liquidation-map normalisation."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from src import liqmap, symbols
+from src.models import Instrument
+
+PAIRS = symbols.SupportedPairs.model_validate(
+    {
+        "Binance": [
+            {"instrument_id": "BTCUSDT", "base_asset": "BTC", "quote_asset": "USDT"},
+            {"instrument_id": "BTCUSD_PERP", "base_asset": "BTC", "quote_asset": "USD"},
+            {"instrument_id": "WBTCUSDT", "base_asset": "WBTC", "quote_asset": "USDT"},
+            {"instrument_id": "ETHBTC", "base_asset": "ETH", "quote_asset": "BTC"},
+            {
+                "instrument_id": "ETHUSDT",
+                "base_asset": "ETH",
+                "quote_asset": "USDT",
+                "max_leverage": 125,
+            },
+        ],
+        "ApeX Omni": [{"instrument_id": "BTC-USDT", "base_asset": "BTC", "quote_asset": "USDT"}],
+        "BTCC": [{"instrument_id": "SOLUSDT", "base_asset": "SOL", "quote_asset": "USDT"}],
+    }
+)
+ALL = symbols.instruments(PAIRS)
+
+
+def test_instruments_are_named_exchange_underscore_id() -> None:
+    assert ALL[1] == Instrument(
+        base_asset="BTC", quote_asset="USD", exchange="Binance", symbol="Binance_BTCUSD_PERP"
+    )
+    assert [i.symbol for i in ALL][-2:] == ["ApeX Omni_BTC-USDT", "BTCC_SOLUSDT"]
+
+
+def test_search_ranks_exact_base_then_prefix_then_substring() -> None:
+    found = [i.symbol for i in symbols.search(ALL, " btc ")]
+    assert found == [
+        # exact base asset, by exchange then symbol
+        "ApeX Omni_BTC-USDT",
+        "Binance_BTCUSD_PERP",
+        "Binance_BTCUSDT",
+        # a field starts with it (quote asset BTC, exchange BTCC)
+        "BTCC_SOLUSDT",
+        "Binance_ETHBTC",
+        # merely contains it
+        "Binance_WBTCUSDT",
+    ]
+
+
+def test_empty_keyword_returns_everything() -> None:
+    assert len(symbols.search(ALL, "")) == len(ALL) == 7
+
+
+def test_search_is_case_insensitive_and_matches_exchanges() -> None:
+    assert [i.symbol for i in symbols.search(ALL, "APEX")] == ["ApeX Omni_BTC-USDT"]
+    assert symbols.search(ALL, "doge") == []
+
+
+def test_resolve_ignores_case_and_spaces() -> None:
+    found = symbols.resolve(ALL, " binance_btcusdt ")
+    assert found is not None
+    assert found.symbol == "Binance_BTCUSDT"
+    assert symbols.resolve(ALL, "Binance_DOGEUSDT") is None
+
+
+def test_suggestions_for_a_misspelt_symbol() -> None:
+    assert symbols.suggestions(ALL, "Binance_BTCUSDTT") == [
+        "Binance_BTCUSDT",
+        "Binance_WBTCUSDT",
+        "Binance_ETHUSDT",
+        "Binance_BTCUSD_PERP",
+        "Binance_ETHBTC",
+    ]
+    assert symbols.suggestions(ALL, "Bybit_SOLUSDT") == ["BTCC_SOLUSDT"]
+    assert len(symbols.suggestions(ALL, "Binance_BTC")) <= symbols.MAX_SUGGESTIONS
+
+
+def parse(data: object) -> liqmap.PairMapPayload:
+    return liqmap.PairMapPayload.model_validate({"data": data})
+
+
+def test_normalise_keeps_every_published_variant_as_four_members() -> None:
+    payload = parse(
+        {
+            "103404": [[103394, 1465772.55, 10, "h2"], [103401, 220000.5, 100, "h3"]],
+            "48935": [[48935, 1579370.77, 25, None]],
+            "50000.5": [["50000.5", "12.25", "50", None], [50001, 3], [50002, 4, 5]],
+            "60000": [[60000, 1, None, 7, "extra"]],
+        }
+    )
+    assert liqmap.normalise(payload) == {
+        "48935": [(48935, 1579370.77, 25, None)],
+        "50000.5": [(50000.5, 12.25, 50, None), (50001, 3, None, None), (50002, 4, 5, None)],
+        "60000": [(60000, 1, None, "7")],
+        "103404": [(103394, 1465772.55, 10, "h2"), (103401, 220000.5, 100, "h3")],
+    }
+
+
+def test_normalise_sorts_decimal_price_keys_numerically() -> None:
+    payload = parse(
+        {"0.5231": [[0.5231, 1, 5, None]], "0.00001234": [[0.00001234, 2, 5, None]], "10": []}
+    )
+    assert list(liqmap.normalise(payload)) == ["0.00001234", "0.5231", "10"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"1": [[1]]},  # no level
+        {"1": [["x", 1]]},  # not a number
+        {"1": [[float("nan"), 1]]},  # not a JSON number
+        {"abc": [[1, 2]]},  # key is not a price
+        {"1": "rows"},
+        [],
+    ],
+)
+def test_unpublished_shapes_are_refused(data: object) -> None:
+    with pytest.raises(ValidationError):
+        parse(data)
