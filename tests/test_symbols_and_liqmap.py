@@ -44,8 +44,8 @@ def test_search_ranks_exact_base_then_prefix_then_substring() -> None:
         "Binance_BTCUSD_PERP",
         "Binance_BTCUSDT",
         # a field starts with it (quote asset BTC, exchange BTCC)
-        "BTCC_SOLUSDT",
         "Binance_ETHBTC",
+        "BTCC_SOLUSDT",
         # merely contains it
         "Binance_WBTCUSDT",
     ]
