@@ -97,47 +97,82 @@ COINS: dict[str, Coin] = {
     )
 }
 
+
+def _coins(*symbols: str) -> frozenset[str]:
+    return frozenset(symbols)
+
+
 EXCHANGES: dict[str, Exchange] = {
     exchange.name: exchange
     for exchange in (
         Exchange(
-            "Binance", 1.0, 0.32, "{base}USDT", "USDT",
+            "Binance",
+            price_offset=1.0,
+            oi_share=0.32,
+            linear_format="{base}USDT",
+            linear_quote="USDT",
             inverse_format="{base}USD_PERP",
-            inverse_coins=frozenset(
-                {"BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "LTC", "DOT"}
-            ),
+            inverse_coins=_coins("BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "LTC"),
         ),
         Exchange(
-            "OKX", 1.00012, 0.14, "{base}-USDT-SWAP", "USDT",
+            "OKX",
+            price_offset=1.00012,
+            oi_share=0.14,
+            linear_format="{base}-USDT-SWAP",
+            linear_quote="USDT",
             inverse_format="{base}-USD-SWAP",
-            inverse_coins=frozenset({"BTC", "ETH", "SOL"}),
-            missing_coins=frozenset({"HYPE"}),
+            inverse_coins=_coins("BTC", "ETH", "SOL"),
+            missing_coins=_coins("HYPE"),
         ),
         Exchange(
-            "Bybit", 0.99991, 0.20, "{base}USDT", "USDT",
+            "Bybit",
+            price_offset=0.99991,
+            oi_share=0.20,
+            linear_format="{base}USDT",
+            linear_quote="USDT",
             inverse_format="{base}USD",
-            inverse_coins=frozenset({"BTC", "ETH", "XRP"}),
+            inverse_coins=_coins("BTC", "ETH", "XRP"),
         ),
         Exchange(
-            "Bitget", 1.00006, 0.11, "{base}USDT_UMCBL", "USDT",
+            "Bitget",
+            price_offset=1.00006,
+            oi_share=0.11,
+            linear_format="{base}USDT_UMCBL",
+            linear_quote="USDT",
             inverse_format="{base}USD_DMCBL",
-            inverse_coins=frozenset({"BTC", "ETH"}),
-            missing_coins=frozenset({"HYPE", "TON"}),
-        ),
-        Exchange("Gate", 0.99978, 0.09, "{base}_USDT", "USDT"),
-        Exchange(
-            "Crypto.com", 1.00021, 0.03, "{base}USD-PERP", "USD",
-            only_coins=frozenset(
-                {"BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "LINK", "LTC", "DOT", "AVAX"}
-            ),
+            inverse_coins=_coins("BTC", "ETH"),
+            missing_coins=_coins("HYPE", "TON"),
         ),
         Exchange(
-            "ApeX Omni", 0.99965, 0.01, "{base}-USDT", "USDT",
-            only_coins=frozenset({"BTC", "ETH", "SOL", "XRP", "DOGE", "PEPE", "LINK", "SUI", "ARB"}),
+            "Gate",
+            price_offset=0.99978,
+            oi_share=0.09,
+            linear_format="{base}_USDT",
+            linear_quote="USDT",
         ),
         Exchange(
-            "Hyperliquid", 1.00031, 0.10, "{base}", "USD",
-            missing_coins=frozenset({"TRX", "SHIB"}),
+            "Crypto.com",
+            price_offset=1.00021,
+            oi_share=0.03,
+            linear_format="{base}USD-PERP",
+            linear_quote="USD",
+            only_coins=_coins("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "LINK", "LTC", "AVAX"),
+        ),
+        Exchange(
+            "ApeX Omni",
+            price_offset=0.99965,
+            oi_share=0.01,
+            linear_format="{base}-USDT",
+            linear_quote="USDT",
+            only_coins=_coins("BTC", "ETH", "SOL", "XRP", "DOGE", "PEPE", "LINK", "SUI", "ARB"),
+        ),
+        Exchange(
+            "Hyperliquid",
+            price_offset=1.00031,
+            oi_share=0.10,
+            linear_format="{base}",
+            linear_quote="USD",
+            missing_coins=_coins("TRX", "SHIB"),
         ),
     )
 }
@@ -285,7 +320,7 @@ def range_days(range_: str) -> float:
 
 def _spread(days: float) -> float:
     """Half-width of the map around the price: about 8% for a day up to 40% for a year."""
-    return min(0.40, 0.08 * days**0.275)
+    return min(0.40, 0.08 * math.pow(days, 0.275))
 
 
 def _bucket_count(days: float) -> int:
@@ -372,7 +407,7 @@ def liquidation_map(exchange: str, instrument_id: str, range_: str) -> LiqMap:
         buckets.append((ticks, weights, intensity * rng.lognormvariate(0, 0.35)))
 
     # Longer ranges accumulate more of the open interest into the map.
-    total = _open_interest(inst) * 0.1 * range_days(range_) ** 0.2
+    total = _open_interest(inst) * 0.1 * math.pow(range_days(range_), 0.2)
     scale = total / sum(intensity for _, _, intensity in buckets)
     jitter = max(0, grid.step * 2 // 5)
     result: LiqMap = {}
@@ -494,12 +529,16 @@ def apply_variant(liq_map: LiqMap, variant: str) -> LiqMap:
         return {key + ("5" if "." in key else ".5"): rows for key, rows in liq_map.items()}
     result: LiqMap = {key: [] for key in liq_map}
     for index, key, row in _rows_with_index(liq_map):
-        if variant == "strings":
-            decimals = (_key_decimals(key), 2, 0)
-            row = [_as_text(v, d) for v, d in zip(row, decimals, strict=False)] + row[3:]
-        elif variant == "short_rows" and index % 5 in (1, 3):
-            row = row[: 2 if index % 5 == 1 else 3]
-        elif variant == "bands":
-            row = [*row[:3], BANDS[index % len(BANDS)]]
-        result[key].append(row)
+        result[key].append(_encode_row(row, variant, index, _key_decimals(key)))
     return result
+
+
+def _encode_row(row: LiqRow, variant: str, index: int, price_decimals: int) -> LiqRow:
+    if variant == "strings":
+        decimals = (price_decimals, 2, 0)
+        return [_as_text(v, d) for v, d in zip(row, decimals, strict=False)] + row[3:]
+    if variant == "short_rows" and index % 5 in (1, 3):
+        return row[: 2 if index % 5 == 1 else 3]
+    if variant == "bands":
+        return [*row[:3], BANDS[index % len(BANDS)]]
+    return row

@@ -1,0 +1,552 @@
+"""A loopback imitation of the CoinGlass API v4 for offline tests and demos.
+
+It follows the published contract (``/work/shared/coinglass-v4.md`` in the project
+notes): string ``code`` envelopes, errors delivered with HTTP 200, both shapes of the
+aggregated map, and every lenient encoding of map rows. Standard library only.
+
+In-process use::
+
+    with SandboxServer() as sandbox:
+        client.get(f"{sandbox.url}/api/futures/supported-coins",
+                   headers={"CG-API-KEY": SandboxServer.PRO_KEY})
+        sandbox.add_faults("http_429", Fault("slow", seconds=0.2))
+
+Command line: ``python sandbox/sandbox_server.py [--host H] [--port P] [--latency-ms MS]``
+prints one line ``SANDBOX_URL=http://H:P`` once listening and serves until SIGTERM/SIGINT.
+
+Keys (header ``CG-API-KEY``): ``PRO_KEY`` opens every endpoint; ``HOBBY_KEY`` gets the
+pair lists and the subscription but ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200)
+from the maps and pairs-markets. No header: HTTP 200 ``{"code":"400","msg":"API key
+missing."}``; any other key: HTTP 200 ``{"code":"400","msg":"Invalid API key provided"}``.
+
+Faults are scripted with ``add_faults`` (queued, consumed one per matching request) or
+``set_fault`` (every matching request until cleared). A fault is a kind name, or a
+``Fault`` when it takes a parameter:
+
+* ``http_429``: HTTP 429, short text body;
+* ``Fault("http_429_retry_after", retry_after=30)``: the same with ``Retry-After``
+  (seconds as an int, or an HTTP-date string sent verbatim);
+* ``http_500_spring``: HTTP 500 with a Spring-style JSON error body;
+* ``http_502_html`` / ``http_503``: an HTML page from the fronting proxy;
+* ``http_408``: HTTP 408 with ``{"code":"408",...}``;
+* ``reset``: the connection is dropped (TCP RST) without any response;
+* ``Fault("slow", seconds=0.5)``: sleep, then answer normally;
+* ``truncated_json``: HTTP 200 ``application/json`` envelope cut mid-way;
+* ``not_json``: HTTP 200 plain text; ``unknown_shape``: HTTP 200 JSON of no published shape;
+* ``upgrade_plan`` (+ ``_success_false``, ``_data_list``, ``_40001``): plan errors;
+* ``key_missing``, ``invalid_key_200``, ``invalid_key_401``: key errors;
+* ``bad_param``: ``{"code":"400","msg":"symbol is invalid"}``;
+* ``endpoint_not_found``: HTTP 404 ``{"code":"404","msg":"Endpoint not found"}``;
+* ``empty_map`` / ``Fault("huge_map", rows=50_000)``: a normal answer (key checks
+  included) whose map is empty or holds exactly that many rows;
+* ``msg_absent``: a normal answer whose success envelope has no ``msg``.
+
+``map_variant`` re-encodes every served map (see ``sandbox_data.MAP_VARIANTS``) and
+``aggregated_shape`` picks ``merged`` or ``by_instrument`` for the coin map.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, ClassVar, cast
+from urllib.parse import parse_qsl, urlsplit
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # lets the file run as a script and load from any cwd
+    sys.path.insert(0, _HERE)
+
+import sandbox_data as data  # noqa: E402
+
+FAULT_KINDS: frozenset[str] = frozenset(
+    {
+        "http_429",
+        "http_429_retry_after",
+        "http_500_spring",
+        "http_502_html",
+        "http_503",
+        "http_408",
+        "reset",
+        "slow",
+        "truncated_json",
+        "not_json",
+        "unknown_shape",
+        "upgrade_plan",
+        "upgrade_plan_success_false",
+        "upgrade_plan_data_list",
+        "upgrade_plan_40001",
+        "key_missing",
+        "invalid_key_200",
+        "invalid_key_401",
+        "bad_param",
+        "endpoint_not_found",
+        "empty_map",
+        "huge_map",
+        "msg_absent",
+    }
+)
+AGGREGATED_SHAPES: tuple[str, ...] = ("merged", "by_instrument")
+DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d", "90d", "180d", "365d"})
+
+MAP_PATH = "/api/futures/liquidation/map"
+AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A scripted misbehaviour; ``retry_after``, ``seconds`` and ``rows`` serve only
+    ``http_429_retry_after``, ``slow`` and ``huge_map`` respectively."""
+
+    kind: str
+    retry_after: int | str = 1
+    seconds: float = 1.0
+    rows: int = 50_000
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}")
+
+    @classmethod
+    def of(cls, fault: Fault | str) -> Fault:
+        return fault if isinstance(fault, Fault) else cls(fault)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json_reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Reply(status, body, headers=headers or {})
+
+
+def _error(
+    code: str, msg: str, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
+) -> Reply:
+    return _json_reply({"code": code, "msg": msg, **extra}, status, headers)
+
+
+def _proxy_page(status: int, reason: str) -> Reply:
+    html = (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+    return Reply(status, html.encode(), "text/html")
+
+
+_KEY_MISSING = _error("400", "API key missing.")
+_INVALID_KEY = _error("400", "Invalid API key provided")
+_NOT_FOUND = _error("404", "Endpoint not found", status=404)
+
+# Faults whose answer does not depend on the request.
+_CANNED_FAULTS: dict[str, Reply] = {
+    "http_429": Reply(429, b"Too Many Requests", "text/plain"),
+    "http_502_html": _proxy_page(502, "Bad Gateway"),
+    "http_503": _proxy_page(503, "Service Temporarily Unavailable"),
+    "http_408": _error("408", "Request Timeout", status=408),
+    "truncated_json": Reply(
+        200, b'{"code":"0","msg":"success","data":{"data":{"96935":[[96935,1579370.77,25,nu'
+    ),
+    "not_json": Reply(200, b"Service is busy, please try again later.", "text/plain"),
+    "unknown_shape": _json_reply({"result": "ok", "items": []}),
+    "upgrade_plan": _error("401", "Upgrade plan"),
+    "upgrade_plan_success_false": _error("401", "Upgrade plan", success=False),
+    "upgrade_plan_data_list": _error("401", "Upgrade plan", data=[]),
+    "upgrade_plan_40001": _error("40001", "Upgrade plan"),
+    "key_missing": _KEY_MISSING,
+    "invalid_key_200": _INVALID_KEY,
+    "invalid_key_401": _error("401", "Invalid API key provided", status=401),
+    "bad_param": _error("400", "symbol is invalid"),
+    "endpoint_not_found": _NOT_FOUND,
+}
+
+
+def _fault_reply(fault: Fault, path: str) -> Reply | None:
+    """The whole answer for a fault that replaces one; None if it only alters a normal one."""
+    if fault.kind in _CANNED_FAULTS:
+        return _CANNED_FAULTS[fault.kind]
+    if fault.kind == "http_429_retry_after":
+        retry_after = {"Retry-After": str(fault.retry_after)}
+        return Reply(429, b"Too Many Requests", "text/plain", retry_after)
+    if fault.kind == "http_500_spring":
+        timestamp = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime())
+        spring = {"timestamp": timestamp, "status": 500, "error": "Internal Server Error"}
+        return _json_reply({**spring, "path": path}, 500)
+    return None
+
+
+def _map_override(fault: Fault | None) -> data.LiqMap | None:
+    if fault is None:
+        return None
+    if fault.kind == "empty_map":
+        return {}
+    if fault.kind == "huge_map":
+        return data.huge_map(fault.rows)
+    return None
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What an endpoint needs to build its answer once key and parameters are checked."""
+
+    query: dict[str, str]
+    key: str
+    map_override: data.LiqMap | None  # set by the empty_map and huge_map faults
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    required: tuple[str, ...]
+    pro_only: bool
+    answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
+
+
+def _supported_pairs(_: SandboxServer, call: _Call) -> Any:
+    pairs = data.supported_pairs()
+    exchange = call.query.get("exchange")
+    if not exchange:
+        return pairs
+    return {exchange: pairs[exchange]} if exchange in pairs else {}
+
+
+def _pair_map(server: SandboxServer, call: _Call) -> Any:
+    liq_map = call.map_override
+    if liq_map is None:
+        query = call.query
+        liq_map = data.liquidation_map(query["exchange"], query["symbol"], query["range"])
+    return {"data": data.apply_variant(liq_map, server.map_variant)}
+
+
+def _aggregated_map(server: SandboxServer, call: _Call) -> Any:
+    symbol, range_, override = call.query["symbol"], call.query["range"], call.map_override
+    if server.aggregated_shape == "merged":
+        merged = data.aggregated_map_merged(symbol, range_) if override is None else override
+        return {"data": data.apply_variant(merged, server.map_variant)}
+    listed = data.aggregated_map_by_instrument(symbol, range_)
+    if not listed:  # unknown coin: upstream answers with an empty map
+        return {"data": {}}
+    if override is not None:
+        first = listed["data"][0]
+        listed["data"] = [{**first, "liqMapV2": override}] if override else []
+    for item in listed["data"]:
+        item["liqMapV2"] = data.apply_variant(item["liqMapV2"], server.map_variant)
+    return listed
+
+
+def _subscription(server: SandboxServer, call: _Call) -> Any:
+    return {"level": server.PLAN_LEVELS[call.key], "expired": False}
+
+
+_ENDPOINTS: dict[str, _Endpoint] = {
+    "/api/futures/supported-exchange-pairs": _Endpoint((), False, _supported_pairs),
+    "/api/futures/supported-coins": _Endpoint((), False, lambda *_: data.supported_coins()),
+    "/api/futures/supported-exchanges": _Endpoint((), False, lambda *_: data.supported_exchanges()),
+    "/api/futures/pairs-markets": _Endpoint(
+        ("symbol",), True, lambda _, call: data.pairs_markets(call.query["symbol"])
+    ),
+    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map),
+    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map),
+    "/api/user/account/subscription": _Endpoint((), False, _subscription),
+}
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # Idle keep-alive connections must not make stop() wait for their threads.
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Hang up on keep-alive clients so a stopped server really stops answering."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already gone
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up mid-answer are routine here (timeouts, resets under test).
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: stdout carries only the URL line, and logs could leak keys."""
+
+    def do_GET(self) -> None:
+        sandbox = cast(_HTTPServer, self.server).sandbox
+        target = urlsplit(self.path)
+        query = dict(parse_qsl(target.query, keep_blank_values=True))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        sandbox._record(RecordedRequest("GET", target.path, query, headers))
+        if sandbox.latency_ms > 0:
+            time.sleep(sandbox.latency_ms / 1000)
+        fault = sandbox._take_fault(target.path)
+        if fault is not None and fault.kind == "reset":
+            self._abort()
+            return
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.seconds)
+        self._send(sandbox._answer(target.path, query, headers.get("cg-api-key", ""), fault))
+
+    def _not_allowed(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._send(_error("405", "Method not allowed", status=405))
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = _not_allowed
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _abort(self) -> None:
+        # Linger 0 makes close() send an RST instead of a graceful FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+
+class SandboxServer:
+    """The sandbox, served from a daemon thread; see the module docstring for behaviour."""
+
+    PRO_KEY = "sandbox-pro-key"
+    HOBBY_KEY = "sandbox-hobby-key"
+    RATE_LIMITS: ClassVar[dict[str, int]] = {PRO_KEY: 1200, HOBBY_KEY: 30}
+    PLAN_LEVELS: ClassVar[dict[str, str]] = {PRO_KEY: "PROFESSIONAL", HOBBY_KEY: "HOBBYIST"}
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0) -> None:
+        self.host = host
+        self.port = port
+        self._default_latency_ms = latency_ms
+        self._lock = threading.Lock()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget recorded requests, faults and usage; restore every default."""
+        with self._lock:
+            self._requests: list[RecordedRequest] = []
+            self._queued: list[tuple[str | None, Fault]] = []
+            self._permanent: dict[str | None, Fault] = {}
+            self._usage: dict[str, tuple[int, int]] = {}  # key -> (minute, count)
+        self.latency_ms = self._default_latency_ms
+        self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
+        self._map_variant = "standard"
+        self._aggregated_shape = "merged"
+
+    @property
+    def map_variant(self) -> str:
+        return self._map_variant
+
+    @map_variant.setter
+    def map_variant(self, variant: str) -> None:
+        if variant not in data.MAP_VARIANTS:
+            raise ValueError(f"map_variant must be one of {data.MAP_VARIANTS}")
+        self._map_variant = variant
+
+    @property
+    def aggregated_shape(self) -> str:
+        return self._aggregated_shape
+
+    @aggregated_shape.setter
+    def aggregated_shape(self, shape: str) -> None:
+        if shape not in AGGREGATED_SHAPES:
+            raise ValueError(f"aggregated_shape must be one of {AGGREGATED_SHAPES}")
+        self._aggregated_shape = shape
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            raise RuntimeError("already started")
+        self._httpd = _HTTPServer((self.host, self.port), self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="sandbox-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._httpd.close_connections()
+        if self._thread is not None:
+            self._thread.join()
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("not started")
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
+
+    # -- scripting -----------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of every request received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def add_faults(self, *faults: Fault | str, path: str | None = None) -> None:
+        """Queue faults, each consumed by the next request whose path starts with ``path``
+        (any ``/api/`` request when None)."""
+        with self._lock:
+            self._queued.extend((path, Fault.of(fault)) for fault in faults)
+
+    def set_fault(self, fault: Fault | str | None, path: str | None = None) -> None:
+        """Apply ``fault`` to every matching request (after queued ones); None clears it."""
+        with self._lock:
+            if fault is None:
+                self._permanent.pop(path, None)
+            else:
+                self._permanent[path] = Fault.of(fault)
+
+    # -- request handling (called from handler threads) ----------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def _take_fault(self, path: str) -> Fault | None:
+        if not path.startswith("/api/"):
+            return None
+
+        def matches(prefix: str | None) -> bool:
+            return prefix is None or path.startswith(prefix)
+
+        with self._lock:
+            for index, (prefix, fault) in enumerate(self._queued):
+                if matches(prefix):
+                    del self._queued[index]
+                    return fault
+            return next((f for p, f in self._permanent.items() if matches(p)), None)
+
+    def _count_use(self, key: str) -> int:
+        minute = int(time.time() // 60)
+        with self._lock:
+            window, count = self._usage.get(key, (minute, 0))
+            count = count + 1 if window == minute else 1
+            self._usage[key] = (minute, count)
+            return count
+
+    def _refusal(self, endpoint: _Endpoint, query: dict[str, str], key: str) -> Reply | None:
+        """The plan or parameter error owed to an authenticated caller, if any."""
+        if endpoint.pro_only and key != self.PRO_KEY:
+            return _error("401", "Upgrade plan")
+        missing = [name for name in endpoint.required if not query.get(name)]
+        if missing:
+            return _error("400", f"{missing[0]} is required")
+        if "range" in endpoint.required and query["range"] not in self.accepted_ranges:
+            return _error("400", "range is invalid")
+        return None
+
+    def _answer(self, path: str, query: dict[str, str], key: str, fault: Fault | None) -> Reply:
+        replaced = None if fault is None else _fault_reply(fault, path)
+        if replaced is not None:
+            return replaced
+        endpoint = _ENDPOINTS.get(path)
+        if endpoint is None:
+            return _NOT_FOUND
+        if key not in self.RATE_LIMITS:
+            return _INVALID_KEY if key else _KEY_MISSING
+        limits = {
+            "API-KEY-MAX-LIMIT": str(self.RATE_LIMITS[key]),
+            "API-KEY-USE-LIMIT": str(self._count_use(key)),
+        }
+        refusal = self._refusal(endpoint, query, key)
+        if refusal is not None:
+            return Reply(refusal.status, refusal.body, headers=limits)
+        payload = endpoint.answer(self, _Call(query, key, _map_override(fault)))
+        envelope: dict[str, Any] = {"code": "0", "msg": "success", "data": payload}
+        if fault is not None and fault.kind == "msg_absent":
+            del envelope["msg"]
+        return _json_reply(envelope, headers=limits)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the CoinGlass API v4 sandbox.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0, help="delay added per request")
+    args = parser.parse_args(argv)
+
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with SandboxServer(args.host, args.port, args.latency_ms) as sandbox:
+        print(f"SANDBOX_URL={sandbox.url}", flush=True)
+        stopping.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The .actor files: valid for the Apify CLI, and the input schema equal to the pydantic models."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import typing
+from pathlib import Path
+from typing import Any
+
+import annotated_types
+import pytest
+from pydantic import SecretStr
+from pydantic.fields import FieldInfo
+
+from src.billing import EVENTS
+from src.models import INPUT_MODELS, KNOWN_FIELDS
+
+ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
+INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
+DATASET_SCHEMA = json.loads((ACTOR_DIR / "dataset_schema.json").read_text())
+TABLE_FORMATS = {"text", "number", "date", "link", "boolean", "image", "array", "object"}
+
+
+def model_fields() -> dict[str, FieldInfo]:
+    """Every input field by its alias, as the models declare it (``mode`` from the union)."""
+    fields: dict[str, FieldInfo] = {}
+    for model in INPUT_MODELS.values():
+        for name, field in model.model_fields.items():
+            fields[field.alias or name] = field
+    return fields
+
+
+def schema_of(field: FieldInfo) -> dict[str, Any]:
+    """The input-schema keys a pydantic field implies."""
+    annotation = field.annotation
+    if typing.get_origin(annotation) is not typing.Literal:
+        # X | None → X
+        annotation = next(
+            a for a in typing.get_args(annotation) or [annotation] if a is not type(None)
+        )
+    expected: dict[str, Any] = {}
+    if annotation is int:
+        expected["type"] = "integer"
+    elif annotation is SecretStr:
+        expected.update(type="string", isSecret=True)
+    else:
+        expected["type"] = "string"
+        if typing.get_origin(annotation) is typing.Literal:
+            expected["enum"] = list(typing.get_args(annotation))
+    if field.default is not None:
+        expected["default"] = field.default
+    for constraint in field.metadata:
+        if isinstance(constraint, annotated_types.Ge):
+            expected["minimum"] = constraint.ge
+        elif isinstance(constraint, annotated_types.Le):
+            expected["maximum"] = constraint.le
+        elif isinstance(constraint, annotated_types.MaxLen):
+            expected["maxLength"] = constraint.max_length
+    return expected
+
+
+def test_input_schema_lists_exactly_the_model_fields() -> None:
+    assert set(INPUT_SCHEMA["properties"]) == set(KNOWN_FIELDS)
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_FIELDS))
+def test_input_schema_property_matches_its_model_field(name: str) -> None:
+    prop = INPUT_SCHEMA["properties"][name]
+    expected = schema_of(model_fields()[name])
+    if name == "mode":
+        expected["enum"] = list(INPUT_MODELS)
+        expected["default"] = "liquidation_map"
+    shown = {
+        key: prop[key]
+        for key in ("type", "enum", "default", "minimum", "maximum", "maxLength", "isSecret")
+        if key in prop
+    }
+    assert shown == expected
+
+
+def test_enum_titles_match_enums() -> None:
+    for prop in INPUT_SCHEMA["properties"].values():
+        if "enum" in prop:
+            assert len(prop["enumTitles"]) == len(prop["enum"])
+
+
+def test_dataset_views_show_only_the_fields_they_select() -> None:
+    for view in DATASET_SCHEMA["views"].values():
+        shown = view["display"]["properties"]
+        assert set(shown) <= set(view["transformation"]["fields"])
+        assert {prop["format"] for prop in shown.values()} <= TABLE_FORMATS
+
+
+def test_pay_per_event_lists_the_charged_events() -> None:
+    prices = json.loads((ACTOR_DIR / "pay_per_event.json").read_text())
+    assert set(prices) == set(EVENTS.values())
+    assert prices["LIQUIDATION_MAP"]["eventPriceUsd"] == 0.01
+    assert prices["SEARCH_SYMBOLS"]["eventPriceUsd"] == 0.001
+
+
+@pytest.mark.skipif(shutil.which("npx") is None, reason="needs Node.js for the Apify CLI")
+def test_apify_cli_validates_every_schema() -> None:
+    done = subprocess.run(
+        ["npx", "--yes", "apify-cli@1.10.0", "validate-schema"],
+        cwd=ACTOR_DIR.parent,
+        env={**os.environ, "APIFY_CLI_DISABLE_TELEMETRY": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    for schema in ("Input", "Dataset", "Output"):
+        assert f"{schema} schema is valid" in output
