@@ -415,13 +415,12 @@ def liquidation_map(exchange: str, instrument_id: str, range_: str) -> LiqMap:
         count = rng.choices((1, 2, 3, 4), weights=(35, 30, 20, 15))[0]
         leverages = rng.choices(LEVERAGE_TIERS, weights=weights, k=count)
         shares = [rng.random() + 0.2 for _ in range(count)]
-        rows = []
-        for leverage, share in zip(leverages, shares, strict=True):
-            row_ticks = ticks + rng.randint(-jitter, jitter)
+        offsets = sorted(rng.randint(-jitter, jitter) for _ in range(count))
+        rows: list[LiqRow] = []
+        for leverage, share, offset in zip(leverages, shares, offsets, strict=True):
             band = rng.choice(BANDS) if rng.random() < 0.06 else None
             level = round(intensity * scale * share / sum(shares), 2)
-            rows.append([_ticks_to_number(row_ticks, grid.decimals), level, leverage, band])
-        rows.sort(key=lambda row: float(row[0]))
+            rows.append([_ticks_to_number(ticks + offset, grid.decimals), level, leverage, band])
         result[_format_ticks(ticks, grid.decimals)] = rows
     return result
 

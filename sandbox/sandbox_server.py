@@ -312,8 +312,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "nginx"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return "nginx"  # what the fronting proxy shows; no Python version leak
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: stdout carries only the URL line, and logs could leak keys."""

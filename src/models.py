@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 
 from src.errors import ActorError, InvalidInput
 
@@ -23,12 +24,24 @@ MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
 # ---------------------------------------------------------------- input
 
 
+def _header_safe(key: SecretStr) -> SecretStr:
+    # The key travels in an HTTP header: refuse here what httpx would refuse as a transport error.
+    text = key.get_secret_value()
+    if len(text) > 512 or not all(" " < char <= "~" for char in text.strip()):
+        msg = "must be a CoinGlass API key: up to 512 letters, digits or punctuation, no spaces"
+        raise ValueError(msg)
+    return SecretStr(text.strip())
+
+
+ApiKey = Annotated[SecretStr, AfterValidator(_header_safe)]
+
+
 class _InputModel(BaseModel):
     # Fields of the other mode are dropped before validation (see parse_input); anything left
     # that the schema does not know is refused there, with its name.
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
-    api_key: SecretStr | None = Field(default=None, alias="apiKey", max_length=512)
+    api_key: ApiKey | None = Field(default=None, alias="apiKey")
     request_timeout_secs: int = Field(default=30, alias="requestTimeoutSecs", ge=1, le=300)
     max_retries: int = Field(default=3, alias="maxRetries", ge=0, le=10)
     max_requests_per_minute: int = Field(default=1000, alias="maxRequestsPerMinute", ge=1, le=6000)
@@ -87,6 +100,7 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {field.alias or name for name, field in model.model_fields.items()}
 
 
+SECRET_FIELDS = frozenset({"apiKey"})
 KNOWN_FIELDS: frozenset[str] = frozenset().union(*(_aliases(m) for m in INPUT_MODELS.values()))
 
 
@@ -99,25 +113,29 @@ def parse_input(raw: object) -> ActorInput:
     if not isinstance(raw, dict):
         raise InvalidInput(f"The input must be a JSON object, not {type(raw).__name__}.")
     mode = raw.get("mode", DEFAULT_MODE)
-    if mode not in INPUT_MODELS:
+    if not isinstance(mode, str) or mode not in INPUT_MODELS:
         raise InvalidInput(
             f"Input field 'mode' must be one of {_quoted(INPUT_MODELS)}, not {_shown(mode)}."
         )
-    unknown = sorted(str(key) for key in raw if key not in KNOWN_FIELDS)
+    unknown = sorted(_shown(key) for key in raw if key not in KNOWN_FIELDS)
     if unknown:
         raise InvalidInput(
-            f"Unknown input field(s) {_quoted(unknown)}; accepted fields are"
+            f"Unknown input field(s) {', '.join(unknown)}; accepted fields are"
             f" {_quoted(sorted(KNOWN_FIELDS))}."
         )
     try:
         return INPUT_MODELS[mode].model_validate({**raw, "mode": mode})
     except ValidationError as error:
-        problems = "; ".join(
-            f"'{'.'.join(str(part) for part in problem['loc']) or 'input'}':"
-            f" {problem['msg'].removeprefix('Value error, ')} (got {_shown(problem['input'])})"
-            for problem in error.errors(include_url=False)
-        )
+        problems = "; ".join(_problem(problem) for problem in error.errors(include_url=False))
         raise InvalidInput(f"Invalid input field {problems}.") from None
+
+
+def _problem(problem: ErrorDetails) -> str:
+    field = ".".join(str(part) for part in problem["loc"]) or "input"
+    reason = problem["msg"].removeprefix("Value error, ")
+    # Never echo a secret back, not even a malformed one.
+    given = "" if field in SECRET_FIELDS else f" (got {_shown(problem['input'])})"
+    return f"'{field}': {reason}{given}"
 
 
 def _quoted(names: object) -> str:

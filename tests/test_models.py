@@ -77,6 +77,9 @@ def test_api_key_is_secret_in_reprs() -> None:
         ),
         ({"maxRetries": 11}, "'maxRetries': Input should be less than or equal to 10"),
         ({"symbl": "Binance_BTCUSDT"}, "Unknown input field(s) 'symbl'; accepted fields are"),
+        ({"mode": ["a"]}, "'mode' must be one of 'search_symbols', 'liquidation_map', not ['a']"),
+        ({"apiKey": "secret with spaces"}, "'apiKey': must be a CoinGlass API key"),
+        ({"apiKey": 12345}, "'apiKey': Input should be a valid string."),
         (
             {"mode": "search_symbols", "keyword": "x" * 101},
             "'keyword': String should have at most 100",
