@@ -41,6 +41,8 @@ def schema_of(field: FieldInfo) -> dict[str, Any]:
         annotation = next(
             a for a in typing.get_args(annotation) or [annotation] if a is not type(None)
         )
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
     expected: dict[str, Any] = {}
     if annotation is int:
         expected["type"] = "integer"
