@@ -23,7 +23,7 @@ import random
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -69,7 +69,7 @@ class Instrument:
     base: str
     quote: str
     inverse: bool
-    extras: tuple[tuple[str, Any], ...] = field(default=())
+    extras: tuple[tuple[str, Any], ...]
 
 
 COINS: dict[str, Coin] = {
@@ -200,22 +200,25 @@ _RANGE_PATTERN = re.compile(r"(\d+)([hdwmy])")
 _TIER_POPULARITY: dict[int, float] = {5: 0.6, 10: 1.0, 25: 0.9, 50: 0.7, 100: 0.5}
 
 
+def _seed(*parts: str) -> int:
+    return zlib.crc32("|".join(parts).encode())
+
+
 def _unit(*parts: str) -> float:
     """A stable pseudo-random number in [0, 1) derived from the given strings."""
-    return zlib.crc32("|".join(parts).encode()) / 2**32
+    return _seed(*parts) / 2**32
 
 
 def _rng(*parts: str) -> random.Random:
-    return random.Random(zlib.crc32("|".join(parts).encode()))
+    return random.Random(_seed(*parts))
 
 
 def _format_ticks(ticks: int, decimals: int) -> str:
     """Render an integer number of ticks as a fixed-point string, without float noise."""
     if decimals == 0:
         return str(ticks)
-    digits = str(abs(ticks)).rjust(decimals + 1, "0")
-    sign = "-" if ticks < 0 else ""
-    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
+    digits = str(ticks).rjust(decimals + 1, "0")
+    return f"{digits[:-decimals]}.{digits[-decimals:]}"
 
 
 def _ticks_to_number(ticks: int, decimals: int) -> int | float:

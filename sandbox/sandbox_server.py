@@ -1,7 +1,6 @@
 """A loopback imitation of the CoinGlass API v4 for offline tests and demos.
 
-It follows the published contract (``/work/shared/coinglass-v4.md`` in the project
-notes): string ``code`` envelopes, errors delivered with HTTP 200, both shapes of the
+It follows the contract as CoinGlass publishes it, variants included: string ``code`` envelopes, errors delivered with HTTP 200, both shapes of the
 aggregated map, and every lenient encoding of map rows. Standard library only.
 
 In-process use::
@@ -41,8 +40,13 @@ Faults are scripted with ``add_faults`` (queued, consumed one per matching reque
   included) whose map is empty or holds exactly that many rows;
 * ``msg_absent``: a normal answer whose success envelope has no ``msg``.
 
+Faults apply to ``/api/`` paths only and come before any key check; ``set_fault(None,
+path)`` lifts a permanent one, ``reset()`` lifts all.
+
 ``map_variant`` re-encodes every served map (see ``sandbox_data.MAP_VARIANTS``) and
 ``aggregated_shape`` picks ``merged`` or ``by_instrument`` for the coin map.
+``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
+lives in memory only, since nothing is ever logged or echoed back.
 """
 
 from __future__ import annotations
@@ -312,6 +316,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; Nagle would hold the body for a delayed ACK.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return "nginx"  # what the fronting proxy shows; no Python version leak
@@ -319,24 +325,33 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: stdout carries only the URL line, and logs could leak keys."""
 
-    def do_GET(self) -> None:
+    def _receive(self) -> tuple[SandboxServer, RecordedRequest]:
         sandbox = cast(_HTTPServer, self.server).sandbox
         target = urlsplit(self.path)
-        query = dict(parse_qsl(target.query, keep_blank_values=True))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        sandbox._record(RecordedRequest("GET", target.path, query, headers))
+        request = RecordedRequest(
+            self.command,
+            target.path,
+            dict(parse_qsl(target.query, keep_blank_values=True)),
+            {name.lower(): value for name, value in self.headers.items()},
+        )
+        sandbox._record(request)
+        return sandbox, request
+
+    def do_GET(self) -> None:
+        sandbox, request = self._receive()
         if sandbox.latency_ms > 0:
             time.sleep(sandbox.latency_ms / 1000)
-        fault = sandbox._take_fault(target.path)
+        fault = sandbox._take_fault(request.path)
         if fault is not None and fault.kind == "reset":
             self._abort()
             return
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
-        self._send(sandbox._answer(target.path, query, headers.get("cg-api-key", ""), fault))
+        self._send(sandbox._answer(request, fault))
 
     def _not_allowed(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._receive()
         self._send(_error("405", "Method not allowed", status=405))
 
     do_POST = do_PUT = do_PATCH = do_DELETE = _not_allowed
@@ -413,7 +428,10 @@ class SandboxServer:
             raise RuntimeError("already started")
         self._httpd = _HTTPServer((self.host, self.port), self)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="sandbox-server", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for at most one poll
+            name="sandbox-server",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -502,11 +520,22 @@ class SandboxServer:
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
             return _error("400", f"{missing[0]} is required")
-        if "range" in endpoint.required and query["range"] not in self.accepted_ranges:
+        if "range" in endpoint.required and not self._takes_range(query["range"]):
             return _error("400", "range is invalid")
         return None
 
-    def _answer(self, path: str, query: dict[str, str], key: str, fault: Fault | None) -> Reply:
+    def _takes_range(self, range_: str) -> bool:
+        if range_ not in self.accepted_ranges:
+            return False
+        try:
+            data.range_days(range_)
+        except ValueError:  # accepted by configuration but meaningless to the generator
+            return False
+        return True
+
+    def _answer(self, request: RecordedRequest, fault: Fault | None) -> Reply:
+        path, query = request.path, request.query
+        key = request.headers.get("cg-api-key", "")
         replaced = None if fault is None else _fault_reply(fault, path)
         if replaced is not None:
             return replaced

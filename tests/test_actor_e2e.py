@@ -1,0 +1,323 @@
+"""The actor as a real process against the CoinGlass sandbox: what a user gets, and pays."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sandbox_data
+from conftest import PRO_KEY, ActorRun
+from sandbox_server import Fault, SandboxServer
+
+MAP_PATH = "/api/futures/liquidation/map"
+PAIRS_PATH = "/api/futures/supported-exchange-pairs"
+
+
+def expected_map(exchange: str, instrument_id: str, range_: str) -> dict[str, list[list[Any]]]:
+    """The sandbox's own map for the pair, buckets in ascending price order, rows as JSON."""
+    raw = sandbox_data.liquidation_map(exchange, instrument_id, range_)
+    return {key: [list(row) for row in raw[key]] for key in sorted(raw, key=float)}
+
+
+def all_symbols() -> list[str]:
+    return [
+        f"{exchange}_{row['instrument_id']}"
+        for exchange, rows in sandbox_data.supported_pairs().items()
+        for row in rows
+    ]
+
+
+def assert_failed(
+    run: ActorRun, error_type: str, *, retryable: bool, code: str | None
+) -> dict[str, Any]:
+    """A failure a user can act on: exit 0, one uncharged item with the stable error."""
+    assert run.exit_code == 0, run.log
+    item = run.item
+    assert item["success"] is False
+    assert item["data"] is None
+    assert item["error"] == {"type": error_type, "upstream_code": code, "retryable": retryable}
+    assert run.charged_events == []
+    return item
+
+
+# ---------------------------------------------------------------- liquidation_map
+
+
+def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: SandboxServer) -> None:
+    run = run_actor({"symbol": "Binance_BTCUSDT", "range": "7d", "apiKey": PRO_KEY})
+    assert run.exit_code == 0, run.log
+    assert list(run.item) == ["success", "message", "mode", "symbol", "range", "data"]
+    assert run.item["success"] is True
+    assert run.item["message"] == "Liquidation map data fetched successfully."
+    assert (run.item["mode"], run.item["symbol"], run.item["range"]) == (
+        "liquidation_map",
+        "Binance_BTCUSDT",
+        "7d",
+    )
+    assert run.item["data"] == expected_map("Binance", "BTCUSDT", "7d")
+    assert len(run.item["data"]) > 100
+    assert run.charged_events == ["LIQUIDATION_MAP"]
+    [request] = sandbox.requests
+    assert request.path == MAP_PATH
+    assert request.query == {"exchange": "Binance", "symbol": "BTCUSDT", "range": "7d"}
+    assert request.headers["cg-api-key"] == PRO_KEY
+
+
+def test_defaults_fetch_the_binance_btc_daily_map(run_actor: Any) -> None:
+    run = run_actor({}, env={"COINGLASS_API_KEY": PRO_KEY})
+    assert run.item["symbol"] == "Binance_BTCUSDT"
+    assert run.item["range"] == "1d"
+    assert run.item["data"] == expected_map("Binance", "BTCUSDT", "1d")
+
+
+@pytest.mark.parametrize(
+    ("symbol", "exchange", "instrument_id"),
+    [
+        ("Binance_BTCUSD_PERP", "Binance", "BTCUSD_PERP"),
+        ("ApeX Omni_BTC-USDT", "ApeX Omni", "BTC-USDT"),
+    ],
+)
+def test_symbol_splits_at_the_first_underscore(
+    run_actor: Any, sandbox: SandboxServer, symbol: str, exchange: str, instrument_id: str
+) -> None:
+    run = run_actor({"symbol": symbol, "apiKey": PRO_KEY})
+    assert run.item["success"] is True, run.item
+    assert run.item["data"] == expected_map(exchange, instrument_id, "1d")
+    assert sandbox.requests[0].query["exchange"] == exchange
+    assert sandbox.requests[0].query["symbol"] == instrument_id
+
+
+@pytest.mark.parametrize("variant", ["strings", "short_rows", "bands", "decimal_keys"])
+def test_every_published_row_variant_becomes_four_json_members(
+    run_actor: Any, sandbox: SandboxServer, variant: str
+) -> None:
+    sandbox.map_variant = variant
+    run = run_actor({"symbol": "Binance_ETHUSDT", "apiKey": PRO_KEY})
+    assert run.item["success"] is True, run.item
+    standard = expected_map("Binance", "ETHUSDT", "1d")
+    rows = [row for bucket in run.item["data"].values() for row in bucket]
+    assert len(rows) == sum(len(bucket) for bucket in standard.values())
+    for price, level, leverage, band in rows:
+        assert isinstance(price, int | float) and isinstance(level, int | float)
+        assert leverage is None or isinstance(leverage, int | float)
+        assert band is None or isinstance(band, str)
+    prices = [float(key) for key in run.item["data"]]
+    assert prices == sorted(prices)
+    if variant == "strings":
+        assert run.item["data"] == standard
+
+
+def test_sub_cent_coin_keeps_decimal_keys_and_prices(run_actor: Any) -> None:
+    run = run_actor({"symbol": "Binance_PEPEUSDT", "apiKey": PRO_KEY})
+    assert run.item["success"] is True, run.item
+    assert run.item["data"] == expected_map("Binance", "PEPEUSDT", "1d")
+    first_key, first_bucket = next(iter(run.item["data"].items()))
+    assert first_key.startswith("0.0000")
+    assert first_bucket[0][0] < 0.0001
+
+
+def test_lower_case_symbol_is_resolved_to_the_real_instrument(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    run = run_actor({"symbol": " binance_btcusdt ", "apiKey": PRO_KEY})
+    assert run.item["success"] is True, run.item
+    assert run.item["symbol"] == "Binance_BTCUSDT"
+    assert run.item["data"] == expected_map("Binance", "BTCUSDT", "1d")
+    assert [r.path for r in sandbox.requests] == [MAP_PATH, PAIRS_PATH, MAP_PATH]
+    assert run.charged_events == ["LIQUIDATION_MAP"]
+
+
+def test_unknown_symbol_is_refused_with_close_suggestions(run_actor: Any) -> None:
+    run = run_actor({"symbol": "Binance_BTCUSDTX", "apiKey": PRO_KEY})
+    item = assert_failed(run, "unknown_symbol", retryable=False, code=None)
+    assert item["symbol"] == "Binance_BTCUSDTX"
+    assert "'Binance_BTCUSDTX'" in item["message"]
+    suggested = item["message"].split("Did you mean ")[1].split("?")[0].split(", ")
+    assert suggested[0] == "Binance_BTCUSDT"
+    assert 1 <= len(suggested) <= 5
+    assert set(suggested) <= set(all_symbols())
+
+
+def test_refused_range_is_a_clear_uncharged_failure(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.accepted_ranges = {"1d", "7d", "30d"}
+    run = run_actor({"range": "90d", "apiKey": PRO_KEY})
+    item = assert_failed(run, "invalid_parameter", retryable=False, code="400")
+    assert "range is invalid" in item["message"]
+    assert "documents only the ranges 1d, 7d, 30d" in item["message"]
+    assert (item["symbol"], item["range"]) == ("Binance_BTCUSDT", "90d")
+    assert len(sandbox.requests) == 1
+
+
+# ---------------------------------------------------------------- search_symbols
+
+
+def test_search_returns_every_match_best_first_and_is_charged(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    run = run_actor({"mode": "search_symbols", "keyword": "ETH", "apiKey": PRO_KEY})
+    assert run.exit_code == 0, run.log
+    item = run.item
+    assert list(item) == ["success", "message", "mode", "keyword", "data"]
+    assert item["message"] == "Futures symbols fetched successfully."
+    assert (item["mode"], item["keyword"]) == ("search_symbols", "ETH")
+    pairs = sandbox_data.supported_pairs()
+    matching = {
+        f"{exchange}_{row['instrument_id']}"
+        for exchange, rows in pairs.items()
+        for row in rows
+        if any(
+            "eth" in field.lower()
+            for field in (row["base_asset"], row["quote_asset"], exchange, row["instrument_id"])
+        )
+    }
+    found = [instrument["symbol"] for instrument in item["data"]]
+    assert set(found) == matching
+    assert len(found) == len(matching)
+    exact = [i for i in item["data"] if i["base_asset"] == "ETH"]
+    assert item["data"][: len(exact)] == exact
+    assert set(item["data"][0]) == {"base_asset", "quote_asset", "exchange", "symbol"}
+    assert run.charged_events == ["SEARCH_SYMBOLS"]
+    assert [r.path for r in sandbox.requests] == [PAIRS_PATH]
+
+
+def test_search_without_keyword_lists_every_instrument(run_actor: Any) -> None:
+    run = run_actor({"mode": "search_symbols", "apiKey": PRO_KEY})
+    assert run.item["keyword"] == ""
+    assert sorted(i["symbol"] for i in run.item["data"]) == sorted(all_symbols())
+
+
+def test_search_works_on_a_hobby_plan(run_actor: Any) -> None:
+    run = run_actor({"mode": "search_symbols", "keyword": "okx", "apiKey": SandboxServer.HOBBY_KEY})
+    assert run.item["success"] is True
+    assert {i["exchange"] for i in run.item["data"]} == {"OKX"}
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_missing_key_sends_no_request(run_actor: Any, sandbox: SandboxServer) -> None:
+    item = assert_failed(
+        run_actor({"symbol": "OKX_BTC-USDT-SWAP"}), "missing_api_key", retryable=False, code=None
+    )
+    assert "apiKey" in item["message"]
+    assert "COINGLASS_API_KEY" in item["message"]
+    assert (item["mode"], item["symbol"], item["range"]) == (
+        "liquidation_map",
+        "OKX_BTC-USDT-SWAP",
+        "1d",
+    )
+    assert sandbox.requests == []
+
+
+def test_input_key_wins_over_the_publishers_key(run_actor: Any, sandbox: SandboxServer) -> None:
+    run = run_actor({"apiKey": PRO_KEY}, env={"COINGLASS_API_KEY": "publisher-key"})
+    assert run.item["success"] is True
+    assert sandbox.requests[0].headers["cg-api-key"] == PRO_KEY
+
+
+def test_invalid_key(run_actor: Any) -> None:
+    item = assert_failed(
+        run_actor({"apiKey": "wrong-key"}), "invalid_api_key", retryable=False, code="400"
+    )
+    assert "Invalid API key provided" in item["message"]
+
+
+def test_plan_too_low_arrives_as_http_200(run_actor: Any, sandbox: SandboxServer) -> None:
+    item = assert_failed(
+        run_actor({"apiKey": SandboxServer.HOBBY_KEY}), "plan_too_low", retryable=False, code="401"
+    )
+    assert "Upgrade plan" in item["message"]
+    assert "Professional" in item["message"]
+    assert len(sandbox.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("actor_input", "field"),
+    [
+        ({"range": "2d"}, "'range'"),
+        ({"mode": "maps"}, "'mode'"),
+        ({"symbol": "BTCUSDT"}, "'symbol'"),
+        ({"requestTimeoutSecs": "soon"}, "'requestTimeoutSecs'"),
+        ({"symbl": "Binance_BTCUSDT"}, "'symbl'"),
+    ],
+)
+def test_bad_input_is_an_uncharged_failure_item(
+    run_actor: Any, sandbox: SandboxServer, actor_input: dict[str, Any], field: str
+) -> None:
+    item = assert_failed(
+        run_actor({**actor_input, "apiKey": PRO_KEY}), "invalid_input", retryable=False, code=None
+    )
+    assert field in item["message"]
+    assert sandbox.requests == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_type", "code"),
+    [
+        ("http_429", "rate_limited", "429"),
+        ("http_500_spring", "upstream_unavailable", "500"),
+        ("http_502_html", "upstream_unavailable", "502"),
+        ("reset", "network_error", None),
+        ("truncated_json", "bad_response", "200"),
+    ],
+)
+def test_transient_upstream_failures_are_retried_then_reported(
+    run_actor: Any, sandbox: SandboxServer, fault: str, error_type: str, code: str | None
+) -> None:
+    sandbox.set_fault(fault)
+    run = run_actor({"apiKey": PRO_KEY, "maxRetries": 1})
+    item = assert_failed(run, error_type, retryable=True, code=code)
+    assert item["message"].endswith("Gave up after 2 attempts.")
+    assert len(sandbox.requests) == 2
+
+
+def test_a_retried_success_is_charged_once(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.add_faults("http_429", "http_503")
+    run = run_actor({"apiKey": PRO_KEY, "maxRetries": 2})
+    assert run.item["success"] is True
+    assert run.charged_events == ["LIQUIDATION_MAP"]
+    assert len(sandbox.requests) == 3
+
+
+def test_slow_answer_times_out_per_attempt(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.set_fault(Fault("slow", seconds=3))
+    run = run_actor({"apiKey": PRO_KEY, "requestTimeoutSecs": 1, "maxRetries": 0})
+    item = assert_failed(run, "upstream_timeout", retryable=True, code=None)
+    assert "requestTimeoutSecs" in item["message"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_type", "code"),
+    [
+        ("unknown_shape", "bad_response", "200"),
+        ("endpoint_not_found", "endpoint_not_found", "404"),
+        ("invalid_key_401", "invalid_api_key", "401"),
+        ("key_missing", "invalid_api_key", "400"),
+        ("upgrade_plan_40001", "plan_too_low", "40001"),
+    ],
+)
+def test_refusals_are_not_retried(
+    run_actor: Any, sandbox: SandboxServer, fault: str, error_type: str, code: str
+) -> None:
+    sandbox.set_fault(fault)
+    assert_failed(run_actor({"apiKey": PRO_KEY}), error_type, retryable=False, code=code)
+    assert len(sandbox.requests) == 1
+
+
+SECRET = "sandbox-marker-key-5f1c2a"
+
+
+@pytest.mark.parametrize("fault", [None, "invalid_key_200", "http_500_spring", "not_json"])
+def test_the_api_key_never_reaches_logs_or_storage(
+    run_actor: Any, sandbox: SandboxServer, fault: str | None
+) -> None:
+    if fault:
+        sandbox.set_fault(fault)
+    run = run_actor({"apiKey": SECRET, "maxRetries": 0}, env={"APIFY_LOG_LEVEL": "DEBUG"})
+    assert run.items, run.log
+    assert SECRET not in run.log
+    for path in run.storage.rglob("*"):
+        if path.is_file() and path.name != "INPUT.json":
+            assert SECRET not in path.read_text(errors="replace"), path
+    assert SECRET not in json.dumps(run.items)

@@ -1,0 +1,599 @@
+"""Tests of the CoinGlass API v4 sandbox: its data generator, its server and its CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sandbox_data as data
+from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, Fault, SandboxServer
+
+SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "sandbox" / "sandbox_server.py"
+PRO = {"CG-API-KEY": SandboxServer.PRO_KEY}
+HOBBY = {"CG-API-KEY": SandboxServer.HOBBY_KEY}
+BTC_MAP = {"exchange": "Binance", "symbol": "BTCUSDT", "range": "1d"}
+BTC_COIN = {"symbol": "BTC", "range": "1d"}
+PAIRS_PATH = "/api/futures/supported-exchange-pairs"
+
+
+@pytest.fixture(scope="module")
+def running() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def server(running: SandboxServer) -> Iterator[SandboxServer]:
+    running.reset()
+    yield running
+    running.reset()
+
+
+@pytest.fixture
+def client(server: SandboxServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, headers=PRO, timeout=5) as http:
+        yield http
+
+
+def all_rows(liq_map: dict[str, list[list[Any]]]) -> list[list[Any]]:
+    return [row for rows in liq_map.values() for row in rows]
+
+
+def map_of(response: httpx.Response) -> dict[str, list[list[Any]]]:
+    body = response.json()
+    assert body["code"] == "0", body
+    liq_map: dict[str, list[list[Any]]] = body["data"]["data"]
+    return liq_map
+
+
+# -- data --------------------------------------------------------------------------
+
+
+def test_map_is_deterministic_across_processes() -> None:
+    first = data.liquidation_map("OKX", "ETH-USDT-SWAP", "7d")
+    assert first == data.liquidation_map("OKX", "ETH-USDT-SWAP", "7d")
+    assert first != data.liquidation_map("OKX", "ETH-USDT-SWAP", "30d")
+    script = (
+        "import hashlib, json, sandbox_data as d;"
+        "m = d.liquidation_map('OKX', 'ETH-USDT-SWAP', '7d');"
+        "print(hashlib.sha256(json.dumps(m).encode()).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(SERVER_SCRIPT.parent)}
+    other = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert other.stdout.strip() == hashlib.sha256(json.dumps(first).encode()).hexdigest()
+
+
+def test_btc_day_map_is_realistic() -> None:
+    price = data.current_price("Binance", "BTCUSDT")
+    liq_map = data.liquidation_map("Binance", "BTCUSDT", "1d")
+    assert 200 <= len(liq_map) <= 1000
+    assert all(re.fullmatch(r"\d+", key) for key in liq_map)
+    assert all(1 <= len(rows) <= 4 for rows in liq_map.values())
+    prices = sorted(float(key) for key in liq_map)
+    assert 0.90 < prices[0] / price < 0.95
+    assert 1.05 < prices[-1] / price < 1.10
+    rows = all_rows(liq_map)
+    assert {row[2] for row in rows} == set(data.LEVERAGE_TIERS)
+    assert all(isinstance(row[1], float) and row[1] > 0 for row in rows)
+    assert all(round(row[1], 2) == row[1] for row in rows)
+    bands = [row[3] for row in rows]
+    assert set(bands) <= {None, "h1", "h2", "h3"}
+    assert 0 < sum(band is not None for band in bands) < len(bands) / 5
+    assert any(row[0] != int(key) for key, rows in liq_map.items() for row in rows)
+    assert all(abs(row[0] - int(key)) < 100 for key, rows in liq_map.items() for row in rows)
+
+
+def test_longer_ranges_spread_wider() -> None:
+    def width(range_: str) -> float:
+        keys = [float(key) for key in data.liquidation_map("Bybit", "SOLUSDT", range_)]
+        return max(keys) / min(keys)
+
+    widths = [width(range_) for range_ in ("1d", "7d", "30d", "90d", "180d", "365d")]
+    assert widths == sorted(widths)
+    assert widths[-1] > 2.0
+
+
+@pytest.mark.parametrize(
+    ("exchange", "instrument", "pattern"),
+    [
+        ("Binance", "BTCUSDT", r"\d+"),
+        ("OKX", "ETH-USDT-SWAP", r"\d+\.\d"),
+        ("Bybit", "DOGEUSDT", r"0\.\d{5}"),
+        ("Binance", "PEPEUSDT", r"0\.0000\d{4}"),
+        ("ApeX Omni", "ARB-USDT", r"0\.\d{4}"),
+    ],
+)
+def test_bucket_keys_follow_the_tick(exchange: str, instrument: str, pattern: str) -> None:
+    keys = list(data.liquidation_map(exchange, instrument, "1d"))
+    assert len(keys) > 150
+    assert all(re.fullmatch(pattern, key) for key in keys), keys[:3]
+
+
+def test_unknown_pair_or_range() -> None:
+    assert data.liquidation_map("Binance", "NOPEUSDT", "1d") == {}
+    assert data.liquidation_map("Kraken", "BTCUSDT", "1d") == {}
+    with pytest.raises(ValueError, match="range"):
+        data.liquidation_map("Binance", "BTCUSDT", "forever")
+
+
+def test_generation_is_fast() -> None:
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        data.liquidation_map("Binance", "BTCUSDT", "1d")
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.05
+
+
+def test_instrument_lists() -> None:
+    pairs = data.supported_pairs()
+    assert len(pairs) >= 8
+    assert set(pairs) == set(data.supported_exchanges())
+    ids = {exchange: {row["instrument_id"] for row in rows} for exchange, rows in pairs.items()}
+    expected = {
+        "Binance": {"BTCUSDT", "BTCUSD_PERP"},
+        "OKX": {"BTC-USDT-SWAP"},
+        "Bybit": {"BTCUSDT"},
+        "Bitget": {"BTCUSDT_UMCBL"},
+        "Gate": {"BTC_USDT"},
+        "Crypto.com": {"BTCUSD-PERP"},
+        "ApeX Omni": {"BTC-USDT"},
+        "Hyperliquid": {"BTC"},
+    }
+    for exchange, instruments in expected.items():
+        assert instruments <= ids[exchange]
+    assert len(set(map(len, ids.values()))) > 1  # not every coin on every exchange
+    rows = [row for listed in pairs.values() for row in listed]
+    assert all({"instrument_id", "base_asset", "quote_asset"} <= set(row) for row in rows)
+    with_extras = [row for row in rows if len(row) > 3]
+    assert 0 < len(with_extras) < len(rows) / 10
+    assert {"settlement_currency", "max_leverage", "price_tick_size", "funding_interval"} <= {
+        name for row in with_extras for name in row
+    }
+    assert {"BTC", "ETH", "SOL", "XRP", "DOGE", "PEPE"} <= set(data.supported_coins())
+    assert len(data.supported_coins()) >= 16
+
+
+def test_pairs_markets() -> None:
+    rows = data.pairs_markets("BTC")
+    assert len(rows) >= 8
+    binance = next(row for row in rows if row["instrument_id"] == "BTCUSDT")
+    assert binance["exchange_name"] == "Binance"
+    assert binance["symbol"] == "BTC/USDT"
+    assert binance["current_price"] == data.current_price("Binance", "BTCUSDT")
+    assert 90_000 < binance["index_price"] < 105_000
+    assert binance["open_interest_usd"] > 1e9
+    assert "Gate.io" in {row["exchange_name"] for row in rows}  # as upstream spells it there
+    assert data.pairs_markets("NOPE") == []
+
+
+def test_aggregated_shapes() -> None:
+    merged = data.aggregated_map_merged("ETH", "1d")
+    assert len(merged) > 200
+    assert all(row[2] is None for row in all_rows(merged))
+    listed = data.aggregated_map_by_instrument("ETH", "1d")
+    assert listed["last_price"] == pytest.approx(3400, rel=0.01)
+    eth_pairs = {
+        (exchange, row["instrument_id"])
+        for exchange, rows in data.supported_pairs().items()
+        for row in rows
+        if row["base_asset"] == "ETH"
+    }
+    items = listed["data"]
+    listed_pairs = {(i["instrument"]["exName"], i["instrument"]["instrumentId"]) for i in items}
+    assert listed_pairs == eth_pairs
+    assert all(row[2] is None for item in items for row in all_rows(item["liqMapV2"]))
+    assert data.aggregated_map_merged("NOPE", "1d") == {}
+    assert data.aggregated_map_by_instrument("NOPE", "1d") == {}
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 50_000])
+def test_huge_map_has_exact_row_count(rows: int) -> None:
+    assert len(all_rows(data.huge_map(rows))) == rows
+
+
+# -- server: normal answers ------------------------------------------------------------
+
+
+def test_envelope_and_rate_headers(client: httpx.Client) -> None:
+    first = client.get(PAIRS_PATH)
+    second = client.get("/api/futures/supported-coins")
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert int(first.headers["content-length"]) == len(first.content)
+    assert first.content.startswith(b'{"code":"0","msg":"success","data":{"Binance":[{')
+    assert first.http_version == "HTTP/1.1"
+    assert first.headers.get("connection", "").lower() != "close"
+    assert first.json()["data"] == data.supported_pairs()
+    assert second.json()["data"] == data.supported_coins()
+    assert first.headers["API-KEY-MAX-LIMIT"] == "1200"
+    assert (first.headers["API-KEY-USE-LIMIT"], second.headers["API-KEY-USE-LIMIT"]) == ("1", "2")
+
+
+def test_exchange_filter_and_other_lists(client: httpx.Client) -> None:
+    apex = client.get(PAIRS_PATH, params={"exchange": "ApeX Omni"}).json()["data"]
+    assert list(apex) == ["ApeX Omni"]
+    assert client.get(PAIRS_PATH, params={"exchange": "Kraken"}).json()["data"] == {}
+    exchanges = client.get("/api/futures/supported-exchanges").json()["data"]
+    assert exchanges == data.supported_exchanges()
+    markets = client.get("/api/futures/pairs-markets", params={"symbol": "SOL"}).json()["data"]
+    assert markets == data.pairs_markets("SOL")
+    subscription = client.get("/api/user/account/subscription").json()["data"]
+    assert subscription == {"level": "PROFESSIONAL", "expired": False}
+
+
+def test_pair_and_coin_maps(client: httpx.Client, server: SandboxServer) -> None:
+    pair = client.get(MAP_PATH, params=BTC_MAP)
+    assert map_of(pair) == data.liquidation_map("Binance", "BTCUSDT", "1d")
+    coin = client.get(AGGREGATED_MAP_PATH, params=BTC_COIN)
+    assert map_of(coin) == data.aggregated_map_merged("BTC", "1d")
+    server.aggregated_shape = "by_instrument"
+    listed = client.get(AGGREGATED_MAP_PATH, params=BTC_COIN).json()["data"]
+    assert listed == data.aggregated_map_by_instrument("BTC", "1d")
+    unknown = client.get(AGGREGATED_MAP_PATH, params={"symbol": "NOPE", "range": "1d"})
+    assert unknown.json() == {"code": "0", "msg": "success", "data": {"data": {}}}
+    with pytest.raises(ValueError, match="aggregated_shape"):
+        server.aggregated_shape = "nested"
+
+
+def test_unknown_pair_gives_empty_map(client: httpx.Client) -> None:
+    params = {"exchange": "Binance", "symbol": "NOPEUSDT", "range": "1d"}
+    response = client.get(MAP_PATH, params=params)
+    assert response.json() == {"code": "0", "msg": "success", "data": {"data": {}}}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "missing"),
+    [
+        (MAP_PATH, {"symbol": "BTCUSDT", "range": "1d"}, "exchange"),
+        (MAP_PATH, {"exchange": "Binance", "range": "1d"}, "symbol"),
+        (MAP_PATH, {"exchange": "Binance", "symbol": "BTCUSDT", "range": ""}, "range"),
+        (AGGREGATED_MAP_PATH, {"range": "1d"}, "symbol"),
+        (AGGREGATED_MAP_PATH, {"symbol": "BTC"}, "range"),
+        ("/api/futures/pairs-markets", {}, "symbol"),
+    ],
+)
+def test_missing_parameter_is_named(
+    client: httpx.Client, path: str, params: dict[str, str], missing: str
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == "400"
+    assert missing in body["msg"]
+
+
+def test_range_validation(client: httpx.Client, server: SandboxServer) -> None:
+    def code_for(range_: str) -> str:
+        body = client.get(MAP_PATH, params={**BTC_MAP, "range": range_}).json()
+        if body["code"] != "0":
+            assert "range" in body["msg"]
+        return str(body["code"])
+
+    assert [code_for(r) for r in ("1d", "365d", "2d", "1w")] == ["0", "0", "400", "400"]
+    server.accepted_ranges = {"1d", "7d", "30d", "12h", "forever"}
+    assert [code_for(r) for r in ("30d", "90d", "12h", "forever")] == ["0", "400", "0", "400"]
+
+
+def test_unknown_path(client: httpx.Client) -> None:
+    for path in ("/api/futures/liquidation/heatmap", "/favicon.ico"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"code": "404", "msg": "Endpoint not found"}
+
+
+# -- server: keys and plans -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "msg"),
+    [
+        ({}, "API key missing."),
+        ({"coinglassSecret": SandboxServer.PRO_KEY}, "API key missing."),
+        ({"CG-API-KEY": "someone-elses-key"}, "Invalid API key provided"),
+    ],
+)
+def test_key_errors(server: SandboxServer, headers: dict[str, str], msg: str) -> None:
+    response = httpx.get(f"{server.url}{PAIRS_PATH}", headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"code": "400", "msg": msg}
+    assert "API-KEY-USE-LIMIT" not in response.headers
+
+
+def test_hobby_plan(server: SandboxServer) -> None:
+    with httpx.Client(base_url=server.url, headers=HOBBY) as hobby:
+        pairs = hobby.get(PAIRS_PATH)
+        assert pairs.json()["code"] == "0"
+        assert pairs.headers["API-KEY-MAX-LIMIT"] == "30"
+        level = hobby.get("/api/user/account/subscription").json()["data"]["level"]
+        assert level == "HOBBYIST"
+        for path, params in [
+            (MAP_PATH, BTC_MAP),
+            (AGGREGATED_MAP_PATH, BTC_COIN),
+            ("/api/futures/pairs-markets", {"symbol": "BTC"}),
+        ]:
+            response = hobby.get(path, params=params)
+            assert response.status_code == 200
+            assert response.json() == {"code": "401", "msg": "Upgrade plan"}
+
+
+def test_key_is_never_echoed(server: SandboxServer) -> None:
+    server.add_faults("http_500_spring", "http_502_html")
+    for key in (SandboxServer.PRO_KEY, "leaky-secret-value"):
+        with httpx.Client(base_url=server.url, headers={"CG-API-KEY": key}) as http:
+            for path in (PAIRS_PATH, MAP_PATH, "/api/user/account/subscription", "/nope"):
+                response = http.get(path, params={"symbol": key})
+                assert key not in response.text
+                assert key not in str(response.headers)
+
+
+def test_requests_are_recorded(client: httpx.Client, server: SandboxServer) -> None:
+    client.get(PAIRS_PATH, params={"exchange": "ApeX Omni"}, headers={"X-Trace": "1"})
+    client.get(MAP_PATH, params=BTC_MAP)
+    first, second = server.requests
+    assert (first.method, first.path, first.query) == ("GET", PAIRS_PATH, {"exchange": "ApeX Omni"})
+    assert first.headers["cg-api-key"] == SandboxServer.PRO_KEY
+    assert first.headers["x-trace"] == "1"
+    assert (second.path, second.query) == (MAP_PATH, BTC_MAP)
+    rejected = client.post("/api/futures/supported-coins", json={})
+    assert (rejected.status_code, rejected.json()["code"]) == (405, "405")
+    assert server.requests[-1].method == "POST"
+    server.reset()
+    assert server.requests == []
+
+
+# -- server: faults -----------------------------------------------------------------
+
+Check = Callable[[httpx.Response], None]
+
+
+def json_body(expected: dict[str, Any]) -> Check:
+    def check(response: httpx.Response) -> None:
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == expected
+
+    return check
+
+
+def short_text(response: httpx.Response) -> None:
+    assert len(response.content) < 100
+    assert "retry-after" not in response.headers
+
+
+def html_page(response: httpx.Response) -> None:
+    assert response.headers["content-type"] == "text/html"
+    assert response.text.lstrip().startswith("<html>")
+
+
+def spring_error(response: httpx.Response) -> None:
+    body = response.json()
+    assert (body["status"], body["error"], body["path"]) == (500, "Internal Server Error", MAP_PATH)
+    assert re.match(r"\d{4}-\d\d-\d\dT", body["timestamp"])
+
+
+def truncated(response: httpx.Response) -> None:
+    assert response.headers["content-type"] == "application/json"
+    assert response.text.startswith('{"code":"0"')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+def plain_text(response: httpx.Response) -> None:
+    assert response.headers["content-type"] == "text/plain"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "check"),
+    [
+        ("http_429", 429, short_text),
+        ("http_500_spring", 500, spring_error),
+        ("http_502_html", 502, html_page),
+        ("http_503", 503, html_page),
+        ("http_408", 408, json_body({"code": "408", "msg": "Request Timeout"})),
+        ("truncated_json", 200, truncated),
+        ("not_json", 200, plain_text),
+        ("unknown_shape", 200, json_body({"result": "ok", "items": []})),
+        ("upgrade_plan", 200, json_body({"code": "401", "msg": "Upgrade plan"})),
+        (
+            "upgrade_plan_success_false",
+            200,
+            json_body({"code": "401", "msg": "Upgrade plan", "success": False}),
+        ),
+        (
+            "upgrade_plan_data_list",
+            200,
+            json_body({"code": "401", "msg": "Upgrade plan", "data": []}),
+        ),
+        ("upgrade_plan_40001", 200, json_body({"code": "40001", "msg": "Upgrade plan"})),
+        ("key_missing", 200, json_body({"code": "400", "msg": "API key missing."})),
+        ("invalid_key_200", 200, json_body({"code": "400", "msg": "Invalid API key provided"})),
+        ("invalid_key_401", 401, json_body({"code": "401", "msg": "Invalid API key provided"})),
+        ("bad_param", 200, json_body({"code": "400", "msg": "symbol is invalid"})),
+        ("endpoint_not_found", 404, json_body({"code": "404", "msg": "Endpoint not found"})),
+    ],
+)
+def test_replacing_faults(
+    client: httpx.Client, server: SandboxServer, fault: str, status: int, check: Check
+) -> None:
+    server.add_faults(fault)
+    response = client.get(MAP_PATH, params=BTC_MAP)
+    assert response.status_code == status
+    check(response)
+    assert client.get(MAP_PATH, params=BTC_MAP).json()["code"] == "0"
+
+
+@pytest.mark.parametrize("retry_after", [7, formatdate(time.time() + 30, usegmt=True)])
+def test_retry_after(client: httpx.Client, server: SandboxServer, retry_after: int | str) -> None:
+    server.add_faults(Fault("http_429_retry_after", retry_after=retry_after))
+    response = client.get(MAP_PATH, params=BTC_MAP)
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == str(retry_after)
+
+
+def test_reset_drops_the_connection(client: httpx.Client, server: SandboxServer) -> None:
+    server.add_faults("reset")
+    with pytest.raises(httpx.TransportError):
+        client.get(MAP_PATH, params=BTC_MAP)
+    assert client.get(MAP_PATH, params=BTC_MAP).status_code == 200
+
+
+def test_slow_answers_normally(client: httpx.Client, server: SandboxServer) -> None:
+    server.add_faults(Fault("slow", seconds=0.3))
+    started = time.perf_counter()
+    response = client.get(PAIRS_PATH)
+    assert time.perf_counter() - started >= 0.3
+    assert response.json()["code"] == "0"
+    server.add_faults(Fault("slow", seconds=0.5))
+    with pytest.raises(httpx.ReadTimeout):
+        client.get(PAIRS_PATH, timeout=0.1)
+
+
+def test_map_altering_faults(client: httpx.Client, server: SandboxServer) -> None:
+    server.add_faults("empty_map", Fault("huge_map", rows=50_000), "msg_absent")
+    assert client.get(MAP_PATH, params=BTC_MAP).json()["data"] == {"data": {}}
+    assert len(all_rows(map_of(client.get(MAP_PATH, params=BTC_MAP)))) == 50_000
+    body = client.get(MAP_PATH, params=BTC_MAP).json()
+    assert "msg" not in body
+    assert body["code"] == "0"
+    assert body["data"]["data"]
+    server.aggregated_shape = "by_instrument"
+    server.add_faults("empty_map", Fault("huge_map", rows=10))
+    assert client.get(AGGREGATED_MAP_PATH, params=BTC_COIN).json()["data"]["data"] == []
+    (item,) = client.get(AGGREGATED_MAP_PATH, params=BTC_COIN).json()["data"]["data"]
+    assert len(all_rows(item["liqMapV2"])) == 10
+
+
+def test_map_altering_faults_still_check_the_key(server: SandboxServer) -> None:
+    server.add_faults("empty_map")
+    response = httpx.get(f"{server.url}{MAP_PATH}", params=BTC_MAP, headers=HOBBY)
+    assert response.json()["msg"] == "Upgrade plan"
+
+
+def test_fault_queue_follows_order_and_path(client: httpx.Client, server: SandboxServer) -> None:
+    server.add_faults("http_503", "http_429", path=MAP_PATH)
+    assert client.get(AGGREGATED_MAP_PATH, params=BTC_COIN).status_code == 200
+    assert client.get(PAIRS_PATH).status_code == 200
+    statuses = [client.get(MAP_PATH, params=BTC_MAP).status_code for _ in range(3)]
+    assert statuses == [503, 429, 200]
+    server.add_faults("http_408")
+    assert client.get("/api/futures/supported-coins").status_code == 408
+
+
+def test_permanent_fault_until_cleared(client: httpx.Client, server: SandboxServer) -> None:
+    server.set_fault("http_429", path="/api/futures/liquidation/")
+    assert client.get(PAIRS_PATH).status_code == 200
+    assert {client.get(MAP_PATH, params=BTC_MAP).status_code for _ in range(3)} == {429}
+    server.add_faults("http_503")
+    assert [client.get(AGGREGATED_MAP_PATH, params=BTC_COIN).status_code for _ in "ab"] == [
+        503,
+        429,
+    ]
+    server.set_fault(None, path="/api/futures/liquidation/")
+    assert client.get(MAP_PATH, params=BTC_MAP).status_code == 200
+    server.set_fault("http_502_html")
+    server.reset()
+    assert client.get(MAP_PATH, params=BTC_MAP).status_code == 200
+
+
+def test_unknown_fault_is_refused(server: SandboxServer) -> None:
+    with pytest.raises(ValueError, match="fault"):
+        server.add_faults("http_418")
+
+
+# -- server: map encodings, latency, lifecycle ----------------------------------------
+
+
+def test_strings_variant(client: httpx.Client, server: SandboxServer) -> None:
+    server.map_variant = "strings"
+    rows = all_rows(map_of(client.get(MAP_PATH, params=BTC_MAP)))
+    assert all(isinstance(value, str) for row in rows for value in row[:3])
+    assert all(row[3] in (None, "h1", "h2", "h3") for row in rows)
+    assert all(re.fullmatch(r"\d+", row[0]) and re.fullmatch(r"\d+\.\d\d", row[1]) for row in rows)
+    pepe = {"exchange": "Binance", "symbol": "PEPEUSDT", "range": "1d"}
+    assert all("e" not in row[0] for row in all_rows(map_of(client.get(MAP_PATH, params=pepe))))
+    coin_rows = all_rows(map_of(client.get(AGGREGATED_MAP_PATH, params=BTC_COIN)))
+    assert all(isinstance(row[1], str) and row[2] is None for row in coin_rows)
+
+
+def test_short_rows_bands_and_decimal_keys(client: httpx.Client, server: SandboxServer) -> None:
+    server.map_variant = "short_rows"
+    lengths = {len(row) for row in all_rows(map_of(client.get(MAP_PATH, params=BTC_MAP)))}
+    assert lengths == {2, 3, 4}
+    server.map_variant = "bands"
+    for path, params in ((MAP_PATH, BTC_MAP), (AGGREGATED_MAP_PATH, BTC_COIN)):
+        rows = all_rows(map_of(client.get(path, params=params)))
+        assert {row[3] for row in rows} == {"h1", "h2", "h3"}
+    server.map_variant = "decimal_keys"
+    keys = map_of(client.get(MAP_PATH, params=BTC_MAP))
+    assert all(re.fullmatch(r"\d+\.5", key) for key in keys)
+    server.reset()
+    assert server.map_variant == "standard"
+    with pytest.raises(ValueError, match="map_variant"):
+        server.map_variant = "xml"
+
+
+def test_latency_overlaps_between_requests() -> None:
+    with SandboxServer(latency_ms=300) as server:
+        url = f"{server.url}/api/futures/supported-coins"
+        statuses: list[int] = []
+
+        def fetch() -> None:
+            statuses.append(httpx.get(url, headers=PRO).status_code)
+
+        threads = [threading.Thread(target=fetch) for _ in range(4)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    assert statuses == [200] * 4
+    assert 0.3 <= elapsed < 0.9
+
+
+def test_stop_closes_open_connections() -> None:
+    server = SandboxServer().start()
+    with httpx.Client(base_url=server.url, headers=PRO) as http:
+        assert http.get(PAIRS_PATH).status_code == 200
+        server.stop()
+        with pytest.raises(httpx.TransportError):
+            http.get(PAIRS_PATH)
+    with pytest.raises(RuntimeError):
+        _ = server.url
+
+
+def test_cli_prints_url_and_stops_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--latency-ms", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.fullmatch(r"SANDBOX_URL=(http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        response = httpx.get(f"{match.group(1)}{PAIRS_PATH}", headers=PRO, timeout=5)
+        assert response.json()["data"]["Binance"][0]["instrument_id"] == "BTCUSDT"
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=5)
+    assert process.returncode == 0
+    assert (stdout, stderr) == ("", "")
