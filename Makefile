@@ -15,18 +15,15 @@ $(READY): pyproject.toml
 	touch $(READY)
 
 run: $(READY)
-	mkdir -p $(STORAGE)/key_value_stores/default
-	printf '%s' '$(INPUT)' > $(STORAGE)/key_value_stores/default/INPUT.json
-	APIFY_LOCAL_STORAGE_DIR=$(STORAGE) CRAWLEE_PURGE_ON_START=1 $(PY) -m src
-	@$(PY) sandbox/show_items.py $(STORAGE)
+	$(PY) scripts/local_run.py '$(INPUT)' $(STORAGE)
 
 demo: $(READY)
-	$(PY) sandbox/demo.py
+	$(PY) scripts/demo.py
 
 lint: $(READY)
-	$(PY) -m ruff check src tests sandbox
-	$(PY) -m ruff format --check src tests sandbox
-	$(PY) -m mypy src tests sandbox
+	$(PY) -m ruff check src tests sandbox scripts
+	$(PY) -m ruff format --check src tests sandbox scripts
+	$(PY) -m mypy src tests sandbox scripts
 
 test: lint
 	$(PY) -m pytest -q

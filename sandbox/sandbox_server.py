@@ -1,6 +1,7 @@
 """A loopback imitation of the CoinGlass API v4 for offline tests and demos.
 
-It follows the contract as CoinGlass publishes it, variants included: string ``code`` envelopes, errors delivered with HTTP 200, both shapes of the
+It follows the contract as CoinGlass publishes it, variants included: string
+``code`` envelopes, errors delivered with HTTP 200, both shapes of the
 aggregated map, and every lenient encoding of map rows. Standard library only.
 
 In-process use::

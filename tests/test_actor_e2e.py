@@ -33,7 +33,7 @@ def assert_failed(
 ) -> dict[str, Any]:
     """A failure a user can act on: exit 0, one uncharged item with the stable error."""
     assert run.exit_code == 0, run.log
-    item = run.item
+    item: dict[str, Any] = run.item
     assert item["success"] is False
     assert item["data"] is None
     assert item["error"] == {"type": error_type, "upstream_code": code, "retryable": retryable}
@@ -99,7 +99,8 @@ def test_every_published_row_variant_becomes_four_json_members(
     rows = [row for bucket in run.item["data"].values() for row in bucket]
     assert len(rows) == sum(len(bucket) for bucket in standard.values())
     for price, level, leverage, band in rows:
-        assert isinstance(price, int | float) and isinstance(level, int | float)
+        assert isinstance(price, int | float)
+        assert isinstance(level, int | float)
         assert leverage is None or isinstance(leverage, int | float)
         assert band is None or isinstance(band, str)
     prices = [float(key) for key in run.item["data"]]
@@ -321,3 +322,26 @@ def test_the_api_key_never_reaches_logs_or_storage(
         if path.is_file() and path.name != "INPUT.json":
             assert SECRET not in path.read_text(errors="replace"), path
     assert SECRET not in json.dumps(run.items)
+
+
+BROKEN_ACTOR = """
+import asyncio
+from src import main
+
+async def broken(client, request):
+    raise RuntimeError("a bug")
+
+main.HANDLERS["liquidation_map"] = broken
+asyncio.run(main.main())
+"""
+
+
+def test_a_bug_still_leaves_an_uncharged_item_and_fails_the_run(run_actor: Any) -> None:
+    run = run_actor({"apiKey": PRO_KEY}, command=("-c", BROKEN_ACTOR))
+    assert run.exit_code not in (0, None)
+    item = run.item
+    assert item["success"] is False
+    assert item["error"] == {"type": "internal_error", "upstream_code": None, "retryable": False}
+    assert "nothing was charged" in item["message"]
+    assert run.charged_events == []
+    assert "RuntimeError: a bug" in run.log
