@@ -18,6 +18,7 @@ Keys (header ``CG-API-KEY``): ``PRO_KEY`` opens every endpoint; ``HOBBY_KEY`` ge
 pair lists and the subscription but ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200)
 from the maps and pairs-markets. No header: HTTP 200 ``{"code":"400","msg":"API key
 missing."}``; any other key: HTTP 200 ``{"code":"400","msg":"Invalid API key provided"}``.
+``add_key(key, plan)`` accepts another key on a plan until ``reset()``.
 
 Faults are scripted with ``add_faults`` (queued, consumed one per matching request) or
 ``set_fault`` (every matching request until cleared). A fault is a kind name, or a
@@ -264,7 +265,7 @@ def _aggregated_map(server: SandboxServer, call: _Call) -> Any:
 
 
 def _subscription(server: SandboxServer, call: _Call) -> Any:
-    return {"level": server.PLAN_LEVELS[call.key], "expired": False}
+    return {"level": server.plan_of(call.key), "expired": False}
 
 
 _ENDPOINTS: dict[str, _Endpoint] = {
@@ -378,8 +379,13 @@ class SandboxServer:
 
     PRO_KEY = "sandbox-pro-key"
     HOBBY_KEY = "sandbox-hobby-key"
-    RATE_LIMITS: ClassVar[dict[str, int]] = {PRO_KEY: 1200, HOBBY_KEY: 30}
-    PLAN_LEVELS: ClassVar[dict[str, str]] = {PRO_KEY: "PROFESSIONAL", HOBBY_KEY: "HOBBYIST"}
+    # Requests per minute by plan, as CoinGlass publishes them.
+    RATE_LIMITS: ClassVar[dict[str, int]] = {
+        "HOBBYIST": 30,
+        "STARTUP": 80,
+        "STANDARD": 300,
+        "PROFESSIONAL": 1200,
+    }
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0) -> None:
         self.host = host
@@ -397,6 +403,7 @@ class SandboxServer:
             self._queued: list[tuple[str | None, Fault]] = []
             self._permanent: dict[str | None, Fault] = {}
             self._usage: dict[str, tuple[int, int]] = {}  # key -> (minute, count)
+            self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
         self.latency_ms = self._default_latency_ms
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
@@ -506,6 +513,18 @@ class SandboxServer:
                     return fault
             return next((f for p, f in self._permanent.items() if matches(p)), None)
 
+    def add_key(self, key: str, plan: str = "PROFESSIONAL") -> None:
+        """Accept another API key on ``plan`` (one of ``RATE_LIMITS``) until reset()."""
+        if plan not in self.RATE_LIMITS:
+            raise ValueError(f"unknown plan {plan!r}")
+        with self._lock:
+            self._plans[key] = plan
+
+    def plan_of(self, key: str) -> str | None:
+        """The plan of a known key, or None."""
+        with self._lock:
+            return self._plans.get(key)
+
     def _count_use(self, key: str) -> int:
         minute = int(time.time() // 60)
         with self._lock:
@@ -516,7 +535,7 @@ class SandboxServer:
 
     def _refusal(self, endpoint: _Endpoint, query: dict[str, str], key: str) -> Reply | None:
         """The plan or parameter error owed to an authenticated caller, if any."""
-        if endpoint.pro_only and key != self.PRO_KEY:
+        if endpoint.pro_only and self.plan_of(key) != "PROFESSIONAL":
             return _error("401", "Upgrade plan")
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
@@ -543,10 +562,11 @@ class SandboxServer:
         endpoint = _ENDPOINTS.get(path)
         if endpoint is None:
             return _NOT_FOUND
-        if key not in self.RATE_LIMITS:
+        plan = self.plan_of(key)
+        if plan is None:
             return _INVALID_KEY if key else _KEY_MISSING
         limits = {
-            "API-KEY-MAX-LIMIT": str(self.RATE_LIMITS[key]),
+            "API-KEY-MAX-LIMIT": str(self.RATE_LIMITS[plan]),
             "API-KEY-USE-LIMIT": str(self._count_use(key)),
         }
         refusal = self._refusal(endpoint, query, key)

@@ -597,3 +597,16 @@ def test_cli_prints_url_and_stops_on_sigterm() -> None:
         stdout, stderr = process.communicate(timeout=5)
     assert process.returncode == 0
     assert (stdout, stderr) == ("", "")
+
+
+def test_added_keys_get_their_plan_until_reset(server: SandboxServer) -> None:
+    server.add_key("standard-key", "STANDARD")
+    with httpx.Client(base_url=server.url, headers={"CG-API-KEY": "standard-key"}) as http:
+        pairs = http.get(PAIRS_PATH)
+        assert pairs.json()["code"] == "0"
+        assert pairs.headers["API-KEY-MAX-LIMIT"] == "300"
+        assert http.get(MAP_PATH, params=BTC_MAP).json() == {"code": "401", "msg": "Upgrade plan"}
+        server.reset()
+        assert http.get(PAIRS_PATH).json()["msg"] == "Invalid API key provided"
+    with pytest.raises(ValueError, match="unknown plan"):
+        server.add_key("x", "GOLD")
