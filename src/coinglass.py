@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import math
+import random
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Annotated, Generic, Self, TypeVar
 
@@ -35,6 +37,8 @@ from src.errors import (
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
 RETRY_AFTER_CAP_SECS = 60.0
+BACKOFF_BASE_SECS = 0.5
+BACKOFF_CAP_SECS = 30.0
 # CoinGlass counts requests per minute; keeping a tenth below its limit absorbs clock skew
 # between our window and theirs.
 PLAN_LIMIT_HEADROOM = 0.9
@@ -102,14 +106,13 @@ class CoinGlassClient:
         Raises a ``CoinGlassError`` subclass; the API key never appears in its message.
         """
         attempts = 0
+
+        def backoff(error: Exception) -> bool | float:
+            return retry_delay(error, attempts)
+
         try:
             async for attempt in stamina.retry_context(
-                on=retry_backoff,
-                attempts=self._attempts,
-                timeout=None,
-                wait_initial=0.5,
-                wait_max=30.0,
-                wait_jitter=0.5,
+                on=backoff, attempts=self._attempts, timeout=None
             ):
                 with attempt:
                     attempts += 1
@@ -188,11 +191,20 @@ class CoinGlassClient:
             self._limiter = AsyncLimiter(allowed, 60)
 
 
-def retry_backoff(error: Exception) -> bool | float:
-    """stamina backoff hook: False gives up, True backs off as usual, a number waits that long."""
+def retry_delay(
+    error: Exception, attempt: int, *, fraction: Callable[[], float] = random.random
+) -> bool | float:
+    """stamina's backoff hook: False to give up, or the seconds to wait before the next attempt.
+
+    A ``Retry-After`` from CoinGlass is obeyed; otherwise the wait after attempt ``n`` is drawn
+    uniformly from 0 to 0.5 s × 2**(n-1), capped at 30 s ("full jitter"), so that many
+    scheduled runs that failed together do not retry together.
+    """
+    if not (isinstance(error, CoinGlassError) and error.retryable):
+        return False
     if isinstance(error, RateLimited) and error.retry_after is not None:
         return error.retry_after
-    return isinstance(error, CoinGlassError) and error.retryable
+    return fraction() * min(BACKOFF_CAP_SECS, BACKOFF_BASE_SECS * 2.0 ** (attempt - 1))
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

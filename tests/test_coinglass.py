@@ -10,7 +10,7 @@ import respx
 import stamina
 
 from src import errors
-from src.coinglass import CoinGlassClient, parse_retry_after, retry_backoff
+from src.coinglass import CoinGlassClient, parse_retry_after, retry_delay
 from src.liqmap import MAP_PATH, PairMapPayload
 
 BASE = "https://cg.test"
@@ -178,17 +178,29 @@ def test_retry_after_seconds_and_http_date_are_capped() -> None:
     assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
 
 
-def test_backoff_hook_obeys_retry_after_and_never_retries_refusals() -> None:
-    assert retry_backoff(errors.RateLimited("x", retry_after=4.0)) == 4.0
-    assert retry_backoff(errors.RateLimited("x")) is True
-    assert retry_backoff(errors.UpstreamUnavailable("x")) is True
+def test_backoff_is_full_jitter_exponential_and_obeys_retry_after() -> None:
+    failure = errors.UpstreamUnavailable("x")
+    assert [retry_delay(failure, n, fraction=lambda: 1.0) for n in (1, 2, 3, 7, 8)] == [
+        0.5,
+        1.0,
+        2.0,
+        30.0,  # 32 s, capped
+        30.0,
+    ]
+    assert retry_delay(failure, 3, fraction=lambda: 0.25) == 0.5
+    assert retry_delay(failure, 1, fraction=lambda: 0.0) == 0.0
+    assert retry_delay(errors.RateLimited("x", retry_after=4.0), 1) == 4.0
+
+
+def test_refusals_and_bugs_are_never_retried() -> None:
     for refusal in (
         errors.PlanTooLow("x"),
         errors.InvalidApiKey("x"),
         errors.InvalidParameter("x"),
+        errors.BadResponse("x"),
+        ValueError("bug"),
     ):
-        assert retry_backoff(refusal) is False
-    assert retry_backoff(ValueError("bug")) is False
+        assert retry_delay(refusal, 1) is False
 
 
 @respx.mock
