@@ -135,6 +135,7 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]  # names lower-cased
+    received_at: float = 0.0  # time.monotonic(), to measure waits between attempts
 
 
 @dataclass(frozen=True)
@@ -335,6 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
             target.path,
             dict(parse_qsl(target.query, keep_blank_values=True)),
             {name.lower(): value for name, value in self.headers.items()},
+            time.monotonic(),
         )
         sandbox._record(request)
         return sandbox, request

@@ -91,7 +91,7 @@ def show(storage: Path) -> None:
 
 
 def run_actor(
-    actor_input: dict[str, Any],
+    actor_input: object,
     storage: Path,
     env: Mapping[str, str] = os.environ,
     *,

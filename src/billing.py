@@ -20,7 +20,8 @@ def ensure_budget(mode: Mode) -> None:
 
 
 async def push_result(item: ResultItem, raw_input: object) -> None:
-    """Push one item; a success is charged as its event, a failure is never charged."""
+    """Log and push one item; a success is charged as its event, a failure is never charged."""
+    (Actor.log.info if item.success else Actor.log.warning)(item.message)
     if isinstance(item, FailureItem):
         await Actor.push_data(item.model_dump(mode="json", exclude_unset=True))
         return

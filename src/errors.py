@@ -39,6 +39,13 @@ class DeadlineExceeded(ActorError):
     retryable = True
 
 
+class Aborted(ActorError):
+    """The run was aborted (``Event.ABORTING``) before its work finished."""
+
+    type = "aborted"
+    retryable = True
+
+
 class CoinGlassError(ActorError):
     """CoinGlass refused the request or could not answer it."""
 

@@ -11,12 +11,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from apify import Actor
+from apify import Actor, Event, EventAbortingData
 
 from src import modes
 from src.billing import ensure_budget, push_result
 from src.coinglass import CoinGlassClient
-from src.errors import ActorError, DeadlineExceeded
+from src.errors import Aborted, ActorError, DeadlineExceeded
 from src.models import ResultItem, failure_item, parse_input
 
 Handler = Callable[[CoinGlassClient, Any], Awaitable[ResultItem]]
@@ -30,18 +30,24 @@ async def main() -> None:
     """Read the input, serve the request, push one item."""
     async with Actor:
         raw_input = await Actor.get_input()
+        work = asyncio.create_task(serve(raw_input))
+
+        def on_abort(_: EventAbortingData) -> None:
+            work.cancel()  # an aborted run still tells its caller why there is no result
+
+        Actor.on(Event.ABORTING, on_abort)
         try:
-            item = await serve(raw_input)
+            item = await work
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                raise  # not the abort: this task itself is being cancelled
+            item = failure_item(Aborted(ABORTED_MESSAGE), raw_input)
         except Exception:
             # A bug: the caller still gets an item to read before the run fails.
             await push_result(
                 failure_item(ActorError(INTERNAL_ERROR_MESSAGE), raw_input), raw_input
             )
             raise
-        if item.success:
-            Actor.log.info(item.message)
-        else:
-            Actor.log.warning(item.message)
         await push_result(item, raw_input)
 
 
@@ -62,6 +68,7 @@ async def serve(raw_input: object) -> ResultItem:
         return failure_item(error, raw_input)
 
 
+ABORTED_MESSAGE = "The run was aborted before CoinGlass answered; nothing was charged."
 INTERNAL_ERROR_MESSAGE = (
     "The actor failed unexpectedly; nothing was charged. Please report this run to the"
     " actor's maintainer."

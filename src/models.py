@@ -108,10 +108,13 @@ def parse_input(raw: object) -> ActorInput:
     """Validate the run's input, or raise InvalidInput naming each bad field and what it accepts.
 
     A Console form sends every field, so the other mode's fields are accepted and ignored;
-    a field no mode knows is refused, since it is most likely a misspelt one.
+    a field no mode knows is refused, since it is most likely a misspelt one. A null field
+    takes its default.
     """
     if not isinstance(raw, dict):
         raise InvalidInput(f"The input must be a JSON object, not {type(raw).__name__}.")
+    # A null is how API clients leave a field unset: it means the default.
+    raw = {key: value for key, value in raw.items() if value is not None}
     mode = raw.get("mode", DEFAULT_MODE)
     if not isinstance(mode, str) or mode not in INPUT_MODELS:
         raise InvalidInput(

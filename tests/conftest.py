@@ -60,7 +60,7 @@ def run_actor(sandbox: SandboxServer, tmp_path: Path) -> Any:
     """Run ``python -m src`` (or ``command``) with the given input against the sandbox."""
 
     def run(
-        actor_input: dict[str, Any],
+        actor_input: object,
         *,
         env: dict[str, str] | None = None,
         command: tuple[str, ...] = ("-m", "src"),

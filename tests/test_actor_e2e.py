@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 import sandbox_data
 from conftest import PRO_KEY, ActorRun
-from sandbox_server import Fault, SandboxServer
+from sandbox_server import SandboxServer
 
 MAP_PATH = "/api/futures/liquidation/map"
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
@@ -251,77 +250,6 @@ def test_bad_input_is_an_uncharged_failure_item(
     )
     assert field in item["message"]
     assert sandbox.requests == []
-
-
-@pytest.mark.parametrize(
-    ("fault", "error_type", "code"),
-    [
-        ("http_429", "rate_limited", "429"),
-        ("http_500_spring", "upstream_unavailable", "500"),
-        ("http_502_html", "upstream_unavailable", "502"),
-        ("reset", "network_error", None),
-        ("truncated_json", "bad_response", "200"),
-    ],
-)
-def test_transient_upstream_failures_are_retried_then_reported(
-    run_actor: Any, sandbox: SandboxServer, fault: str, error_type: str, code: str | None
-) -> None:
-    sandbox.set_fault(fault)
-    run = run_actor({"apiKey": PRO_KEY, "maxRetries": 1})
-    item = assert_failed(run, error_type, retryable=True, code=code)
-    assert item["message"].endswith("Gave up after 2 attempts.")
-    assert len(sandbox.requests) == 2
-
-
-def test_a_retried_success_is_charged_once(run_actor: Any, sandbox: SandboxServer) -> None:
-    sandbox.add_faults("http_429", "http_503")
-    run = run_actor({"apiKey": PRO_KEY, "maxRetries": 2})
-    assert run.item["success"] is True
-    assert run.charged_events == ["LIQUIDATION_MAP"]
-    assert len(sandbox.requests) == 3
-
-
-def test_slow_answer_times_out_per_attempt(run_actor: Any, sandbox: SandboxServer) -> None:
-    sandbox.set_fault(Fault("slow", seconds=3))
-    run = run_actor({"apiKey": PRO_KEY, "requestTimeoutSecs": 1, "maxRetries": 0})
-    item = assert_failed(run, "upstream_timeout", retryable=True, code=None)
-    assert "requestTimeoutSecs" in item["message"]
-
-
-@pytest.mark.parametrize(
-    ("fault", "error_type", "code"),
-    [
-        ("unknown_shape", "bad_response", "200"),
-        ("endpoint_not_found", "endpoint_not_found", "404"),
-        ("invalid_key_401", "invalid_api_key", "401"),
-        ("key_missing", "invalid_api_key", "400"),
-        ("upgrade_plan_40001", "plan_too_low", "40001"),
-    ],
-)
-def test_refusals_are_not_retried(
-    run_actor: Any, sandbox: SandboxServer, fault: str, error_type: str, code: str
-) -> None:
-    sandbox.set_fault(fault)
-    assert_failed(run_actor({"apiKey": PRO_KEY}), error_type, retryable=False, code=code)
-    assert len(sandbox.requests) == 1
-
-
-SECRET = "sandbox-marker-key-5f1c2a"
-
-
-@pytest.mark.parametrize("fault", [None, "invalid_key_200", "http_500_spring", "not_json"])
-def test_the_api_key_never_reaches_logs_or_storage(
-    run_actor: Any, sandbox: SandboxServer, fault: str | None
-) -> None:
-    if fault:
-        sandbox.set_fault(fault)
-    run = run_actor({"apiKey": SECRET, "maxRetries": 0}, env={"APIFY_LOG_LEVEL": "DEBUG"})
-    assert run.items, run.log
-    assert SECRET not in run.log
-    for path in run.storage.rglob("*"):
-        if path.is_file() and path.name != "INPUT.json":
-            assert SECRET not in path.read_text(errors="replace"), path
-    assert SECRET not in json.dumps(run.items)
 
 
 BROKEN_ACTOR = """

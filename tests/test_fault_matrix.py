@@ -1,0 +1,282 @@
+"""Every upstream fault CoinGlass publishes, end to end: what the user gets, and pays.
+
+Each row runs the actor as a real process against the sandbox with a marker API key and debug
+logging, and checks the exit code, the single item, the number of upstream requests, the
+charges, and that the key appears nowhere in the output or in storage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from conftest import ActorRun
+from sandbox_server import Fault, SandboxServer
+
+MARKER_KEY = "marker-key-7d1e0b93c4"
+MAP_PATH = "/api/futures/liquidation/map"
+PAIRS_PATH = "/api/futures/supported-exchange-pairs"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row: what the sandbox does, and what the user must see."""
+
+    name: str
+    queued: tuple[Fault | str, ...] = ()
+    always: Fault | str | None = None
+    actor_input: dict[str, Any] = field(default_factory=dict)
+    error_type: str | None = None  # None: a success
+    retryable: bool = False
+    upstream_code: str | None = None
+    says: str = ""
+    requests: int = 1
+
+
+MATRIX = [
+    Case("429 then success", queued=("http_429",), requests=2),
+    Case(
+        "429 with Retry-After", queued=(Fault("http_429_retry_after", retry_after=1),), requests=2
+    ),
+    Case(
+        "429 forever",
+        always="http_429",
+        actor_input={"maxRetries": 2},
+        error_type="rate_limited",
+        retryable=True,
+        upstream_code="429",
+        says="rate-limiting this API key (HTTP 429)",
+        requests=3,
+    ),
+    Case(
+        "500 with a Spring body",
+        always="http_500_spring",
+        actor_input={"maxRetries": 1},
+        error_type="upstream_unavailable",
+        retryable=True,
+        upstream_code="500",
+        says="HTTP 500",
+        requests=2,
+    ),
+    Case(
+        "502 with an HTML body",
+        always="http_502_html",
+        actor_input={"maxRetries": 1},
+        error_type="upstream_unavailable",
+        retryable=True,
+        upstream_code="502",
+        says="HTTP 502",
+        requests=2,
+    ),
+    Case(
+        "connection reset",
+        always="reset",
+        actor_input={"maxRetries": 1},
+        error_type="network_error",
+        retryable=True,
+        says="Could not reach CoinGlass",
+        requests=2,
+    ),
+    Case(
+        "slower than requestTimeoutSecs",
+        always=Fault("slow", seconds=2.5),
+        actor_input={"requestTimeoutSecs": 1, "maxRetries": 0},
+        error_type="upstream_timeout",
+        retryable=True,
+        says="within 1 s (requestTimeoutSecs)",
+    ),
+    Case(
+        "truncated JSON",
+        always="truncated_json",
+        actor_input={"maxRetries": 1},
+        error_type="bad_response",
+        retryable=True,
+        upstream_code="200",
+        says="not valid JSON",
+        requests=2,
+    ),
+    Case(
+        "JSON of an unknown shape",
+        always="unknown_shape",
+        error_type="bad_response",
+        upstream_code="200",
+        says="shape it does not publish",
+    ),
+    Case(
+        "Upgrade plan on HTTP 200",
+        always="upgrade_plan",
+        error_type="plan_too_low",
+        upstream_code="401",
+        says='"Upgrade plan"',
+    ),
+    Case(
+        "API key missing.",
+        always="key_missing",
+        error_type="invalid_api_key",
+        upstream_code="400",
+        says="API key missing.",
+    ),
+    Case(
+        "Invalid API key on HTTP 200",
+        always="invalid_key_200",
+        error_type="invalid_api_key",
+        upstream_code="400",
+        says="Invalid API key provided",
+    ),
+    Case(
+        "Invalid API key on HTTP 401",
+        always="invalid_key_401",
+        error_type="invalid_api_key",
+        upstream_code="401",
+        says="Invalid API key provided",
+    ),
+    Case(
+        "code 400 for a parameter",
+        always="bad_param",
+        error_type="invalid_parameter",
+        upstream_code="400",
+        says="symbol is invalid",
+    ),
+    Case(
+        "Endpoint not found",
+        always="endpoint_not_found",
+        error_type="endpoint_not_found",
+        upstream_code="404",
+        says="Endpoint not found",
+    ),
+    Case(
+        "empty map for a symbol that does not exist",
+        actor_input={"symbol": "Binance_NOSUCHUSDT"},
+        error_type="unknown_symbol",
+        says="no futures instrument 'Binance_NOSUCHUSDT'",
+        requests=2,
+    ),
+    Case("50,000-row map", queued=(Fault("huge_map", rows=50_000),)),
+]
+
+
+def assert_key_hidden(run: ActorRun) -> None:
+    assert MARKER_KEY not in run.log
+    for path in run.storage.rglob("*"):
+        # INPUT is the user's own input record (encrypted on the platform).
+        if path.is_file() and not path.name.startswith("INPUT"):
+            assert MARKER_KEY not in path.read_text(errors="replace"), path
+
+
+@pytest.mark.parametrize("case", MATRIX, ids=[case.name for case in MATRIX])
+def test_fault_matrix(run_actor: Any, sandbox: SandboxServer, case: Case) -> None:
+    sandbox.add_key(MARKER_KEY)
+    sandbox.add_faults(*case.queued)
+    if case.always is not None:
+        sandbox.set_fault(case.always)
+    run = run_actor({"apiKey": MARKER_KEY, **case.actor_input}, env={"APIFY_LOG_LEVEL": "DEBUG"})
+
+    assert run.exit_code == 0, run.log
+    item = run.item
+    assert len(sandbox.requests) == case.requests
+    assert_key_hidden(run)
+    if case.error_type is None:
+        assert item["success"] is True, item
+        assert run.charged_events == ["LIQUIDATION_MAP"]
+        return
+    assert item["success"] is False
+    assert item["data"] is None
+    assert item["error"] == {
+        "type": case.error_type,
+        "upstream_code": case.upstream_code,
+        "retryable": case.retryable,
+    }
+    assert case.says in item["message"]
+    assert run.charged_events == []
+    if case.requests > 1 and case.retryable:
+        assert item["message"].endswith(f"Gave up after {case.requests} attempts.")
+
+
+def test_retry_after_is_obeyed(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.add_faults(Fault("http_429_retry_after", retry_after=1))
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY})
+    assert run.item["success"] is True
+    first, second = sandbox.requests
+    assert second.received_at - first.received_at >= 1.0
+
+
+def test_huge_map_keeps_every_row(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.add_faults(Fault("huge_map", rows=50_000))
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY})
+    rows = [row for bucket in run.item["data"].values() for row in bucket]
+    assert len(rows) == 50_000
+    assert all(len(row) == 4 for row in rows)
+
+
+def test_search_is_retried_on_a_hobby_plan(run_actor: Any, sandbox: SandboxServer) -> None:
+    # A Hobbyist key (30 requests a minute) on the free pair list: the search still works.
+    sandbox.add_faults("http_503")
+    run = run_actor({"mode": "search_symbols", "apiKey": SandboxServer.HOBBY_KEY})
+    assert run.item["success"] is True
+    assert [request.path for request in sandbox.requests] == [PAIRS_PATH, PAIRS_PATH]
+    assert run.charged_events == ["SEARCH_SYMBOLS"]
+
+
+def test_deadline_stops_a_hung_upstream(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.set_fault(Fault("slow", seconds=20))
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY, "maxRunSecs": 1, "requestTimeoutSecs": 60})
+    assert run.exit_code == 0, run.log
+    assert run.item["error"] == {
+        "type": "deadline_exceeded",
+        "upstream_code": None,
+        "retryable": True,
+    }
+    assert "maxRunSecs (1 s)" in run.item["message"]
+    assert run.item["symbol"] == "Binance_BTCUSDT"
+    assert run.charged_events == []
+
+
+@pytest.mark.parametrize(("budget", "fetched"), [("0.005", False), ("0.01", True)])
+def test_budget_is_checked_before_spending_quota(
+    run_actor: Any, sandbox: SandboxServer, budget: str, fetched: bool
+) -> None:
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY}, env={"ACTOR_MAX_TOTAL_CHARGE_USD": budget})
+    assert run.exit_code == 0, run.log
+    if fetched:
+        assert run.item["success"] is True
+        assert run.charged_events == ["LIQUIDATION_MAP"]
+        return
+    assert run.item["error"]["type"] == "budget_exhausted"
+    assert "maximum total charge" in run.item["message"]
+    assert sandbox.requests == []
+    assert run.charged_events == []
+
+
+def test_a_search_fits_a_budget_too_small_for_a_map(run_actor: Any) -> None:
+    run = run_actor(
+        {"mode": "search_symbols", "keyword": "sol", "apiKey": SandboxServer.PRO_KEY},
+        env={"ACTOR_MAX_TOTAL_CHARGE_USD": "0.005"},
+    )
+    assert run.item["success"] is True
+    assert run.charged_events == ["SEARCH_SYMBOLS"]
+
+
+ABORTED_MIDWAY = """
+import asyncio
+from apify import Actor, Event, EventAbortingData
+from src import main
+
+fetch_map = main.HANDLERS["liquidation_map"]
+
+async def aborted_midway(client, request):
+    Actor.event_manager.emit(event=Event.ABORTING, event_data=EventAbortingData())
+    return await fetch_map(client, request)
+
+main.HANDLERS["liquidation_map"] = aborted_midway
+asyncio.run(main.main())
+"""
+
+
+def test_an_aborted_run_says_so_and_charges_nothing(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.set_fault(Fault("slow", seconds=20))
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY}, command=("-c", ABORTED_MIDWAY))
+    assert run.exit_code == 0, run.log
+    assert run.item["error"] == {"type": "aborted", "upstream_code": None, "retryable": True}
+    assert "aborted" in run.item["message"]
+    assert run.charged_events == []

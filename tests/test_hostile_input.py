@@ -1,0 +1,135 @@
+"""Hostile input: whatever arrives, a clear failure item naming the field, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sandbox_server import SandboxServer
+
+from src.errors import InvalidInput
+from src.models import INPUT_MODELS, KNOWN_FIELDS, failure_item, parse_input
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=300)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+field_names = st.sampled_from(sorted(KNOWN_FIELDS)) | st.text(max_size=300)
+plausible = {
+    "mode": st.sampled_from([*INPUT_MODELS, "MAP", ""]),
+    "symbol": st.text(max_size=200)
+    | st.sampled_from(["Binance_BTCUSDT", "binance_btcusdt ", "_", "A_"]),
+    "range": st.sampled_from(["1d", "7d", "2d", "1D", "", " 30d"]),
+    "requestTimeoutSecs": st.integers(-5, 400) | st.floats(allow_nan=False) | st.text(max_size=5),
+    "maxRetries": st.integers(-3, 20),
+    "maxRequestsPerMinute": st.integers(-3, 10_000),
+    "maxRunSecs": st.integers(-3, 5000),
+    "apiKey": st.text(max_size=600),
+    "keyword": st.text(max_size=150),
+}
+inputs = st.dictionaries(field_names, json_values, max_size=6) | st.fixed_dictionaries(
+    {}, optional=plausible
+)
+
+
+def assert_clear_failure(error: InvalidInput, raw: object) -> None:
+    message = error.message
+    assert message.endswith(".")
+    if isinstance(raw, dict):
+        named = [name for name in raw if isinstance(name, str) and f"'{name[:20]}" in message]
+        assert named or "'mode'" in message, message
+    item = failure_item(error, raw).model_dump(mode="json", exclude_unset=True)
+    assert item["success"] is False
+    assert item["error"]["type"] == "invalid_input"
+    json.dumps(item)
+
+
+@settings(max_examples=400, deadline=None)
+@given(inputs | json_values)
+def test_any_input_is_accepted_or_refused_by_name(raw: Any) -> None:
+    try:
+        request = parse_input(raw)
+    except InvalidInput as error:
+        assert_clear_failure(error, raw)
+    else:
+        assert request.mode in INPUT_MODELS
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"apiKey": st.text(min_size=4, max_size=600)},
+        optional={name: value for name, value in plausible.items() if name != "apiKey"},
+    )
+)
+def test_a_secret_is_never_echoed_in_a_refusal(raw: dict[str, Any]) -> None:
+    key = raw["apiKey"].strip()
+    others = json.dumps({name: value for name, value in raw.items() if name != "apiKey"})
+    try:
+        parse_input(raw)
+    except InvalidInput as error:
+        message = error.message
+    else:
+        return
+    if len(key) >= 4 and key not in others:
+        assert key not in message
+
+
+def test_nulls_take_the_defaults() -> None:
+    request = parse_input({"mode": None, "symbol": None, "range": None, "maxRunSecs": None})
+    assert request.mode == "liquidation_map"
+    assert request.symbol == "Binance_BTCUSDT"
+
+
+@pytest.mark.parametrize(
+    ("actor_input", "says"),
+    [
+        (["not", "an", "object"], "must be a JSON object"),
+        ("Binance_BTCUSDT", "must be a JSON object"),
+        ({"symbol": "x" * 100_000}, "'symbol': String should have at most 100 characters"),
+        ({"range": {"$gt": ""}}, "'range': Input should be '1d'"),
+        ({"maxRetries": True, "requestTimeoutSecs": 1e308}, "'requestTimeoutSecs'"),
+        ({"\u202e\u0000evil": 1}, "Unknown input field(s)"),
+    ],
+)
+def test_hostile_input_end_to_end(
+    run_actor: Any, sandbox: SandboxServer, actor_input: Any, says: str
+) -> None:
+    run = run_actor(actor_input)
+    assert run.exit_code == 0, run.log
+    assert run.item["success"] is False
+    assert run.item["error"]["type"] == "invalid_input"
+    assert says in run.item["message"]
+    assert "Traceback" not in run.log
+    assert sandbox.requests == []
+    assert run.charged_events == []
+
+
+@pytest.mark.parametrize(
+    "symbol",
+    [
+        "Binance_BTC/USDT",
+        "Binance_BTCUSDT\u0000",
+        "Binance_ビットコイン",
+        "Binance_BTCUSDT' OR 1=1",
+    ],
+)
+def test_odd_symbols_are_refused_with_suggestions(run_actor: Any, symbol: str) -> None:
+    run = run_actor({"symbol": symbol, "apiKey": SandboxServer.PRO_KEY})
+    assert run.exit_code == 0, run.log
+    assert run.item["error"]["type"] == "unknown_symbol"
+    assert "Run mode search_symbols" in run.item["message"]
+    assert run.charged_events == []
