@@ -28,17 +28,10 @@ BTC_COIN = {"symbol": "BTC", "range": "1d"}
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 
 
-@pytest.fixture(scope="module")
-def running() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 @pytest.fixture
-def server(running: SandboxServer) -> Iterator[SandboxServer]:
-    running.reset()
-    yield running
-    running.reset()
+def server(sandbox: SandboxServer) -> SandboxServer:
+    """The shared sandbox (see conftest), freshly reset."""
+    return sandbox
 
 
 @pytest.fixture
