@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from apify import Actor
 
 from src.errors import BudgetExhausted
-from src.models import FailureItem, Mode, ResultItem, failure_item
+from src.inputs import Mode
+from src.outputs import FailureItem, ResultItem, failure_item
 
 EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
 
 
-def ensure_budget(mode: Mode) -> None:
-    """Refuse, before any upstream quota is spent, a result the run could not be paid for."""
-    room = Actor.get_charging_manager().compute_push_data_limit(
-        1, EVENTS[mode], is_default_dataset=True
-    )
-    if room < 1:
-        raise _budget_exhausted(mode)
+class Budget:
+    """The run's maximum total charge, checked before any upstream quota is spent.
+
+    Results being fetched hold a reservation, so concurrent fetches never start more work than
+    the budget can pay for.
+    """
+
+    def __init__(self) -> None:
+        self._in_flight: Counter[Mode] = Counter()
+
+    @asynccontextmanager
+    async def reserve(self, mode: Mode) -> AsyncIterator[None]:
+        """Hold room for one ``mode`` result, or raise BudgetExhausted if there is none."""
+        wanted = self._in_flight[mode] + 1
+        room = Actor.get_charging_manager().compute_push_data_limit(
+            wanted, EVENTS[mode], is_default_dataset=True
+        )
+        if room < wanted:
+            raise budget_exhausted(mode)
+        self._in_flight[mode] += 1
+        try:
+            yield
+        finally:
+            self._in_flight[mode] -= 1
 
 
-async def push_result(item: ResultItem, raw_input: object) -> None:
+async def push_result(item: ResultItem) -> None:
     """Log and push one item; a success is charged as its event, a failure is never charged."""
     (Actor.log.info if item.success else Actor.log.warning)(item.message)
     if isinstance(item, FailureItem):
@@ -30,11 +52,13 @@ async def push_result(item: ResultItem, raw_input: object) -> None:
     )
     if result.charged_count == 0 and result.event_charge_limit_reached:
         # The SDK silently drops an item the budget cannot pay for: report it instead of a gap.
-        await push_result(failure_item(_budget_exhausted(item.mode), raw_input), raw_input)
+        request = item.model_dump(include={"keyword", "symbol", "range"})
+        await push_result(failure_item(budget_exhausted(item.mode), item.mode, **request))
 
 
-def _budget_exhausted(mode: Mode) -> BudgetExhausted:
+def budget_exhausted(mode: Mode) -> BudgetExhausted:
+    """The refusal for a result the run's maximum total charge cannot pay for."""
     return BudgetExhausted(
         f"The run's maximum total charge leaves no room for another {EVENTS[mode]} result,"
-        " so it was not delivered or charged. Raise the run's maximum charge to continue."
+        " so it was not fetched or charged. Raise the run's maximum charge to continue."
     )

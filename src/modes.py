@@ -1,23 +1,36 @@
-"""What each mode does, from a validated request to its result item, over one CoinGlass client."""
+"""What each mode does, from a validated request to its result item, over one CoinGlass client.
+
+No Apify here: the pair list comes from an ``InstrumentSource`` (cached by the caller), and each
+function returns one item or raises an ``ActorError``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from src import liqmap, symbols
-from src.coinglass import DEFAULT_BASE_URL, CoinGlassClient
-from src.errors import InvalidParameter, MissingApiKey, UnknownSymbol
-from src.models import (
-    ActorInput,
+from src import liqmap, markets, symbols
+from src.coinglass import DEFAULT_BASE_URL, CoinGlassClient, PayloadT
+from src.errors import CoinGlassError, InvalidParameter, MissingApiKey, UnknownSymbol
+from src.inputs import ActorInput, MapTarget, SearchSymbolsInput
+from src.outputs import (
+    MAP_SUCCESS_MESSAGE,
     Instrument,
-    LiquidationMapInput,
     LiquidationMapItem,
-    SearchSymbolsInput,
+    PriceKeyedMap,
     SearchSymbolsItem,
 )
 
 API_KEY_ENV = "COINGLASS_API_KEY"
 BASE_URL_ENV = "COINGLASS_BASE_URL"
+
+
+class InstrumentSource(Protocol):
+    """Every supported instrument; ``fresh=True`` asks CoinGlass again instead of a cache."""
+
+    def __call__(self, *, fresh: bool = False) -> Awaitable[list[Instrument]]: ...
 
 
 def open_client(request: ActorInput) -> CoinGlassClient:
@@ -38,53 +51,168 @@ def open_client(request: ActorInput) -> CoinGlassClient:
     )
 
 
-async def search_symbols(client: CoinGlassClient, request: SearchSymbolsInput) -> SearchSymbolsItem:
-    """Every supported instrument matching the keyword, best matches first."""
-    matches = symbols.search(await _all_instruments(client), request.keyword)
+async def search_symbols(
+    request: SearchSymbolsInput, instruments: InstrumentSource
+) -> SearchSymbolsItem:
+    """The supported instruments matching the keyword and filters, best matches first."""
+    candidates = symbols.filtered(
+        await instruments(), exchange=request.exchange, quote_asset=request.quote_asset
+    )
+    matches = symbols.search(candidates, request.keyword)[: request.max_results]
     return SearchSymbolsItem(keyword=request.keyword, data=matches)
 
 
 async def liquidation_map(
-    client: CoinGlassClient, request: LiquidationMapInput
+    client: CoinGlassClient,
+    instruments: InstrumentSource,
+    target: MapTarget,
+    bucketing: liqmap.Bucketing,
 ) -> LiquidationMapItem:
-    """The instrument's liquidation map; an empty one is checked against the pair list."""
-    symbol = request.symbol
-    payload = await _fetch_map(client, symbol, request.range)
-    if not payload.data:
-        # CoinGlass answers an unknown instrument with an empty map, not an error.
-        instrument = await _existing_instrument(client, symbol)
-        if instrument.symbol != symbol:
-            symbol = instrument.symbol
-            payload = await _fetch_map(client, symbol, request.range)
-    return LiquidationMapItem(symbol=symbol, range=request.range, data=liqmap.normalise(payload))
+    """One map (an instrument's, or a coin's across exchanges), its summary and its levels."""
+    if target.is_coin:
+        return await _coin_map(client, instruments, target, bucketing)
+    return await _pair_map(client, instruments, target, bucketing)
 
 
-async def _fetch_map(client: CoinGlassClient, symbol: str, range_: str) -> liqmap.PairMapPayload:
-    exchange, _, instrument_id = symbol.partition("_")
-    params = {"exchange": exchange, "symbol": instrument_id, "range": range_}
+async def _pair_map(
+    client: CoinGlassClient,
+    instruments: InstrumentSource,
+    target: MapTarget,
+    bucketing: liqmap.Bucketing,
+) -> LiquidationMapItem:
+    instrument = await _instrument(instruments, target.symbol)
+    exchange, instrument_id = instrument.exchange, symbols.instrument_id(instrument)
+    # The price is fetched alongside the map, so it costs no extra wait.
+    pricing = asyncio.create_task(
+        _current_price(
+            client,
+            instrument.base_asset,
+            lambda rows: markets.pair_price(rows, exchange, instrument_id),
+        )
+    )
     try:
-        return await client.get(liqmap.MAP_PATH, params, liqmap.PairMapPayload)
+        payload = await _fetch_map(
+            client,
+            liqmap.MAP_PATH,
+            {"exchange": exchange, "symbol": instrument_id, "range": target.range},
+            liqmap.PairMapPayload,
+        )
+    except BaseException:
+        pricing.cancel()
+        raise
+    price, missing = await pricing
+    data = liqmap.normalise(payload.data)
+    return _item(instrument.symbol, target, data, price=price, missing=missing, bucketing=bucketing)
+
+
+async def _coin_map(
+    client: CoinGlassClient,
+    instruments: InstrumentSource,
+    target: MapTarget,
+    bucketing: liqmap.Bucketing,
+) -> LiquidationMapItem:
+    candidates = await instruments()
+    coin = symbols.resolve_coin(candidates, target.symbol)
+    if coin is None:
+        close = symbols.coin_suggestions(candidates, target.symbol)
+        raise UnknownSymbol(
+            f"CoinGlass has no futures on a coin named {target.symbol!r}.{_did_you_mean(close)}"
+            " Run mode search_symbols to list the supported instruments."
+        )
+    payload = await _fetch_map(
+        client, liqmap.COIN_MAP_PATH, {"symbol": coin, "range": target.range}, liqmap.CoinMapPayload
+    )
+    coin_map = liqmap.merge_coin_map(payload)
+    if coin_map.last_price is not None:
+        price: markets.CurrentPrice | None = markets.CurrentPrice(
+            coin_map.last_price, "aggregated-map last_price"
+        )
+        missing = ""
+    else:
+        price, missing = await _current_price(client, coin, markets.coin_price)
+    return _item(
+        coin,
+        target,
+        coin_map.data,
+        price=price,
+        missing=missing,
+        bucketing=bucketing,
+        by_exchange=coin_map.by_exchange,
+    )
+
+
+def _item(
+    symbol: str,
+    target: MapTarget,
+    data: PriceKeyedMap,
+    *,
+    price: markets.CurrentPrice | None,
+    missing: str,
+    bucketing: liqmap.Bucketing,
+    by_exchange: dict[str, float] | None = None,
+) -> LiquidationMapItem:
+    summary, levels = liqmap.analyse(
+        data,
+        price.price if price else None,
+        bucketing,
+        price_source=price.source if price else None,
+        by_exchange=by_exchange,
+    )
+    message = MAP_SUCCESS_MESSAGE
+    if price is None:
+        message += f" The current price is unavailable ({missing}), so sides are not computed."
+    return LiquidationMapItem(
+        message=message,
+        symbol=symbol,
+        range=target.range,
+        data=data,
+        summary=summary,
+        levels=levels,
+    )
+
+
+async def _instrument(instruments: InstrumentSource, symbol: str) -> Instrument:
+    """The instrument ``symbol`` names (case and spaces forgiven), checked against a fresh list
+    before it is called unknown, since a stored list may predate a new listing."""
+    for fresh in (False, True):
+        candidates = await instruments(fresh=fresh)
+        instrument = symbols.resolve(candidates, symbol)
+        if instrument is not None:
+            return instrument
+    close = symbols.suggestions(candidates, symbol)
+    raise UnknownSymbol(
+        f"CoinGlass has no futures instrument {symbol!r}.{_did_you_mean(close)} Run mode"
+        " search_symbols to list the supported ones."
+    )
+
+
+def _did_you_mean(close: list[str]) -> str:
+    return f" Did you mean {', '.join(close)}?" if close else ""
+
+
+async def _current_price(
+    client: CoinGlassClient,
+    coin: str,
+    pick: Callable[[markets.PairsMarkets], markets.CurrentPrice | None],
+) -> tuple[markets.CurrentPrice | None, str]:
+    """The current price, or None and why not: a missing price never fails the map."""
+    try:
+        rows = await client.get(markets.MARKETS_PATH, {"symbol": coin}, markets.PairsMarkets)
+    except CoinGlassError as error:
+        return None, f"pairs-markets failed: {error.type}"
+    price = pick(rows)
+    return price, "" if price else "pairs-markets does not list this instrument"
+
+
+async def _fetch_map(
+    client: CoinGlassClient, path: str, params: dict[str, str], payload: type[PayloadT]
+) -> PayloadT:
+    try:
+        return await client.get(path, params, payload)
     except InvalidParameter as error:
-        if range_ not in liqmap.DOCUMENTED_RANGES:
+        if params["range"] not in liqmap.DOCUMENTED_RANGES:
             error.message += (
                 f" CoinGlass documents only the ranges {', '.join(liqmap.DOCUMENTED_RANGES)}"
-                f" for this map; it may not accept {range_}."
+                f" for this map; it may not accept {params['range']}."
             )
         raise
-
-
-async def _all_instruments(client: CoinGlassClient) -> list[Instrument]:
-    return symbols.instruments(await client.get(symbols.PAIRS_PATH, {}, symbols.SupportedPairs))
-
-
-async def _existing_instrument(client: CoinGlassClient, symbol: str) -> Instrument:
-    candidates = await _all_instruments(client)
-    instrument = symbols.resolve(candidates, symbol)
-    if instrument is None:
-        close = symbols.suggestions(candidates, symbol)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise UnknownSymbol(
-            f"CoinGlass has no futures instrument {symbol!r}.{hint} Run mode search_symbols to"
-            " list the supported ones."
-        )
-    return instrument

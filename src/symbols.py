@@ -9,7 +9,7 @@ import difflib
 
 from pydantic import BaseModel, ConfigDict, RootModel
 
-from src.models import Instrument
+from src.outputs import Instrument
 
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MAX_SUGGESTIONS = 5
@@ -37,9 +37,27 @@ def instruments(pairs: SupportedPairs) -> list[Instrument]:
             quote_asset=row.quote_asset,
             exchange=exchange,
             symbol=f"{exchange}_{row.instrument_id}",
+            **(row.model_extra or {}),
         )
         for exchange, rows in pairs.root.items()
         for row in rows
+    ]
+
+
+def instrument_id(instrument: Instrument) -> str:
+    """The v4 ``symbol`` parameter: the actor's symbol after its first underscore."""
+    return instrument.symbol.partition("_")[2]
+
+
+def filtered(
+    candidates: list[Instrument], *, exchange: str | None, quote_asset: str | None
+) -> list[Instrument]:
+    """The instruments of one exchange and/or quote asset (case-insensitive); None keeps all."""
+    return [
+        instrument
+        for instrument in candidates
+        if (exchange is None or instrument.exchange.lower() == exchange.lower())
+        and (quote_asset is None or instrument.quote_asset.lower() == quote_asset.lower())
     ]
 
 
@@ -75,6 +93,18 @@ def resolve(candidates: list[Instrument], symbol: str) -> Instrument | None:
     return None
 
 
+def resolve_coin(candidates: list[Instrument], coin: str) -> str | None:
+    """The base asset ``coin`` names, ignoring case; None if no instrument trades it."""
+    wanted = coin.strip().upper()
+    return next((i.base_asset for i in candidates if i.base_asset.upper() == wanted), None)
+
+
+def coin_suggestions(candidates: list[Instrument], coin: str) -> list[str]:
+    """Up to five real coins closest to a coin that does not exist."""
+    coins = sorted({instrument.base_asset for instrument in candidates})
+    return difflib.get_close_matches(coin.upper(), coins, n=MAX_SUGGESTIONS, cutoff=0.5)
+
+
 def suggestions(candidates: list[Instrument], symbol: str) -> list[str]:
     """Up to five real symbols closest to a symbol that does not exist."""
     by_lower = {instrument.symbol.lower(): instrument.symbol for instrument in candidates}
@@ -82,9 +112,9 @@ def suggestions(candidates: list[Instrument], symbol: str) -> list[str]:
     close = difflib.get_close_matches(wanted, list(by_lower), n=MAX_SUGGESTIONS, cutoff=0.6)
     if len(close) < MAX_SUGGESTIONS:
         # Same instrument id on other exchanges: the usual mistake is the exchange part.
-        instrument_id = wanted.partition("_")[2]
+        wanted_id = wanted.partition("_")[2]
         close += [
-            key for key in by_lower if key.partition("_")[2] == instrument_id and key not in close
+            key for key in by_lower if key.partition("_")[2] == wanted_id and key not in close
         ]
     return [by_lower[key] for key in close[:MAX_SUGGESTIONS]]
 
@@ -94,6 +124,6 @@ def _searchable(instrument: Instrument) -> tuple[str, ...]:
         instrument.base_asset.lower(),
         instrument.quote_asset.lower(),
         instrument.exchange.lower(),
-        instrument.symbol.partition("_")[2].lower(),
+        instrument_id(instrument).lower(),
         instrument.symbol.lower(),
     )

@@ -10,10 +10,21 @@ from typing import Any
 
 import local_run
 import pytest
-from sandbox_server import SandboxServer
+from sandbox_server import RecordedRequest, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PRO_KEY = SandboxServer.PRO_KEY
+
+
+MAP_PATH = "/api/futures/liquidation/map"
+COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
+PAIRS_PATH = "/api/futures/supported-exchange-pairs"
+MARKETS_PATH = "/api/futures/pairs-markets"
+
+
+def calls(sandbox: SandboxServer, path: str) -> list[RecordedRequest]:
+    """The requests the sandbox received on one endpoint."""
+    return [request for request in sandbox.requests if request.path == path]
 
 
 @dataclass

@@ -6,11 +6,8 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import PRO_KEY, ActorRun
+from conftest import MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls
 from sandbox_server import SandboxServer
-
-MAP_PATH = "/api/futures/liquidation/map"
-PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 
 
 def expected_map(exchange: str, instrument_id: str, range_: str) -> dict[str, list[list[Any]]]:
@@ -46,7 +43,16 @@ def assert_failed(
 def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: SandboxServer) -> None:
     run = run_actor({"symbol": "Binance_BTCUSDT", "range": "7d", "apiKey": PRO_KEY})
     assert run.exit_code == 0, run.log
-    assert list(run.item) == ["success", "message", "mode", "symbol", "range", "data"]
+    assert list(run.item) == [
+        "success",
+        "message",
+        "mode",
+        "symbol",
+        "range",
+        "data",
+        "summary",
+        "levels",
+    ]
     assert run.item["success"] is True
     assert run.item["message"] == "Liquidation map data fetched successfully."
     assert (run.item["mode"], run.item["symbol"], run.item["range"]) == (
@@ -57,7 +63,7 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
     assert run.item["data"] == expected_map("Binance", "BTCUSDT", "7d")
     assert len(run.item["data"]) > 100
     assert run.charged_events == ["LIQUIDATION_MAP"]
-    [request] = sandbox.requests
+    [request] = calls(sandbox, MAP_PATH)
     assert request.path == MAP_PATH
     assert request.query == {"exchange": "Binance", "symbol": "BTCUSDT", "range": "7d"}
     assert request.headers["cg-api-key"] == PRO_KEY
@@ -83,8 +89,9 @@ def test_symbol_splits_at_the_first_underscore(
     run = run_actor({"symbol": symbol, "apiKey": PRO_KEY})
     assert run.item["success"] is True, run.item
     assert run.item["data"] == expected_map(exchange, instrument_id, "1d")
-    assert sandbox.requests[0].query["exchange"] == exchange
-    assert sandbox.requests[0].query["symbol"] == instrument_id
+    [request] = calls(sandbox, MAP_PATH)
+    assert request.query["exchange"] == exchange
+    assert request.query["symbol"] == instrument_id
 
 
 @pytest.mark.parametrize("variant", ["strings", "short_rows", "bands", "decimal_keys"])
@@ -124,7 +131,7 @@ def test_lower_case_symbol_is_resolved_to_the_real_instrument(
     assert run.item["success"] is True, run.item
     assert run.item["symbol"] == "Binance_BTCUSDT"
     assert run.item["data"] == expected_map("Binance", "BTCUSDT", "1d")
-    assert [r.path for r in sandbox.requests] == [MAP_PATH, PAIRS_PATH, MAP_PATH]
+    assert [r.query["symbol"] for r in calls(sandbox, MAP_PATH)] == ["BTCUSDT"]
     assert run.charged_events == ["LIQUIDATION_MAP"]
 
 
@@ -146,7 +153,7 @@ def test_refused_range_is_a_clear_uncharged_failure(run_actor: Any, sandbox: San
     assert "range is invalid" in item["message"]
     assert "documents only the ranges 1d, 7d, 30d" in item["message"]
     assert (item["symbol"], item["range"]) == ("Binance_BTCUSDT", "90d")
-    assert len(sandbox.requests) == 1
+    assert len(calls(sandbox, MAP_PATH)) == 1
 
 
 # ---------------------------------------------------------------- search_symbols
@@ -213,7 +220,7 @@ def test_missing_key_sends_no_request(run_actor: Any, sandbox: SandboxServer) ->
 def test_input_key_wins_over_the_publishers_key(run_actor: Any, sandbox: SandboxServer) -> None:
     run = run_actor({"apiKey": PRO_KEY}, env={"COINGLASS_API_KEY": "publisher-key"})
     assert run.item["success"] is True
-    assert sandbox.requests[0].headers["cg-api-key"] == PRO_KEY
+    assert {r.headers["cg-api-key"] for r in sandbox.requests} == {PRO_KEY}
 
 
 def test_invalid_key(run_actor: Any) -> None:
@@ -229,7 +236,7 @@ def test_plan_too_low_arrives_as_http_200(run_actor: Any, sandbox: SandboxServer
     )
     assert "Upgrade plan" in item["message"]
     assert "Professional" in item["message"]
-    assert len(sandbox.requests) == 1
+    assert len(calls(sandbox, MAP_PATH)) == 1
 
 
 @pytest.mark.parametrize(
@@ -237,7 +244,7 @@ def test_plan_too_low_arrives_as_http_200(run_actor: Any, sandbox: SandboxServer
     [
         ({"range": "2d"}, "'range'"),
         ({"mode": "maps"}, "'mode'"),
-        ({"symbol": "BTCUSDT"}, "'symbol'"),
+        ({"symbol": "BTC/USDT"}, "'symbol'"),
         ({"requestTimeoutSecs": "soon"}, "'requestTimeoutSecs'"),
         ({"symbl": "Binance_BTCUSDT"}, "'symbl'"),
     ],
@@ -254,12 +261,12 @@ def test_bad_input_is_an_uncharged_failure_item(
 
 BROKEN_ACTOR = """
 import asyncio
-from src import main
+from src import main, modes
 
-async def broken(client, request):
+async def broken(*args):
     raise RuntimeError("a bug")
 
-main.HANDLERS["liquidation_map"] = broken
+modes.liquidation_map = broken
 asyncio.run(main.main())
 """
 

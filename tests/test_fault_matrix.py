@@ -1,8 +1,8 @@
 """Every upstream fault CoinGlass publishes, end to end: what the user gets, and pays.
 
 Each row runs the actor as a real process against the sandbox with a marker API key and debug
-logging, and checks the exit code, the single item, the number of upstream requests, the
-charges, and that the key appears nowhere in the output or in storage.
+logging, with the fault on the map endpoint, and checks the exit code, the single item, the
+number of map requests, the charges, and that the key appears nowhere in output or storage.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import ActorRun
+from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls
 from sandbox_server import Fault, SandboxServer
 
 MARKER_KEY = "marker-key-7d1e0b93c4"
-MAP_PATH = "/api/futures/liquidation/map"
-PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 
 
 @dataclass(frozen=True)
@@ -31,13 +29,15 @@ class Case:
     retryable: bool = False
     upstream_code: str | None = None
     says: str = ""
-    requests: int = 1
+    map_requests: int = 1
 
 
 MATRIX = [
-    Case("429 then success", queued=("http_429",), requests=2),
+    Case("429 then success", queued=("http_429",), map_requests=2),
     Case(
-        "429 with Retry-After", queued=(Fault("http_429_retry_after", retry_after=1),), requests=2
+        "429 with Retry-After",
+        queued=(Fault("http_429_retry_after", retry_after=1),),
+        map_requests=2,
     ),
     Case(
         "429 forever",
@@ -47,7 +47,7 @@ MATRIX = [
         retryable=True,
         upstream_code="429",
         says="rate-limiting this API key (HTTP 429)",
-        requests=3,
+        map_requests=3,
     ),
     Case(
         "500 with a Spring body",
@@ -57,7 +57,7 @@ MATRIX = [
         retryable=True,
         upstream_code="500",
         says="HTTP 500",
-        requests=2,
+        map_requests=2,
     ),
     Case(
         "502 with an HTML body",
@@ -67,7 +67,7 @@ MATRIX = [
         retryable=True,
         upstream_code="502",
         says="HTTP 502",
-        requests=2,
+        map_requests=2,
     ),
     Case(
         "connection reset",
@@ -76,7 +76,7 @@ MATRIX = [
         error_type="network_error",
         retryable=True,
         says="Could not reach CoinGlass",
-        requests=2,
+        map_requests=2,
     ),
     Case(
         "slower than requestTimeoutSecs",
@@ -94,7 +94,7 @@ MATRIX = [
         retryable=True,
         upstream_code="200",
         says="not valid JSON",
-        requests=2,
+        map_requests=2,
     ),
     Case(
         "JSON of an unknown shape",
@@ -146,12 +146,13 @@ MATRIX = [
         says="Endpoint not found",
     ),
     Case(
-        "empty map for a symbol that does not exist",
+        "a symbol that does not exist",
         actor_input={"symbol": "Binance_NOSUCHUSDT"},
         error_type="unknown_symbol",
         says="no futures instrument 'Binance_NOSUCHUSDT'",
-        requests=2,
+        map_requests=0,
     ),
+    Case("an empty map for a listed symbol", queued=("empty_map",)),
     Case("50,000-row map", queued=(Fault("huge_map", rows=50_000),)),
 ]
 
@@ -167,14 +168,15 @@ def assert_key_hidden(run: ActorRun) -> None:
 @pytest.mark.parametrize("case", MATRIX, ids=[case.name for case in MATRIX])
 def test_fault_matrix(run_actor: Any, sandbox: SandboxServer, case: Case) -> None:
     sandbox.add_key(MARKER_KEY)
-    sandbox.add_faults(*case.queued)
+    sandbox.add_faults(*case.queued, path=MAP_PATH)
     if case.always is not None:
-        sandbox.set_fault(case.always)
+        sandbox.set_fault(case.always, path=MAP_PATH)
     run = run_actor({"apiKey": MARKER_KEY, **case.actor_input}, env={"APIFY_LOG_LEVEL": "DEBUG"})
 
     assert run.exit_code == 0, run.log
     item = run.item
-    assert len(sandbox.requests) == case.requests
+    assert len(calls(sandbox, MAP_PATH)) == case.map_requests
+    assert len(calls(sandbox, PAIRS_PATH)) == 1
     assert_key_hidden(run)
     if case.error_type is None:
         assert item["success"] is True, item
@@ -189,20 +191,20 @@ def test_fault_matrix(run_actor: Any, sandbox: SandboxServer, case: Case) -> Non
     }
     assert case.says in item["message"]
     assert run.charged_events == []
-    if case.requests > 1 and case.retryable:
-        assert item["message"].endswith(f"Gave up after {case.requests} attempts.")
+    if case.map_requests > 1:
+        assert item["message"].endswith(f"Gave up after {case.map_requests} attempts.")
 
 
 def test_retry_after_is_obeyed(run_actor: Any, sandbox: SandboxServer) -> None:
-    sandbox.add_faults(Fault("http_429_retry_after", retry_after=1))
+    sandbox.add_faults(Fault("http_429_retry_after", retry_after=1), path=MAP_PATH)
     run = run_actor({"apiKey": SandboxServer.PRO_KEY})
     assert run.item["success"] is True
-    first, second = sandbox.requests
+    first, second = calls(sandbox, MAP_PATH)
     assert second.received_at - first.received_at >= 1.0
 
 
 def test_huge_map_keeps_every_row(run_actor: Any, sandbox: SandboxServer) -> None:
-    sandbox.add_faults(Fault("huge_map", rows=50_000))
+    sandbox.add_faults(Fault("huge_map", rows=50_000), path=MAP_PATH)
     run = run_actor({"apiKey": SandboxServer.PRO_KEY})
     rows = [row for bucket in run.item["data"].values() for row in bucket]
     assert len(rows) == 50_000
@@ -260,15 +262,15 @@ def test_a_search_fits_a_budget_too_small_for_a_map(run_actor: Any) -> None:
 ABORTED_MIDWAY = """
 import asyncio
 from apify import Actor, Event, EventAbortingData
-from src import main
+from src import main, modes
 
-fetch_map = main.HANDLERS["liquidation_map"]
+fetch_map = modes.liquidation_map
 
-async def aborted_midway(client, request):
+async def aborted_midway(*args):
     Actor.event_manager.emit(event=Event.ABORTING, event_data=EventAbortingData())
-    return await fetch_map(client, request)
+    return await fetch_map(*args)
 
-main.HANDLERS["liquidation_map"] = aborted_midway
+modes.liquidation_map = aborted_midway
 asyncio.run(main.main())
 """
 

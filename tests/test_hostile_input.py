@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
 from src.errors import InvalidInput
-from src.models import INPUT_MODELS, KNOWN_FIELDS, failure_item, parse_input
+from src.inputs import INPUT_MODELS, KNOWN_FIELDS, parse_input
+from src.outputs import input_failure
 
 json_scalars = (
     st.none()
@@ -51,7 +52,7 @@ def assert_clear_failure(error: InvalidInput, raw: object) -> None:
     if isinstance(raw, dict):
         named = [name for name in raw if isinstance(name, str) and f"'{name[:20]}" in message]
         assert named or "'mode'" in message, message
-    item = failure_item(error, raw).model_dump(mode="json", exclude_unset=True)
+    item = input_failure(error, raw).model_dump(mode="json", exclude_unset=True)
     assert item["success"] is False
     assert item["error"]["type"] == "invalid_input"
     json.dumps(item)
@@ -77,7 +78,9 @@ def test_any_input_is_accepted_or_refused_by_name(raw: Any) -> None:
 )
 def test_a_secret_is_never_echoed_in_a_refusal(raw: dict[str, Any]) -> None:
     key = raw["apiKey"].strip()
-    others = json.dumps({name: value for name, value in raw.items() if name != "apiKey"})
+    others = json.dumps(
+        {name: value for name, value in raw.items() if name != "apiKey"}, ensure_ascii=False
+    )
     try:
         parse_input(raw)
     except InvalidInput as error:

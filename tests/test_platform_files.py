@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from src.billing import EVENTS
-from src.models import INPUT_MODELS, KNOWN_FIELDS
+from src.inputs import INPUT_MODELS, KNOWN_FIELDS
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
@@ -33,34 +34,37 @@ def model_fields() -> dict[str, FieldInfo]:
     return fields
 
 
+def _type_schema(annotation: Any) -> dict[str, Any]:
+    """The JSON-schema type (and enum, items) of a type annotation."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is typing.Literal:
+        return {"type": "string", "enum": list(typing.get_args(annotation))}
+    if typing.get_origin(annotation) is list:
+        items = _type_schema(typing.get_args(annotation)[0])
+        return {"type": "array", **({"items": items} if "enum" in items else {})}
+    if annotation is SecretStr:
+        return {"type": "string", "isSecret": True}
+    return {"type": {int: "integer", float: "number", str: "string"}[annotation]}
+
+
 def schema_of(field: FieldInfo) -> dict[str, Any]:
     """The input-schema keys a pydantic field implies."""
     annotation = field.annotation
-    if typing.get_origin(annotation) is not typing.Literal:
-        # X | None → X
-        annotation = next(
-            a for a in typing.get_args(annotation) or [annotation] if a is not type(None)
-        )
-    if typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    expected: dict[str, Any] = {}
-    if annotation is int:
-        expected["type"] = "integer"
-    elif annotation is SecretStr:
-        expected.update(type="string", isSecret=True)
-    else:
-        expected["type"] = "string"
-        if typing.get_origin(annotation) is typing.Literal:
-            expected["enum"] = list(typing.get_args(annotation))
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    expected = _type_schema(annotation)
     if field.default is not None:
         expected["default"] = field.default
     for constraint in field.metadata:
-        if isinstance(constraint, annotated_types.Ge):
-            expected["minimum"] = constraint.ge
+        if isinstance(constraint, annotated_types.Ge | annotated_types.Gt):
+            # The input schema has no exclusive minimum; the model refuses the bound itself.
+            expected["minimum"] = getattr(constraint, "ge", getattr(constraint, "gt", None))
         elif isinstance(constraint, annotated_types.Le):
             expected["maximum"] = constraint.le
         elif isinstance(constraint, annotated_types.MaxLen):
-            expected["maxLength"] = constraint.max_length
+            key = "maxItems" if expected["type"] == "array" else "maxLength"
+            expected[key] = constraint.max_length
     return expected
 
 
@@ -75,18 +79,18 @@ def test_input_schema_property_matches_its_model_field(name: str) -> None:
     if name == "mode":
         expected["enum"] = list(INPUT_MODELS)
         expected["default"] = "liquidation_map"
-    shown = {
-        key: prop[key]
-        for key in ("type", "enum", "default", "minimum", "maximum", "maxLength", "isSecret")
-        if key in prop
-    }
+    compared = ("type", "enum", "items", "default", "minimum", "maximum", "maxLength", "maxItems")
+    shown = {key: prop[key] for key in (*compared, "isSecret") if key in prop}
+    if "items" in shown:
+        shown["items"] = {k: v for k, v in shown["items"].items() if k != "enumTitles"}
     assert shown == expected
 
 
 def test_enum_titles_match_enums() -> None:
     for prop in INPUT_SCHEMA["properties"].values():
-        if "enum" in prop:
-            assert len(prop["enumTitles"]) == len(prop["enum"])
+        for spec in (prop, prop.get("items", {})):
+            if "enum" in spec:
+                assert len(spec["enumTitles"]) == len(spec["enum"])
 
 
 def test_dataset_views_show_only_the_fields_they_select() -> None:

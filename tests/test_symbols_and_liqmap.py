@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from src import liqmap, symbols
-from src.models import Instrument
+from src.outputs import Instrument
 
 PAIRS = symbols.SupportedPairs.model_validate(
     {
@@ -92,7 +92,7 @@ def test_normalise_keeps_every_published_variant_as_four_members() -> None:
             "60000": [[60000, 1, None, 7, "extra"]],
         }
     )
-    assert liqmap.normalise(payload) == {
+    assert liqmap.normalise(payload.data) == {
         "48935": [(48935, 1579370.77, 25, None)],
         "50000.5": [(50000.5, 12.25, 50, None), (50001, 3, None, None), (50002, 4, 5, None)],
         "60000": [(60000, 1, None, "7")],
@@ -104,7 +104,7 @@ def test_normalise_sorts_decimal_price_keys_numerically() -> None:
     payload = parse(
         {"0.5231": [[0.5231, 1, 5, None]], "0.00001234": [[0.00001234, 2, 5, None]], "10": []}
     )
-    assert list(liqmap.normalise(payload)) == ["0.00001234", "0.5231", "10"]
+    assert list(liqmap.normalise(payload.data)) == ["0.00001234", "0.5231", "10"]
 
 
 @pytest.mark.parametrize(

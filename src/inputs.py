@@ -1,27 +1,23 @@
-"""The actor's input and output, as pydantic models: the single source of truth for both.
+"""The actor's input as pydantic models, one per mode: the single source of truth for it.
 
-``.actor/input_schema.json`` mirrors the input models (a test keeps them equal); the output models
-are the envelope existing callers parse, field for field.
+``.actor/input_schema.json`` mirrors these models; a test keeps both equal.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 
-from src.errors import ActorError, InvalidInput
+from src.errors import InvalidInput
 
 Mode = Literal["search_symbols", "liquidation_map"]
 Range = Literal["1d", "7d", "30d", "90d", "180d", "365d"]
 DEFAULT_MODE: Mode = "liquidation_map"
-
-SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
-MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
-
-
-# ---------------------------------------------------------------- input
+COIN_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
 
 
 def _header_safe(key: SecretStr) -> SecretStr:
@@ -46,6 +42,7 @@ class _InputModel(BaseModel):
     max_retries: int = Field(default=3, alias="maxRetries", ge=0, le=10)
     max_requests_per_minute: int = Field(default=1000, alias="maxRequestsPerMinute", ge=1, le=6000)
     max_run_secs: int | None = Field(default=None, alias="maxRunSecs", ge=1, le=3600)
+    symbol_cache_ttl_secs: int = Field(default=3600, alias="symbolCacheTtlSecs", ge=0, le=86400)
 
 
 class SearchSymbolsInput(_InputModel):
@@ -53,40 +50,61 @@ class SearchSymbolsInput(_InputModel):
 
     mode: Literal["search_symbols"]
     keyword: str = Field(default="", max_length=100)
+    exchange: str | None = Field(default=None, max_length=50)
+    quote_asset: str | None = Field(default=None, alias="quoteAsset", max_length=20)
+    max_results: int | None = Field(default=None, alias="maxResults", ge=1, le=10000)
 
 
-def _exchange_and_instrument(symbol: str) -> str:
-    exchange, _, instrument = symbol.partition("_")
-    if not exchange.strip() or not instrument.strip():
-        msg = (
-            "must be <exchange>_<instrument id>, such as Binance_BTCUSDT or OKX_BTC-USDT-SWAP;"
-            " run mode search_symbols to find one"
-        )
-        raise ValueError(msg)
-    return symbol
+def _instrument_or_coin(symbol: str) -> str:
+    exchange, underscore, instrument = symbol.partition("_")
+    if underscore and exchange.strip() and instrument.strip():
+        return symbol
+    if not underscore and COIN_PATTERN.fullmatch(symbol):
+        return symbol
+    msg = (
+        "must be <exchange>_<instrument id> such as Binance_BTCUSDT or OKX_BTC-USDT-SWAP,"
+        " or a coin such as BTC for its map across exchanges; run mode search_symbols to find one"
+    )
+    raise ValueError(msg)
 
 
-Symbol = Annotated[
-    str, Field(min_length=3, max_length=100), AfterValidator(_exchange_and_instrument)
-]
+Symbol = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_instrument_or_coin)]
+
+
+@dataclass(frozen=True)
+class MapTarget:
+    """One map a run fetches: an instrument (``Binance_BTCUSDT``) or coin (``BTC``), and a range."""
+
+    symbol: str
+    range: Range
+
+    @property
+    def is_coin(self) -> bool:
+        """A coin-wide map across exchanges, rather than one instrument's."""
+        return "_" not in self.symbol
 
 
 class LiquidationMapInput(_InputModel):
-    """Fetch CoinGlass's liquidation map for one instrument and range."""
+    """Fetch CoinGlass's liquidation maps: one instrument and range, or every pair of lists."""
 
     mode: Literal["liquidation_map"]
     symbol: Symbol = "Binance_BTCUSDT"
     range: Range = "1d"
+    symbols: list[Symbol] | None = Field(default=None, max_length=50)
+    ranges: list[Range] | None = Field(default=None, max_length=6)
+    max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
+    top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+    price_step: float | None = Field(default=None, alias="priceStep", gt=0)
+    price_percent_step: float | None = Field(default=None, alias="pricePercentStep", gt=0, le=50)
 
-    @property
-    def exchange(self) -> str:
-        """The v4 ``exchange`` parameter: the symbol up to its first underscore."""
-        return self.symbol.partition("_")[0]
-
-    @property
-    def instrument_id(self) -> str:
-        """The v4 ``symbol`` parameter: the symbol after its first underscore."""
-        return self.symbol.partition("_")[2]
+    def targets(self) -> list[MapTarget]:
+        """Every symbol × range pair, in input order, each once."""
+        pairs = [
+            MapTarget(symbol, range_)
+            for symbol in self.symbols or [self.symbol]
+            for range_ in self.ranges or [self.range]
+        ]
+        return list(dict.fromkeys(pairs))
 
 
 ActorInput = SearchSymbolsInput | LiquidationMapInput
@@ -149,104 +167,3 @@ def _shown(value: object, limit: int = 60) -> str:
     """A short, printable rendering of a user's value for an error message."""
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}…"
-
-
-# ---------------------------------------------------------------- output
-
-
-class Instrument(BaseModel):
-    """One futures instrument CoinGlass supports, in the actor's ``symbol`` form."""
-
-    base_asset: str
-    quote_asset: str
-    exchange: str
-    symbol: str
-
-
-LiquidationRow = tuple[int | float, int | float, int | float | None, str | None]
-"""``[price, level, leverage or null, band or null]``, exactly as CoinGlass's rows, normalised."""
-
-PriceKeyedMap = dict[str, list[LiquidationRow]]
-
-
-class SearchSymbolsItem(BaseModel):
-    """A successful search: every matching instrument, best matches first."""
-
-    success: Literal[True] = True
-    message: str = SEARCH_SUCCESS_MESSAGE
-    mode: Literal["search_symbols"] = "search_symbols"
-    keyword: str
-    data: list[Instrument]
-
-
-class LiquidationMapItem(BaseModel):
-    """A successful map: CoinGlass's price buckets, each with its rows."""
-
-    success: Literal[True] = True
-    message: str = MAP_SUCCESS_MESSAGE
-    mode: Literal["liquidation_map"] = "liquidation_map"
-    symbol: str
-    range: str
-    data: PriceKeyedMap
-
-
-class ErrorInfo(BaseModel):
-    """What went wrong, for programs: a stable type name and whether a retry can help."""
-
-    type: str
-    upstream_code: str | None
-    retryable: bool
-
-
-class FailureItem(BaseModel):
-    """A failed request: the same envelope, ``data`` null, and an ``error`` object."""
-
-    success: Literal[False] = False
-    message: str
-    mode: str | None
-    keyword: str | None = None
-    symbol: str | None = None
-    range: str | None = None
-    data: None = None
-    error: ErrorInfo
-
-
-ResultItem = SearchSymbolsItem | LiquidationMapItem | FailureItem
-
-_REQUEST_FIELDS: dict[str, tuple[str, ...]] = {
-    "search_symbols": ("keyword",),
-    "liquidation_map": ("symbol", "range"),
-}
-
-
-def failure_item(error: ActorError, raw_input: object) -> FailureItem:
-    """The failure item for ``error``, echoing the request's own fields as the user gave them."""
-    raw = raw_input if isinstance(raw_input, dict) else {}
-    mode = raw.get("mode", DEFAULT_MODE)
-    model = INPUT_MODELS.get(mode) if isinstance(mode, str) else None
-    echoed = (
-        {
-            name: _echo(raw.get(name, model.model_fields[name].default))
-            for name in _REQUEST_FIELDS[mode]
-        }
-        if model
-        else {}
-    )
-    return FailureItem.model_validate(
-        {
-            "success": False,
-            "message": error.message,
-            "mode": mode if model else None,
-            **echoed,
-            "data": None,
-            "error": {
-                "type": error.type,
-                "upstream_code": error.upstream_code,
-                "retryable": error.retryable,
-            },
-        }
-    )
-
-
-def _echo(value: object) -> str | None:
-    return value if isinstance(value, str) and len(value) <= 200 else None

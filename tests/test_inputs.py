@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from src.errors import InvalidInput, RateLimited
-from src.models import LiquidationMapInput, SearchSymbolsInput, failure_item, parse_input
+from src.inputs import LiquidationMapInput, MapTarget, SearchSymbolsInput, parse_input
+from src.outputs import input_failure
 
 
 def test_defaults_give_the_btc_daily_map() -> None:
@@ -25,20 +26,30 @@ def test_defaults_give_the_btc_daily_map() -> None:
 
 
 @pytest.mark.parametrize(
-    ("symbol", "exchange", "instrument_id"),
-    [
-        ("Binance_BTCUSDT", "Binance", "BTCUSDT"),
-        ("Binance_BTCUSD_PERP", "Binance", "BTCUSD_PERP"),
-        ("ApeX Omni_BTC-USDT", "ApeX Omni", "BTC-USDT"),
-        ("  OKX_BTC-USDT-SWAP ", "OKX", "BTC-USDT-SWAP"),
-    ],
+    "symbol",
+    ["Binance_BTCUSDT", "Binance_BTCUSD_PERP", "ApeX Omni_BTC-USDT", "BTC", "1000PEPE", "eth"],
 )
-def test_symbol_splits_at_the_first_underscore(
-    symbol: str, exchange: str, instrument_id: str
-) -> None:
-    request = parse_input({"symbol": symbol})
+def test_instruments_and_coins_are_accepted(symbol: str) -> None:
+    request = parse_input({"symbol": f"  {symbol} "})
     assert isinstance(request, LiquidationMapInput)
-    assert (request.exchange, request.instrument_id) == (exchange, instrument_id)
+    assert request.targets() == [MapTarget(symbol, "1d")]
+    assert request.targets()[0].is_coin == ("_" not in symbol)
+
+
+def test_symbols_and_ranges_give_every_pair_once_in_input_order() -> None:
+    request = parse_input(
+        {"symbols": ["OKX_BTC-USDT-SWAP", "BTC", "OKX_BTC-USDT-SWAP"], "ranges": ["7d", "1d"]}
+    )
+    assert isinstance(request, LiquidationMapInput)
+    assert request.targets() == [
+        MapTarget("OKX_BTC-USDT-SWAP", "7d"),
+        MapTarget("OKX_BTC-USDT-SWAP", "1d"),
+        MapTarget("BTC", "7d"),
+        MapTarget("BTC", "1d"),
+    ]
+    only_ranges = parse_input({"symbol": "BTC", "ranges": ["30d"]})
+    assert isinstance(only_ranges, LiquidationMapInput)
+    assert only_ranges.targets() == [MapTarget("BTC", "30d")]
 
 
 def test_console_forms_send_the_other_modes_fields_too() -> None:
@@ -68,7 +79,12 @@ def test_api_key_is_secret_in_reprs() -> None:
             {"range": "2d"},
             "'range': Input should be '1d', '7d', '30d', '90d', '180d' or '365d' (got '2d')",
         ),
-        ({"symbol": "BTCUSDT"}, "'symbol': must be <exchange>_<instrument id>"),
+        ({"symbol": "BTC/USDT"}, "'symbol': must be <exchange>_<instrument id>"),
+        ({"symbols": ["BTC", "x y"]}, "'symbols.1': must be <exchange>_<instrument id>"),
+        ({"ranges": ["1d", "2w"]}, "'ranges.1': Input should be '1d'"),
+        ({"symbols": ["BTC"] * 51}, "'symbols': List should have at most 50 items"),
+        ({"priceStep": 0}, "'priceStep': Input should be greater than 0"),
+        ({"maxConcurrency": 17}, "'maxConcurrency': Input should be less than or equal to 16"),
         ({"symbol": "_BTCUSDT"}, "'symbol': must be <exchange>_<instrument id>"),
         ({"symbol": 42}, "'symbol': Input should be a valid string (got 42)"),
         (
@@ -94,7 +110,7 @@ def test_bad_input_names_the_field_and_what_it_accepts(raw: object, expected: st
 
 def test_failure_item_echoes_the_request_fields() -> None:
     error = RateLimited("slow down", upstream_code="429")
-    item = failure_item(error, {"symbol": "OKX_BTC-USDT-SWAP"})
+    item = input_failure(error, {"symbol": "OKX_BTC-USDT-SWAP"})
     assert item.model_dump(mode="json", exclude_unset=True) == {
         "success": False,
         "message": "slow down",
@@ -104,13 +120,13 @@ def test_failure_item_echoes_the_request_fields() -> None:
         "data": None,
         "error": {"type": "rate_limited", "upstream_code": "429", "retryable": True},
     }
-    search = failure_item(error, {"mode": "search_symbols", "keyword": "eth", "symbol": "x"})
+    search = input_failure(error, {"mode": "search_symbols", "keyword": "eth", "symbol": "x"})
     assert search.model_dump(mode="json", exclude_unset=True)["keyword"] == "eth"
     assert "symbol" not in search.model_dump(mode="json", exclude_unset=True)
 
 
 def test_failure_item_for_unreadable_input_keeps_the_envelope() -> None:
-    item = failure_item(InvalidInput("bad"), {"mode": ["not", "a", "mode"]}).model_dump(
+    item = input_failure(InvalidInput("bad"), {"mode": ["not", "a", "mode"]}).model_dump(
         mode="json", exclude_unset=True
     )
     assert item == {

@@ -1,0 +1,76 @@
+"""Pure functions from CoinGlass's ``pairs-markets`` rows to the current price of a map.
+
+The map carries no current price; ``pairs-markets`` lists every pair of a coin across
+exchanges with its price. Exchange names differ slightly between endpoints (``Gate`` in the
+pair list, ``Gate.io`` here), so names are compared loosely.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, RootModel
+
+from src.outputs import Number
+
+MARKETS_PATH = "/api/futures/pairs-markets"
+
+
+class MarketRow(BaseModel):
+    """One pair of ``pairs-markets``; only the fields the price needs are required."""
+
+    model_config = ConfigDict(extra="allow")
+
+    exchange_name: str
+    instrument_id: str
+    current_price: Number | None = None
+    open_interest_usd: Number | None = None
+
+
+class PairsMarkets(RootModel[list[MarketRow]]):
+    """``data`` of ``pairs-markets``: one row per pair of the coin."""
+
+
+@dataclass(frozen=True)
+class CurrentPrice:
+    """A price and where it came from, so a user can judge it."""
+
+    price: Number
+    source: str
+
+
+def _loose(exchange: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", exchange.lower())
+
+
+def same_exchange(a: str, b: str) -> bool:
+    """``Gate`` and ``Gate.io``, ``Crypto.com`` and ``cryptocom``: one exchange."""
+    x, y = _loose(a), _loose(b)
+    return x.startswith(y) or y.startswith(x)
+
+
+def pair_price(markets: PairsMarkets, exchange: str, instrument_id: str) -> CurrentPrice | None:
+    """The instrument's own current price, or None if ``pairs-markets`` does not list it."""
+    for row in markets.root:
+        if (
+            row.instrument_id == instrument_id
+            and row.current_price
+            and same_exchange(row.exchange_name, exchange)
+        ):
+            return CurrentPrice(
+                row.current_price, f"pairs-markets {row.exchange_name} {instrument_id}"
+            )
+    return None
+
+
+def coin_price(markets: PairsMarkets) -> CurrentPrice | None:
+    """A coin's price from its most traded pair (largest open interest)."""
+    priced = [row for row in markets.root if row.current_price]
+    if not priced:
+        return None
+    row = max(priced, key=lambda row: row.open_interest_usd or 0)
+    return CurrentPrice(
+        row.current_price or 0,
+        f"pairs-markets {row.exchange_name} {row.instrument_id} (largest open interest)",
+    )

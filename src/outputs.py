@@ -1,0 +1,185 @@
+"""The actor's dataset items as pydantic models: the envelope existing callers parse.
+
+Fields are only ever added, never renamed: ``success / message / mode / <request> / data`` is
+the contract, and ``summary`` and ``levels`` come after it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from src.errors import ActorError
+from src.inputs import DEFAULT_MODE, INPUT_MODELS, MapTarget
+
+SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
+MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
+
+Number = int | float
+Side = Literal["long", "short"]
+
+
+class Instrument(BaseModel):
+    """One futures instrument CoinGlass supports, in the actor's ``symbol`` form.
+
+    Extra fields some copies of the pair list carry (``max_leverage``, ``price_tick_size``, ...)
+    are kept as they come.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    base_asset: str
+    quote_asset: str
+    exchange: str
+    symbol: str
+
+
+LiquidationRow = tuple[Number, Number, Number | None, str | None]
+"""``[price, level, leverage or null, band or null]``, exactly as CoinGlass's rows, normalised."""
+
+PriceKeyedMap = dict[str, list[LiquidationRow]]
+
+
+class LiquidationLevel(BaseModel):
+    """One row of the map, placed against the current price (sides null when it is unknown)."""
+
+    price: Number
+    level: Number
+    leverage: Number | None
+    band: str | None
+    side: Side | None
+    distance_pct: float | None
+    cumulative_level: float | None
+
+
+class Cluster(BaseModel):
+    """One price bucket with its total level and how that level splits across leverage tiers."""
+
+    price: Number
+    level: float
+    side: Side | None
+    distance_pct: float | None
+    leverage_mix: dict[str, float]
+
+
+class SideTotals(BaseModel):
+    """Total level on each side of the current price."""
+
+    long: float
+    short: float
+
+
+class Summary(BaseModel):
+    """The answers a trader reads a liquidation map for."""
+
+    current_price: Number | None
+    price_source: str | None
+    long_level_total: float | None
+    short_level_total: float | None
+    imbalance: float | None
+    within_pct: dict[str, SideTotals] | None
+    by_leverage: dict[str, float]
+    by_exchange: dict[str, float] | None
+    top_clusters: list[Cluster]
+    nearest_long_cluster: Cluster | None
+    nearest_short_cluster: Cluster | None
+    price_min: Number | None
+    price_max: Number | None
+    level_count: int
+    bucket_width: float | None
+
+
+class SearchSymbolsItem(BaseModel):
+    """A successful search: every matching instrument, best matches first."""
+
+    success: Literal[True] = True
+    message: str = SEARCH_SUCCESS_MESSAGE
+    mode: Literal["search_symbols"] = "search_symbols"
+    keyword: str
+    data: list[Instrument]
+
+
+class LiquidationMapItem(BaseModel):
+    """A successful map: CoinGlass's price buckets, each with its rows, and what they say."""
+
+    success: Literal[True] = True
+    message: str = MAP_SUCCESS_MESSAGE
+    mode: Literal["liquidation_map"] = "liquidation_map"
+    symbol: str
+    range: str
+    data: PriceKeyedMap
+    summary: Summary
+    levels: list[LiquidationLevel]
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong, for programs: a stable type name and whether a retry can help."""
+
+    type: str
+    upstream_code: str | None
+    retryable: bool
+
+
+class FailureItem(BaseModel):
+    """A failed request: the same envelope, ``data`` null, and an ``error`` object."""
+
+    success: Literal[False] = False
+    message: str
+    mode: str | None
+    keyword: str | None = None
+    symbol: str | None = None
+    range: str | None = None
+    data: None = None
+    error: ErrorInfo
+
+
+ResultItem = SearchSymbolsItem | LiquidationMapItem | FailureItem
+
+
+def failure_item(error: ActorError, mode: str | None, **request: str | None) -> FailureItem:
+    """The failure item for ``error``, echoing the request's own fields."""
+    return FailureItem.model_validate(
+        {
+            "success": False,
+            "message": error.message,
+            "mode": mode,
+            **request,
+            "data": None,
+            "error": {
+                "type": error.type,
+                "upstream_code": error.upstream_code,
+                "retryable": error.retryable,
+            },
+        }
+    )
+
+
+def map_failure(error: ActorError, target: MapTarget) -> FailureItem:
+    """The failure item of one map of a run."""
+    return failure_item(error, "liquidation_map", symbol=target.symbol, range=target.range)
+
+
+_REQUEST_FIELDS: dict[str, tuple[str, ...]] = {
+    "search_symbols": ("keyword",),
+    "liquidation_map": ("symbol", "range"),
+}
+
+
+def input_failure(error: ActorError, raw_input: object) -> FailureItem:
+    """The failure item for a run's input as a whole, echoing its fields as the user gave them."""
+    raw = raw_input if isinstance(raw_input, dict) else {}
+    given = {name: value for name, value in raw.items() if value is not None}
+    mode = given.get("mode", DEFAULT_MODE)
+    model = INPUT_MODELS.get(mode) if isinstance(mode, str) else None
+    if model is None:
+        return failure_item(error, None)
+    echoed = {
+        name: _echo(given.get(name, model.model_fields[name].default))
+        for name in _REQUEST_FIELDS[mode]
+    }
+    return failure_item(error, mode, **echoed)
+
+
+def _echo(value: object) -> str | None:
+    return value if isinstance(value, str) and len(value) <= 200 else None
