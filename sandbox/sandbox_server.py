@@ -62,7 +62,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -343,15 +343,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         sandbox, request = self._receive()
-        if sandbox.latency_ms > 0:
-            time.sleep(sandbox.latency_ms / 1000)
-        fault = sandbox._take_fault(request.path)
-        if fault is not None and fault.kind == "reset":
-            self._abort()
-            return
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.seconds)
-        self._send(sandbox._answer(request, fault))
+        with sandbox._in_flight(request.path):
+            if sandbox.latency_ms > 0:
+                time.sleep(sandbox.latency_ms / 1000)
+            fault = sandbox._take_fault(request.path)
+            if fault is not None and fault.kind == "reset":
+                self._abort()
+                return
+            if fault is not None and fault.kind == "slow":
+                time.sleep(fault.seconds)
+            self._send(sandbox._answer(request, fault))
 
     def _not_allowed(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -406,6 +407,8 @@ class SandboxServer:
             self._permanent: dict[str | None, Fault] = {}
             self._usage: dict[str, tuple[int, int]] = {}  # key -> (minute, count)
             self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
+            self._busy: dict[str, int] = {}
+            self._peaks: dict[str, int] = {}
         self.latency_ms = self._default_latency_ms
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
@@ -496,6 +499,22 @@ class SandboxServer:
                 self._permanent[path] = Fault.of(fault)
 
     # -- request handling (called from handler threads) ----------------------------
+
+    def peak_in_flight(self, path: str) -> int:
+        """The most requests to ``path`` that were being answered at the same moment."""
+        with self._lock:
+            return self._peaks.get(path, 0)
+
+    @contextlib.contextmanager
+    def _in_flight(self, path: str) -> Iterator[None]:
+        with self._lock:
+            self._busy[path] = self._busy.get(path, 0) + 1
+            self._peaks[path] = max(self._peaks.get(path, 0), self._busy[path])
+        try:
+            yield
+        finally:
+            with self._lock:  # reset() may have forgotten the count meanwhile
+                self._busy[path] = max(self._busy.get(path, 1) - 1, 0)
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:

@@ -97,11 +97,16 @@ def run_actor(
     *,
     command: Sequence[str] = ("-m", "src"),
     capture: bool = False,
+    keep_storage: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the actor process on ``actor_input`` with fresh local storage and Console prices."""
-    shutil.rmtree(storage, ignore_errors=True)
+    """Run the actor process on ``actor_input`` with local storage and Console prices.
+
+    Storage starts empty unless ``keep_storage``, as a later run of the same Actor would see it.
+    """
+    if not keep_storage:
+        shutil.rmtree(storage, ignore_errors=True)
     store = storage / "key_value_stores" / "default"
-    store.mkdir(parents=True)
+    store.mkdir(parents=True, exist_ok=True)
     (store / "INPUT.json").write_text(json.dumps(actor_input))
     return subprocess.run(
         [sys.executable, *command],

@@ -186,7 +186,7 @@ def analyse(
         long_level_total=round(long_total, 2) if known else None,
         short_level_total=round(short_total, 2) if known else None,
         imbalance=_imbalance(long_total, short_total) if known else None,
-        within_pct=_within(longs, shorts) if known else None,
+        within_pct=_within(longs, shorts, current_price) if current_price is not None else None,
         by_leverage=_by_leverage(rows),
         by_exchange=by_exchange,
         top_clusters=[_cluster(bucket, current_price) for bucket in ranked],
@@ -305,9 +305,13 @@ def _imbalance(long_total: float, short_total: float) -> float | None:
     return round((short_total - long_total) / total, 6) if total else None
 
 
-def _within(longs: list[LiquidationLevel], shorts: list[LiquidationLevel]) -> dict[str, SideTotals]:
+def _within(
+    longs: list[LiquidationLevel], shorts: list[LiquidationLevel], current_price: Number
+) -> dict[str, SideTotals]:
     def within(levels: list[LiquidationLevel], pct: int) -> float:
-        return round(sum(lv.level for lv in levels if abs(lv.distance_pct or 0) <= pct), 2)
+        # From the exact distance: the rounded distance_pct would let 1.00004% count as 1%.
+        reach = current_price * pct / 100
+        return round(sum(lv.level for lv in levels if abs(lv.price - current_price) <= reach), 2)
 
     return {
         str(pct): SideTotals(long=within(longs, pct), short=within(shorts, pct))

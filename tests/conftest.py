@@ -75,6 +75,7 @@ def run_actor(sandbox: SandboxServer, tmp_path: Path) -> Any:
         *,
         env: dict[str, str] | None = None,
         command: tuple[str, ...] = ("-m", "src"),
+        keep_storage: bool = False,
     ) -> ActorRun:
         # Nothing from the developer's own shell: no platform variables, no real key.
         clean = {
@@ -89,6 +90,7 @@ def run_actor(sandbox: SandboxServer, tmp_path: Path) -> Any:
             {**clean, "COINGLASS_BASE_URL": sandbox.url, **(env or {})},
             command=command,
             capture=True,
+            keep_storage=keep_storage,
         )
         return ActorRun(
             exit_code=done.returncode,

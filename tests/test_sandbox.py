@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -603,3 +604,14 @@ def test_added_keys_get_their_plan_until_reset(server: SandboxServer) -> None:
         assert http.get(PAIRS_PATH).json()["msg"] == "Invalid API key provided"
     with pytest.raises(ValueError, match="unknown plan"):
         server.add_key("x", "GOLD")
+
+
+def test_peak_in_flight_counts_overlapping_requests(server: SandboxServer) -> None:
+    server.latency_ms = 200
+    with httpx.Client(base_url=server.url, headers=PRO) as http:
+        responses = list(
+            concurrent.futures.ThreadPoolExecutor(3).map(lambda _: http.get(PAIRS_PATH), range(3))
+        )
+    assert [r.status_code for r in responses] == [200] * 3
+    assert server.peak_in_flight(PAIRS_PATH) == 3
+    assert server.peak_in_flight(MAP_PATH) == 0
