@@ -38,6 +38,8 @@ DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
 RETRY_AFTER_CAP_SECS = 60.0
 BACKOFF_BASE_SECS = 0.5
+# CoinGlass counts requests per minute: after a 429, back off in seconds, not fractions.
+RATE_LIMIT_BACKOFF_BASE_SECS = 2.0
 BACKOFF_CAP_SECS = 30.0
 # CoinGlass counts requests per minute; keeping a tenth below its limit absorbs clock skew
 # between our window and theirs.
@@ -46,17 +48,22 @@ PLAN_LIMIT_HEADROOM = 0.9
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
 
-class Envelope(BaseModel, Generic[PayloadT]):
-    """``{"code": "0", "msg": "success", "data": ...}``; ``code`` is a string, ``msg`` optional."""
+def _code_text(code: object) -> object:
+    # Documented as a string; a number is read as its text, anything else stays unreadable.
+    return str(code) if isinstance(code, int) and not isinstance(code, bool) else code
 
-    code: Annotated[str, BeforeValidator(str)]
+
+class _Status(BaseModel):
+    """What every CoinGlass body carries: ``code`` ("0" is success) and, sometimes, ``msg``."""
+
+    code: Annotated[str, BeforeValidator(_code_text)]
     msg: str | None = None
+
+
+class Envelope(_Status, Generic[PayloadT]):
+    """``{"code": "0", "msg": "success", "data": ...}``."""
+
     data: PayloadT
-
-
-class _AnyEnvelope(BaseModel):
-    code: Annotated[str, BeforeValidator(str)]
-    msg: str | None = None
 
 
 class CoinGlassClient:
@@ -159,7 +166,7 @@ class CoinGlassClient:
     def _diagnose(self, response: httpx.Response) -> CoinGlassError:
         """The error for a response that is not a successful envelope of the expected shape."""
         try:
-            envelope = _AnyEnvelope.model_validate_json(response.content)
+            envelope = _Status.model_validate_json(response.content)
         except ValidationError as error:
             if not response.is_success:
                 return _error_for_status(response)
@@ -197,14 +204,18 @@ def retry_delay(
     """stamina's backoff hook: False to give up, or the seconds to wait before the next attempt.
 
     A ``Retry-After`` from CoinGlass is obeyed; otherwise the wait after attempt ``n`` is drawn
-    uniformly from 0 to 0.5 s × 2**(n-1), capped at 30 s ("full jitter"), so that many
-    scheduled runs that failed together do not retry together.
+    uniformly from 0 to base × 2**(n-1), capped at 30 s ("full jitter"), so that many
+    scheduled runs that failed together do not retry together. The base is 2 s after a rate
+    limit and 0.5 s after anything else.
     """
     if not (isinstance(error, CoinGlassError) and error.retryable):
         return False
-    if isinstance(error, RateLimited) and error.retry_after is not None:
-        return error.retry_after
-    return fraction() * min(BACKOFF_CAP_SECS, BACKOFF_BASE_SECS * 2.0 ** (attempt - 1))
+    base = BACKOFF_BASE_SECS
+    if isinstance(error, RateLimited):
+        if error.retry_after is not None:
+            return error.retry_after
+        base = RATE_LIMIT_BACKOFF_BASE_SECS
+    return fraction() * min(BACKOFF_CAP_SECS, base * 2.0 ** (attempt - 1))
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -246,8 +257,20 @@ def _error_for_status(response: httpx.Response) -> CoinGlassError:
 
 
 def _error_for_code(code: str, msg: str) -> CoinGlassError:
-    """Map an error envelope by its text first: the same code means different things."""
+    """Map an error envelope: transient codes first, then by text, since CoinGlass reuses codes
+    ("401" means both a bad key and "Upgrade plan")."""
     text = msg.lower()
+    if code == "429":
+        return RateLimited(
+            "CoinGlass is rate-limiting this API key. Wait a minute, lower maxRequestsPerMinute,"
+            " or use a plan with a higher limit.",
+            upstream_code=code,
+        )
+    if code == "408" or code.startswith("5"):
+        return UpstreamUnavailable(
+            f"CoinGlass reported a server error ({msg or code}). Try again in a few minutes.",
+            upstream_code=code,
+        )
     if "upgrade plan" in text or code == "40001":
         return PlanTooLow(
             'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan").'
@@ -259,17 +282,6 @@ def _error_for_code(code: str, msg: str) -> CoinGlassError:
         return _invalid_key(code, msg)
     if code == "404":
         return _endpoint_not_found(code)
-    if code == "429":
-        return RateLimited(
-            "CoinGlass is rate-limiting this API key. Wait a minute, lower maxRequestsPerMinute,"
-            " or use a plan with a higher limit.",
-            upstream_code=code,
-        )
-    if code in ("408", "500"):
-        return UpstreamUnavailable(
-            f"CoinGlass reported a server error ({msg or code}). Try again in a few minutes.",
-            upstream_code=code,
-        )
     return InvalidParameter(
         f"CoinGlass refused a parameter of the request: {msg or 'no reason given'}."
         " Check symbol and range (run mode search_symbols to find valid symbols).",

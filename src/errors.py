@@ -80,6 +80,12 @@ class UnknownSymbol(CoinGlassError):
     type = "unknown_symbol"
 
 
+class NoData(CoinGlassError):
+    """CoinGlass answered with an empty map: nothing to deliver, so nothing to charge."""
+
+    type = "no_data"
+
+
 class EndpointNotFound(CoinGlassError):
     """CoinGlass does not know the path (code 404): the API has changed under us."""
 

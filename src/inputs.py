@@ -20,13 +20,18 @@ DEFAULT_MODE: Mode = "liquidation_map"
 COIN_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
 
 
-def _header_safe(key: SecretStr) -> SecretStr:
-    # The key travels in an HTTP header: refuse here what httpx would refuse as a transport error.
-    text = key.get_secret_value()
-    if len(text) > 512 or not all(" " < char <= "~" for char in text.strip()):
+def header_safe_key(key: str) -> str:
+    """The key without surrounding spaces, or ValueError if it could not travel in a header."""
+    # Refused here, it is a clear input error; sent, httpx would fail it as a transport error.
+    text = key.strip()
+    if len(text) > 512 or not all(" " < char <= "~" for char in text):
         msg = "must be a CoinGlass API key: up to 512 letters, digits or punctuation, no spaces"
         raise ValueError(msg)
-    return SecretStr(text.strip())
+    return text
+
+
+def _header_safe(key: SecretStr) -> SecretStr:
+    return SecretStr(header_safe_key(key.get_secret_value()))
 
 
 ApiKey = Annotated[SecretStr, AfterValidator(_header_safe)]

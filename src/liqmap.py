@@ -13,9 +13,19 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AllowInfNan, BaseModel, BeforeValidator, RootModel
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    RootModel,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from src.outputs import (
     Cluster,
@@ -56,7 +66,10 @@ def _price_key(key: str) -> str:
     return key
 
 
-FiniteNumber = Annotated[int | float, AllowInfNan(False)]
+# Integers stay integers (48935, not 48935.0); anything a float cannot hold is unreadable.
+FiniteNumber = (
+    Annotated[int, Field(ge=-(10**15), le=10**15)] | Annotated[float, Field(allow_inf_nan=False)]
+)
 UpstreamRow = Annotated[
     tuple[
         FiniteNumber,
@@ -66,13 +79,62 @@ UpstreamRow = Annotated[
     ],
     BeforeValidator(_four_members),
 ]
-UpstreamMap = dict[Annotated[str, AfterValidator(_price_key)], list[UpstreamRow]]
+PriceKey = Annotated[str, AfterValidator(_price_key)]
+UpstreamMap = dict[PriceKey, list[UpstreamRow]]
+_ROW: TypeAdapter[LiquidationRow] = TypeAdapter(UpstreamRow)
+_KEY: TypeAdapter[str] = TypeAdapter(PriceKey)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _readable(key: Any, row: Any) -> bool:
+    try:
+        _KEY.validate_python(key)
+        _ROW.validate_python(row)
+    except ValidationError:
+        return False
+    return True
+
+
+def _lenient(value: Any, handler: ModelWrapValidatorHandler[ModelT], field: str) -> ModelT:
+    """Validate a map, reading an absent one as empty and dropping rows that cannot be read.
+
+    One garbled row should not cost the user the whole map; the model's ``skipped_rows``
+    says how many were dropped. Valid maps take the single fast pass.
+    """
+    if value is None or value == []:
+        value = {}
+    if isinstance(value, dict) and value.get(field) in (None, []):
+        value = {**value, field: {}}
+    try:
+        return handler(value)
+    except ValidationError:
+        buckets = value.get(field) if isinstance(value, dict) else None
+        if not isinstance(buckets, dict):
+            raise
+    kept: dict[Any, list[Any]] = {}
+    skipped = 0
+    for key, bucket in buckets.items():
+        rows = bucket if isinstance(bucket, list) else [bucket]
+        kept[key] = [row for row in rows if _readable(key, row)]
+        skipped += len(rows) - len(kept[key])
+    model = handler({**value, field: {key: rows for key, rows in kept.items() if rows}})
+    model.skipped_rows = skipped  # type: ignore[attr-defined]
+    return model
 
 
 class PairMapPayload(BaseModel):
     """``data`` of the pair map, and of the merged coin map: ``{"data": {key: [row, ...]}}``."""
 
     data: UpstreamMap
+    skipped_rows: int = 0
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _skip_unreadable_rows(
+        cls, value: Any, handler: ModelWrapValidatorHandler[PairMapPayload]
+    ) -> PairMapPayload:
+        return _lenient(value, handler, "data")
 
 
 # Field names in CoinGlass's own camelCase, as the list shape sends them.
@@ -84,6 +146,14 @@ class _Instrument(BaseModel):
 class _InstrumentMap(BaseModel):
     instrument: _Instrument
     liqMapV2: UpstreamMap
+    skipped_rows: int = 0
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _skip_unreadable_rows(
+        cls, value: Any, handler: ModelWrapValidatorHandler[_InstrumentMap]
+    ) -> _InstrumentMap:
+        return _lenient(value, handler, "liqMapV2")
 
 
 class CoinMapByInstrument(BaseModel):
@@ -104,6 +174,7 @@ class CoinMap:
     data: PriceKeyedMap
     last_price: Number | None
     by_exchange: dict[str, float] | None
+    skipped_rows: int
 
 
 def normalise(data: UpstreamMap) -> PriceKeyedMap:
@@ -115,14 +186,15 @@ def merge_coin_map(payload: CoinMapPayload) -> CoinMap:
     """One price-keyed map from either shape: rows of the same price bucket are put together."""
     shape = payload.root
     if isinstance(shape, PairMapPayload):
-        return CoinMap(normalise(shape.data), None, None)
+        return CoinMap(normalise(shape.data), None, None, shape.skipped_rows)
     merged: dict[str, list[LiquidationRow]] = defaultdict(list)
     by_exchange: dict[str, float] = defaultdict(float)
     for item in shape.data:
         for key, rows in item.liqMapV2.items():
             merged[key].extend(rows)
             by_exchange[item.instrument.exName] += sum(row[1] for row in rows)
-    return CoinMap(normalise(merged), shape.last_price, _rounded_values(by_exchange))
+    skipped = sum(item.skipped_rows for item in shape.data)
+    return CoinMap(normalise(merged), shape.last_price, _rounded_values(by_exchange), skipped)
 
 
 # ---------------------------------------------------------------- analysis

@@ -13,8 +13,15 @@ from typing import Protocol
 
 from src import liqmap, markets, symbols
 from src.coinglass import DEFAULT_BASE_URL, CoinGlassClient, PayloadT
-from src.errors import CoinGlassError, InvalidParameter, MissingApiKey, UnknownSymbol
-from src.inputs import ActorInput, MapTarget, SearchSymbolsInput
+from src.errors import (
+    CoinGlassError,
+    InvalidApiKey,
+    InvalidParameter,
+    MissingApiKey,
+    NoData,
+    UnknownSymbol,
+)
+from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, header_safe_key
 from src.outputs import (
     MAP_SUCCESS_MESSAGE,
     Instrument,
@@ -35,9 +42,17 @@ class InstrumentSource(Protocol):
 
 def open_client(request: ActorInput) -> CoinGlassClient:
     """A client with the user's key, or the publisher's; raises MissingApiKey before any request."""
-    api_key = request.api_key.get_secret_value().strip() if request.api_key else ""
-    api_key = api_key or os.environ.get(API_KEY_ENV, "").strip()
-    if not api_key:
+    if request.api_key:
+        api_key = request.api_key.get_secret_value()
+    elif publishers_key := os.environ.get(API_KEY_ENV, "").strip():
+        try:
+            api_key = header_safe_key(publishers_key)
+        except ValueError:
+            raise InvalidApiKey(
+                f"The CoinGlass key configured for this actor ({API_KEY_ENV}) is malformed."
+                " Enter your own key in the apiKey input, or tell the actor's publisher."
+            ) from None
+    else:
         raise MissingApiKey(
             "No CoinGlass API key: enter yours in the apiKey input (CoinGlass account → API;"
             f" liquidation maps need the Professional plan), or set {API_KEY_ENV}."
@@ -138,6 +153,7 @@ async def _coin_map(
         missing=missing,
         bucketing=bucketing,
         by_exchange=coin_map.by_exchange,
+        skipped_rows=coin_map.skipped_rows,
     )
 
 
@@ -150,6 +166,7 @@ def _item(
     missing: str,
     bucketing: liqmap.Bucketing,
     by_exchange: dict[str, float] | None = None,
+    skipped_rows: int = 0,
 ) -> LiquidationMapItem:
     summary, levels = liqmap.analyse(
         data,
@@ -158,7 +175,15 @@ def _item(
         price_source=price.source if price else None,
         by_exchange=by_exchange,
     )
+    if not data:
+        raise NoData(
+            f"CoinGlass returned an empty liquidation map for {symbol} over {target.range}, so"
+            " there is nothing to deliver and nothing was charged. Try a documented range"
+            f" ({', '.join(liqmap.DOCUMENTED_RANGES)}) or a more traded instrument."
+        )
     message = MAP_SUCCESS_MESSAGE
+    if skipped_rows:
+        message += f" {skipped_rows} unreadable row(s) from CoinGlass were left out."
     if price is None:
         message += f" The current price is unavailable ({missing}), so sides are not computed."
     return LiquidationMapItem(

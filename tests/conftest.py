@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,12 +11,16 @@ from typing import Any
 
 import local_run
 import pytest
+from jsonschema import Draft7Validator
 from sandbox_server import RecordedRequest, SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PRO_KEY = SandboxServer.PRO_KEY
 
 
+ITEM_SCHEMA = Draft7Validator(
+    json.loads((ROOT / ".actor" / "dataset_schema.json").read_text())["fields"]
+)
 MAP_PATH = "/api/futures/liquidation/map"
 COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
@@ -92,9 +97,13 @@ def run_actor(sandbox: SandboxServer, tmp_path: Path) -> Any:
             capture=True,
             keep_storage=keep_storage,
         )
+        items = local_run.read_items(storage)
+        for item in items:
+            # The platform refuses a push that does not fit the dataset schema's fields.
+            ITEM_SCHEMA.validate(item)
         return ActorRun(
             exit_code=done.returncode,
-            items=local_run.read_items(storage),
+            items=items,
             charges=local_run.read_items(storage, "charging-log"),
             log=done.stdout + done.stderr,
             storage=storage,

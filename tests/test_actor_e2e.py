@@ -223,6 +223,16 @@ def test_input_key_wins_over_the_publishers_key(run_actor: Any, sandbox: Sandbox
     assert {r.headers["cg-api-key"] for r in sandbox.requests} == {PRO_KEY}
 
 
+@pytest.mark.parametrize("publishers_key", ["has spaces", "ключ", "line\nbreak"])
+def test_a_malformed_publishers_key_is_refused_before_any_request(
+    run_actor: Any, sandbox: SandboxServer, publishers_key: str
+) -> None:
+    run = run_actor({}, env={"COINGLASS_API_KEY": publishers_key})
+    item = assert_failed(run, "invalid_api_key", retryable=False, code=None)
+    assert "COINGLASS_API_KEY" in item["message"]
+    assert sandbox.requests == []
+
+
 def test_invalid_key(run_actor: Any) -> None:
     item = assert_failed(
         run_actor({"apiKey": "wrong-key"}), "invalid_api_key", retryable=False, code="400"

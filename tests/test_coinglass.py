@@ -59,6 +59,9 @@ async def test_sends_key_header_and_split_parameters(client: CoinGlassClient) ->
     [
         {"code": "0", "data": {"data": {}}},  # msg absent
         {"code": 0, "msg": "success", "data": {"data": {}}},  # code as a number
+        {"code": "0", "msg": "success", "data": {}},  # an empty object for the map
+        {"code": "0", "msg": "success", "data": None},
+        {"code": "0", "msg": "success", "data": {"data": None}},
     ],
 )
 async def test_accepts_envelope_variants(client: CoinGlassClient, body: object) -> None:
@@ -81,8 +84,9 @@ ERROR_CASES = [
     (404, {"code": "404", "msg": "Endpoint not found"}, errors.EndpointNotFound, "404"),
     (200, {"code": "0", "msg": "success", "data": [1, 2]}, errors.BadResponse, "200"),
     (200, {"result": "ok", "items": []}, errors.BadResponse, "200"),
-    (200, {"code": "0", "data": {"data": {"x": [[1, 2]]}}}, errors.BadResponse, "200"),
-    (200, {"code": "0", "data": {"data": {"1": [[1]]}}}, errors.BadResponse, "200"),
+    (200, {"code": None, "msg": "success", "data": {"data": {}}}, errors.BadResponse, "200"),
+    (200, {"code": "0", "data": {"data": 5}}, errors.BadResponse, "200"),
+    (200, {"code": "0"}, errors.BadResponse, "200"),
 ]
 
 
@@ -105,6 +109,16 @@ async def test_maps_published_errors_without_retrying(
 
 
 RETRYABLE_CASES = [
+    (
+        httpx.Response(200, json={"code": "429", "msg": "Too many requests for this API key"}),
+        errors.RateLimited,
+        "429",
+    ),
+    (
+        httpx.Response(200, json={"code": "503", "msg": "Service unavailable"}),
+        errors.UpstreamUnavailable,
+        "503",
+    ),
     (httpx.Response(429), errors.RateLimited, "429"),
     (
         httpx.Response(500, json={"timestamp": 1, "status": 500, "error": "Internal Server Error"}),
@@ -189,6 +203,9 @@ def test_backoff_is_full_jitter_exponential_and_obeys_retry_after() -> None:
     ]
     assert retry_delay(failure, 3, fraction=lambda: 0.25) == 0.5
     assert retry_delay(failure, 1, fraction=lambda: 0.0) == 0.0
+    limited = errors.RateLimited("x")
+    # Per-minute limits: rate limits back off from 2 s, not 0.5 s.
+    assert [retry_delay(limited, n, fraction=lambda: 1.0) for n in (1, 2, 3, 5)] == [2, 4, 8, 30]
     assert retry_delay(errors.RateLimited("x", retry_after=4.0), 1) == 4.0
 
 

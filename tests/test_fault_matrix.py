@@ -42,12 +42,12 @@ MATRIX = [
     Case(
         "429 forever",
         always="http_429",
-        actor_input={"maxRetries": 2},
+        actor_input={"maxRetries": 1},
         error_type="rate_limited",
         retryable=True,
         upstream_code="429",
         says="rate-limiting this API key (HTTP 429)",
-        map_requests=3,
+        map_requests=2,
     ),
     Case(
         "500 with a Spring body",
@@ -152,7 +152,12 @@ MATRIX = [
         says="no futures instrument 'Binance_NOSUCHUSDT'",
         map_requests=0,
     ),
-    Case("an empty map for a listed symbol", queued=("empty_map",)),
+    Case(
+        "an empty map for a listed symbol",
+        queued=("empty_map",),
+        error_type="no_data",
+        says="empty liquidation map for Binance_BTCUSDT over 1d",
+    ),
     Case("50,000-row map", queued=(Fault("huge_map", rows=50_000),)),
 ]
 

@@ -108,16 +108,35 @@ def test_normalise_sorts_decimal_price_keys_numerically() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    "bad_row",
     [
-        {"1": [[1]]},  # no level
-        {"1": [["x", 1]]},  # not a number
-        {"1": [[float("nan"), 1]]},  # not a JSON number
-        {"abc": [[1, 2]]},  # key is not a price
-        {"1": "rows"},
-        [],
+        [1],  # no level
+        ["x", 1],  # not a number
+        [float("nan"), 1],  # not a JSON number
+        [10**400, 1],  # no float holds it
+        [1, None],  # level missing
+        "row",
     ],
 )
-def test_unpublished_shapes_are_refused(data: object) -> None:
+def test_unreadable_rows_are_left_out_and_counted(bad_row: object) -> None:
+    payload = parse({"1": [bad_row, [1, 2, 5, None]], "2": [[2, 3]]})
+    assert liqmap.normalise(payload.data) == {"1": [(1, 2, 5, None)], "2": [(2, 3, None, None)]}
+    assert payload.skipped_rows == 1
+
+
+def test_a_bucket_whose_key_is_not_a_price_is_left_out() -> None:
+    payload = parse({"abc": [[1, 2], [1, 3]], "2": [[2, 3]]})
+    assert list(payload.data) == ["2"]
+    assert payload.skipped_rows == 2
+
+
+@pytest.mark.parametrize("empty", [None, [], {}])
+def test_an_absent_map_is_an_empty_map(empty: object) -> None:
+    assert parse(empty).data == {}
+    assert liqmap.PairMapPayload.model_validate(empty).data == {}
+
+
+@pytest.mark.parametrize("data", ["rows", 5, [[1, 2]]])
+def test_a_map_that_is_not_an_object_is_refused(data: object) -> None:
     with pytest.raises(ValidationError):
         parse(data)
