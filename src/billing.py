@@ -45,7 +45,10 @@ async def push_result(item: ResultItem) -> None:
     """Log and push one item; a success is charged as its event, a failure is never charged."""
     (Actor.log.info if item.success else Actor.log.warning)(item.message)
     if isinstance(item, FailureItem):
-        await Actor.push_data(item.model_dump(mode="json", exclude_unset=True))
+        pushed = await Actor.push_data(item.model_dump(mode="json", exclude_unset=True))
+        if pushed.event_charge_limit_reached and pushed.charged_count == 0:
+            # Only if the publisher prices every dataset item: the log still tells the user.
+            Actor.log.error("This failure could not be stored within the run's budget.")
         return
     result = await Actor.push_data(
         item.model_dump(mode="json"), charged_event_name=EVENTS[item.mode]

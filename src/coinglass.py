@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
 import random
 import time
@@ -78,8 +79,10 @@ class CoinGlassClient:
         max_retries: int = 3,
         max_requests_per_minute: int = 1000,
         transport: httpx.AsyncBaseTransport | None = None,
+        log: logging.Logger | None = None,
     ) -> None:
         self._api_key = api_key
+        self._log = log or logging.getLogger(__name__)
         self._timeout_secs = timeout_secs
         self._attempts = max_retries + 1
         self._requests_per_minute = max_requests_per_minute
@@ -115,7 +118,18 @@ class CoinGlassClient:
         attempts = 0
 
         def backoff(error: Exception) -> bool | float:
-            return retry_delay(error, attempts)
+            delay = retry_delay(error, attempts)
+            if delay is not False and attempts < self._attempts:
+                # Said once per retry, so a user watching the log knows why the run waits.
+                self._log.warning(
+                    "CoinGlass %s failed (%s); attempt %d of %d in %.1f s.",
+                    path,
+                    getattr(error, "type", type(error).__name__),
+                    attempts + 1,
+                    self._attempts,
+                    float(delay),
+                )
+            return delay
 
         try:
             async for attempt in stamina.retry_context(

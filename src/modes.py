@@ -7,6 +7,7 @@ function returns one item or raises an ``ActorError``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -40,7 +41,7 @@ class InstrumentSource(Protocol):
     def __call__(self, *, fresh: bool = False) -> Awaitable[list[Instrument]]: ...
 
 
-def open_client(request: ActorInput) -> CoinGlassClient:
+def open_client(request: ActorInput, log: logging.Logger) -> CoinGlassClient:
     """A client with the user's key, or the publisher's; raises MissingApiKey before any request."""
     if request.api_key:
         api_key = request.api_key.get_secret_value()
@@ -63,6 +64,7 @@ def open_client(request: ActorInput) -> CoinGlassClient:
         timeout_secs=request.request_timeout_secs,
         max_retries=request.max_retries,
         max_requests_per_minute=request.max_requests_per_minute,
+        log=log,
     )
 
 

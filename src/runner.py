@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from apify import Actor
+
 from src import liqmap, modes
 from src.billing import Budget, push_result
 from src.cache import PairDirectory
@@ -20,7 +22,7 @@ async def serve(raw_input: object) -> None:
     """Validate the input, then fetch and push every result it asks for."""
     try:
         request = parse_input(raw_input)
-        client = modes.open_client(request)
+        client = modes.open_client(request, Actor.log)
     except ActorError as error:
         await push_result(input_failure(error, raw_input))
         return

@@ -198,6 +198,7 @@ def test_fault_matrix(run_actor: Any, sandbox: SandboxServer, case: Case) -> Non
     assert run.charged_events == []
     if case.map_requests > 1:
         assert item["message"].endswith(f"Gave up after {case.map_requests} attempts.")
+        assert f"({case.error_type}); attempt 2 of {case.map_requests}" in run.log
 
 
 def test_retry_after_is_obeyed(run_actor: Any, sandbox: SandboxServer) -> None:
@@ -205,6 +206,10 @@ def test_retry_after_is_obeyed(run_actor: Any, sandbox: SandboxServer) -> None:
     run = run_actor({"apiKey": SandboxServer.PRO_KEY})
     assert run.item["success"] is True
     first, second = calls(sandbox, MAP_PATH)
+    assert (
+        "CoinGlass /api/futures/liquidation/map failed (rate_limited); attempt 2 of 4 in 1.0 s."
+        in run.log
+    )
     assert second.received_at - first.received_at >= 1.0
 
 
