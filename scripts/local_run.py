@@ -57,23 +57,34 @@ def describe(item: dict[str, Any]) -> str:
         if len(item["data"]) > 10:
             lines.append(f"  ... and {len(item['data']) - 10} more")
         return "\n".join(lines)
-    buckets = item["data"]
-    rows = [row for bucket in buckets.values() for row in bucket]
-    biggest = sorted(buckets.items(), key=lambda kv: -sum(row[1] for row in kv[1]))[:5]
+    summary = item["summary"]
     lines = [
-        f"{item['message']} {item['symbol']} {item['range']}:"
-        f" {len(buckets)} price buckets, {len(rows)} rows",
+        f"{item['message']} {item['symbol']} {item['range']}: {len(item['data'])} price buckets,"
+        f" {summary['level_count']} levels",
+        f"  prices {summary['price_min']:,} .. {summary['price_max']:,}, current price"
+        f" {summary['current_price']} ({summary['price_source']})",
     ]
-    if buckets:
-        lines.append(f"  prices {min(r[0] for r in rows):,} .. {max(r[0] for r in rows):,}")
-        lines.append("  largest buckets:")
-        lines += [
-            f"    {key:>14}  level {sum(r[1] for r in bucket):>16,.2f}  leverage"
-            f" {sorted({r[2] for r in bucket if r[2] is not None})}"
-            for key, bucket in biggest
-        ]
-        first = dict(list(buckets.items())[:2])
-        lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
+    if summary["current_price"] is not None:
+        lines.append(
+            f"  longs below {summary['long_level_total']:,.0f} | shorts above"
+            f" {summary['short_level_total']:,.0f} | imbalance {summary['imbalance']:+.3f}"
+        )
+        for side in ("long", "short"):
+            cluster = summary[f"nearest_{side}_cluster"]
+            if cluster:
+                lines.append(
+                    f"  nearest {side} cluster {cluster['price']:,}"
+                    f" ({cluster['distance_pct']:+.2f}%), level {cluster['level']:,.0f}"
+                )
+    lines.append("  top clusters:")
+    lines += [
+        f"    {c['price']:>14,}  level {c['level']:>16,.0f}  {c['side'] or ''}"
+        for c in summary["top_clusters"][:5]
+    ]
+    if item.get("chart_url"):
+        lines.append(f"  chart: {item['chart_url']}")
+    first = dict(list(item["data"].items())[:2])
+    lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
     return "\n".join(lines)
 
 

@@ -101,6 +101,7 @@ class LiquidationMapInput(_InputModel):
     top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
     price_step: float | None = Field(default=None, alias="priceStep", gt=0)
     price_percent_step: float | None = Field(default=None, alias="pricePercentStep", gt=0, le=50)
+    chart: bool = False
 
     def targets(self) -> list[MapTarget]:
         """Every symbol × range pair, in input order, each once."""

@@ -111,6 +111,7 @@ class LiquidationMapItem(BaseModel):
     data: PriceKeyedMap
     summary: Summary
     levels: list[LiquidationLevel]
+    chart_url: str | None = None
 
 
 class ErrorInfo(BaseModel):

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from apify import Actor
 
 from src import liqmap, modes
 from src.billing import Budget, push_result
 from src.cache import PairDirectory
+from src.coinglass import CoinGlassClient
 from src.errors import ActorError, DeadlineExceeded
-from src.inputs import ActorInput, LiquidationMapInput, Mode, parse_input
+from src.gallery import Gallery
+from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
 from src.outputs import FailureItem, ResultItem, input_failure, map_failure
 
-Job = tuple[Callable[[], Awaitable[ResultItem]], Callable[[ActorError], FailureItem]]
+Fetch = Callable[[], Awaitable[ResultItem]]
+OnFailure = Callable[[ActorError], FailureItem]
 
 
 async def serve(raw_input: object) -> None:
@@ -28,31 +32,37 @@ async def serve(raw_input: object) -> None:
         return
     async with client:
         instruments = PairDirectory(client, request.symbol_cache_ttl_secs)
-        jobs: list[Job]
-        if isinstance(request, LiquidationMapInput):
-            bucketing = liqmap.Bucketing(
-                request.top_clusters, request.price_step, request.price_percent_step
+        jobs: list[tuple[Fetch, OnFailure]]
+        if isinstance(request, SearchSymbolsInput):
+            search = partial(modes.search_symbols, request, instruments)
+            jobs = [(search, partial(input_failure, raw_input=raw_input))]
+            await _Limits(request, concurrency=1).run_all(jobs)
+            return
+        gallery = Gallery() if request.chart else None
+        bucketing = liqmap.Bucketing(
+            request.top_clusters, request.price_step, request.price_percent_step
+        )
+        jobs = [
+            (
+                partial(_map, client, instruments, target, bucketing, gallery),
+                partial(map_failure, target=target),
             )
-            jobs = [
-                (
-                    lambda target=target: modes.liquidation_map(  # type: ignore[misc]
-                        client, instruments, target, bucketing
-                    ),
-                    lambda error, target=target: map_failure(error, target),  # type: ignore[misc]
-                )
-                for target in request.targets()
-            ]
-            concurrency = request.max_concurrency
-        else:
-            jobs = [
-                (
-                    lambda: modes.search_symbols(request, instruments),
-                    lambda error: input_failure(error, raw_input),
-                )
-            ]
-            concurrency = 1
-        limit = _Limits(request, concurrency)
-        await asyncio.gather(*(limit.run(request.mode, fetch, failed) for fetch, failed in jobs))
+            for target in request.targets()
+        ]
+        await _Limits(request, request.max_concurrency).run_all(jobs)
+        if gallery is not None:
+            await gallery.save_report()
+
+
+async def _map(
+    client: CoinGlassClient,
+    instruments: PairDirectory,
+    target: MapTarget,
+    bucketing: liqmap.Bucketing,
+    gallery: Gallery | None,
+) -> ResultItem:
+    item = await modes.liquidation_map(client, instruments, target, bucketing)
+    return item if gallery is None else await gallery.add(item)
 
 
 class _Limits:
@@ -64,16 +74,16 @@ class _Limits:
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
         self._slots = asyncio.Semaphore(concurrency)
         self._budget = Budget()
+        self._mode = request.mode
 
-    async def run(
-        self,
-        mode: Mode,
-        fetch: Callable[[], Awaitable[ResultItem]],
-        failed: Callable[[ActorError], FailureItem],
-    ) -> None:
+    async def run_all(self, jobs: list[tuple[Fetch, OnFailure]]) -> None:
+        """Run every job; each pushes its own item, so one failure never stops the others."""
+        await asyncio.gather(*(self._run(fetch, failed) for fetch, failed in jobs))
+
+    async def _run(self, fetch: Fetch, failed: OnFailure) -> None:
         try:
             async with asyncio.timeout_at(self._deadline), self._slots:
-                async with self._budget.reserve(mode):
+                async with self._budget.reserve(self._mode):
                     item = await fetch()
                     await push_result(item)
                 return

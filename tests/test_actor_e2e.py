@@ -52,7 +52,9 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
         "data",
         "summary",
         "levels",
+        "chart_url",
     ]
+    assert run.item["chart_url"] is None  # charts only when asked for
     assert run.item["success"] is True
     assert run.item["message"] == "Liquidation map data fetched successfully."
     assert (run.item["mode"], run.item["symbol"], run.item["range"]) == (

@@ -45,7 +45,7 @@ def _type_schema(annotation: Any) -> dict[str, Any]:
         return {"type": "array", **({"items": items} if "enum" in items else {})}
     if annotation is SecretStr:
         return {"type": "string", "isSecret": True}
-    return {"type": {int: "integer", float: "number", str: "string"}[annotation]}
+    return {"type": {bool: "boolean", int: "integer", float: "number", str: "string"}[annotation]}
 
 
 def schema_of(field: FieldInfo) -> dict[str, Any]:

@@ -1,0 +1,61 @@
+"""A run's pictures: a chart of each map saved beside the dataset, and one HTML report.
+
+Charts are drawn only when asked for, so matplotlib is imported only then: a run without
+charts pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from apify import Actor
+
+from src.outputs import LiquidationMapItem
+
+if TYPE_CHECKING:
+    from src.report import ReportEntry
+
+REPORT_KEY = "report.html"
+
+
+class Gallery:
+    """Draws, stores and remembers the charts of one run."""
+
+    def __init__(self) -> None:
+        self._entries: list[ReportEntry] = []
+        # Agg renders one figure at a time safely; the map fetches around it stay concurrent.
+        self._drawing = asyncio.Lock()
+
+    async def add(self, item: LiquidationMapItem) -> LiquidationMapItem:
+        """The item with ``chart_url`` set to its stored chart; a chart that fails is reported
+        in the message, never at the cost of the map."""
+        from src import chart, report  # noqa: PLC0415 - matplotlib only when charts are asked for
+
+        fetched_at = datetime.now(UTC)
+        try:
+            async with self._drawing:
+                png = await asyncio.to_thread(chart.render_chart, item, fetched_at)
+        except Exception:  # a drawing bug must not cost the user the map they paid for
+            Actor.log.exception(f"The chart of {item.symbol} {item.range} could not be drawn.")
+            self._entries.append(report.ReportEntry(item, None))
+            return item.model_copy(
+                update={"message": f"{item.message} The chart could not be drawn."}
+            )
+        store = await Actor.open_key_value_store()
+        key = chart.chart_key(item.symbol, item.range)
+        await store.set_value(key, png, content_type="image/png")
+        self._entries.append(report.ReportEntry(item, png))
+        return item.model_copy(update={"chart_url": await store.get_public_url(key)})
+
+    async def save_report(self) -> None:
+        """Store ``report.html``: every chart of the run with its summary, in one page."""
+        if not self._entries:
+            return
+        from src import report  # noqa: PLC0415 - see add()
+
+        entries = sorted(self._entries, key=lambda entry: (entry.item.symbol, entry.item.range))
+        html = report.render_report(entries, datetime.now(UTC))
+        store = await Actor.open_key_value_store()
+        await store.set_value(REPORT_KEY, html, content_type="text/html; charset=utf-8")
