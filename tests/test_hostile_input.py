@@ -136,3 +136,34 @@ def test_odd_symbols_are_refused_with_suggestions(run_actor: Any, symbol: str) -
     assert run.item["error"]["type"] == "unknown_symbol"
     assert "Run mode search_symbols" in run.item["message"]
     assert run.charged_events == []
+
+
+WRONG_VALUES = {
+    "mode": st.sampled_from(["map", 3, ["liquidation_map"]]),
+    "symbol": st.sampled_from(["BTC/USDT", "", 5, {"a": 1}, "x" * 101]),
+    "range": st.sampled_from(["2d", 1, "", "1D"]),
+    "symbols": st.sampled_from(["BTC", [1], ["a b"], ["BTC"] * 51]),
+    "ranges": st.sampled_from(["1d", ["2d"], [None]]),
+    "requestTimeoutSecs": st.sampled_from([0, 301, "x", 1.5]),
+    "maxRetries": st.sampled_from([-1, 11, "3x"]),
+    "maxConcurrency": st.sampled_from([0, 17]),
+    "topClusters": st.sampled_from([-1, 101]),
+    "priceStep": st.sampled_from([0, -5, "wide"]),
+    "chart": st.sampled_from(["maybe", [True], 2]),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(WRONG_VALUES)).flatmap(lambda f: st.tuples(st.just(f), WRONG_VALUES[f]))
+)
+def test_one_bad_field_is_named_with_what_it_accepts(bad: tuple[str, Any]) -> None:
+    field, value = bad
+    with pytest.raises(InvalidInput) as refused:
+        parse_input({field: value})
+    message = refused.value.message
+    assert f"'{field}" in message  # 'symbols.0' names the list's member
+    assert any(
+        hint in message
+        for hint in ("should be", "must be", "at most", "at least", "greater", "less", "one of")
+    ), message
