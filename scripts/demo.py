@@ -19,7 +19,7 @@ from sandbox_server import SandboxServer
 
 DEMO_RUNS: list[tuple[str, dict[str, Any]]] = [
     ("search", {"mode": "search_symbols", "keyword": "btc"}),
-    ("map", {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}),
+    ("map", {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d", "chart": True}),
 ]
 
 

@@ -99,6 +99,9 @@ def show(storage: Path) -> None:
     ]
     print(f"charged: {', '.join(charges) or 'nothing'}")
     print(f"dataset: {storage / 'datasets' / 'default'}")
+    report = storage / "key_value_stores" / "default" / "report.html"
+    if report.exists():
+        print(f"report: {report.as_uri()}")
 
 
 def run_actor(

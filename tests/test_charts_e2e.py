@@ -1,0 +1,67 @@
+"""Charts and the report, end to end: what a user opens after a run with ``chart: true``."""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from conftest import PRO_KEY
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(PNG_SIGNATURE)
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk comes first
+    return width, height
+
+
+def record(storage: Path, key: str) -> Path:
+    return storage / "key_value_stores" / "default" / key
+
+
+def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:
+    run = run_actor(
+        {"symbols": ["Binance_BTCUSDT", "BTC", "Binance_NOSUCH"], "chart": True, "apiKey": PRO_KEY}
+    )
+    assert run.exit_code == 0, run.log
+    maps = {item["symbol"]: item for item in run.items}
+    assert maps["Binance_NOSUCH"]["success"] is False
+    pngs = {}
+    for symbol in ("Binance_BTCUSDT", "BTC"):
+        url = maps[symbol]["chart_url"]
+        path = Path(unquote(urlparse(url).path))
+        assert url.startswith("file://")
+        assert path == record(run.storage, f"chart-{symbol}-1d.png")
+        pngs[symbol] = path.read_bytes()
+        width, height = png_size(pngs[symbol])
+        assert width >= 1600
+        assert height >= 900
+    report = record(run.storage, "report.html").read_text()
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', report)
+    assert sorted(base64.b64decode(data) for data in embedded) == sorted(pngs.values())
+    assert "Binance_NOSUCH" not in report
+    assert "<script" not in report
+    assert run.charged_events == ["LIQUIDATION_MAP"] * 2  # charts cost no extra event
+
+
+SPY = """
+import atexit, asyncio, sys
+atexit.register(lambda: print("MATPLOTLIB_LOADED", "matplotlib" in sys.modules))
+from src import main
+asyncio.run(main.main())
+"""
+
+
+def test_matplotlib_is_loaded_only_for_charts(run_actor: Any) -> None:
+    without = run_actor({"apiKey": PRO_KEY}, command=("-c", SPY))
+    assert without.item["success"] is True
+    assert "MATPLOTLIB_LOADED False" in without.log
+    assert not record(without.storage, "report.html").exists()
+    with_chart = run_actor({"apiKey": PRO_KEY, "chart": True}, command=("-c", SPY))
+    assert "MATPLOTLIB_LOADED True" in with_chart.log
+    assert with_chart.item["chart_url"].endswith("chart-Binance_BTCUSDT-1d.png")
