@@ -7,10 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from apify import Actor
+from apify._charging import ChargeResult  # the result type push_data and charge return
 
 from src.errors import BudgetExhausted
 from src.inputs import Mode
-from src.outputs import FailureItem, ResultItem, failure_item
+from src.outputs import (
+    FailureItem,
+    LiquidationMapItem,
+    ResultItem,
+    SearchSymbolsItem,
+    failure_item,
+)
 
 EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
 
@@ -46,17 +53,32 @@ async def push_result(item: ResultItem) -> None:
     (Actor.log.info if item.success else Actor.log.warning)(item.message)
     if isinstance(item, FailureItem):
         pushed = await Actor.push_data(item.model_dump(mode="json", exclude_unset=True))
-        if pushed.event_charge_limit_reached and pushed.charged_count == 0:
+        if _refused(pushed):
             # Only if the publisher prices every dataset item: the log still tells the user.
             Actor.log.error("This failure could not be stored within the run's budget.")
         return
-    result = await Actor.push_data(
+    pushed = await Actor.push_data(
         item.model_dump(mode="json"), charged_event_name=EVENTS[item.mode]
     )
-    if result.charged_count == 0 and result.event_charge_limit_reached:
+    if _refused(pushed):
         # The SDK silently drops an item the budget cannot pay for: report it instead of a gap.
-        request = item.model_dump(include={"keyword", "symbol", "range"})
-        await push_result(failure_item(budget_exhausted(item.mode), item.mode, **request))
+        await push_result(_unpaid(item))
+
+
+async def charge_answer(item: ResultItem) -> ResultItem:
+    """Charge a success answered over HTTP; one the budget cannot pay for becomes its failure."""
+    if isinstance(item, FailureItem):
+        return item
+    return _unpaid(item) if _refused(await Actor.charge(EVENTS[item.mode])) else item
+
+
+def _refused(result: ChargeResult) -> bool:
+    return result.charged_count == 0 and bool(result.event_charge_limit_reached)
+
+
+def _unpaid(item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
+    request = item.model_dump(include={"keyword", "symbol", "range"})
+    return failure_item(budget_exhausted(item.mode), item.mode, **request)
 
 
 def budget_exhausted(mode: Mode) -> BudgetExhausted:

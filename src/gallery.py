@@ -31,31 +31,33 @@ class Gallery:
     async def add(self, item: LiquidationMapItem) -> LiquidationMapItem:
         """The item with ``chart_url`` set to its stored chart; a chart that fails is reported
         in the message, never at the cost of the map."""
-        from src import chart, report  # noqa: PLC0415 - matplotlib only when charts are asked for
+        # Imported here, so that matplotlib loads only when charts are asked for.
+        from src.chart import chart_key, render_chart  # noqa: PLC0415
+        from src.report import ReportEntry  # noqa: PLC0415
 
         fetched_at = datetime.now(UTC)
         try:
             async with self._drawing:
-                png = await asyncio.to_thread(chart.render_chart, item, fetched_at)
+                png = await asyncio.to_thread(render_chart, item, fetched_at)
         except Exception:  # a drawing bug must not cost the user the map they paid for
             Actor.log.exception(f"The chart of {item.symbol} {item.range} could not be drawn.")
-            self._entries.append(report.ReportEntry(item, None))
+            self._entries.append(ReportEntry(item, None))
             return item.model_copy(
                 update={"message": f"{item.message} The chart could not be drawn."}
             )
         store = await Actor.open_key_value_store()
-        key = chart.chart_key(item.symbol, item.range)
+        key = chart_key(item.symbol, item.range)
         await store.set_value(key, png, content_type="image/png")
-        self._entries.append(report.ReportEntry(item, png))
+        self._entries.append(ReportEntry(item, png))
         return item.model_copy(update={"chart_url": await store.get_public_url(key)})
 
     async def save_report(self) -> None:
         """Store ``report.html``: every chart of the run with its summary, in one page."""
         if not self._entries:
             return
-        from src import report  # noqa: PLC0415 - see add()
+        from src.report import render_report  # noqa: PLC0415 - see add()
 
         entries = sorted(self._entries, key=lambda entry: (entry.item.symbol, entry.item.range))
-        html = report.render_report(entries, datetime.now(UTC))
+        html = render_report(entries, datetime.now(UTC))
         store = await Actor.open_key_value_store()
         await store.set_value(REPORT_KEY, html, content_type="text/html; charset=utf-8")

@@ -48,6 +48,7 @@ class _InputModel(BaseModel):
     max_requests_per_minute: int = Field(default=1000, alias="maxRequestsPerMinute", ge=1, le=6000)
     max_run_secs: int | None = Field(default=None, alias="maxRunSecs", ge=1, le=3600)
     symbol_cache_ttl_secs: int = Field(default=3600, alias="symbolCacheTtlSecs", ge=0, le=86400)
+    standby_cache_secs: int = Field(default=5, alias="standbyCacheSecs", ge=0, le=300)
 
 
 class SearchSymbolsInput(_InputModel):
@@ -125,6 +126,8 @@ def _aliases(model: type[BaseModel]) -> set[str]:
 
 
 SECRET_FIELDS = frozenset({"apiKey"})
+COMMON_FIELDS = frozenset(_aliases(_InputModel))
+"""The fields every mode shares: access and reliability settings, not what to fetch."""
 KNOWN_FIELDS: frozenset[str] = frozenset().union(*(_aliases(m) for m in INPUT_MODELS.values()))
 
 

@@ -29,6 +29,11 @@ INTERNAL_ERROR_MESSAGE = (
 async def main() -> None:
     """Read the input, serve it, and leave an item behind whatever happens."""
     async with Actor:
+        if Actor.configuration.meta_origin == "STANDBY":
+            from src import standby  # noqa: PLC0415 - the HTTP stack only for Standby runs
+
+            await standby.serve_forever()
+            return
         raw_input = await Actor.get_input()
         work = asyncio.create_task(runner.serve(raw_input))
 

@@ -1,5 +1,8 @@
-"""One run's work: each requested result fetched under the budget, the deadline and a bound on
-concurrency, and pushed as soon as it is ready, so one failure never holds up the others."""
+"""One request's work: each result fetched under the budget, the deadline and a bound on
+concurrency, and delivered as soon as it is ready, so one failure never holds up the others.
+
+A batch run pushes each result to the dataset; the Standby server collects them for its answer.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from src.outputs import FailureItem, ResultItem, input_failure, map_failure
 
 Fetch = Callable[[], Awaitable[ResultItem]]
 OnFailure = Callable[[ActorError], FailureItem]
+Deliver = Callable[[ResultItem], Awaitable[None]]
 
 
 async def serve(raw_input: object) -> None:
@@ -32,26 +36,38 @@ async def serve(raw_input: object) -> None:
         return
     async with client:
         instruments = PairDirectory(client, request.symbol_cache_ttl_secs)
-        jobs: list[tuple[Fetch, OnFailure]]
-        if isinstance(request, SearchSymbolsInput):
-            search = partial(modes.search_symbols, request, instruments)
-            jobs = [(search, partial(input_failure, raw_input=raw_input))]
-            await _Limits(request, concurrency=1).run_all(jobs)
-            return
-        gallery = Gallery() if request.chart else None
-        bucketing = liqmap.Bucketing(
-            request.top_clusters, request.price_step, request.price_percent_step
+        await fulfil(request, raw_input, client, instruments, push_result)
+
+
+async def fulfil(
+    request: ActorInput,
+    raw_input: object,
+    client: CoinGlassClient,
+    instruments: PairDirectory,
+    deliver: Deliver,
+) -> list[ResultItem]:
+    """Fetch every result ``request`` asks for, hand each to ``deliver`` as soon as it is ready,
+    and return them all in the order they were asked for."""
+    jobs: list[tuple[Fetch, OnFailure]]
+    if isinstance(request, SearchSymbolsInput):
+        search = partial(modes.search_symbols, request, instruments)
+        jobs = [(search, partial(input_failure, raw_input=raw_input))]
+        return await _Limits(request, 1, deliver).run_all(jobs)
+    gallery = Gallery() if request.chart else None
+    bucketing = liqmap.Bucketing(
+        request.top_clusters, request.price_step, request.price_percent_step
+    )
+    jobs = [
+        (
+            partial(_map, client, instruments, target, bucketing, gallery),
+            partial(map_failure, target=target),
         )
-        jobs = [
-            (
-                partial(_map, client, instruments, target, bucketing, gallery),
-                partial(map_failure, target=target),
-            )
-            for target in request.targets()
-        ]
-        await _Limits(request, request.max_concurrency).run_all(jobs)
-        if gallery is not None:
-            await gallery.save_report()
+        for target in request.targets()
+    ]
+    items = await _Limits(request, request.max_concurrency, deliver).run_all(jobs)
+    if gallery is not None:
+        await gallery.save_report()
+    return items
 
 
 async def _map(
@@ -68,25 +84,26 @@ async def _map(
 class _Limits:
     """What every job of a run shares: the budget, the deadline and the concurrency bound."""
 
-    def __init__(self, request: ActorInput, concurrency: int) -> None:
+    def __init__(self, request: ActorInput, concurrency: int, deliver: Deliver) -> None:
         loop = asyncio.get_running_loop()
         self._max_run_secs = request.max_run_secs
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
         self._slots = asyncio.Semaphore(concurrency)
         self._budget = Budget()
         self._mode = request.mode
+        self._deliver = deliver
 
-    async def run_all(self, jobs: list[tuple[Fetch, OnFailure]]) -> None:
-        """Run every job; each pushes its own item, so one failure never stops the others."""
-        await asyncio.gather(*(self._run(fetch, failed) for fetch, failed in jobs))
+    async def run_all(self, jobs: list[tuple[Fetch, OnFailure]]) -> list[ResultItem]:
+        """Run every job; each delivers its own item, so one failure never stops the others."""
+        return list(await asyncio.gather(*(self._run(fetch, failed) for fetch, failed in jobs)))
 
-    async def _run(self, fetch: Fetch, failed: OnFailure) -> None:
+    async def _run(self, fetch: Fetch, failed: OnFailure) -> ResultItem:
         try:
             async with asyncio.timeout_at(self._deadline), self._slots:
                 async with self._budget.reserve(self._mode):
                     item = await fetch()
-                    await push_result(item)
-                return
+                    await self._deliver(item)
+                return item
         except TimeoutError:
             error: ActorError = DeadlineExceeded(
                 f"The run's work did not finish within maxRunSecs ({self._max_run_secs} s);"
@@ -94,4 +111,6 @@ class _Limits:
             )
         except ActorError as raised:
             error = raised
-        await push_result(failed(error))
+        failure = failed(error)
+        await self._deliver(failure)
+        return failure

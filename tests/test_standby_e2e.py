@@ -1,0 +1,239 @@
+"""Standby mode end to end: the actor as a warm HTTP server and MCP server, against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import local_run
+import pytest
+import sandbox_data
+from conftest import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls
+from mcp import Client
+from sandbox_server import SandboxServer
+
+KEY = {"CG-API-KEY": PRO_KEY}
+READINESS = {"x-apify-container-server-readiness-probe": "1"}
+
+
+@dataclass
+class Standby:
+    url: str
+    storage: Path
+    process: subprocess.Popen[str]
+
+    def charged(self) -> list[str]:
+        return [
+            charge["event_name"]
+            for charge in local_run.read_items(self.storage, "charging-log")
+            if not charge["event_name"].startswith("apify-")
+            for _ in range(charge["charged_count"])
+        ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def standby(
+    sandbox_session: SandboxServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Standby]:
+    storage = tmp_path_factory.mktemp("standby") / "storage"
+    port = free_port()
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("APIFY_", "ACTOR_", "COINGLASS_"))
+        },
+        **local_run.pricing_env(),
+        "APIFY_LOCAL_STORAGE_DIR": str(storage),
+        "APIFY_META_ORIGIN": "STANDBY",
+        "ACTOR_WEB_SERVER_PORT": str(port),
+        "COINGLASS_BASE_URL": sandbox_session.url,
+        "COINGLASS_API_KEY": PRO_KEY,  # the publisher's key, for callers that send none
+    }
+    store = storage / "key_value_stores" / "default"
+    store.mkdir(parents=True)
+    (store / "INPUT.json").write_text(json.dumps({"standbyCacheSecs": 30}))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "src"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:  # bounded wait for the readiness probe
+        try:
+            if httpx.get(url, headers=READINESS, timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert time.monotonic() < deadline, "the Standby server never became ready"
+        time.sleep(0.1)
+    yield Standby(url, storage, process)
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    assert PRO_KEY not in output
+
+
+def test_readiness_probe_and_index(standby: Standby) -> None:
+    assert httpx.get(standby.url, headers=READINESS).text == "ok"
+    assert "/liquidation-map" in httpx.get(standby.url).json()["routes"]
+
+
+def test_map_answer_is_the_batch_envelope_and_is_charged(
+    standby: Standby, sandbox: SandboxServer
+) -> None:
+    before = standby.charged()
+    response = httpx.get(
+        f"{standby.url}/liquidation-map",
+        params={"symbol": "Binance_ETHUSDT", "range": "7d"},
+        headers=KEY,
+    )
+    assert response.status_code == 200
+    item = response.json()
+    ITEM_SCHEMA.validate(item)
+    assert (item["success"], item["symbol"], item["range"]) == (True, "Binance_ETHUSDT", "7d")
+    raw = sandbox_data.liquidation_map("Binance", "ETHUSDT", "7d")
+    assert item["data"] == {k: raw[k] for k in sorted(raw, key=float)}
+    assert item["summary"]["current_price"] == sandbox_data.current_price("Binance", "ETHUSDT")
+    assert standby.charged()[len(before) :] == ["LIQUIDATION_MAP"]
+
+
+def test_search_answer(standby: Standby) -> None:
+    response = httpx.get(
+        f"{standby.url}/symbols",
+        params={"keyword": "sol", "exchange": "okx", "quoteAsset": "usdt"},
+        headers=KEY,
+    )
+    assert response.status_code == 200
+    assert [i["symbol"] for i in response.json()["data"]] == ["OKX_SOL-USDT-SWAP"]
+
+
+def test_identical_requests_share_one_fetch_and_each_is_charged(
+    standby: Standby, sandbox: SandboxServer
+) -> None:
+    sandbox.latency_ms = 300
+    before = standby.charged()
+    params = {"symbol": "Bybit_BTCUSDT", "range": "30d"}
+
+    async def ask_many() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=standby.url, headers=KEY, timeout=30) as http:
+            return await asyncio.gather(
+                *(http.get("/liquidation-map", params=params) for _ in range(6))
+            )
+
+    answers = asyncio.run(ask_many())
+    answers.append(
+        httpx.get(f"{standby.url}/liquidation-map", params=params, headers=KEY)
+    )  # cached
+    assert [a.status_code for a in answers] == [200] * 7
+    assert len({a.content for a in answers}) == 1
+    assert len(calls(sandbox, MAP_PATH)) == 1
+    assert standby.charged()[len(before) :] == ["LIQUIDATION_MAP"] * 7
+
+
+def test_lists_answer_an_array(standby: Standby) -> None:
+    response = httpx.get(
+        f"{standby.url}/liquidation-map",
+        params={"symbols": "Binance_BTCUSDT,Binance_NOSUCH", "ranges": "1d"},
+        headers=KEY,
+    )
+    assert response.status_code == 200
+    assert [(i["symbol"], i["success"]) for i in response.json()] == [
+        ("Binance_BTCUSDT", True),
+        ("Binance_NOSUCH", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "error_type"),
+    [
+        ({"range": "2d"}, 400, "invalid_input"),
+        ({"symbl": "x"}, 400, "invalid_input"),
+        ({"apiKey": "in-the-url"}, 400, "invalid_input"),
+        ({"symbol": "Binance_NOSUCH"}, 404, "unknown_symbol"),
+    ],
+)
+def test_bad_requests_answer_the_failure_envelope(
+    standby: Standby, params: dict[str, str], status: int, error_type: str
+) -> None:
+    before = standby.charged()
+    response = httpx.get(f"{standby.url}/liquidation-map", params=params, headers=KEY)
+    assert response.status_code == status
+    item = response.json()
+    ITEM_SCHEMA.validate(item)
+    assert item["success"] is False
+    assert item["error"]["type"] == error_type
+    assert standby.charged() == before
+    assert "in-the-url" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "error_type"),
+    [("upgrade_plan", 402, "plan_too_low"), ("http_500_spring", 503, "upstream_unavailable")],
+)
+def test_upstream_failures_answer_their_status(
+    standby: Standby, sandbox: SandboxServer, fault: str, status: int, error_type: str
+) -> None:
+    sandbox.set_fault(fault, path=MAP_PATH)
+    response = httpx.get(
+        f"{standby.url}/liquidation-map",
+        params={"symbol": "OKX_ETH-USDT-SWAP", "maxRetries": "0"},
+        headers=KEY,
+    )
+    assert response.status_code == status
+    assert response.json()["error"]["type"] == error_type
+
+
+def test_openapi_document_is_served_and_published(standby: Standby) -> None:
+    served = httpx.get(f"{standby.url}/openapi.json").json()
+    assert served == json.loads((ROOT / ".actor" / "openapi.json").read_text())
+    assert {"/symbols", "/liquidation-map"} <= served["paths"].keys()
+    actor = json.loads((ROOT / ".actor" / "actor.json").read_text())
+    assert (actor["usesStandbyMode"], actor["webServerSchema"], actor["webServerMcpPath"]) == (
+        True,
+        "./openapi.json",
+        "/mcp",
+    )
+
+
+def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
+    before = standby.charged()
+
+    async def use_tools() -> tuple[set[str], dict[str, Any], dict[str, Any]]:
+        async with Client(f"{standby.url}/mcp") as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            summary = await client.call_tool("liquidation_map", {"symbol": "Binance_SOLUSDT"})
+            levels = await client.call_tool(
+                "liquidation_map",
+                {"symbol": "Binance_SOLUSDT", "include_levels": True, "range": "7d"},
+            )
+            return tools, summary.structured_content or {}, levels.structured_content or {}
+
+    tools, summary, with_levels = asyncio.run(use_tools())
+    assert tools == {"search_symbols", "liquidation_map"}
+    assert summary["success"] is True
+    assert "levels" not in summary
+    assert "data" not in summary
+    assert summary["summary"]["current_price"] == sandbox_data.current_price("Binance", "SOLUSDT")
+    assert len(with_levels["levels"]) == with_levels["summary"]["level_count"]
+    assert standby.charged()[len(before) :] == ["LIQUIDATION_MAP"] * 2
