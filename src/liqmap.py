@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -84,8 +84,6 @@ UpstreamMap = dict[PriceKey, list[UpstreamRow]]
 _ROW: TypeAdapter[LiquidationRow] = TypeAdapter(UpstreamRow)
 _KEY: TypeAdapter[str] = TypeAdapter(PriceKey)
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
 
 def _readable(key: Any, row: Any) -> bool:
     try:
@@ -96,45 +94,44 @@ def _readable(key: Any, row: Any) -> bool:
     return True
 
 
-def _lenient(value: Any, handler: ModelWrapValidatorHandler[ModelT], field: str) -> ModelT:
-    """Validate a map, reading an absent one as empty and dropping rows that cannot be read.
+class _LenientMap(BaseModel):
+    """A payload holding one map, read leniently: an absent map is empty, and rows that
+    cannot be read are left out and counted in ``skipped_rows`` (one garbled row should not
+    cost the user the whole map). Valid maps take the single fast pass."""
 
-    One garbled row should not cost the user the whole map; the model's ``skipped_rows``
-    says how many were dropped. Valid maps take the single fast pass.
-    """
-    if value is None or value == []:
-        value = {}
-    if isinstance(value, dict) and value.get(field) in (None, []):
-        value = {**value, field: {}}
-    try:
-        return handler(value)
-    except ValidationError:
-        buckets = value.get(field) if isinstance(value, dict) else None
-        if not isinstance(buckets, dict):
-            raise
-    kept: dict[Any, list[Any]] = {}
-    skipped = 0
-    for key, bucket in buckets.items():
-        rows = bucket if isinstance(bucket, list) else [bucket]
-        kept[key] = [row for row in rows if _readable(key, row)]
-        skipped += len(rows) - len(kept[key])
-    model = handler({**value, field: {key: rows for key, rows in kept.items() if rows}})
-    model.skipped_rows = skipped  # type: ignore[attr-defined]
-    return model
-
-
-class PairMapPayload(BaseModel):
-    """``data`` of the pair map, and of the merged coin map: ``{"data": {key: [row, ...]}}``."""
-
-    data: UpstreamMap
+    MAP_FIELD: ClassVar[str]
     skipped_rows: int = 0
 
     @model_validator(mode="wrap")
     @classmethod
-    def _skip_unreadable_rows(
-        cls, value: Any, handler: ModelWrapValidatorHandler[PairMapPayload]
-    ) -> PairMapPayload:
-        return _lenient(value, handler, "data")
+    def _skip_unreadable_rows(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        field = cls.MAP_FIELD
+        if value is None or value == []:
+            value = {}
+        if isinstance(value, dict) and value.get(field) in (None, []):
+            value = {**value, field: {}}
+        try:
+            return handler(value)
+        except ValidationError:
+            buckets = value.get(field) if isinstance(value, dict) else None
+            if not isinstance(buckets, dict):
+                raise
+        kept: dict[Any, list[Any]] = {}
+        skipped = 0
+        for key, bucket in buckets.items():
+            rows = bucket if isinstance(bucket, list) else [bucket]
+            kept[key] = [row for row in rows if _readable(key, row)]
+            skipped += len(rows) - len(kept[key])
+        model = handler({**value, field: {key: rows for key, rows in kept.items() if rows}})
+        model.skipped_rows = skipped
+        return model
+
+
+class PairMapPayload(_LenientMap):
+    """``data`` of the pair map, and of the merged coin map: ``{"data": {key: [row, ...]}}``."""
+
+    MAP_FIELD = "data"
+    data: UpstreamMap
 
 
 # Field names in CoinGlass's own camelCase, as the list shape sends them.
@@ -143,17 +140,10 @@ class _Instrument(BaseModel):
     instrumentId: str
 
 
-class _InstrumentMap(BaseModel):
+class _InstrumentMap(_LenientMap):
+    MAP_FIELD = "liqMapV2"
     instrument: _Instrument
     liqMapV2: UpstreamMap
-    skipped_rows: int = 0
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _skip_unreadable_rows(
-        cls, value: Any, handler: ModelWrapValidatorHandler[_InstrumentMap]
-    ) -> _InstrumentMap:
-        return _lenient(value, handler, "liqMapV2")
 
 
 class CoinMapByInstrument(BaseModel):
