@@ -167,7 +167,9 @@ def _priced_rows(
         rows = [(float(key), row[2], row[1]) for key, bucket in item.data.items() for row in bucket]
     else:
         # Re-bucketed levels are priced at their bucket's lower edge: the bar stands mid-bucket.
-        rows = [(level.price + width / 2, level.leverage, level.level) for level in item.levels]
+        rows = [
+            (level["price"] + width / 2, level["leverage"], level["level"]) for level in item.levels
+        ]
     prices = np.array([row[0] for row in rows], dtype=np.float64)
     levels = np.array([row[2] for row in rows], dtype=np.float64)
     return prices, [row[1] for row in rows], levels
@@ -305,9 +307,9 @@ def _cumulative(
     item: LiquidationMapItem, side: Side, price: Number, shift: float
 ) -> tuple[FloatArray, FloatArray]:
     points = [
-        (level.price + shift, level.cumulative_level)
+        (level["price"] + shift, level["cumulative_level"])
         for level in item.levels
-        if level.side == side and level.cumulative_level is not None
+        if level["side"] == side and level["cumulative_level"] is not None
     ]
     # Anchored at the current price, where CoinGlass's curves start from zero.
     points.append((float(price), 0.0))

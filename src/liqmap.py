@@ -8,6 +8,8 @@ off the map is computed from the rows and the current price alone.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import statistics
 from collections import defaultdict
@@ -211,10 +213,10 @@ class Bucketing:
 class _Bucket:
     price: Number
     rows: list[LiquidationRow]
+    level: float = 0.0
 
-    @property
-    def level(self) -> float:
-        return sum(row[1] for row in self.rows)
+    def __post_init__(self) -> None:
+        self.level = sum(row[1] for row in self.rows)
 
 
 def analyse(
@@ -228,36 +230,17 @@ def analyse(
     """The summary and the levels of a map, placed against ``current_price`` (None: unknown)."""
     width = bucketing.width(current_price)
     rows = sorted((row for bucket in data.values() for row in bucket), key=lambda row: row[0])
-    buckets = _buckets(data, width)
     levels = placed_levels(_rebucketed(rows, width) if width else rows, current_price)
-    longs = [level for level in levels if level.side == "long"]
-    shorts = [level for level in levels if level.side == "short"]
-    known = current_price is not None
-    long_total = sum(level.level for level in longs)
-    short_total = sum(level.level for level in shorts)
-    threshold = _percentile([bucket.level for bucket in buckets], CLUSTER_PERCENTILE)
-    magnets = [
-        cluster
-        for cluster in (_cluster(bucket, current_price) for bucket in buckets)
-        if cluster.level >= threshold
-    ]
-    ranked = sorted(buckets, key=lambda bucket: -bucket.level)[: bucketing.top_clusters]
+    buckets = _buckets(data, width)
+    by_level = sorted(buckets, key=lambda bucket: -bucket.level)
     summary = Summary(
         current_price=current_price,
-        price_source=price_source if known else None,
-        long_level_total=round(long_total, 2) if known else None,
-        short_level_total=round(short_total, 2) if known else None,
-        imbalance=_imbalance(long_total, short_total) if known else None,
-        within_pct=_within(longs, shorts, current_price) if current_price is not None else None,
+        price_source=price_source if current_price is not None else None,
+        **_sides(levels, current_price),
         by_leverage=_by_leverage(rows),
         by_exchange=by_exchange,
-        top_clusters=[_cluster(bucket, current_price) for bucket in ranked],
-        nearest_long_cluster=max(
-            (c for c in magnets if c.side == "long"), key=lambda c: c.price, default=None
-        ),
-        nearest_short_cluster=min(
-            (c for c in magnets if c.side == "short"), key=lambda c: c.price, default=None
-        ),
+        top_clusters=[_cluster(b, current_price) for b in by_level[: bucketing.top_clusters]],
+        **_nearest_clusters(buckets, current_price),
         price_min=rows[0][0] if rows else None,
         price_max=rows[-1][0] if rows else None,
         level_count=len(rows),
@@ -270,28 +253,78 @@ def placed_levels(
     rows: list[LiquidationRow], current_price: Number | None
 ) -> list[LiquidationLevel]:
     """Rows (sorted by price) with side, distance and the cumulative level from the price out."""
-    cumulative: list[float | None] = [None] * len(rows)
-    if current_price is not None:
-        # CoinGlass draws both cumulative curves from the current price outwards.
-        below = [i for i, row in enumerate(rows) if row[0] < current_price]
-        above = [i for i, row in enumerate(rows) if row[0] > current_price]
-        for side in (reversed(below), above):
-            running = 0.0
-            for i in side:
-                running += rows[i][1]
-                cumulative[i] = round(running, 2)
+    if current_price is None:
+        return [_level(row, None, None, None) for row in rows]
+    below = bisect.bisect_left(rows, current_price, key=lambda row: row[0])
+    above = bisect.bisect_right(rows, current_price, key=lambda row: row[0])
+    # CoinGlass draws both cumulative curves from the current price outwards.
+    long_curve = list(itertools.accumulate(row[1] for row in reversed(rows[:below])))[::-1]
+    short_curve = list(itertools.accumulate(row[1] for row in rows[above:]))
     return [
-        LiquidationLevel(
-            price=row[0],
-            level=row[1],
-            leverage=row[2],
-            band=row[3],
-            side=side_of(row[0], current_price),
-            distance_pct=distance_pct(row[0], current_price),
-            cumulative_level=total,
-        )
-        for row, total in zip(rows, cumulative, strict=True)
+        *(
+            _level(row, "long", current_price, total)
+            for row, total in zip(rows[:below], long_curve, strict=True)
+        ),
+        *(_level(row, None, current_price, None) for row in rows[below:above]),
+        *(
+            _level(row, "short", current_price, total)
+            for row, total in zip(rows[above:], short_curve, strict=True)
+        ),
     ]
+
+
+def _level(
+    row: LiquidationRow, side: Side | None, current_price: Number | None, cumulative: float | None
+) -> LiquidationLevel:
+    return {
+        "price": row[0],
+        "level": row[1],
+        "leverage": row[2],
+        "band": row[3],
+        "side": side,
+        "distance_pct": distance_pct(row[0], current_price),
+        "cumulative_level": None if cumulative is None else round(cumulative, 2),
+    }
+
+
+def _sides(levels: list[LiquidationLevel], current_price: Number | None) -> dict[str, Any]:
+    """Totals on each side, their imbalance, and the totals within each distance of the price."""
+    if current_price is None:
+        return dict.fromkeys(("long_level_total", "short_level_total", "imbalance", "within_pct"))
+    longs = [lv for lv in levels if lv["side"] == "long"]  # nearest last
+    shorts = [lv for lv in levels if lv["side"] == "short"]  # nearest first
+    long_total = longs[0]["cumulative_level"] or 0.0 if longs else 0.0
+    short_total = shorts[-1]["cumulative_level"] or 0.0 if shorts else 0.0
+
+    def within(pct: int) -> SideTotals:
+        # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
+        # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
+        reach = current_price * pct / 100 * (1 + 1e-12)
+        first_long = bisect.bisect_left(longs, current_price - reach, key=lambda lv: lv["price"])
+        last_short = bisect.bisect_right(shorts, current_price + reach, key=lambda lv: lv["price"])
+        return SideTotals(
+            long=longs[first_long]["cumulative_level"] or 0.0 if first_long < len(longs) else 0.0,
+            short=shorts[last_short - 1]["cumulative_level"] or 0.0 if last_short else 0.0,
+        )
+
+    return {
+        "long_level_total": long_total,
+        "short_level_total": short_total,
+        "imbalance": _imbalance(long_total, short_total),
+        "within_pct": {str(pct): within(pct) for pct in WITHIN_PCTS},
+    }
+
+
+def _nearest_clusters(buckets: list[_Bucket], current_price: Number | None) -> dict[str, Any]:
+    """The closest bucket on each side whose level is at least the 90th percentile's."""
+    threshold = _percentile([bucket.level for bucket in buckets], CLUSTER_PERCENTILE)
+    magnets = [b for b in buckets if b.level >= threshold and current_price is not None]
+    longs = [b for b in magnets if side_of(b.price, current_price) == "long"]
+    shorts = [b for b in magnets if side_of(b.price, current_price) == "short"]
+    return {
+        "nearest_long_cluster": _cluster(longs[-1], current_price) if longs else None,
+        "nearest_short_cluster": _cluster(shorts[0], current_price) if shorts else None,
+    }
 
 
 def side_of(price: Number, current_price: Number | None) -> Side | None:
@@ -326,12 +359,14 @@ def _bucket_price(price: Number, width: float) -> Number:
 
 
 def _buckets(data: PriceKeyedMap, width: float | None) -> list[_Bucket]:
-    buckets: dict[Number, _Bucket] = {}
-    for key, rows in data.items():
+    """Price buckets in ascending order: CoinGlass's own keys, or fixed-width ones."""
+    if not width:
+        return [_Bucket(_number(key), rows) for key, rows in data.items()]  # already sorted
+    grouped: dict[Number, list[LiquidationRow]] = defaultdict(list)
+    for rows in data.values():
         for row in rows:
-            price = _bucket_price(row[0], width) if width else _number(key)
-            buckets.setdefault(price, _Bucket(price, [])).rows.append(row)
-    return sorted(buckets.values(), key=lambda bucket: bucket.price)
+            grouped[_bucket_price(row[0], width)].append(row)
+    return [_Bucket(price, grouped[price]) for price in sorted(grouped)]
 
 
 def _rebucketed(rows: list[LiquidationRow], width: float) -> list[LiquidationRow]:
@@ -365,20 +400,6 @@ def _percentile(values: list[float], percent: int) -> float:
 def _imbalance(long_total: float, short_total: float) -> float | None:
     total = long_total + short_total
     return round((short_total - long_total) / total, 6) if total else None
-
-
-def _within(
-    longs: list[LiquidationLevel], shorts: list[LiquidationLevel], current_price: Number
-) -> dict[str, SideTotals]:
-    def within(levels: list[LiquidationLevel], pct: int) -> float:
-        # From the exact distance: the rounded distance_pct would let 1.00004% count as 1%.
-        reach = current_price * pct / 100
-        return round(sum(lv.level for lv in levels if abs(lv.price - current_price) <= reach), 2)
-
-    return {
-        str(pct): SideTotals(long=within(longs, pct), short=within(shorts, pct))
-        for pct in WITHIN_PCTS
-    }
 
 
 def _by_leverage(rows: Iterable[LiquidationRow]) -> dict[str, float]:

@@ -38,7 +38,7 @@ def expected_summary(liq_map: dict[str, list[Row]], price: float, top: int) -> d
     short_total = sum(r[1] for r in rows if r[0] > price)
     within = {}
     for pct in (1, 2, 5, 10):
-        near = [r for r in rows if abs(r[0] - price) / price * 100 <= pct]
+        near = [r for r in rows if abs(r[0] - price) / price * 100 <= pct + 1e-9]  # inclusive
         within[str(pct)] = {
             "long": sum(r[1] for r in near if r[0] < price),
             "short": sum(r[1] for r in near if r[0] > price),
