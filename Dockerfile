@@ -17,4 +17,7 @@ COPY --chown=myuser:myuser src ./src
 # Fail the build on a syntax error, and start faster.
 RUN python -m compileall -q src/
 
+# matplotlib's font cache, built once here rather than in every run that draws a chart.
+RUN python -c "import matplotlib.font_manager"
+
 CMD ["python", "-m", "src"]

@@ -115,7 +115,8 @@ def render_chart(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
             _draw_map(figure, item, bars)
         buffer = io.BytesIO()
         FigureCanvasAgg(figure)
-        figure.savefig(buffer, format="png")
+        # Fast compression: a third less time for a slightly larger file.
+        figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 

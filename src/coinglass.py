@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import math
 import random
@@ -65,6 +66,12 @@ class Envelope(_Status, Generic[PayloadT]):
     """``{"code": "0", "msg": "success", "data": ...}``."""
 
     data: PayloadT
+
+
+@functools.cache
+def _envelope_of(payload: type[PayloadT]) -> type[Envelope[PayloadT]]:
+    # pydantic keeps parametrised generics only weakly: built once, not once per request.
+    return Envelope[payload]  # type: ignore[valid-type]
 
 
 class CoinGlassClient:
@@ -169,7 +176,9 @@ class CoinGlassClient:
         if status in {429, 408} or status >= 500:
             raise _error_for_status(response)
         try:
-            envelope = Envelope[payload].model_validate_json(response.content)  # type: ignore[valid-type]
+            envelope: Envelope[PayloadT] = _envelope_of(payload).model_validate_json(
+                response.content
+            )
         except ValidationError:
             pass
         else:

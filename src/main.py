@@ -8,6 +8,7 @@ run still succeeds, so a caller of run-sync-get-dataset-items always has an item
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from apify import Actor, Event, EventAbortingData
 
@@ -28,6 +29,9 @@ INTERNAL_ERROR_MESSAGE = (
 
 async def main() -> None:
     """Read the input, serve it, and leave an item behind whatever happens."""
+    # A map is hundreds of thousands of small objects that live until the run ends: collecting
+    # them every 700 allocations cost a third of the processing time.
+    gc.set_threshold(100_000, 50, 1000)
     async with Actor:
         if Actor.configuration.meta_origin == "STANDBY":
             from src import standby  # noqa: PLC0415 - the HTTP stack only for Standby runs

@@ -99,10 +99,11 @@ class _Limits:
 
     async def _run(self, fetch: Fetch, failed: OnFailure) -> ResultItem:
         try:
-            async with asyncio.timeout_at(self._deadline), self._slots:
-                async with self._budget.reserve(self._mode):
+            async with asyncio.timeout_at(self._deadline), self._budget.reserve(self._mode):
+                async with self._slots:
                     item = await fetch()
-                    await self._deliver(item)
+                # Delivered outside the slot, so the next fetch starts while this one is stored.
+                await self._deliver(item)
                 return item
         except TimeoutError:
             error: ActorError = DeadlineExceeded(

@@ -1,0 +1,428 @@
+"""The four rows of the benchmark, each measured side by side with its baseline.
+
+Every function returns a ``Section``: its table rows and the details a reader needs to trust
+them (spreads, the split of the processing time, how the batch bound is derived, ...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+import sandbox_data
+from sandbox_server import RecordedRequest, SandboxServer
+
+from bench import imports, processing
+from bench.measure import Row, fmt, interleaved, median, spread
+from bench.processes import ACTOR, MINIMAL_ACTOR, ProcessRun, actor_env, import_profile, run_process
+from src.inputs import LiquidationMapInput
+from src.outputs import LiquidationMapItem
+
+MAP_INPUT = {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}
+SEARCH_INPUT = {"mode": "search_symbols", "keyword": "btc"}
+COLD_GOAL = 1.10
+PROCESSING_GOAL = 3.0
+BATCH_GOAL = 1.25
+BATCH_RANGES = ("1d", "7d", "30d")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure; the defaults finish ``make bench`` in a few minutes on 2 cores."""
+
+    cold_pairs: int = 7
+    processing_pairs: int = 5
+    map_rows: int = 100_000
+    batch_pairs: int = 3
+    batch_instruments: int = 20
+    latency_ms: float = 200
+    chart_pairs: int = 5
+    chart_renders: int = 5
+
+    def scaled(self, repetitions: int) -> Plan:
+        """The same plan with every row repeated ``repetitions`` times."""
+        return dataclasses.replace(
+            self,
+            cold_pairs=repetitions,
+            processing_pairs=repetitions,
+            batch_pairs=repetitions,
+            chart_pairs=repetitions,
+            chart_renders=repetitions,
+        )
+
+
+@dataclass
+class Section:
+    """A row's part of the report: its lines of the table and the details below it."""
+
+    rows: list[Row] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- 1. cold run
+
+
+def cold(plan: Plan, sandbox: SandboxServer) -> Section:
+    """A map run and a search run, each against the minimal actor: wall time and peak RSS."""
+    env = actor_env(sandbox)
+    section = Section()
+    for label, actor_input in (("map", MAP_INPUT), ("search", SEARCH_INPUT)):
+        progress(f"cold run, {label}: {plan.cold_pairs} interleaved pairs")
+        runs = interleaved(
+            {
+                "actor": partial(run_process, ACTOR, actor_input, env),
+                "minimal": partial(run_process, MINIMAL_ACTOR, actor_input, env),
+            },
+            plan.cold_pairs,
+            warmup=1,
+        )
+        wall = {name: [run.wall_s for run in done] for name, done in runs.items()}
+        rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
+        what = f"{label}: {{}}, `python -m src` vs minimal actor"
+        section.rows += [
+            Row(
+                "Cold run",
+                what.format("wall time"),
+                median(wall["actor"]),
+                median(wall["minimal"]),
+                "s",
+                COLD_GOAL,
+            ),
+            Row(
+                "Cold run",
+                what.format("peak RSS"),
+                median(rss["actor"]),
+                median(rss["minimal"]),
+                "MiB",
+                COLD_GOAL,
+            ),
+        ]
+        section.details += [
+            f"- {label} `{json.dumps(actor_input)}`: actor {spread(wall['actor'], 's')},"
+            f" minimal {spread(wall['minimal'], 's')}; peak RSS actor"
+            f" {spread(rss['actor'], 'MiB')}, minimal {spread(rss['minimal'], 'MiB')}",
+        ]
+    section.details.append(_sandbox_share(sandbox, env))
+    return section
+
+
+def _sandbox_share(sandbox: SandboxServer, env: dict[str, str]) -> str:
+    """How long the sandbox takes to answer a map run's requests: part of the actor's wall
+    time that is not the actor's."""
+    sandbox.reset()
+    run_process(ACTOR, MAP_INPUT, env)
+    requests = sandbox.requests
+    started = time.perf_counter()
+    for request in requests:
+        query = urllib.parse.urlencode(request.query)
+        url = f"{sandbox.url}{request.path}{'?' + query if query else ''}"
+        fetch = urllib.request.Request(url, headers={"CG-API-KEY": SandboxServer.PRO_KEY})
+        with urllib.request.urlopen(fetch) as answer:
+            answer.read()
+    took = time.perf_counter() - started
+    return (
+        f"- A map run makes {len(requests)} requests to the sandbox"
+        f" ({', '.join(r.path.rsplit('/', 1)[-1] for r in requests)}); the sandbox answers"
+        f" them, one after the other, in {fmt(took, 's')} in all, which is in the actor's wall"
+        " time but is not the actor's work."
+    )
+
+
+def import_costs(sandbox: SandboxServer, top: int = 12) -> Section:
+    """What the actor imports beyond the minimal actor, from one ``-X importtime`` run each."""
+    progress("import profile: one -X importtime run of each")
+    env = actor_env(sandbox)
+    ours = imports.parse(import_profile(ACTOR, MAP_INPUT, env))
+    floor = imports.parse(import_profile(MINIMAL_ACTOR, MAP_INPUT, env))
+    modules, floor_modules = {m.module for m in ours}, {m.module for m in floor}
+    lines = [
+        f"`python -X importtime`, one map run each: the actor imports {len(modules)}"
+        f" modules in {imports.total_us(ours) / 1000:.0f} ms (own times summed), the minimal"
+        f" actor {len(floor_modules)} in {imports.total_us(floor) / 1000:.0f} ms."
+        " The report slows imports down, so these times rank costs rather than add up to the"
+        " wall time. Packages only the actor imports, largest first:",
+        "",
+        "| package | own import time | modules | first imported by |",
+        "|---|---|---|---|",
+        *(
+            f"| `{package.name}` | {package.self_us / 1000:.1f} ms | {package.modules} |"
+            f" {_importer(package)} |"
+            for package in imports.extra_packages(ours, floor)[:top]
+        ),
+        "",
+        "The actor's own modules, with what they import first (so `src.main` includes the SDK,"
+        " which the minimal actor imports too):",
+        "",
+        "| module | own | cumulative |",
+        "|---|---|---|",
+        *(
+            f"| `{module.module}` | {module.self_us / 1000:.1f} ms |"
+            f" {module.cumulative_us / 1000:.1f} ms |"
+            for module in imports.cumulative(ours, "src")[:top]
+        ),
+    ]
+    return Section(details=lines)
+
+
+def _importer(package: imports.Package) -> str:
+    if package.imported_by:
+        return f"`{package.imported_by}`"
+    return "the program" if package.name == "src" else "a function at run time (lazy import)"
+
+
+# ---------------------------------------------------------------- 2. processing
+
+
+def processing_row(plan: Plan) -> Section:
+    """Validate, normalise, summarise and dump a big map, against ``json.loads`` of it."""
+    progress(f"processing: {plan.map_rows:,}-row map, {plan.processing_pairs} interleaved pairs")
+    load = processing.payload(plan.map_rows)
+    runs = interleaved(
+        {
+            "actor": partial(processing.collected, processing.actor_pipeline, load),
+            "json": partial(processing.collected, processing.json_loads, load),
+        },
+        plan.processing_pairs,
+        warmup=1,
+    )
+    stages = processing.stage_medians(runs["actor"])
+    storing, size = processing.stored(processing.processed(load)[1])
+    loads = [sample["total"] for sample in runs["json"]]
+    row = Row(
+        "Processing",
+        f"{plan.map_rows:,}-row map: validate, normalise, summarise, dump vs `json.loads`",
+        stages["total"],
+        median(loads),
+        "s",
+        PROCESSING_GOAL,
+    )
+    details = [
+        f"- Body: {len(load.body) / 1e6:.1f} MB, {load.rows:,} rows in {load.buckets:,} buckets"
+        f" (`sandbox_data.huge_map`), read against a current price of {load.current_price:,.0f}"
+        " (mid-map, so both sides are computed).",
+        f"- Actor {spread([s['total'] for s in runs['actor']], 's')}; `json.loads`"
+        f" {spread(loads, 's')}.",
+        "",
+        "| stage | median | share |",
+        "|---|---|---|",
+        *(
+            f"| {processing.STAGE_TITLES[stage]} | {fmt(stages[stage], 's')} |"
+            f" {stages[stage] / stages['total']:.0%} |"
+            for stage in processing.STAGES
+        ),
+        "",
+        f"- Not in the row: the item is {size / 1e6:.1f} MB of compact JSON (`data` and"
+        " `levels` both hold every row), and `Actor.push_data` on local storage then"
+        f" serialises it again, indented, in {fmt(storing, 's')} (measured once).",
+    ]
+    return Section([row], details)
+
+
+# ---------------------------------------------------------------- 3. batch
+
+
+@dataclass(frozen=True)
+class BatchBound:
+    """The least time a batch can take, from the latency and from the rate limit.
+
+    Every map job makes its map request and its pairs-markets request at once (one latency),
+    after the run's single pair-list request; ``concurrency`` jobs run at a time. The client's
+    limiter (aiolimiter, a leaky bucket) lets ``requests_per_minute`` requests pass at once
+    and each further one a 1/rate of a minute later.
+    """
+
+    maps: int
+    concurrency: int
+    latency_s: float
+    requests_per_minute: int
+    shared_requests: int = 1
+    requests_per_map: int = 2
+
+    @property
+    def rounds(self) -> int:
+        return self.shared_requests + math.ceil(self.maps / self.concurrency)
+
+    @property
+    def latency_bound_s(self) -> float:
+        return self.rounds * self.latency_s
+
+    @property
+    def requests(self) -> int:
+        return self.shared_requests + self.maps * self.requests_per_map
+
+    @property
+    def rate_bound_s(self) -> float:
+        excess = max(0, self.requests - self.requests_per_minute)
+        return excess * 60 / self.requests_per_minute
+
+    @property
+    def bound_s(self) -> float:
+        return max(self.latency_bound_s, self.rate_bound_s)
+
+
+def default_of(field_name: str) -> int:
+    """A map input field's default, as the actor's own input model declares it."""
+    default = LiquidationMapInput.model_fields[field_name].default
+    if not isinstance(default, int):
+        raise TypeError(f"{field_name} has no integer default")
+    return default
+
+
+def batch_instruments(count: int) -> list[str]:
+    """The first ``count`` instruments of the sandbox's pair list."""
+    symbols = [
+        f"{exchange}_{row['instrument_id']}"
+        for exchange, rows in sandbox_data.supported_pairs().items()
+        for row in rows
+    ]
+    return symbols[:count]
+
+
+def request_window(requests: list[RecordedRequest], latency_s: float) -> float:
+    """From the first request's arrival to the last answer's departure (about one latency
+    after the last arrival)."""
+    arrivals = [request.received_at for request in requests]
+    return max(arrivals) + latency_s - min(arrivals)
+
+
+def batch(plan: Plan) -> Section:
+    """Many maps through a slow upstream, against the bound that latency and rate set."""
+    instruments = batch_instruments(plan.batch_instruments)
+    actor_input = {"mode": "liquidation_map", "symbols": instruments, "ranges": list(BATCH_RANGES)}
+    maps = len(instruments) * len(BATCH_RANGES)
+    bound = BatchBound(
+        maps,
+        default_of("max_concurrency"),
+        plan.latency_ms / 1000,
+        default_of("max_requests_per_minute"),
+    )
+    progress(f"batch: {maps} maps at {plan.latency_ms:g} ms, {plan.batch_pairs} interleaved pairs")
+    windows: list[float] = []
+    peaks: list[int] = []
+    with SandboxServer(latency_ms=plan.latency_ms) as slow, SandboxServer() as fast:
+
+        def batch_run() -> ProcessRun:
+            slow.reset()
+            run = run_process(ACTOR, actor_input, actor_env(slow), expect_items=maps)
+            windows.append(request_window(slow.requests, bound.latency_s))
+            peaks.append(slow.peak_in_flight("/api/futures/liquidation/map"))
+            return run
+
+        single: Callable[[], ProcessRun] = partial(run_process, ACTOR, MAP_INPUT, actor_env(fast))
+        single()  # compiles bytecode when this row runs alone
+        runs = interleaved({"batch": batch_run, "single": single}, plan.batch_pairs)
+    walls = [run.wall_s for run in runs["batch"]]
+    starts = [run.wall_s for run in runs["single"]]
+    work = median(walls) - median(starts)
+    row = Row(
+        "Batch",
+        f"{maps} maps at {plan.latency_ms:g} ms per request, maxConcurrency"
+        f" {bound.concurrency} (default): work vs bound",
+        work,
+        bound.bound_s,
+        "s",
+        BATCH_GOAL,
+    )
+    details = [
+        f"- Input: {len(instruments)} instruments (the sandbox's first, {instruments[0]} to"
+        f" {instruments[-1]}) × ranges {', '.join(BATCH_RANGES)}; `maxConcurrency` and"
+        " `maxRequestsPerMinute` left at the actor's defaults"
+        f" ({bound.concurrency} and {bound.requests_per_minute}).",
+        f"- Latency bound: (1 pair-list request + ⌈{maps}/{bound.concurrency}⌉ rounds of one"
+        f" map job, whose map and price requests overlap) × {fmt(bound.latency_s, 's')} ="
+        f" {bound.rounds} × {fmt(bound.latency_s, 's')} = {fmt(bound.latency_bound_s, 's')}.",
+        f"- Rate bound: {bound.requests} requests at {bound.requests_per_minute}/min, of which"
+        f" the limiter lets {bound.requests_per_minute} pass at once:"
+        f" {fmt(bound.rate_bound_s, 's')} (does not bind)."
+        if bound.rate_bound_s < bound.latency_bound_s
+        else f"- Rate bound: {fmt(bound.rate_bound_s, 's')} (binds).",
+        f"- Work = batch run wall time {spread(walls, 's')} − cold start of a one-map run"
+        f" against a sandbox without latency, interleaved with it, {spread(starts, 's')}"
+        f" = {fmt(work, 's')}.",
+        f"- Cross-check from the sandbox's side: first request to last answer"
+        f" {spread(windows, 's')}; at most {max(peaks)} map requests in flight at once.",
+    ]
+    return Section([row], details)
+
+
+# ---------------------------------------------------------------- 4. chart
+
+
+def chart(plan: Plan, sandbox: SandboxServer) -> Section:
+    """Rendering one real chart, and what ``chart: true`` adds to a cold map run."""
+    env = actor_env(sandbox)
+    progress(f"chart: cold map runs with and without chart, {plan.chart_pairs} interleaved rounds")
+    charted = {**MAP_INPUT, "chart": True}
+    runs = interleaved(
+        {
+            "chart": partial(run_process, ACTOR, charted, env),
+            "plain": partial(run_process, ACTOR, MAP_INPUT, env),
+            "no font cache": partial(_without_matplotlib_cache, charted, env),
+        },
+        plan.chart_pairs,
+        warmup=1,
+    )
+    item = LiquidationMapItem.model_validate(runs["plain"][0].items[0])
+    progress(f"chart: {plan.chart_renders} renders of {item.symbol} {item.range}")
+    started = time.perf_counter()
+    from src import chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
+
+    imported = time.perf_counter()
+    charts.render_chart(item, datetime.now(UTC))
+    first = time.perf_counter() - imported
+    renders = []
+    for _ in range(plan.chart_renders):
+        begin = time.perf_counter()
+        png = charts.render_chart(item, datetime.now(UTC))
+        renders.append(time.perf_counter() - begin)
+    walls = {name: [run.wall_s for run in done] for name, done in runs.items()}
+    rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
+    rows = [
+        Row(
+            "Chart",
+            f"render one chart ({item.symbol} {item.range}, warm process)",
+            median(renders),
+            None,
+            "s",
+        ),
+        Row(
+            "Chart",
+            "cold map run with `chart: true` vs without: added wall time",
+            median(walls["chart"]),
+            median(walls["plain"]),
+            "s",
+            added=True,
+        ),
+    ]
+    details = [
+        f"- Render: {spread(renders, 's')}, {len(png) / 1024:.0f} KiB PNG; the first chart of"
+        f" a process also imports `src.chart` (matplotlib, numpy)"
+        f" {fmt(imported - started, 's')} and renders in {fmt(first, 's')}.",
+        f"- Cold map run with chart {spread(walls['chart'], 's')}, without"
+        f" {spread(walls['plain'], 's')}; peak RSS with chart {spread(rss['chart'], 'MiB')},"
+        f" without {spread(rss['plain'], 'MiB')}.",
+        f"- The same chart run with an empty matplotlib cache (`MPLCONFIGDIR`), as in a"
+        f" container whose image was built without it: {spread(walls['no font cache'], 's')},"
+        f" {fmt(median(walls['no font cache']) - median(walls['chart']), 's')} more (matplotlib"
+        " rebuilds its font list).",
+    ]
+    return Section(rows, details)
+
+
+def _without_matplotlib_cache(actor_input: object, env: dict[str, str]) -> ProcessRun:
+    with tempfile.TemporaryDirectory(prefix="bench-matplotlib-") as config:
+        return run_process(ACTOR, actor_input, {**env, "MPLCONFIGDIR": config})

@@ -1,0 +1,70 @@
+"""`make bench` in miniature: one small processing row and the report, no timings asserted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench import imports, run
+from bench.measure import ROW_NAMES, Row, table
+from bench.rows import BatchBound
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       120 |        120 |     sniffio
+import time:       200 |        200 |     click
+import time:       300 |        620 |   httpx._main
+import time:       500 |       1120 | httpx
+import time:        80 |         80 | src.errors
+"""
+
+
+def test_processing_row_prints_the_table_and_writes_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "BENCHMARKS.md"
+    argv = ["--only", "processing", "--reps", "1", "--rows", "2000", "--output", str(report)]
+    assert run.main(argv) == 0
+    printed = capsys.readouterr().out
+    for name in ROW_NAMES:
+        assert name in printed
+    assert "2,000-row map" in printed
+    written = report.read_text()
+    assert "## Machine" in written
+    assert "parse: Envelope[PairMapPayload]" in written  # the split of the processing time
+
+
+def test_table_says_whether_each_goal_is_met() -> None:
+    rows = [
+        Row("Cold run", "wall time", 1.0, 0.8, "s", goal=1.10),
+        Row("Processing", "map", 0.2, 0.1, "s", goal=3.0),
+        Row("Batch", "", None, None, ""),
+        Row("Chart", "added", 1.5, 1.0, "s", added=True),
+    ]
+    assert [row.cells()[4:] for row in rows] == [
+        ["1.25×", "≤ 1.10×", "**no**"],
+        ["2.00×", "≤ 3.00×", "yes"],
+        ["", "", "not run"],
+        ["+500 ms", "", "reported"],
+    ]
+    lines = table(rows).splitlines()
+    assert len(lines) == 2 + len(rows)
+    assert len({len(line) for line in lines}) == 1  # columns line up
+
+
+def test_batch_bound_is_the_latency_bound_when_the_rate_limit_does_not_bind() -> None:
+    bound = BatchBound(maps=60, concurrency=4, latency_s=0.2, requests_per_minute=1000)
+    assert bound.requests == 121
+    assert bound.rate_bound_s == 0
+    assert bound.bound_s == pytest.approx(0.2 * 16)
+    slow = BatchBound(maps=60, concurrency=4, latency_s=0.2, requests_per_minute=60)
+    assert slow.bound_s == pytest.approx(61)  # 61 requests beyond the first 60, one a second
+
+
+def test_import_report_names_who_imported_a_package() -> None:
+    ours = imports.parse(IMPORTTIME)
+    floor = imports.parse(IMPORTTIME.replace("httpx", "other").replace("click", "other"))
+    httpx, click = imports.extra_packages(ours, floor)
+    assert (httpx.name, httpx.self_us, httpx.modules, httpx.imported_by) == ("httpx", 800, 2, None)
+    assert (click.name, click.self_us, click.imported_by) == ("click", 200, "httpx._main")
