@@ -169,7 +169,8 @@ def _priced_rows(
     else:
         # Re-bucketed levels are priced at their bucket's lower edge: the bar stands mid-bucket.
         rows = [
-            (level["price"] + width / 2, level["leverage"], level["level"]) for level in item.levels
+            (level["price"] + width / 2, level["leverage"], level["level"])
+            for level in item.levels or []
         ]
     prices = np.array([row[0] for row in rows], dtype=np.float64)
     levels = np.array([row[2] for row in rows], dtype=np.float64)
@@ -309,7 +310,7 @@ def _cumulative(
 ) -> tuple[FloatArray, FloatArray]:
     points = [
         (level["price"] + shift, level["cumulative_level"])
-        for level in item.levels
+        for level in item.levels or []
         if level["side"] == side and level["cumulative_level"] is not None
     ]
     # Anchored at the current price, where CoinGlass's curves start from zero.

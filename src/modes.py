@@ -32,6 +32,9 @@ from src.outputs import (
 )
 
 API_KEY_ENV = "COINGLASS_API_KEY"
+# Apify stores a dataset item of up to 9 MB; only maps this many rows long come near it.
+MAX_ITEM_BYTES = 9_000_000
+LARGE_MAP_ROWS = 20_000
 BASE_URL_ENV = "COINGLASS_BASE_URL"
 
 
@@ -170,6 +173,12 @@ def _item(
     by_exchange: dict[str, float] | None = None,
     skipped_rows: int = 0,
 ) -> LiquidationMapItem:
+    if not data:
+        raise NoData(
+            f"CoinGlass returned an empty liquidation map for {symbol} over {target.range}, so"
+            " there is nothing to deliver and nothing was charged. Try a documented range"
+            f" ({', '.join(liqmap.DOCUMENTED_RANGES)}) or a more traded instrument."
+        )
     summary, levels = liqmap.analyse(
         data,
         price.price if price else None,
@@ -177,19 +186,13 @@ def _item(
         price_source=price.source if price else None,
         by_exchange=by_exchange,
     )
-    if not data:
-        raise NoData(
-            f"CoinGlass returned an empty liquidation map for {symbol} over {target.range}, so"
-            " there is nothing to deliver and nothing was charged. Try a documented range"
-            f" ({', '.join(liqmap.DOCUMENTED_RANGES)}) or a more traded instrument."
-        )
     message = MAP_SUCCESS_MESSAGE
     if skipped_rows:
         message += f" {skipped_rows} unreadable row(s) from CoinGlass were left out."
     if price is None:
         message += f" The current price is unavailable ({missing}), so sides are not computed."
     # Every part was validated where it was made; validating 100,000 rows again buys nothing.
-    return LiquidationMapItem.model_construct(
+    item = LiquidationMapItem.model_construct(
         message=message,
         symbol=symbol,
         range=target.range,
@@ -197,6 +200,17 @@ def _item(
         summary=summary,
         levels=levels,
     )
+    if summary.level_count > LARGE_MAP_ROWS and len(item.model_dump_json()) > MAX_ITEM_BYTES:
+        # The platform refuses a dataset item this big: keep the map, drop its copy as levels.
+        return item.model_copy(
+            update={
+                "levels": None,
+                "message": f"{message} The levels were left out: with them the item would"
+                f" exceed the platform's {MAX_ITEM_BYTES // 1_000_000} MB item limit;"
+                " set priceStep to re-bucket them.",
+            }
+        )
+    return item
 
 
 async def _instrument(instruments: InstrumentSource, symbol: str) -> Instrument:

@@ -115,7 +115,7 @@ class LiquidationMapItem(BaseModel):
     range: str
     data: PriceKeyedMap
     summary: Summary
-    levels: list[LiquidationLevel]
+    levels: list[LiquidationLevel] | None  # None only when the item would be too large
     chart_url: str | None = None
 
 

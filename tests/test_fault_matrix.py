@@ -7,6 +7,7 @@ number of map requests, the charges, and that the key appears nowhere in output 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,3 +293,17 @@ def test_an_aborted_run_says_so_and_charges_nothing(run_actor: Any, sandbox: San
     assert run.item["error"] == {"type": "aborted", "upstream_code": None, "retryable": True}
     assert "aborted" in run.item["message"]
     assert run.charged_events == []
+
+
+def test_a_map_too_big_for_one_item_keeps_its_data_and_drops_its_levels(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.add_faults(Fault("huge_map", rows=100_000), path=MAP_PATH)
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY})
+    item = run.item
+    assert item["success"] is True
+    assert sum(len(bucket) for bucket in item["data"].values()) == 100_000
+    assert item["levels"] is None
+    assert "exceed the platform's 9 MB item limit" in item["message"]
+    assert len(json.dumps(item)) < 9_000_000
+    assert run.charged_events == ["LIQUIDATION_MAP"]
