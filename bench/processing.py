@@ -20,13 +20,14 @@ import sandbox_data
 from bench.measure import median
 from src import liqmap
 from src.coinglass import Envelope
+from src.main import GC_THRESHOLDS
 from src.outputs import LiquidationMapItem
 
 STAGES = ("parse", "analyse", "item", "dump")
 STAGE_TITLES = {
     "parse": "parse: Envelope[PairMapPayload].model_validate_json",
     "analyse": "analyse: liqmap.normalise + liqmap.analyse",
-    "item": "item: LiquidationMapItem(...)",
+    "item": "item: LiquidationMapItem.model_construct(...)",
     "dump": 'dump: item.model_dump(mode="json")',
 }
 
@@ -67,7 +68,8 @@ def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
         data, load.current_price, liqmap.Bucketing(), price_source="benchmark"
     )
     analysed = clock()
-    item = LiquidationMapItem(
+    # As modes._item does: every part is already validated.
+    item = LiquidationMapItem.model_construct(
         symbol="Binance_BTCUSDT", range="1d", data=data, summary=summary, levels=levels
     )
     built = clock()
@@ -97,8 +99,10 @@ def json_loads(load: Payload) -> dict[str, float]:
 
 
 def collected(run: Callable[[Payload], dict[str, float]], load: Payload) -> dict[str, float]:
-    """``run(load)`` after a full collection, so one side does not pay for the other's garbage."""
+    """``run(load)`` after a full collection, so one side does not pay for the other's garbage,
+    under the collector thresholds the actor sets (both sides alike)."""
     gc.collect()
+    gc.set_threshold(*GC_THRESHOLDS)
     return run(load)
 
 
