@@ -17,8 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
-# The four rows of the benchmark, in table order.
-ROW_NAMES = ("Cold run", "Processing", "Batch", "Chart")
+# The rows of the benchmark, in table order.
+ROW_NAMES = ("Cold run", "Processing", "Batch", "Chart", "Standby")
 NOT_RUN = "not run"
 
 T = TypeVar("T")
@@ -46,6 +46,15 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value ``share`` (0..1) of the way up the sorted values, interpolated."""
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
 def spread(values: Sequence[float], unit: str) -> str:
     """``median (min–max, n=7)``, for the details below the table."""
     low, high = min(values), max(values)
@@ -60,6 +69,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:.1f} MiB"
     if unit == "x":
         return f"{value:.2f}×"
+    if unit == "req/s":
+        return f"{value:,.0f} req/s"
     return f"{value:g} {unit}"
 
 

@@ -1,4 +1,4 @@
-"""The four rows of the benchmark, each measured side by side with its baseline.
+"""The rows of the benchmark, each measured side by side with its baseline.
 
 Every function returns a ``Section``: its table rows and the details a reader needs to trust
 them (spreads, the split of the processing time, how the batch bound is derived, ...).
@@ -23,8 +23,17 @@ import sandbox_data
 from sandbox_server import RecordedRequest, SandboxServer
 
 from bench import imports, processing
-from bench.measure import Row, fmt, interleaved, median, spread
-from bench.processes import ACTOR, MINIMAL_ACTOR, ProcessRun, actor_env, import_profile, run_process
+from bench import standby as standby_load
+from bench.measure import Row, fmt, interleaved, median, percentile, spread
+from bench.processes import (
+    ACTOR,
+    MINIMAL_ACTOR,
+    ProcessRun,
+    RunFailed,
+    actor_env,
+    import_profile,
+    run_process,
+)
 from src.inputs import LiquidationMapInput
 from src.outputs import LiquidationMapItem
 
@@ -48,6 +57,22 @@ class Plan:
     latency_ms: float = 200
     chart_pairs: int = 5
     chart_renders: int = 5
+    standby_warmup: int = 10
+    standby_latency_requests: int = 200
+    standby_rate_requests: int = 200
+    standby_concurrency: int = 8
+    standby_cache_secs: int = 300
+
+    @property
+    def standby_requests(self) -> int:
+        """Map requests one Standby session sends: warm-up (the measured query, then one per
+        concurrent query), the latency run and the throughput run."""
+        return (
+            self.standby_warmup
+            + self.standby_concurrency
+            + self.standby_latency_requests
+            + self.standby_rate_requests
+        )
 
     def scaled(self, repetitions: int) -> Plan:
         """The same plan with every row repeated ``repetitions`` times."""
@@ -63,10 +88,12 @@ class Plan:
 
 @dataclass
 class Section:
-    """A row's part of the report: its lines of the table and the details below it."""
+    """A row's part of the report: its lines of the table and the details below it, and
+    samples a later row may reuse (the cold run's map wall times)."""
 
     rows: list[Row] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    samples: dict[str, list[float]] = field(default_factory=dict)
 
 
 def progress(message: str) -> None:
@@ -111,6 +138,7 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
                 COLD_GOAL,
             ),
         ]
+        section.samples[f"{label} wall"] = wall["actor"]
         section.details += [
             f"- {label} `{json.dumps(actor_input)}`: actor {spread(wall['actor'], 's')},"
             f" minimal {spread(wall['minimal'], 's')}; peak RSS actor"
@@ -426,3 +454,182 @@ def chart(plan: Plan, sandbox: SandboxServer) -> Section:
 def _without_matplotlib_cache(actor_input: object, env: dict[str, str]) -> ProcessRun:
     with tempfile.TemporaryDirectory(prefix="bench-matplotlib-") as config:
         return run_process(ACTOR, actor_input, {**env, "MPLCONFIGDIR": config})
+
+
+# ---------------------------------------------------------------- 5. Standby
+
+UPSTREAM_PER_MAP = 2  # the map and pairs-markets (the current price)
+
+
+@dataclass(frozen=True)
+class StandbySession:
+    """What one Standby server process answered, under one ``standbyCacheSecs``."""
+
+    cache_secs: int
+    ready_s: float
+    latencies: list[float]
+    rps: float
+    loaded_latencies: list[float]
+    requests: int
+    map_fetches: int
+    upstream: int
+
+
+def standby_upstream(plan: Plan) -> int:
+    """Upstream requests of an uncached session: the pair list once, then every map's own."""
+    return 1 + UPSTREAM_PER_MAP * plan.standby_requests
+
+
+def standby_upstream_allowance() -> int:
+    """Upstream requests that pass at once: the client's limiter lets its per-minute rate
+    through as one burst, and the sandbox counts the Professional plan's per minute."""
+    return min(default_of("max_requests_per_minute"), SandboxServer.RATE_LIMITS["PROFESSIONAL"])
+
+
+def standby(plan: Plan, sandbox: SandboxServer, cold_walls: list[float] | None = None) -> Section:
+    """A warm Standby server's ``GET /liquidation-map``, cached and uncached, against the cold
+    batch run of the same map (the cold-run row's, else measured here between the sessions)."""
+    if standby_upstream(plan) > standby_upstream_allowance():
+        raise ValueError(
+            f"an uncached Standby session would make {standby_upstream(plan)} upstream requests,"
+            f" more than the {standby_upstream_allowance()} that pass at once: it would measure"
+            " the rate limiter"
+        )
+    env = actor_env(sandbox)
+    query = {"symbol": str(MAP_INPUT["symbol"]), "range": str(MAP_INPUT["range"])}
+    queries = [
+        {"symbol": symbol, "range": query["range"]}
+        for symbol in batch_instruments(plan.standby_concurrency)
+    ]
+    distinct = len({json.dumps(q, sort_keys=True) for q in [query, *queries]})
+    walls = cold_walls or []
+
+    def cold_run() -> None:
+        walls.append(run_process(ACTOR, MAP_INPUT, env).wall_s)
+
+    def session(cache_secs: int) -> StandbySession:
+        progress(
+            f"standby, standbyCacheSecs {cache_secs}: {plan.standby_latency_requests}"
+            f" sequential requests, {plan.standby_rate_requests} at {plan.standby_concurrency}"
+            " at a time"
+        )
+        sandbox.reset()  # forgets the sandbox's per-minute count and recorded requests
+        with standby_load.standby_server(env, {"standbyCacheSecs": cache_secs}) as server:
+            standby_load.sequential_latencies(server.url, query, plan.standby_warmup, {})
+            for warm in queries:
+                standby_load.sequential_latencies(server.url, warm, 1, {})
+            latencies = standby_load.sequential_latencies(
+                server.url, query, plan.standby_latency_requests, {}
+            )
+            rps, loaded = standby_load.throughput(
+                server.url, queries, plan.standby_rate_requests, {}
+            )
+        recorded = sandbox.requests
+        return StandbySession(
+            cache_secs,
+            server.ready_s,
+            latencies,
+            rps,
+            loaded,
+            plan.standby_requests,
+            sum(r.path == "/api/futures/liquidation/map" for r in recorded),
+            len(recorded),
+        )
+
+    if cold_walls is None:
+        progress("standby: cold map runs before, between and after the sessions")
+        run_process(ACTOR, MAP_INPUT, env)  # unrecorded, as the cold-run row's warm-up round
+        cold_run()
+    cached = session(plan.standby_cache_secs)
+    if cold_walls is None:
+        cold_run()
+    uncached = session(0)
+    if cold_walls is None:
+        cold_run()
+    if cached.map_fetches != distinct:
+        raise RunFailed(
+            f"cached session: {cached.map_fetches} map fetches for {distinct} distinct queries"
+        )
+    if uncached.map_fetches != uncached.requests:
+        raise RunFailed(
+            f"uncached session: {uncached.map_fetches} map fetches for {uncached.requests}"
+            " requests: answers were shared"
+        )
+    if uncached.upstream != standby_upstream(plan):
+        raise RunFailed(
+            f"uncached session: {uncached.upstream} upstream requests, not the"
+            f" {standby_upstream(plan)} expected: some were retried"
+        )
+    hit, miss = median(cached.latencies), median(uncached.latencies)
+    cold_wall = median(walls)
+    concurrency = plan.standby_concurrency
+    rows = [
+        Row(
+            "Standby",
+            "warm `GET /liquidation-map`, median latency: uncached (`standbyCacheSecs: 0`)"
+            f" vs cached (`standbyCacheSecs: {plan.standby_cache_secs}`)",
+            miss,
+            hit,
+            "s",
+        ),
+        Row(
+            "Standby",
+            f"warm `GET /liquidation-map`, requests per second, {concurrency} at a time:"
+            " cached vs uncached",
+            cached.rps,
+            uncached.rps,
+            "req/s",
+        ),
+        Row(
+            "Standby",
+            "cold batch run of the same map (`python -m src`) vs warm uncached latency",
+            cold_wall,
+            miss,
+            "s",
+        ),
+    ]
+    cold_source = (
+        f"the cold-run row's map runs, {spread(walls, 's')}"
+        if cold_walls is not None
+        else f"{len(walls)} cold map runs (`python -m src`) measured here, one before, between"
+        f" and after the two sessions after one unrecorded run, {spread(walls, 's')}"
+    )
+    details = [
+        f"- Query `GET /liquidation-map?symbol={query['symbol']}&range={query['range']}`, the"
+        " cold-run row's map, against the sandbox without added latency. One Standby server"
+        " process per configuration (`python -m src` with `APIFY_META_ORIGIN=STANDBY`, from"
+        " the same compiled copy of `src` and with the same environment as the cold runs,"
+        " the run's input only `standbyCacheSecs`), started once, polled every 50 ms until"
+        f" the readiness probe answers (cached {fmt(cached.ready_s, 's')}, uncached"
+        f" {fmt(uncached.ready_s, 's')} from spawn), then warmed with {plan.standby_warmup}"
+        " requests of the query and one of each concurrent query; terminated after.",
+        f"- Latency: {plan.standby_latency_requests} requests one after the other on one"
+        " keep-alive connection (sync httpx), from sending to the whole body read. Cached"
+        f" {_latencies(cached.latencies)}; uncached {_latencies(uncached.latencies)}.",
+        f"- Throughput: {plan.standby_rate_requests} requests by {concurrency} async httpx"
+        f" workers on {concurrency} keep-alive connections, each worker asking its own map"
+        f" (the sandbox's first {concurrency} instruments, range {query['range']}, maps of"
+        " about the same size) until the count is reached; requests per second = count ÷"
+        f" elapsed. Cached {fmt(cached.rps, 'req/s')}, latency under that load"
+        f" {_latencies(cached.loaded_latencies)}; uncached {fmt(uncached.rps, 'req/s')},"
+        f" {_latencies(uncached.loaded_latencies)}. Distinct queries are used because, with"
+        " the cache at 0 s, concurrent identical requests still share one in-flight fetch:"
+        " the same query from every worker would not be uncached.",
+        f"- Upstream, from the sandbox's log: the cached session fetched {cached.map_fetches}"
+        f" maps for {cached.requests} requests (one per distinct query), {cached.upstream}"
+        f" requests in all; the uncached session fetched {uncached.map_fetches} maps for"
+        f" {uncached.requests} requests, {uncached.upstream} requests in all (the pair list"
+        f" once, then the map and pairs-markets per answer), within the"
+        f" {standby_upstream_allowance()} the rate limits let through at once.",
+        f"- Cold batch run: {cold_source}. The ratio is cold wall time ÷ warm uncached median"
+        " latency: how many uncached answers a warm server gives in the time one batch run"
+        " takes.",
+        "- The client and the sandbox share the benchmark's process (and its GIL); the Standby"
+        " server has its own. Every answer is charged (`LIQUIDATION_MAP`) on local storage,"
+        " as on the platform.",
+    ]
+    return Section(rows, details)
+
+
+def _latencies(values: list[float]) -> str:
+    return f"{spread(values, 's')}, p90 {fmt(percentile(values, 0.9), 's')}"

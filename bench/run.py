@@ -5,7 +5,8 @@
     python bench/run.py --reps 2 --rows 20000  # fewer repetitions, a smaller map
 
 Rows: cold run (map and search) against a minimal actor, processing of a big map against
-``json.loads``, a batch of maps through a slow upstream against its bound, and charts.
+``json.loads``, a batch of maps through a slow upstream against its bound, charts, and a warm
+Standby server's map answers (cached and uncached) against the cold run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bench import rows  # noqa: E402
 from bench.measure import ROW_NAMES, Machine, Row, machine, table  # noqa: E402
 
 DOCUMENT = ROOT / "BENCHMARKS.md"
-ROW_KEYS = dict(zip(("cold", "processing", "batch", "chart"), ROW_NAMES, strict=True))
+ROW_KEYS = dict(zip(("cold", "processing", "batch", "chart", "standby"), ROW_NAMES, strict=True))
 
 
 def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str, rows.Section]:
@@ -41,6 +42,8 @@ def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str,
             "processing": lambda: rows.processing_row(plan),
             "batch": lambda: rows.batch(plan),
             "chart": lambda: rows.chart(plan, sandbox),
+            # reuses the cold-run row's map runs when that row ran first
+            "standby": lambda: rows.standby(plan, sandbox, _cold_map_walls(sections)),
         }
         for key, name in ROW_KEYS.items():
             if key in only:
@@ -48,6 +51,11 @@ def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str,
         if imports:
             sections["Import costs"] = rows.import_costs(sandbox)
     return sections
+
+
+def _cold_map_walls(sections: dict[str, rows.Section]) -> list[float] | None:
+    cold = sections.get("Cold run")
+    return cold.samples.get("map wall") if cold else None
 
 
 def table_rows(sections: dict[str, rows.Section]) -> list[Row]:
@@ -92,7 +100,10 @@ def document(sections: dict[str, rows.Section], plan: rows.Plan, host: Machine) 
         " of three cold runs (with a chart, without, with a chart and an empty matplotlib"
         f" cache) and {plan.chart_renders} renders. Cold runs, processing and charts first run"
         " one unrecorded round (page cache, pydantic schemas, matplotlib's font cache); the"
-        " batch first runs one single-map run.",
+        " batch first runs one single-map run. Standby: one server process per cache"
+        f" setting, {plan.standby_warmup} warm-up requests, {plan.standby_latency_requests}"
+        f" sequential requests for latency, {plan.standby_rate_requests} at"
+        f" {plan.standby_concurrency} at a time for throughput.",
         "- Cold runs are real processes (`python -m src` and `python bench/minimal_actor.py`,"
         " which does `async with Actor`, `Actor.get_input()` and one `Actor.push_data`) in the"
         " same interpreter, on local storage with the Console's event prices, against the"

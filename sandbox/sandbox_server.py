@@ -286,6 +286,8 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # Idle keep-alive connections must not make stop() wait for their threads.
     block_on_close = False
+    # socketserver's default backlog of 5 drops connections when many clients arrive at once.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
         super().__init__(address, _Handler)

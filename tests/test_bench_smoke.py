@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bench import imports, run
-from bench.measure import ROW_NAMES, Row, table
-from bench.rows import BatchBound
+from bench.measure import ROW_NAMES, Row, fmt, percentile, table
+from bench.rows import BatchBound, Plan, standby_upstream, standby_upstream_allowance
 
 IMPORTTIME = """\
 import time: self [us] | cumulative | imported package
@@ -68,3 +68,12 @@ def test_import_report_names_who_imported_a_package() -> None:
     httpx, click = imports.extra_packages(ours, floor)
     assert (httpx.name, httpx.self_us, httpx.modules, httpx.imported_by) == ("httpx", 800, 2, None)
     assert (click.name, click.self_us, click.imported_by) == ("click", 200, "httpx._main")
+
+
+def test_standby_plan_stays_within_what_the_rate_limits_let_through_at_once() -> None:
+    plan = Plan()
+    assert plan.standby_requests == 10 + 8 + 200 + 200
+    assert standby_upstream(plan) == 1 + 2 * plan.standby_requests
+    assert standby_upstream(plan) <= standby_upstream_allowance()  # else it measures a limiter
+    assert percentile([4.0, 1.0, 3.0, 2.0, 5.0], 0.9) == pytest.approx(4.6)
+    assert fmt(1234.4, "req/s") == "1,234 req/s"
