@@ -82,21 +82,39 @@ async def search_symbols(
     return SearchSymbolsItem(keyword=request.keyword, data=matches)
 
 
+class MarketPrices:
+    """Each coin's ``pairs-markets``, fetched once per request and shared by all its maps."""
+
+    def __init__(self, client: CoinGlassClient) -> None:
+        self._client = client
+        self._fetches: dict[str, asyncio.Task[markets.PairsMarkets]] = {}
+
+    async def __call__(self, coin: str) -> markets.PairsMarkets:
+        if coin not in self._fetches:
+            self._fetches[coin] = asyncio.ensure_future(
+                self._client.get(markets.MARKETS_PATH, {"symbol": coin}, markets.PairsMarkets)
+            )
+        # shield: a map that fails and stops waiting must not cancel its neighbours' price
+        return await asyncio.shield(self._fetches[coin])
+
+
 async def liquidation_map(
     client: CoinGlassClient,
     instruments: InstrumentSource,
+    prices: MarketPrices,
     target: MapTarget,
     bucketing: liqmap.Bucketing,
 ) -> LiquidationMapItem:
     """One map (an instrument's, or a coin's across exchanges), its summary and its levels."""
     if target.is_coin:
-        return await _coin_map(client, instruments, target, bucketing)
-    return await _pair_map(client, instruments, target, bucketing)
+        return await _coin_map(client, instruments, prices, target, bucketing)
+    return await _pair_map(client, instruments, prices, target, bucketing)
 
 
 async def _pair_map(
     client: CoinGlassClient,
     instruments: InstrumentSource,
+    prices: MarketPrices,
     target: MapTarget,
     bucketing: liqmap.Bucketing,
 ) -> LiquidationMapItem:
@@ -105,7 +123,7 @@ async def _pair_map(
     # The price is fetched alongside the map, so it costs no extra wait.
     pricing = asyncio.create_task(
         _current_price(
-            client,
+            prices,
             instrument.base_asset,
             lambda rows: markets.pair_price(rows, exchange, instrument_id),
         )
@@ -128,6 +146,7 @@ async def _pair_map(
 async def _coin_map(
     client: CoinGlassClient,
     instruments: InstrumentSource,
+    prices: MarketPrices,
     target: MapTarget,
     bucketing: liqmap.Bucketing,
 ) -> LiquidationMapItem:
@@ -149,7 +168,7 @@ async def _coin_map(
         )
         missing = ""
     else:
-        price, missing = await _current_price(client, coin, markets.coin_price)
+        price, missing = await _current_price(prices, coin, markets.coin_price)
     return _item(
         coin,
         target,
@@ -233,13 +252,13 @@ def _did_you_mean(close: list[str]) -> str:
 
 
 async def _current_price(
-    client: CoinGlassClient,
+    prices: MarketPrices,
     coin: str,
     pick: Callable[[markets.PairsMarkets], markets.CurrentPrice | None],
 ) -> tuple[markets.CurrentPrice | None, str]:
     """The current price, or None and why not: a missing price never fails the map."""
     try:
-        rows = await client.get(markets.MARKETS_PATH, {"symbol": coin}, markets.PairsMarkets)
+        rows = await prices(coin)
     except CoinGlassError as error:
         return None, f"pairs-markets failed: {error.type}"
     price = pick(rows)

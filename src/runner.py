@@ -54,12 +54,13 @@ async def fulfil(
         jobs = [(search, partial(input_failure, raw_input=raw_input))]
         return await _Limits(request, 1, deliver).run_all(jobs)
     gallery = Gallery() if request.chart else None
+    prices = modes.MarketPrices(client)
     bucketing = liqmap.Bucketing(
         request.top_clusters, request.price_step, request.price_percent_step
     )
     jobs = [
         (
-            partial(_map, client, instruments, target, bucketing, gallery),
+            partial(_map, client, instruments, prices, target, bucketing, gallery=gallery),
             partial(map_failure, target=target),
         )
         for target in request.targets()
@@ -73,11 +74,13 @@ async def fulfil(
 async def _map(
     client: CoinGlassClient,
     instruments: PairDirectory,
+    prices: modes.MarketPrices,
     target: MapTarget,
     bucketing: liqmap.Bucketing,
+    *,
     gallery: Gallery | None,
 ) -> ResultItem:
-    item = await modes.liquidation_map(client, instruments, target, bucketing)
+    item = await modes.liquidation_map(client, instruments, prices, target, bucketing)
     return item if gallery is None else await gallery.add(item)
 
 

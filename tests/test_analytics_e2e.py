@@ -264,6 +264,7 @@ def test_many_maps_per_run_isolate_failures(run_actor: Any, sandbox: SandboxServ
     assert {i["error"]["type"] for i in failures} == {"unknown_symbol"}
     assert run.charged_events == ["LIQUIDATION_MAP"] * 4
     assert len(calls(sandbox, PAIRS_PATH)) == 1  # one pair list for the whole run
+    assert len(calls(sandbox, MARKETS_PATH)) == 1  # one price list for every BTC map
     assert sandbox.peak_in_flight(MAP_PATH) <= 2
     assert sandbox.peak_in_flight(COIN_MAP_PATH) <= 2
 
