@@ -167,11 +167,8 @@ def _priced_rows(
         # CoinGlass's bucket key is where its bar stands; rows scatter a little around it.
         rows = [(float(key), row[2], row[1]) for key, bucket in item.data.items() for row in bucket]
     else:
-        # Re-bucketed levels are priced at their bucket's lower edge: the bar stands mid-bucket.
-        rows = [
-            (level["price"] + width / 2, level["leverage"], level["level"])
-            for level in item.levels or []
-        ]
+        # Re-bucketed levels are priced at their bucket's centre, where the bar stands.
+        rows = [(level["price"], level["leverage"], level["level"]) for level in item.levels or []]
     prices = np.array([row[0] for row in rows], dtype=np.float64)
     levels = np.array([row[2] for row in rows], dtype=np.float64)
     return prices, [row[1] for row in rows], levels
@@ -224,9 +221,7 @@ def _draw_map(figure: Figure, item: LiquidationMapItem, bars: _Bars) -> None:
     if price is not None:
         top = axes.twinx()
         _format_level_axis(top, "Cumulative level")
-        # Levels re-bucketed at their lower edges sit where their bars stand, mid-bucket.
-        shift = (item.summary.bucket_width or 0) / 2
-        handles += _draw_curves(top, item, price, shift)
+        handles += _draw_curves(top, item, price)
         _mark_price(top, price, xlim)
     _label_clusters(top, axes, item, bars)
     axes.set_title(_subtitle(item), loc="left", color=MUTED_COLOUR)
@@ -287,14 +282,12 @@ def _bars_label(bars: _Bars) -> str:
     return "Liquidation level per bucket"
 
 
-def _draw_curves(
-    curves: Axes, item: LiquidationMapItem, price: Number, shift: float
-) -> list[Line2D]:
+def _draw_curves(curves: Axes, item: LiquidationMapItem, price: Number) -> list[Line2D]:
     """The cumulative curves, each rising from zero at the price outwards; one when one-sided."""
     lines = []
     tops = [0.0]
     for side, colour, label in CURVES:
-        x, y = _cumulative(item, side, price, shift)
+        x, y = _cumulative(item, side, price)
         if len(x) <= 1:
             continue
         (line,) = curves.plot(x, y, color=colour, linewidth=2.6, label=label)
@@ -306,10 +299,10 @@ def _draw_curves(
 
 
 def _cumulative(
-    item: LiquidationMapItem, side: Side, price: Number, shift: float
+    item: LiquidationMapItem, side: Side, price: Number
 ) -> tuple[FloatArray, FloatArray]:
     points = [
-        (level["price"] + shift, level["cumulative_level"])
+        (level["price"], level["cumulative_level"])
         for level in item.levels or []
         if level["side"] == side and level["cumulative_level"] is not None
     ]
@@ -359,11 +352,10 @@ def _label_clusters(top: Axes, axes: Axes, item: LiquidationMapItem, bars: _Bars
     Drawn on the topmost axes, so no curve crosses a label, but placed in the bars' coordinates.
     """
     lo, hi = axes.get_xlim()
-    shift = (item.summary.bucket_width or 0) / 2
     totals = bars.totals
     placed: list[float] = []
     for cluster in item.summary.top_clusters:
-        x = cluster.price + shift
+        x = cluster.price
         if any(abs(x - other) < (hi - lo) * MIN_LABEL_GAP for other in placed):
             continue
         placed.append(x)

@@ -7,6 +7,11 @@ one function (``models.failure_item``), not a chain of ``if``s.
 
 from __future__ import annotations
 
+INTERNAL_ERROR_MESSAGE = (
+    "The actor failed unexpectedly; nothing was charged for this result. Please report this"
+    " run to the actor's maintainer."
+)
+
 
 class ActorError(Exception):
     """Base of every failure the actor reports to the user as a failure item."""

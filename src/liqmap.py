@@ -230,8 +230,10 @@ def analyse(
     """The summary and the levels of a map, placed against ``current_price`` (None: unknown)."""
     width = bucketing.width(current_price)
     rows = sorted((row for bucket in data.values() for row in bucket), key=lambda row: row[0])
-    levels = placed_levels(_rebucketed(rows, width) if width else rows, current_price)
-    buckets = _buckets(data, width)
+    # Re-bucketed grids are laid from the current price, so no bucket straddles it.
+    origin = current_price or 0
+    levels = placed_levels(_rebucketed(rows, width, origin) if width else rows, current_price)
+    buckets = _buckets(data, width, origin)
     by_level = sorted(buckets, key=lambda bucket: -bucket.level)
     summary = Summary(
         current_price=current_price,
@@ -353,27 +355,28 @@ def _number(key: str) -> Number:
     return int(key) if key.lstrip("-").isdigit() else float(key)
 
 
-def _bucket_price(price: Number, width: float) -> Number:
+def _bucket_price(price: Number, width: float, origin: Number) -> Number:
+    """The centre of the ``width``-wide bucket holding ``price``, on a grid through ``origin``."""
     # round() keeps 0.1 + 0.2 from becoming a bucket named 0.30000000000000004
-    return round(math.floor(price / width) * width, 12)
+    return round(origin + (math.floor((price - origin) / width) + 0.5) * width, 12)
 
 
-def _buckets(data: PriceKeyedMap, width: float | None) -> list[_Bucket]:
+def _buckets(data: PriceKeyedMap, width: float | None, origin: Number) -> list[_Bucket]:
     """Price buckets in ascending order: CoinGlass's own keys, or fixed-width ones."""
     if not width:
         return [_Bucket(_number(key), rows) for key, rows in data.items()]  # already sorted
     grouped: dict[Number, list[LiquidationRow]] = defaultdict(list)
     for rows in data.values():
         for row in rows:
-            grouped[_bucket_price(row[0], width)].append(row)
+            grouped[_bucket_price(row[0], width, origin)].append(row)
     return [_Bucket(price, grouped[price]) for price in sorted(grouped)]
 
 
-def _rebucketed(rows: list[LiquidationRow], width: float) -> list[LiquidationRow]:
-    """One row per bucket and leverage tier, priced at the bucket's lower edge."""
+def _rebucketed(rows: list[LiquidationRow], width: float, origin: Number) -> list[LiquidationRow]:
+    """One row per bucket and leverage tier, priced at the bucket's centre."""
     totals: dict[tuple[Number, Number | None], float] = defaultdict(float)
     for price, level, leverage, _ in rows:
-        totals[(_bucket_price(price, width), leverage)] += level
+        totals[(_bucket_price(price, width, origin), leverage)] += level
     return sorted(
         ((price, round(level, 2), leverage, None) for (price, leverage), level in totals.items()),
         key=lambda row: (row[0], -1 if row[2] is None else row[2]),

@@ -14,7 +14,7 @@ from apify import Actor, Event, EventAbortingData
 
 from src import runner
 from src.billing import push_result
-from src.errors import Aborted, ActorError
+from src.errors import INTERNAL_ERROR_MESSAGE, Aborted, ActorError
 from src.outputs import input_failure
 
 # A map is hundreds of thousands of small objects that live until the run ends: collecting
@@ -23,10 +23,6 @@ GC_THRESHOLDS = (100_000, 50, 1000)
 ABORTED_MESSAGE = (
     "The run was aborted before all its results were fetched; those in the dataset are complete"
     " and only they were charged."
-)
-INTERNAL_ERROR_MESSAGE = (
-    "The actor failed unexpectedly; nothing was charged for this result. Please report this"
-    " run to the actor's maintainer."
 )
 
 

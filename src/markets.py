@@ -55,7 +55,7 @@ def pair_price(markets: PairsMarkets, exchange: str, instrument_id: str) -> Curr
     for row in markets.root:
         if (
             row.instrument_id == instrument_id
-            and row.current_price
+            and row.current_price  # zero or null is no price
             and same_exchange(row.exchange_name, exchange)
         ):
             return CurrentPrice(

@@ -162,7 +162,7 @@ async def _coin_map(
         client, liqmap.COIN_MAP_PATH, {"symbol": coin, "range": target.range}, liqmap.CoinMapPayload
     )
     coin_map = liqmap.merge_coin_map(payload)
-    if coin_map.last_price is not None:
+    if coin_map.last_price:  # zero is no price
         price: markets.CurrentPrice | None = markets.CurrentPrice(
             coin_map.last_price, "aggregated-map last_price"
         )

@@ -16,7 +16,7 @@ from src import liqmap, modes
 from src.billing import Budget, push_result
 from src.cache import PairDirectory
 from src.coinglass import CoinGlassClient
-from src.errors import ActorError, DeadlineExceeded
+from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded
 from src.gallery import Gallery
 from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
 from src.outputs import FailureItem, ResultItem, input_failure, map_failure
@@ -102,10 +102,11 @@ class _Limits:
 
     async def _run(self, fetch: Fetch, failed: OnFailure) -> ResultItem:
         try:
-            async with asyncio.timeout_at(self._deadline), self._budget.reserve(self._mode):
-                async with self._slots:
+            async with self._budget.reserve(self._mode):
+                async with asyncio.timeout_at(self._deadline), self._slots:
                     item = await fetch()
-                # Delivered outside the slot, so the next fetch starts while this one is stored.
+                # Outside the slot, so the next fetch starts while this one is stored, and
+                # outside the deadline, so a result fetched in time is never half delivered.
                 await self._deliver(item)
                 return item
         except TimeoutError:
@@ -115,6 +116,10 @@ class _Limits:
             )
         except ActorError as raised:
             error = raised
+        except Exception:
+            # A bug in one result must not take the others down with it.
+            Actor.log.exception("A result failed unexpectedly.")
+            error = ActorError(INTERNAL_ERROR_MESSAGE)
         failure = failed(error)
         await self._deliver(failure)
         return failure

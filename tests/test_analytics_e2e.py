@@ -216,16 +216,18 @@ def test_price_step_rebuckets_levels_and_clusters(run_actor: Any) -> None:
     )
     summary, levels = run.item["summary"], run.item["levels"]
     rows = rows_of(sandbox_data.liquidation_map("Binance", "BTCUSDT", "1d"))
+    now = sandbox_data.current_price("Binance", "BTCUSDT")
     buckets: dict[float, float] = defaultdict(float)
     per_tier: dict[tuple[float, Any], float] = defaultdict(float)
     for price, level, leverage, _ in rows:
-        edge = math.floor(price / 500) * 500
-        buckets[edge] += level
-        per_tier[(edge, leverage)] += level
+        # 500-wide buckets laid from the current price, each named by its centre
+        centre = now + (math.floor((price - now) / 500) + 0.5) * 500
+        buckets[centre] += level
+        per_tier[(centre, leverage)] += level
     assert summary["bucket_width"] == 500
-    ranked = sorted(buckets, key=lambda edge: -buckets[edge])[:3]
+    ranked = sorted(buckets, key=lambda centre: -buckets[centre])[:3]
     assert [(c["price"], c["level"]) for c in summary["top_clusters"]] == [
-        (edge, pytest.approx(buckets[edge], abs=0.02)) for edge in ranked
+        (centre, pytest.approx(buckets[centre], abs=0.02)) for centre in ranked
     ]
     assert len(levels) == len(per_tier)
     for level in levels:
@@ -233,6 +235,11 @@ def test_price_step_rebuckets_levels_and_clusters(run_actor: Any) -> None:
             per_tier[(level["price"], level["leverage"])], abs=0.01
         )
     assert summary["level_count"] == len(rows)  # upstream rows, before re-bucketing
+    # No bucket straddles the price: the sides' totals are the raw rows' totals.
+    assert summary["long_level_total"] == approx(sum(r[1] for r in rows if r[0] < now))
+    assert summary["short_level_total"] == approx(sum(r[1] for r in rows if r[0] >= now))
+    assert {lv["side"] for lv in levels if lv["price"] < now} == {"long"}
+    assert {lv["side"] for lv in levels if lv["price"] > now} == {"short"}
 
 
 def test_percent_step_is_a_share_of_the_current_price(run_actor: Any) -> None:
