@@ -7,6 +7,7 @@ store keeps it for ``symbolCacheTtlSecs``, so scheduled runs spend no upstream r
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 
@@ -18,6 +19,8 @@ from src.coinglass import CoinGlassClient
 from src.outputs import Instrument
 
 STORE_NAME = "coinglass-cache"
+# However often callers ask for unknown symbols, CoinGlass is asked again at most this often.
+RECHECK_SECS = 60
 PAIRS_KEY = "supported-exchange-pairs"
 
 
@@ -27,7 +30,12 @@ class _CachedPairs(BaseModel):
 
 
 class PairDirectory:
-    """Callable source of every instrument; ``fresh=True`` skips the stored copy."""
+    """Callable source of every instrument; ``fresh=True`` asks CoinGlass, not the stored copy.
+
+    The list in memory ages like the stored one, so a long-lived Standby process sees new
+    listings too; a fresh check is made at most once a minute, however many unknown symbols
+    callers ask for.
+    """
 
     def __init__(
         self, client: CoinGlassClient, ttl_secs: int, clock: Callable[[], float] = time.time
@@ -36,16 +44,19 @@ class PairDirectory:
         self._ttl_secs = ttl_secs
         self._clock = clock
         self._lock = asyncio.Lock()
-        self._instruments: list[Instrument] | None = None
-        self._fetched_fresh = False
+        self._instruments: list[Instrument] = []
+        self._fetched_at = -math.inf  # when CoinGlass sent the list held in memory
 
     async def __call__(self, *, fresh: bool = False) -> list[Instrument]:
         async with self._lock:  # concurrent maps of one run share one fetch
-            if self._instruments is None or (fresh and not self._fetched_fresh):
-                self._instruments = symbols.instruments(await self._pairs(fresh=fresh))
+            age = self._clock() - self._fetched_at
+            if age >= (self._ttl_secs or RECHECK_SECS) or (fresh and age >= RECHECK_SECS):
+                record = await self._pairs(fresh=fresh)
+                self._instruments = symbols.instruments(record.pairs)
+                self._fetched_at = record.fetched_at
             return self._instruments
 
-    async def _pairs(self, *, fresh: bool) -> symbols.SupportedPairs:
+    async def _pairs(self, *, fresh: bool) -> _CachedPairs:
         store = await Actor.open_key_value_store(name=STORE_NAME)
         if not fresh and self._ttl_secs > 0:
             try:
@@ -54,10 +65,9 @@ class PairDirectory:
                 pass  # nothing stored yet, or a copy from an older layout
             else:
                 if self._clock() - cached.fetched_at < self._ttl_secs:
-                    return cached.pairs
+                    return cached
         pairs = await self._client.get(symbols.PAIRS_PATH, {}, symbols.SupportedPairs)
-        self._fetched_fresh = True
+        record = _CachedPairs(fetched_at=self._clock(), pairs=pairs)
         if self._ttl_secs > 0:
-            record = _CachedPairs(fetched_at=self._clock(), pairs=pairs)
             await store.set_value(PAIRS_KEY, record.model_dump(mode="json"))
-        return pairs
+        return record

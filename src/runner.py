@@ -26,17 +26,24 @@ OnFailure = Callable[[ActorError], FailureItem]
 Deliver = Callable[[ResultItem], Awaitable[None]]
 
 
-async def serve(raw_input: object) -> None:
-    """Validate the input, then fetch and push every result it asks for."""
+async def serve(raw_input: object) -> bool:
+    """Validate the input, then fetch and push every result it asks for.
+
+    True when every result is in the dataset; False when one hit a bug in the actor, which
+    the run should then report by failing.
+    """
     try:
         request = parse_input(raw_input)
         client = modes.open_client(request, Actor.log)
     except ActorError as error:
         await push_result(input_failure(error, raw_input))
-        return
+        return True
     async with client:
         instruments = PairDirectory(client, request.symbol_cache_ttl_secs)
-        await fulfil(request, raw_input, client, instruments, push_result)
+        items = await fulfil(request, raw_input, client, instruments, push_result)
+    return not any(
+        isinstance(item, FailureItem) and item.error.type == ActorError.type for item in items
+    )
 
 
 async def fulfil(
@@ -66,6 +73,7 @@ async def fulfil(
         for target in request.targets()
     ]
     items = await _Limits(request, request.max_concurrency, deliver).run_all(jobs)
+    prices.close()
     if gallery is not None:
         await gallery.save_report()
     return items

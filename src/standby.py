@@ -89,23 +89,33 @@ class AnswerCache:
     def _settle(self, key: str, task: asyncio.Task[Answer], finished_at: list[float]) -> None:
         finished_at.append(self._clock())
         failed = task.cancelled() or task.exception() is not None
-        if failed or any(not item.success for item in task.result()):
-            self._entries.pop(key, None)
+        # Only this fetch's own entry: a newer one for the same key may be in flight.
+        mine = self._entries.get(key, (None,))[0] is task
+        if mine and (failed or any(not item.success for item in task.result())):
+            del self._entries[key]
 
 
 class Service:
     """Answers requests: shared clients per API key, the answer cache, and charging."""
 
     def __init__(self, defaults: dict[str, Any]) -> None:
-        # The Standby run's own input supplies the settings every request inherits.
+        # The Standby run's own input sets access and reliability for every request.
         self._defaults = {k: v for k, v in defaults.items() if k in COMMON_FIELDS}
-        settings = parse_input({"mode": "search_symbols", **self._defaults})
+        try:
+            settings = parse_input({"mode": "search_symbols", **self._defaults})
+        except InvalidInput as error:
+            Actor.log.error(f"The Standby input is ignored: {error.message}")
+            self._defaults = {}
+            settings = parse_input({"mode": "search_symbols"})
         self._cache = AnswerCache(settings.standby_cache_secs)
         self._clients: dict[str, tuple[CoinGlassClient, PairDirectory]] = {}
 
     async def close(self) -> None:
-        for client, _ in self._clients.values():
-            await client.__aexit__(None, None, None)
+        """Close every client, whatever happens to the others."""
+        clients = [client for client, _ in self._clients.values()]
+        await asyncio.gather(
+            *(c.__aexit__(None, None, None) for c in clients), return_exceptions=True
+        )
 
     async def answer(self, mode: str, fields: dict[str, Any], api_key: str | None) -> Answer:
         """The charged answer to one request: one item per result, as a run would push."""
@@ -113,6 +123,7 @@ class Service:
         if api_key:
             raw["apiKey"] = api_key
         try:
+            _refuse_per_request(fields)
             request = parse_input(raw)
             client, instruments = self._client_for(request)
         except ActorError as error:
@@ -124,11 +135,24 @@ class Service:
         return [await charge_answer(item) for item in items]
 
     def _client_for(self, request: ActorInput) -> tuple[CoinGlassClient, PairDirectory]:
-        key = _fingerprint(request, with_key=True, fields=COMMON_FIELDS)
+        """One client per API key: its connections and rate limit serve all its requests."""
+        key = _fingerprint(request, with_key=True, fields=frozenset())
         if key not in self._clients:
             client = modes.open_client(request, Actor.log)
             self._clients[key] = (client, PairDirectory(client, request.symbol_cache_ttl_secs))
         return self._clients[key]
+
+
+def _refuse_per_request(fields: dict[str, Any]) -> None:
+    """Settings that belong to the Standby run, and charts, which a warm answer leaves out."""
+    settings = sorted(COMMON_FIELDS & fields.keys())
+    if settings:
+        raise InvalidInput(
+            f"{', '.join(settings)} cannot be set per request: they are the Standby run's own"
+            " settings, set in its input."
+        )
+    if fields.get("chart") not in (None, False, "false", "0"):
+        raise InvalidInput("Charts are drawn by batch runs; Standby answers carry data only.")
 
 
 async def _answer_later(_: ResultItem) -> None:

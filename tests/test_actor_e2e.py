@@ -292,3 +292,32 @@ def test_a_bug_still_leaves_an_uncharged_item_and_fails_the_run(run_actor: Any) 
     assert "nothing was charged" in item["message"]
     assert run.charged_events == []
     assert "RuntimeError: a bug" in run.log
+
+
+BROKEN_FOR_ONE = """
+import asyncio
+from src import main, modes
+
+fetch_map = modes.liquidation_map
+
+async def broken_for_btc(client, instruments, prices, target, bucketing):
+    if target.symbol == "BTC":
+        raise RuntimeError("a bug")
+    return await fetch_map(client, instruments, prices, target, bucketing)
+
+modes.liquidation_map = broken_for_btc
+asyncio.run(main.main())
+"""
+
+
+def test_a_bug_in_one_map_spares_the_others_and_still_fails_the_run(run_actor: Any) -> None:
+    run = run_actor(
+        {"symbols": ["Binance_BTCUSDT", "BTC", "Binance_ETHUSDT"], "apiKey": PRO_KEY},
+        command=("-c", BROKEN_FOR_ONE),
+    )
+    assert run.exit_code not in (0, None)
+    outcome = {item["symbol"]: item["success"] for item in run.items}
+    assert outcome == {"Binance_BTCUSDT": True, "BTC": False, "Binance_ETHUSDT": True}
+    [broken] = [item for item in run.items if not item["success"]]
+    assert broken["error"]["type"] == "internal_error"
+    assert run.charged_events == ["LIQUIDATION_MAP"] * 2

@@ -68,7 +68,7 @@ def standby(
     }
     store = storage / "key_value_stores" / "default"
     store.mkdir(parents=True)
-    (store / "INPUT.json").write_text(json.dumps({"standbyCacheSecs": 30}))
+    (store / "INPUT.json").write_text(json.dumps({"standbyCacheSecs": 30, "maxRetries": 0}))
     process = subprocess.Popen(
         [sys.executable, "-m", "src"],
         cwd=ROOT,
@@ -170,6 +170,8 @@ def test_lists_answer_an_array(standby: Standby) -> None:
         ({"range": "2d"}, 400, "invalid_input"),
         ({"symbl": "x"}, 400, "invalid_input"),
         ({"apiKey": "in-the-url"}, 400, "invalid_input"),
+        ({"maxRetries": "9"}, 400, "invalid_input"),  # the Standby run's own setting
+        ({"chart": "true"}, 400, "invalid_input"),
         ({"symbol": "Binance_NOSUCH"}, 404, "unknown_symbol"),
     ],
 )
@@ -197,7 +199,7 @@ def test_upstream_failures_answer_their_status(
     sandbox.set_fault(fault, path=MAP_PATH)
     response = httpx.get(
         f"{standby.url}/liquidation-map",
-        params={"symbol": "OKX_ETH-USDT-SWAP", "maxRetries": "0"},
+        params={"symbol": "OKX_ETH-USDT-SWAP"},
         headers=KEY,
     )
     assert response.status_code == status
