@@ -215,6 +215,8 @@ def _item(
         message += f" {skipped_rows} unreadable row(s) from CoinGlass were left out."
     if price is None:
         message += f" The current price is unavailable ({missing}), so sides are not computed."
+        if bucketing.price_percent_step is not None and bucketing.price_step is None:
+            message += " pricePercentStep needs it too, so CoinGlass's own buckets are kept."
     # Every part was validated where it was made; validating 100,000 rows again buys nothing.
     item = LiquidationMapItem.model_construct(
         message=message,

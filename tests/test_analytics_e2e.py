@@ -242,6 +242,17 @@ def test_price_step_rebuckets_levels_and_clusters(run_actor: Any) -> None:
     assert {lv["side"] for lv in levels if lv["price"] > now} == {"short"}
 
 
+def test_percent_step_without_a_price_keeps_coinglass_buckets_and_says_so(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.set_fault("upgrade_plan", path=MARKETS_PATH)
+    run = run_actor({"symbol": "Binance_BTCUSDT", "pricePercentStep": 0.5, "apiKey": PRO_KEY})
+    assert run.item["summary"]["bucket_width"] is None
+    assert run.item["message"].endswith(
+        "pricePercentStep needs it too, so CoinGlass's own buckets are kept."
+    )
+
+
 def test_percent_step_is_a_share_of_the_current_price(run_actor: Any) -> None:
     run = run_actor({"symbol": "Binance_BTCUSDT", "pricePercentStep": 0.5, "apiKey": PRO_KEY})
     price = sandbox_data.current_price("Binance", "BTCUSDT")
