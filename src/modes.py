@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from src import liqmap, markets, symbols
@@ -103,27 +104,29 @@ class MarketPrices:
             fetch.cancel()
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """What the maps of one request share: the client, the instrument list, the prices."""
+
+    client: CoinGlassClient
+    instruments: InstrumentSource
+    prices: MarketPrices
+
+
 async def liquidation_map(
-    client: CoinGlassClient,
-    instruments: InstrumentSource,
-    prices: MarketPrices,
-    target: MapTarget,
-    bucketing: liqmap.Bucketing,
+    upstream: Upstream, target: MapTarget, bucketing: liqmap.Bucketing
 ) -> LiquidationMapItem:
     """One map (an instrument's, or a coin's across exchanges), its summary and its levels."""
     if target.is_coin:
-        return await _coin_map(client, instruments, prices, target, bucketing)
-    return await _pair_map(client, instruments, prices, target, bucketing)
+        return await _coin_map(upstream, target, bucketing)
+    return await _pair_map(upstream, target, bucketing)
 
 
 async def _pair_map(
-    client: CoinGlassClient,
-    instruments: InstrumentSource,
-    prices: MarketPrices,
-    target: MapTarget,
-    bucketing: liqmap.Bucketing,
+    upstream: Upstream, target: MapTarget, bucketing: liqmap.Bucketing
 ) -> LiquidationMapItem:
-    instrument = await _instrument(instruments, target.symbol)
+    client, prices = upstream.client, upstream.prices
+    instrument = await _instrument(upstream.instruments, target.symbol)
     exchange, instrument_id = instrument.exchange, symbols.instrument_id(instrument)
     # The price is fetched alongside the map, so it costs no extra wait.
     pricing = asyncio.create_task(
@@ -149,13 +152,9 @@ async def _pair_map(
 
 
 async def _coin_map(
-    client: CoinGlassClient,
-    instruments: InstrumentSource,
-    prices: MarketPrices,
-    target: MapTarget,
-    bucketing: liqmap.Bucketing,
+    upstream: Upstream, target: MapTarget, bucketing: liqmap.Bucketing
 ) -> LiquidationMapItem:
-    candidates = await instruments()
+    candidates = await upstream.instruments()
     coin = symbols.resolve_coin(candidates, target.symbol)
     if coin is None:
         close = symbols.coin_suggestions(candidates, target.symbol)
@@ -164,7 +163,10 @@ async def _coin_map(
             " Run mode search_symbols to list the supported instruments."
         )
     payload = await _fetch_map(
-        client, liqmap.COIN_MAP_PATH, {"symbol": coin, "range": target.range}, liqmap.CoinMapPayload
+        upstream.client,
+        liqmap.COIN_MAP_PATH,
+        {"symbol": coin, "range": target.range},
+        liqmap.CoinMapPayload,
     )
     coin_map = liqmap.merge_coin_map(payload)
     if coin_map.last_price:  # zero is no price
@@ -173,7 +175,7 @@ async def _coin_map(
         )
         missing = ""
     else:
-        price, missing = await _current_price(prices, coin, markets.coin_price)
+        price, missing = await _current_price(upstream.prices, coin, markets.coin_price)
     return _item(
         coin,
         target,

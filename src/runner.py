@@ -61,34 +61,32 @@ async def fulfil(
         jobs = [(search, partial(input_failure, raw_input=raw_input))]
         return await _Limits(request, 1, deliver).run_all(jobs)
     gallery = Gallery() if request.chart else None
-    prices = modes.MarketPrices(client)
+    upstream = modes.Upstream(client, instruments, modes.MarketPrices(client))
     bucketing = liqmap.Bucketing(
         request.top_clusters, request.price_step, request.price_percent_step
     )
     jobs = [
         (
-            partial(_map, client, instruments, prices, target, bucketing, gallery=gallery),
+            partial(_map, upstream, target, bucketing, gallery=gallery),
             partial(map_failure, target=target),
         )
         for target in request.targets()
     ]
     items = await _Limits(request, request.max_concurrency, deliver).run_all(jobs)
-    prices.close()
+    upstream.prices.close()
     if gallery is not None:
         await gallery.save_report()
     return items
 
 
 async def _map(
-    client: CoinGlassClient,
-    instruments: PairDirectory,
-    prices: modes.MarketPrices,
+    upstream: modes.Upstream,
     target: MapTarget,
     bucketing: liqmap.Bucketing,
     *,
     gallery: Gallery | None,
 ) -> ResultItem:
-    item = await modes.liquidation_map(client, instruments, prices, target, bucketing)
+    item = await modes.liquidation_map(upstream, target, bucketing)
     return item if gallery is None else await gallery.add(item)
 
 

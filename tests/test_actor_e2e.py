@@ -300,10 +300,10 @@ from src import main, modes
 
 fetch_map = modes.liquidation_map
 
-async def broken_for_btc(client, instruments, prices, target, bucketing):
+async def broken_for_btc(upstream, target, bucketing):
     if target.symbol == "BTC":
         raise RuntimeError("a bug")
-    return await fetch_map(client, instruments, prices, target, bucketing)
+    return await fetch_map(upstream, target, bucketing)
 
 modes.liquidation_map = broken_for_btc
 asyncio.run(main.main())
