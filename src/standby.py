@@ -136,7 +136,7 @@ class Service:
 
     def _client_for(self, request: ActorInput) -> tuple[CoinGlassClient, PairDirectory]:
         """One client per API key: its connections and rate limit serve all its requests."""
-        key = _fingerprint(request, with_key=True, fields=frozenset())
+        key = _key_hash(request)
         if key not in self._clients:
             client = modes.open_client(request, Actor.log)
             self._clients[key] = (client, PairDirectory(client, request.symbol_cache_ttl_secs))
@@ -159,20 +159,16 @@ async def _answer_later(_: ResultItem) -> None:
     """Over HTTP, items are charged and sent together, once the whole answer is ready."""
 
 
-def _fingerprint(request: ActorInput, *, with_key: bool, fields: frozenset[str] | None) -> str:
-    """A stable name for a request; the API key only as a hash, never the key itself."""
-    dumped = request.model_dump(mode="json", by_alias=True, exclude={"api_key"})
-    if fields is not None:
-        dumped = {k: v for k, v in dumped.items() if k in fields}
-    if with_key and request.api_key is not None:
-        secret = request.api_key.get_secret_value().encode()
-        dumped["apiKey"] = hashlib.sha256(secret).hexdigest()
-    return json.dumps(dumped, sort_keys=True)
+def _key_hash(request: ActorInput) -> str:
+    """The API key's identity without the key itself: its SHA-256, or "" when none is given."""
+    secret = request.api_key.get_secret_value().encode() if request.api_key else b""
+    return hashlib.sha256(secret).hexdigest() if secret else ""
 
 
 def _cache_key(request: ActorInput) -> str:
-    # Keyed by the key's hash too: two keys may be on plans that see different data.
-    return _fingerprint(request, with_key=True, fields=None)
+    """A stable name for a request, with its key's hash: two keys may see different data."""
+    dumped = request.model_dump(mode="json", by_alias=True, exclude={"api_key"})
+    return json.dumps({**dumped, "apiKey": _key_hash(request)}, sort_keys=True)
 
 
 def _query_fields(request: Request) -> dict[str, Any]:
