@@ -16,7 +16,8 @@ from src.outputs import (
     LiquidationMapItem,
     ResultItem,
     SearchSymbolsItem,
-    failure_item,
+    record,
+    result_failure,
 )
 
 EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
@@ -52,14 +53,12 @@ async def push_result(item: ResultItem) -> None:
     """Log and push one item; a success is charged as its event, a failure is never charged."""
     (Actor.log.info if item.success else Actor.log.warning)(item.message)
     if isinstance(item, FailureItem):
-        pushed = await Actor.push_data(item.model_dump(mode="json", exclude_unset=True))
+        pushed = await Actor.push_data(record(item))
         if _refused(pushed):
             # Only if the publisher prices every dataset item: the log still tells the user.
             Actor.log.error("This failure could not be stored within the run's budget.")
         return
-    pushed = await Actor.push_data(
-        item.model_dump(mode="json"), charged_event_name=EVENTS[item.mode]
-    )
+    pushed = await Actor.push_data(record(item), charged_event_name=EVENTS[item.mode])
     if _refused(pushed):
         # The SDK silently drops an item the budget cannot pay for: report it instead of a gap.
         await push_result(_unpaid(item))
@@ -77,8 +76,7 @@ def _refused(result: ChargeResult) -> bool:
 
 
 def _unpaid(item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
-    request = item.model_dump(include={"keyword", "symbol", "range"})
-    return failure_item(budget_exhausted(item.mode), item.mode, **request)
+    return result_failure(budget_exhausted(item.mode), item)
 
 
 def budget_exhausted(mode: Mode) -> BudgetExhausted:

@@ -6,7 +6,7 @@ the contract, and ``summary`` and ``levels`` come after it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypedDict
@@ -185,6 +185,20 @@ def input_failure(error: ActorError, raw_input: object) -> FailureItem:
         for name in _REQUEST_FIELDS[mode]
     }
     return failure_item(error, mode, **echoed)
+
+
+def result_failure(error: ActorError, item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
+    """The failure that replaces a result, echoing the result's own request fields."""
+    return failure_item(
+        error, item.mode, **{name: getattr(item, name) for name in _REQUEST_FIELDS[item.mode]}
+    )
+
+
+def record(item: ResultItem, exclude: set[str] | None = None) -> dict[str, Any]:
+    """An item as the dataset holds it: a failure carries only its own request's fields."""
+    return item.model_dump(
+        mode="json", exclude_unset=isinstance(item, FailureItem), exclude=exclude
+    )
 
 
 def _echo(value: object) -> str | None:

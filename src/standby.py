@@ -31,7 +31,7 @@ from src.cache import PairDirectory
 from src.coinglass import CoinGlassClient
 from src.errors import ActorError, InvalidInput
 from src.inputs import COMMON_FIELDS, INPUT_MODELS, ActorInput, parse_input
-from src.outputs import FailureItem, ResultItem, input_failure
+from src.outputs import FailureItem, ResultItem, input_failure, record
 
 API_KEY_HEADER = "CG-API-KEY"
 READINESS_HEADER = "x-apify-container-server-readiness-probe"
@@ -187,15 +187,8 @@ def _respond(answer: Answer, *, as_list: bool) -> JSONResponse:
     """One item as itself, or a list; the status is the failure's when nothing succeeded."""
     failures = [item for item in answer if isinstance(item, FailureItem)]
     status = _status(failures[0]) if len(failures) == len(answer) else 200
-    items = [_dumped(item) for item in answer]
+    items = [record(item) for item in answer]
     return JSONResponse(items if as_list or len(items) != 1 else items[0], status_code=status)
-
-
-def _dumped(item: ResultItem, exclude: set[str] | None = None) -> dict[str, Any]:
-    """An item as the dataset would hold it (a failure carries only its request's fields)."""
-    return item.model_dump(
-        mode="json", exclude_unset=isinstance(item, FailureItem), exclude=exclude
-    )
 
 
 def _status(item: FailureItem) -> int:
@@ -274,7 +267,7 @@ def build_mcp(service: Service) -> MCPServer:
         """Futures instruments CoinGlass supports whose asset, exchange or id matches keyword."""
         fields = {"keyword": keyword, "exchange": exchange, "maxResults": max_results}
         [item] = await service.answer("search_symbols", fields, key_of(ctx))
-        return _dumped(item)
+        return record(item)
 
     @mcp.tool()
     async def liquidation_map(
@@ -288,7 +281,7 @@ def build_mcp(service: Service) -> MCPServer:
         would be liquidated: current price, long/short totals, clusters; levels on request."""
         fields = {"symbol": symbol, "range": range, "topClusters": top_clusters}
         [item] = await service.answer("liquidation_map", fields, key_of(ctx))
-        return _dumped(item, exclude={"data"} if include_levels else {"data", "levels"})
+        return record(item, exclude={"data"} if include_levels else {"data", "levels"})
 
     return mcp
 
