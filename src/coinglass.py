@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Annotated, Generic, Self, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 import httpx
 import stamina
@@ -68,6 +68,12 @@ class Envelope(_Status, Generic[PayloadT]):
     data: PayloadT
 
 
+class _UncheckedEnvelope(_Status):
+    """A success whose ``data`` did not fit its payload, for the payload to salvage."""
+
+    data: Any
+
+
 @functools.cache
 def _envelope_of(payload: type[PayloadT]) -> type[Envelope[PayloadT]]:
     # pydantic keeps parametrised generics only weakly: built once, not once per request.
@@ -117,8 +123,18 @@ class CoinGlassClient:
         """The rate the client holds itself to: the input's, or less if the key's plan says so."""
         return self._requests_per_minute
 
-    async def get(self, path: str, params: dict[str, str], payload: type[PayloadT]) -> PayloadT:
+    async def get(
+        self,
+        path: str,
+        params: dict[str, str],
+        payload: type[PayloadT],
+        *,
+        salvage: Callable[[Any], PayloadT] | None = None,
+    ) -> PayloadT:
         """GET ``path`` and return its ``data`` as ``payload``, retrying what a retry can mend.
+
+        ``data`` is validated straight from the bytes. When a successful response's ``data``
+        does not fit ``payload``, ``salvage`` (if given) reads what it can of it instead.
 
         Raises a ``CoinGlassError`` subclass; the API key never appears in its message.
         """
@@ -144,7 +160,7 @@ class CoinGlassClient:
             ):
                 with attempt:
                     attempts += 1
-                    return await self._attempt(path, params, payload)
+                    return await self._attempt(path, params, payload, salvage)
         except CoinGlassError as error:
             if error.retryable and attempts > 1:
                 error.message = f"{error.message} Gave up after {attempts} attempts."
@@ -152,7 +168,11 @@ class CoinGlassClient:
         raise AssertionError("unreachable: stamina either returns or re-raises")
 
     async def _attempt(
-        self, path: str, params: dict[str, str], payload: type[PayloadT]
+        self,
+        path: str,
+        params: dict[str, str],
+        payload: type[PayloadT],
+        salvage: Callable[[Any], PayloadT] | None,
     ) -> PayloadT:
         await self._limiter.acquire()
         try:
@@ -169,9 +189,14 @@ class CoinGlassClient:
                 " cut). Try again later."
             ) from None
         self._obey_plan_limit(response.headers)
-        return self._decode(response, payload)
+        return self._decode(response, payload, salvage)
 
-    def _decode(self, response: httpx.Response, payload: type[PayloadT]) -> PayloadT:
+    def _decode(
+        self,
+        response: httpx.Response,
+        payload: type[PayloadT],
+        salvage: Callable[[Any], PayloadT] | None,
+    ) -> PayloadT:
         status = response.status_code
         if status in {429, 408} or status >= 500:
             raise _error_for_status(response)
@@ -184,6 +209,13 @@ class CoinGlassClient:
         else:
             if envelope.code == "0" and response.is_success:
                 return envelope.data
+        if salvage is not None and response.is_success:
+            try:
+                unchecked = _UncheckedEnvelope.model_validate_json(response.content)
+                if unchecked.code == "0":
+                    return salvage(unchecked.data)
+            except ValidationError:
+                pass
         raise self._diagnose(response)
 
     def _diagnose(self, response: httpx.Response) -> CoinGlassError:

@@ -9,24 +9,23 @@ off the map is computed from the rows and the current price alone.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     Field,
-    ModelWrapValidatorHandler,
+    PrivateAttr,
     RootModel,
     TypeAdapter,
     ValidationError,
-    model_validator,
 )
 
 from src.outputs import (
@@ -49,6 +48,10 @@ CLUSTER_PERCENTILE = 90
 
 
 # ---------------------------------------------------------------- upstream payloads
+#
+# A map as CoinGlass publishes it is validated straight from the response's bytes, with no
+# Python called per row: on a 100,000-row map that is the difference between the cost of
+# json.loads and twice it. Any other variant takes ``salvaged``, which repairs what it can.
 
 
 def _four_members(row: Any) -> Any:
@@ -56,11 +59,6 @@ def _four_members(row: Any) -> Any:
     if isinstance(row, list) and len(row) != 4 and len(row) >= 2:
         return [*row, None, None][:4]
     return row
-
-
-def _band_text(band: Any) -> Any:
-    # The band's meaning is undocumented ("h1".."h3" in one copy of the docs): keep it as text.
-    return band if band is None or isinstance(band, str) else str(band)
 
 
 def _price_key(key: str) -> str:
@@ -72,15 +70,9 @@ def _price_key(key: str) -> str:
 FiniteNumber = (
     Annotated[int, Field(ge=-(10**15), le=10**15)] | Annotated[float, Field(allow_inf_nan=False)]
 )
-UpstreamRow = Annotated[
-    tuple[
-        FiniteNumber,
-        FiniteNumber,
-        FiniteNumber | None,
-        Annotated[str | None, BeforeValidator(_band_text)],
-    ],
-    BeforeValidator(_four_members),
-]
+# The band's meaning is undocumented ("h1".."h3" in one copy of the docs): kept as text.
+Band = Annotated[str | None, Field(coerce_numbers_to_str=True)]
+UpstreamRow = tuple[FiniteNumber, FiniteNumber, FiniteNumber | None, Band]
 PriceKey = Annotated[str, AfterValidator(_price_key)]
 UpstreamMap = dict[PriceKey, list[UpstreamRow]]
 _ROW: TypeAdapter[LiquidationRow] = TypeAdapter(UpstreamRow)
@@ -96,40 +88,51 @@ def _readable(key: Any, row: Any) -> bool:
     return True
 
 
-class _LenientMap(BaseModel):
-    """A payload holding one map, read leniently: an absent map is empty, and rows that
-    cannot be read are left out and counted in ``skipped_rows`` (one garbled row should not
-    cost the user the whole map). Valid maps take the single fast pass."""
+class _MapPayload(BaseModel):
+    """A payload holding one map under ``MAP_FIELD``."""
 
     MAP_FIELD: ClassVar[str]
-    skipped_rows: int = 0
+    _skipped_rows: int = PrivateAttr(0)
 
-    @model_validator(mode="wrap")
+    @property
+    def skipped_rows(self) -> int:
+        """Rows ``salvaged`` left out because they could not be read."""
+        return self._skipped_rows
+
     @classmethod
-    def _skip_unreadable_rows(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+    def salvaged(cls, value: Any) -> Self:
+        """What can be read of a payload the published shape does not fit: an absent map is
+        empty, short rows are padded, and rows that cannot be read are left out and counted
+        (one garbled row should not cost the user the whole map).
+
+        Raises ValidationError if what remains is still not a map.
+        """
         field = cls.MAP_FIELD
         if value is None or value == []:
             value = {}
-        if isinstance(value, dict) and value.get(field) in (None, []):
-            value = {**value, field: {}}
-        try:
-            return handler(value)
-        except ValidationError:
-            buckets = value.get(field) if isinstance(value, dict) else None
-            if not isinstance(buckets, dict):
-                raise
+        if not isinstance(value, dict):
+            return cls.model_validate(value)  # raises: no map to salvage rows from
+        buckets = value.get(field)
+        if buckets is None or buckets == []:
+            buckets = {}
+        if not isinstance(buckets, dict):
+            return cls.model_validate(value)  # raises, as above
         kept: dict[Any, list[Any]] = {}
         skipped = 0
         for key, bucket in buckets.items():
-            rows = bucket if isinstance(bucket, list) else [bucket]
-            kept[key] = [row for row in rows if _readable(key, row)]
-            skipped += len(rows) - len(kept[key])
-        model = handler({**value, field: {key: rows for key, rows in kept.items() if rows}})
-        model.skipped_rows = skipped
+            rows = [
+                _four_members(row) for row in (bucket if isinstance(bucket, list) else [bucket])
+            ]
+            readable = [row for row in rows if _readable(key, row)]
+            skipped += len(rows) - len(readable)
+            if readable:
+                kept[key] = readable
+        model = cls.model_validate({**value, field: kept})
+        model._skipped_rows = skipped
         return model
 
 
-class PairMapPayload(_LenientMap):
+class PairMapPayload(_MapPayload):
     """``data`` of the pair map, and of the merged coin map: ``{"data": {key: [row, ...]}}``."""
 
     MAP_FIELD = "data"
@@ -142,7 +145,7 @@ class _Instrument(BaseModel):
     instrumentId: str
 
 
-class _InstrumentMap(_LenientMap):
+class _InstrumentMap(_MapPayload):
     MAP_FIELD = "liqMapV2"
     instrument: _Instrument
     liqMapV2: UpstreamMap
@@ -157,6 +160,17 @@ class CoinMapByInstrument(BaseModel):
 
 class CoinMapPayload(RootModel[CoinMapByInstrument | PairMapPayload]):
     """``data`` of the coin map, in either published shape."""
+
+    @classmethod
+    def salvaged(cls, value: Any) -> Self:
+        """``_MapPayload.salvaged`` for either shape, each instrument's map on its own."""
+        if isinstance(value, dict) and isinstance(value.get("data"), list):
+            maps = [_InstrumentMap.salvaged(item) for item in value["data"]]
+            return cls(CoinMapByInstrument.model_validate({**value, "data": maps}))
+        return cls(PairMapPayload.salvaged(value))
+
+
+MapPayloadT = TypeVar("MapPayloadT", PairMapPayload, CoinMapPayload)
 
 
 @dataclass(frozen=True)
@@ -209,14 +223,19 @@ class Bucketing:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
     price: Number
     rows: list[LiquidationRow]
-    level: float = 0.0
+    level: float
 
-    def __post_init__(self) -> None:
-        self.level = sum(row[1] for row in self.rows)
+
+def _row_price(row: LiquidationRow) -> Number:
+    return row[0]
+
+
+def _level_price(level: LiquidationLevel) -> Number:
+    return level["price"]
 
 
 def analyse(
@@ -229,19 +248,20 @@ def analyse(
 ) -> tuple[Summary, list[LiquidationLevel]]:
     """The summary and the levels of a map, placed against ``current_price`` (None: unknown)."""
     width = bucketing.width(current_price)
-    rows = sorted((row for bucket in data.values() for row in bucket), key=lambda row: row[0])
+    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
+    rows = sorted(itertools.chain.from_iterable(data.values()), key=_row_price)
     # Re-bucketed grids are laid from the current price, so no bucket straddles it.
     origin = current_price or 0
     levels = placed_levels(_rebucketed(rows, width, origin) if width else rows, current_price)
     buckets = _buckets(data, width, origin)
-    by_level = sorted(buckets, key=lambda bucket: -bucket.level)
+    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=lambda bucket: bucket.level)
     summary = Summary(
         current_price=current_price,
         price_source=price_source if current_price is not None else None,
         **_sides(levels, current_price),
         by_leverage=_by_leverage(rows),
         by_exchange=by_exchange,
-        top_clusters=[_cluster(b, current_price) for b in by_level[: bucketing.top_clusters]],
+        top_clusters=[_cluster(bucket, current_price) for bucket in largest],
         **_nearest_clusters(buckets, current_price),
         price_min=rows[0][0] if rows else None,
         price_max=rows[-1][0] if rows else None,
@@ -256,45 +276,47 @@ def placed_levels(
 ) -> list[LiquidationLevel]:
     """Rows (sorted by price) with side, distance and the cumulative level from the price out."""
     if current_price is None:
-        return [_level(row, None, None, None) for row in rows]
-    below = bisect.bisect_left(rows, current_price, key=lambda row: row[0])
-    above = bisect.bisect_right(rows, current_price, key=lambda row: row[0])
+        return _levels(rows, None, None, itertools.repeat(None))
+    below = bisect.bisect_left(rows, current_price, key=_row_price)
+    above = bisect.bisect_right(rows, current_price, key=_row_price)
     # CoinGlass draws both cumulative curves from the current price outwards.
     long_curve = list(itertools.accumulate(row[1] for row in reversed(rows[:below])))[::-1]
-    short_curve = list(itertools.accumulate(row[1] for row in rows[above:]))
+    short_curve = itertools.accumulate(row[1] for row in rows[above:])
     return [
-        *(
-            _level(row, "long", current_price, total)
-            for row, total in zip(rows[:below], long_curve, strict=True)
-        ),
-        *(_level(row, None, current_price, None) for row in rows[below:above]),
-        *(
-            _level(row, "short", current_price, total)
-            for row, total in zip(rows[above:], short_curve, strict=True)
-        ),
+        *_levels(rows[:below], "long", current_price, long_curve),
+        *_levels(rows[below:above], None, current_price, itertools.repeat(None)),
+        *_levels(rows[above:], "short", current_price, short_curve),
     ]
 
 
-def _level(
-    row: LiquidationRow, side: Side | None, current_price: Number | None, cumulative: float | None
-) -> LiquidationLevel:
-    return {
-        "price": row[0],
-        "level": row[1],
-        "leverage": row[2],
-        "band": row[3],
-        "side": side,
-        "distance_pct": distance_pct(row[0], current_price),
-        "cumulative_level": None if cumulative is None else round(cumulative, 2),
-    }
+def _levels(
+    rows: list[LiquidationRow],
+    side: Side | None,
+    current_price: Number | None,
+    cumulative: Iterable[float | None],
+) -> list[LiquidationLevel]:
+    # One comprehension, not a call per row: a map can hold 100,000 rows.
+    return [
+        {
+            "price": price,
+            "level": level,
+            "leverage": leverage,
+            "band": band,
+            "side": side,
+            "distance_pct": distance_pct(price, current_price),
+            "cumulative_level": None if total is None else round(total, 2),
+        }
+        for (price, level, leverage, band), total in zip(rows, cumulative, strict=False)
+    ]
 
 
 def _sides(levels: list[LiquidationLevel], current_price: Number | None) -> dict[str, Any]:
     """Totals on each side, their imbalance, and the totals within each distance of the price."""
     if current_price is None:
         return dict.fromkeys(("long_level_total", "short_level_total", "imbalance", "within_pct"))
-    longs = [lv for lv in levels if lv["side"] == "long"]  # nearest last
-    shorts = [lv for lv in levels if lv["side"] == "short"]  # nearest first
+    # Levels are sorted by price: longs below the price (nearest last), shorts above it.
+    longs = levels[: bisect.bisect_left(levels, current_price, key=_level_price)]
+    shorts = levels[bisect.bisect_right(levels, current_price, key=_level_price) :]
     long_total = longs[0]["cumulative_level"] or 0.0 if longs else 0.0
     short_total = shorts[-1]["cumulative_level"] or 0.0 if shorts else 0.0
 
@@ -302,8 +324,8 @@ def _sides(levels: list[LiquidationLevel], current_price: Number | None) -> dict
         # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
         # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
         reach = current_price * pct / 100 * (1 + 1e-12)
-        first_long = bisect.bisect_left(longs, current_price - reach, key=lambda lv: lv["price"])
-        last_short = bisect.bisect_right(shorts, current_price + reach, key=lambda lv: lv["price"])
+        first_long = bisect.bisect_left(longs, current_price - reach, key=_level_price)
+        last_short = bisect.bisect_right(shorts, current_price + reach, key=_level_price)
         return SideTotals(
             long=longs[first_long]["cumulative_level"] or 0.0 if first_long < len(longs) else 0.0,
             short=shorts[last_short - 1]["cumulative_level"] or 0.0 if last_short else 0.0,
@@ -319,8 +341,10 @@ def _sides(levels: list[LiquidationLevel], current_price: Number | None) -> dict
 
 def _nearest_clusters(buckets: list[_Bucket], current_price: Number | None) -> dict[str, Any]:
     """The closest bucket on each side whose level is at least the 90th percentile's."""
+    if current_price is None:
+        return {"nearest_long_cluster": None, "nearest_short_cluster": None}
     threshold = _percentile([bucket.level for bucket in buckets], CLUSTER_PERCENTILE)
-    magnets = [b for b in buckets if b.level >= threshold and current_price is not None]
+    magnets = [bucket for bucket in buckets if bucket.level >= threshold]
     longs = [b for b in magnets if side_of(b.price, current_price) == "long"]
     shorts = [b for b in magnets if side_of(b.price, current_price) == "short"]
     return {
@@ -363,13 +387,15 @@ def _bucket_price(price: Number, width: float, origin: Number) -> Number:
 
 def _buckets(data: PriceKeyedMap, width: float | None, origin: Number) -> list[_Bucket]:
     """Price buckets in ascending order: CoinGlass's own keys, or fixed-width ones."""
-    if not width:
-        return [_Bucket(_number(key), rows) for key, rows in data.items()]  # already sorted
-    grouped: dict[Number, list[LiquidationRow]] = defaultdict(list)
-    for rows in data.values():
-        for row in rows:
-            grouped[_bucket_price(row[0], width, origin)].append(row)
-    return [_Bucket(price, grouped[price]) for price in sorted(grouped)]
+    if width:
+        grouped: dict[Number, list[LiquidationRow]] = defaultdict(list)
+        for rows in data.values():
+            for row in rows:
+                grouped[_bucket_price(row[0], width, origin)].append(row)
+        data_by_price = [(price, grouped[price]) for price in sorted(grouped)]
+    else:
+        data_by_price = [(_number(key), rows) for key, rows in data.items()]  # already sorted
+    return [_Bucket(price, rows, sum(row[1] for row in rows)) for price, rows in data_by_price]
 
 
 def _rebucketed(rows: list[LiquidationRow], width: float, origin: Number) -> list[LiquidationRow]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from src import liqmap, markets, symbols
-from src.coinglass import DEFAULT_BASE_URL, CoinGlassClient, PayloadT
+from src.coinglass import DEFAULT_BASE_URL, CoinGlassClient
 from src.errors import (
     CoinGlassError,
     InvalidApiKey,
@@ -275,10 +275,10 @@ async def _current_price(
 
 
 async def _fetch_map(
-    client: CoinGlassClient, path: str, params: dict[str, str], payload: type[PayloadT]
-) -> PayloadT:
+    client: CoinGlassClient, path: str, params: dict[str, str], payload: type[liqmap.MapPayloadT]
+) -> liqmap.MapPayloadT:
     try:
-        return await client.get(path, params, payload)
+        return await client.get(path, params, payload, salvage=payload.salvaged)
     except InvalidParameter as error:
         if params["range"] not in liqmap.DOCUMENTED_RANGES:
             error.message += (

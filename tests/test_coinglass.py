@@ -33,7 +33,7 @@ async def client() -> AsyncIterator[CoinGlassClient]:
 
 
 async def fetch(client: CoinGlassClient) -> PairMapPayload:
-    return await client.get(MAP_PATH, PARAMS, PairMapPayload)
+    return await client.get(MAP_PATH, PARAMS, PairMapPayload, salvage=PairMapPayload.salvaged)
 
 
 MAP_BODY = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -80,7 +82,21 @@ def test_suggestions_for_a_misspelt_symbol() -> None:
 
 
 def parse(data: object) -> liqmap.PairMapPayload:
-    return liqmap.PairMapPayload.model_validate({"data": data})
+    """As the client reads a map that does not fit the published shape."""
+    return liqmap.PairMapPayload.salvaged({"data": data})
+
+
+def test_the_published_shape_needs_no_salvage_and_salvage_agrees() -> None:
+    published = {"data": {"48935": [[48935, 1579370.77, 25, None], [48935, 2.5, 100, "h2"]]}}
+    fast = liqmap.PairMapPayload.model_validate_json(json.dumps(published))
+    assert fast.data == {"48935": [(48935, 1579370.77, 25, None), (48935, 2.5, 100, "h2")]}
+    assert fast.skipped_rows == 0
+    assert liqmap.PairMapPayload.salvaged(published).data == fast.data
+
+
+def test_only_salvage_repairs_a_short_row() -> None:
+    with pytest.raises(ValidationError):
+        liqmap.PairMapPayload.model_validate({"data": {"1": [[1, 2]]}})
 
 
 def test_normalise_keeps_every_published_variant_as_four_members() -> None:
@@ -101,8 +117,14 @@ def test_normalise_keeps_every_published_variant_as_four_members() -> None:
 
 
 def test_normalise_sorts_decimal_price_keys_numerically() -> None:
-    payload = parse(
-        {"0.5231": [[0.5231, 1, 5, None]], "0.00001234": [[0.00001234, 2, 5, None]], "10": []}
+    payload = liqmap.PairMapPayload.model_validate(
+        {
+            "data": {
+                "0.5231": [[0.5231, 1, 5, None]],
+                "0.00001234": [[0.00001234, 2, 5, None]],
+                "10": [],
+            }
+        }
     )
     assert list(liqmap.normalise(payload.data)) == ["0.00001234", "0.5231", "10"]
 
@@ -133,7 +155,7 @@ def test_a_bucket_whose_key_is_not_a_price_is_left_out() -> None:
 @pytest.mark.parametrize("empty", [None, [], {}])
 def test_an_absent_map_is_an_empty_map(empty: object) -> None:
     assert parse(empty).data == {}
-    assert liqmap.PairMapPayload.model_validate(empty).data == {}
+    assert liqmap.PairMapPayload.salvaged(empty).data == {}
 
 
 @pytest.mark.parametrize("data", ["rows", 5, [[1, 2]]])
