@@ -1,9 +1,9 @@
 """Row 2: what the actor does with a map once its bytes have arrived, against ``json.loads``.
 
-The actor's path, as ``modes._pair_map``, ``modes._item`` and ``billing.push_result`` take it:
-validate the upstream body (``Envelope[PairMapPayload]``), sort the buckets
-(``liqmap.normalise``), summarise and place every level (``liqmap.analyse``), build the
-``LiquidationMapItem`` and dump it to JSON-ready data for ``Actor.push_data``.
+The actor's path, as ``modes._pair_map`` and ``billing.push_result`` take it: validate the
+upstream body (``Envelope[PairMapPayload]``, the client's first reading), sort the buckets
+(``liqmap.normalise``), make the item (``modes.map_item``: the summary, and the levels if the
+item can carry them) and its record, the JSON-ready data ``Actor.push_data`` is given.
 """
 
 from __future__ import annotations
@@ -20,15 +20,19 @@ import sandbox_data
 from bench.measure import median
 from src import liqmap
 from src.coinglass import Envelope
+from src.inputs import MapTarget
 from src.main import GC_THRESHOLDS
-from src.outputs import LiquidationMapItem
+from src.markets import CurrentPrice
+from src.modes import map_item
+from src.outputs import record
 
-STAGES = ("parse", "analyse", "item", "dump")
+MAP_TARGET = MapTarget(symbol="Binance_BTCUSDT", range="1d")
+
+STAGES = ("parse", "item", "record")
 STAGE_TITLES = {
     "parse": "parse: Envelope[PairMapPayload].model_validate_json",
-    "analyse": "analyse: liqmap.normalise + liqmap.analyse",
-    "item": "item: LiquidationMapItem.model_construct(...)",
-    "dump": 'dump: item.model_dump(mode="json")',
+    "item": "item: liqmap.normalise + modes.map_item (summary, levels if they fit)",
+    "record": "record: outputs.record(item), what Actor.push_data is given",
 }
 
 
@@ -58,37 +62,35 @@ def actor_pipeline(load: Payload) -> dict[str, float]:
 
 
 def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
-    """The stage times of the actor's processing of ``load``, and the item it would push."""
+    """The stage times of the actor's processing of ``load``, and the record it would push."""
     clock = time.perf_counter
     start = clock()
     envelope = Envelope[liqmap.PairMapPayload].model_validate_json(load.body)
     parsed = clock()
     data = liqmap.normalise(envelope.data.data)
-    summary, levels = liqmap.analyse(
-        data, load.current_price, liqmap.Bucketing(), price_source="benchmark"
-    )
-    analysed = clock()
-    # As modes._item does: every part is already validated.
-    item = LiquidationMapItem.model_construct(
-        symbol="Binance_BTCUSDT", range="1d", data=data, summary=summary, levels=levels
+    price = CurrentPrice(load.current_price, "benchmark")
+    item = map_item(
+        "Binance_BTCUSDT", MAP_TARGET, data, price=price, missing="", bucketing=liqmap.Bucketing()
     )
     built = clock()
-    dumped = item.model_dump(mode="json")
+    pushed = record(item)
     done = clock()
-    if len(dumped["levels"]) != load.rows:
-        raise AssertionError(f"{len(dumped['levels'])} levels from {load.rows} rows")
-    times = {"parse": parsed - start, "analyse": analysed - parsed, "item": built - analysed}
-    times.update(dump=done - built, total=done - start)
-    return times, dumped
+    if item.summary.level_count != load.rows:
+        raise AssertionError(f"{item.summary.level_count} rows read from {load.rows}")
+    times = {"parse": parsed - start, "item": built - parsed, "record": done - built}
+    times["total"] = done - start
+    return times, pushed
 
 
-def stored(dumped: dict[str, Any]) -> tuple[float, int]:
-    """What ``Actor.push_data`` then does with the item on local storage (crawlee's
-    ``json_dumps``: indented, so the pure-Python encoder): seconds, and the item's bytes."""
+def stored(pushed: dict[str, Any]) -> tuple[float, int, bool]:
+    """What ``Actor.push_data`` then does with the record on local storage (crawlee's
+    ``json_dumps``: indented, so the pure-Python encoder): seconds, the record's bytes, and
+    whether it carries its levels."""
     start = time.perf_counter()
-    json.dumps(dumped, ensure_ascii=False, indent=2, default=str)
+    json.dumps(pushed, ensure_ascii=False, indent=2, default=str)
     took = time.perf_counter() - start
-    return took, len(json.dumps(dumped, separators=(",", ":")).encode())
+    size = len(json.dumps(pushed, separators=(",", ":")).encode())
+    return took, size, pushed["levels"] is not None
 
 
 def json_loads(load: Payload) -> dict[str, float]:

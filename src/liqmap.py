@@ -12,14 +12,14 @@ import bisect
 import heapq
 import itertools
 import math
+import operator
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     Field,
     PrivateAttr,
@@ -61,11 +61,6 @@ def _four_members(row: Any) -> Any:
     return row
 
 
-def _price_key(key: str) -> str:
-    float(key)  # a bucket key that is not a number is not a published shape
-    return key
-
-
 # Integers stay integers (48935, not 48935.0); anything a float cannot hold is unreadable.
 FiniteNumber = (
     Annotated[int, Field(ge=-(10**15), le=10**15)] | Annotated[float, Field(allow_inf_nan=False)]
@@ -73,7 +68,8 @@ FiniteNumber = (
 # The band's meaning is undocumented ("h1".."h3" in one copy of the docs): kept as text.
 Band = Annotated[str | None, Field(coerce_numbers_to_str=True)]
 UpstreamRow = tuple[FiniteNumber, FiniteNumber, FiniteNumber | None, Band]
-PriceKey = Annotated[str, AfterValidator(_price_key)]
+# A bucket key that is not a decimal number ("abc", "nan") is not a published shape.
+PriceKey = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")]
 UpstreamMap = dict[PriceKey, list[UpstreamRow]]
 _ROW: TypeAdapter[LiquidationRow] = TypeAdapter(UpstreamRow)
 _KEY: TypeAdapter[str] = TypeAdapter(PriceKey)
@@ -198,7 +194,7 @@ def merge_coin_map(payload: CoinMapPayload) -> CoinMap:
     for item in shape.data:
         for key, rows in item.liqMapV2.items():
             merged[key].extend(rows)
-            by_exchange[item.instrument.exName] += sum(row[1] for row in rows)
+            by_exchange[item.instrument.exName] += sum(map(_row_level, rows))
     skipped = sum(item.skipped_rows for item in shape.data)
     return CoinMap(normalise(merged), shape.last_price, _rounded_values(by_exchange), skipped)
 
@@ -230,63 +226,42 @@ class _Bucket:
     level: float
 
 
-def _row_price(row: LiquidationRow) -> Number:
-    return row[0]
+_row_price: Callable[[LiquidationRow], Number] = operator.itemgetter(0)
+_row_level: Callable[[LiquidationRow], float] = operator.itemgetter(1)
 
 
-def _level_price(level: LiquidationLevel) -> Number:
-    return level["price"]
+@dataclass(frozen=True)
+class Placement:
+    """A map's rows (re-bucketed, if asked), sorted by price and split at the current price,
+    with both cumulative curves drawn from the price outwards, as CoinGlass draws them."""
 
+    rows: list[LiquidationRow]
+    current_price: Number | None
+    below: int = 0  # rows[:below] are long liquidations
+    above: int = 0  # rows[above:] are short ones; those between sit at the price itself
+    long_curve: list[float] = field(default_factory=list)  # one per long row, nearest last
+    short_curve: list[float] = field(default_factory=list)  # one per short row, nearest first
 
-def analyse(
-    data: PriceKeyedMap,
-    current_price: Number | None,
-    bucketing: Bucketing,
-    *,
-    price_source: str | None = None,
-    by_exchange: dict[str, float] | None = None,
-) -> tuple[Summary, list[LiquidationLevel]]:
-    """The summary and the levels of a map, placed against ``current_price`` (None: unknown)."""
-    width = bucketing.width(current_price)
-    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
-    rows = sorted(itertools.chain.from_iterable(data.values()), key=_row_price)
-    # Re-bucketed grids are laid from the current price, so no bucket straddles it.
-    origin = current_price or 0
-    levels = placed_levels(_rebucketed(rows, width, origin) if width else rows, current_price)
-    buckets = _buckets(data, width, origin)
-    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=lambda bucket: bucket.level)
-    summary = Summary(
-        current_price=current_price,
-        price_source=price_source if current_price is not None else None,
-        **_sides(levels, current_price),
-        by_leverage=_by_leverage(rows),
-        by_exchange=by_exchange,
-        top_clusters=[_cluster(bucket, current_price) for bucket in largest],
-        **_nearest_clusters(buckets, current_price),
-        price_min=rows[0][0] if rows else None,
-        price_max=rows[-1][0] if rows else None,
-        level_count=len(rows),
-        bucket_width=width,
-    )
-    return summary, levels
+    @classmethod
+    def of(cls, rows: list[LiquidationRow], current_price: Number | None) -> Placement:
+        if current_price is None:
+            return cls(rows, None)
+        below = bisect.bisect_left(rows, current_price, key=_row_price)
+        above = bisect.bisect_right(rows, current_price, key=_row_price)
+        longs = itertools.accumulate(map(_row_level, reversed(rows[:below])))
+        shorts = itertools.accumulate(map(_row_level, rows[above:]))
+        return cls(rows, current_price, below, above, list(longs)[::-1], list(shorts))
 
-
-def placed_levels(
-    rows: list[LiquidationRow], current_price: Number | None
-) -> list[LiquidationLevel]:
-    """Rows (sorted by price) with side, distance and the cumulative level from the price out."""
-    if current_price is None:
-        return _levels(rows, None, None, itertools.repeat(None))
-    below = bisect.bisect_left(rows, current_price, key=_row_price)
-    above = bisect.bisect_right(rows, current_price, key=_row_price)
-    # CoinGlass draws both cumulative curves from the current price outwards.
-    long_curve = list(itertools.accumulate(row[1] for row in reversed(rows[:below])))[::-1]
-    short_curve = itertools.accumulate(row[1] for row in rows[above:])
-    return [
-        *_levels(rows[:below], "long", current_price, long_curve),
-        *_levels(rows[below:above], None, current_price, itertools.repeat(None)),
-        *_levels(rows[above:], "short", current_price, short_curve),
-    ]
+    def levels(self) -> list[LiquidationLevel]:
+        """Every row with its side, distance and cumulative level (sides null without a price)."""
+        rows, price = self.rows, self.current_price
+        if price is None:
+            return _levels(rows, None, None, itertools.repeat(None))
+        return [
+            *_levels(rows[: self.below], "long", price, self.long_curve),
+            *_levels(rows[self.below : self.above], None, price, itertools.repeat(None)),
+            *_levels(rows[self.above :], "short", price, self.short_curve),
+        ]
 
 
 def _levels(
@@ -310,25 +285,60 @@ def _levels(
     ]
 
 
-def _sides(levels: list[LiquidationLevel], current_price: Number | None) -> dict[str, Any]:
+def analyse(
+    data: PriceKeyedMap,
+    current_price: Number | None,
+    bucketing: Bucketing,
+    *,
+    price_source: str | None = None,
+    by_exchange: dict[str, float] | None = None,
+) -> tuple[Summary, Placement]:
+    """The summary of a map read against ``current_price`` (None: unknown), and the placement
+    its levels are made from; a caller that cannot deliver the levels never pays for them."""
+    width = bucketing.width(current_price)
+    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
+    rows = sorted(itertools.chain.from_iterable(data.values()), key=_row_price)
+    # Re-bucketed grids are laid from the current price, so no bucket straddles it.
+    origin = current_price or 0
+    placement = Placement.of(_rebucketed(rows, width, origin) if width else rows, current_price)
+    buckets = _buckets(data, width, origin)
+    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=lambda bucket: bucket.level)
+    summary = Summary(
+        current_price=current_price,
+        price_source=price_source if current_price is not None else None,
+        **_sides(placement),
+        by_leverage=_by_leverage(rows),
+        by_exchange=by_exchange,
+        top_clusters=[_cluster(bucket, current_price) for bucket in largest],
+        **_nearest_clusters(buckets, current_price),
+        price_min=rows[0][0] if rows else None,
+        price_max=rows[-1][0] if rows else None,
+        level_count=len(rows),
+        bucket_width=width,
+    )
+    return summary, placement
+
+
+def _sides(placement: Placement) -> dict[str, Any]:
     """Totals on each side, their imbalance, and the totals within each distance of the price."""
+    current_price = placement.current_price
     if current_price is None:
         return dict.fromkeys(("long_level_total", "short_level_total", "imbalance", "within_pct"))
-    # Levels are sorted by price: longs below the price (nearest last), shorts above it.
-    longs = levels[: bisect.bisect_left(levels, current_price, key=_level_price)]
-    shorts = levels[bisect.bisect_right(levels, current_price, key=_level_price) :]
-    long_total = longs[0]["cumulative_level"] or 0.0 if longs else 0.0
-    short_total = shorts[-1]["cumulative_level"] or 0.0 if shorts else 0.0
+    longs = placement.rows[: placement.below]  # nearest last
+    shorts = placement.rows[placement.above :]  # nearest first
+    # Rounded as each level's cumulative_level is, so the summary matches the levels.
+    long_total = round(placement.long_curve[0], 2) if longs else 0.0
+    short_total = round(placement.short_curve[-1], 2) if shorts else 0.0
 
     def within(pct: int) -> SideTotals:
         # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
         # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
         reach = current_price * pct / 100 * (1 + 1e-12)
-        first_long = bisect.bisect_left(longs, current_price - reach, key=_level_price)
-        last_short = bisect.bisect_right(shorts, current_price + reach, key=_level_price)
+        first_long = bisect.bisect_left(longs, current_price - reach, key=_row_price)
+        last_short = bisect.bisect_right(shorts, current_price + reach, key=_row_price)
         return SideTotals(
-            long=longs[first_long]["cumulative_level"] or 0.0 if first_long < len(longs) else 0.0,
-            short=shorts[last_short - 1]["cumulative_level"] or 0.0 if last_short else 0.0,
+            long=round(placement.long_curve[first_long], 2) if first_long < len(longs) else 0.0,
+            short=round(placement.short_curve[last_short - 1], 2) if last_short else 0.0,
         )
 
     return {
@@ -395,7 +405,7 @@ def _buckets(data: PriceKeyedMap, width: float | None, origin: Number) -> list[_
         data_by_price = [(price, grouped[price]) for price in sorted(grouped)]
     else:
         data_by_price = [(_number(key), rows) for key, rows in data.items()]  # already sorted
-    return [_Bucket(price, rows, sum(row[1] for row in rows)) for price, rows in data_by_price]
+    return [_Bucket(price, rows, sum(map(_row_level, rows))) for price, rows in data_by_price]
 
 
 def _rebucketed(rows: list[LiquidationRow], width: float, origin: Number) -> list[LiquidationRow]:

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic_core import to_json
+
 from src import liqmap, markets, symbols
 from src.coinglass import DEFAULT_BASE_URL, CoinGlassClient
 from src.errors import (
@@ -30,12 +32,17 @@ from src.outputs import (
     LiquidationMapItem,
     PriceKeyedMap,
     SearchSymbolsItem,
+    record,
 )
 
 API_KEY_ENV = "COINGLASS_API_KEY"
 # Apify stores a dataset item of up to 9 MB; only maps this many rows long come near it.
 MAX_ITEM_BYTES = 9_000_000
 LARGE_MAP_ROWS = 20_000
+# The fewest bytes a row of ``data`` and a level take as JSON (``[1,1,1,""]``, and a level of
+# one-digit numbers and null side), so a map these alone put past the limit is known too big.
+MIN_ROW_BYTES = 10
+MIN_LEVEL_BYTES = 94
 BASE_URL_ENV = "COINGLASS_BASE_URL"
 
 
@@ -148,7 +155,9 @@ async def _pair_map(
         raise
     price, missing = await pricing
     data = liqmap.normalise(payload.data)
-    return _item(instrument.symbol, target, data, price=price, missing=missing, bucketing=bucketing)
+    return map_item(
+        instrument.symbol, target, data, price=price, missing=missing, bucketing=bucketing
+    )
 
 
 async def _coin_map(
@@ -176,7 +185,7 @@ async def _coin_map(
         missing = ""
     else:
         price, missing = await _current_price(upstream.prices, coin, markets.coin_price)
-    return _item(
+    return map_item(
         coin,
         target,
         coin_map.data,
@@ -188,7 +197,7 @@ async def _coin_map(
     )
 
 
-def _item(
+def map_item(
     symbol: str,
     target: MapTarget,
     data: PriceKeyedMap,
@@ -199,13 +208,15 @@ def _item(
     by_exchange: dict[str, float] | None = None,
     skipped_rows: int = 0,
 ) -> LiquidationMapItem:
+    """A fetched map as the item delivered: its summary, its levels and what the user should
+    know. No I/O: the benchmark times exactly this."""
     if not data:
         raise NoData(
             f"CoinGlass returned an empty liquidation map for {symbol} over {target.range}, so"
             " there is nothing to deliver and nothing was charged. Try a documented range"
             f" ({', '.join(liqmap.DOCUMENTED_RANGES)}) or a more traded instrument."
         )
-    summary, levels = liqmap.analyse(
+    summary, placement = liqmap.analyse(
         data,
         price.price if price else None,
         bucketing,
@@ -221,24 +232,27 @@ def _item(
             message += " pricePercentStep needs it too, so CoinGlass's own buckets are kept."
     # Every part was validated where it was made; validating 100,000 rows again buys nothing.
     item = LiquidationMapItem.model_construct(
-        message=message,
-        symbol=symbol,
-        range=target.range,
-        data=data,
-        summary=summary,
-        levels=levels,
+        message=message, symbol=symbol, range=target.range, data=data, summary=summary, levels=None
     )
-    if summary.level_count > LARGE_MAP_ROWS and len(item.model_dump_json()) > MAX_ITEM_BYTES:
-        # The platform refuses a dataset item this big: keep the map, drop its copy as levels.
-        return item.model_copy(
-            update={
-                "levels": None,
-                "message": f"{message} The levels were left out: with them the item would"
-                f" exceed the platform's {MAX_ITEM_BYTES // 1_000_000} MB item limit;"
-                " set priceStep to re-bucket them.",
-            }
-        )
-    return item
+    return _with_levels(item, placement)
+
+
+def _with_levels(item: LiquidationMapItem, placement: liqmap.Placement) -> LiquidationMapItem:
+    """The item with its levels, unless they would take it past the platform's item limit,
+    which refuses the item: then it keeps its map and summary, and says why."""
+    level_count = len(placement.rows)
+    if item.summary.level_count * MIN_ROW_BYTES + level_count * MIN_LEVEL_BYTES <= MAX_ITEM_BYTES:
+        complete = item.model_copy(update={"levels": placement.levels()})
+        if level_count <= LARGE_MAP_ROWS or len(to_json(record(complete))) <= MAX_ITEM_BYTES:
+            return complete
+    # Levels that could not be delivered are not even built: a map that big is all work.
+    return item.model_copy(
+        update={
+            "message": f"{item.message} The levels were left out: with them the item would"
+            f" exceed the platform's {MAX_ITEM_BYTES // 1_000_000} MB item limit;"
+            " set priceStep to re-bucket them."
+        }
+    )
 
 
 async def _instrument(instruments: InstrumentSource, symbol: str) -> Instrument:

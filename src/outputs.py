@@ -196,6 +196,17 @@ def result_failure(error: ActorError, item: SearchSymbolsItem | LiquidationMapIt
 
 def record(item: ResultItem, exclude: set[str] | None = None) -> dict[str, Any]:
     """An item as the dataset holds it: a failure carries only its own request's fields."""
+    if isinstance(item, LiquidationMapItem):
+        # data and levels are JSON-ready as built (validated numbers, text and null in lists,
+        # tuples and dicts): walking 100,000 rows through the serializer again buys nothing.
+        excluded = exclude or set()
+        dumped = item.model_dump(mode="json", exclude=excluded | {"data", "levels"})
+        ready = {"data": item.data, "levels": item.levels}
+        return {
+            name: ready[name] if name in ready else dumped[name]
+            for name in LiquidationMapItem.model_fields
+            if name not in excluded
+        }
     return item.model_dump(
         mode="json", exclude_unset=isinstance(item, FailureItem), exclude=exclude
     )

@@ -26,8 +26,10 @@ def item_of(
     symbol: str = "Binance_BTCUSDT",
     bucketing: liqmap.Bucketing | None = None,
 ) -> LiquidationMapItem:
-    summary, levels = liqmap.analyse(data, price, bucketing or liqmap.Bucketing())
-    return LiquidationMapItem(symbol=symbol, range="1d", data=data, summary=summary, levels=levels)
+    summary, placement = liqmap.analyse(data, price, bucketing or liqmap.Bucketing())
+    return LiquidationMapItem(
+        symbol=symbol, range="1d", data=data, summary=summary, levels=placement.levels()
+    )
 
 
 def grid_map(

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
+from sandbox_data import huge_map
 
-from src import liqmap, symbols
-from src.outputs import Instrument
+from src import liqmap, modes, symbols
+from src.inputs import MapTarget
+from src.markets import CurrentPrice
+from src.outputs import Instrument, LiquidationMapItem, LiquidationRow, record
 
 PAIRS = symbols.SupportedPairs.model_validate(
     {
@@ -162,3 +167,67 @@ def test_an_absent_map_is_an_empty_map(empty: object) -> None:
 def test_a_map_that_is_not_an_object_is_refused(data: object) -> None:
     with pytest.raises(ValidationError):
         parse(data)
+
+
+def huge_item(rows: int) -> tuple[LiquidationMapItem, liqmap.Placement]:
+    """The item of a ``rows``-row map, and the placement its levels are made from."""
+    data = liqmap.normalise(liqmap.PairMapPayload.model_validate({"data": huge_map(rows)}).data)
+    price = CurrentPrice(50_000, "test")
+    item = modes.map_item(
+        "Binance_BTCUSDT",
+        MapTarget(symbol="Binance_BTCUSDT", range="1d"),
+        data,
+        price=price,
+        missing="",
+        bucketing=liqmap.Bucketing(),
+    )
+    return item, liqmap.analyse(data, price.price, liqmap.Bucketing())[1]
+
+
+def json_size(item: LiquidationMapItem) -> int:
+    return len(json.dumps(record(item), separators=(",", ":")))
+
+
+@pytest.mark.parametrize(
+    ("rows", "kept"),
+    [
+        (40_000, True),  # 7 MB with its levels
+        (60_000, False),  # its least possible size fits: only the built levels tell
+        (100_000, False),  # known too big from its row count alone
+    ],
+)
+def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
+    rows: int, kept: bool
+) -> None:
+    item, placement = huge_item(rows)
+    assert json_size(item) <= modes.MAX_ITEM_BYTES
+    assert item.summary.level_count == rows
+    complete = item.model_copy(update={"levels": placement.levels()})
+    if kept:
+        assert item.levels == complete.levels
+        assert "left out" not in item.message
+    else:
+        assert item.levels is None
+        assert "exceed the platform's 9 MB item limit" in item.message
+        assert json_size(complete) > modes.MAX_ITEM_BYTES
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(finite, finite, st.none() | st.integers(1, 125), st.none() | st.text()),
+        min_size=1,
+        max_size=20,
+    ),
+    price=st.none() | st.floats(min_value=1e-6, max_value=1e9, allow_nan=False),
+)
+def test_no_row_or_level_takes_fewer_bytes_than_the_item_limit_check_assumes(
+    rows: list[LiquidationRow], price: float | None
+) -> None:
+    rows.sort(key=lambda row: row[0])
+    for level in liqmap.Placement.of(rows, price).levels():
+        assert len(json.dumps(level, separators=(",", ":"))) >= modes.MIN_LEVEL_BYTES
+    for row in rows:
+        assert len(json.dumps(row, separators=(",", ":"))) >= modes.MIN_ROW_BYTES
