@@ -29,8 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTOR = ("-m", "src")
 MINIMAL_ACTOR = (str(ROOT / "bench" / "minimal_actor.py"),)
 SPAWN = ROOT / "bench" / "spawn.py"
-# Variables of the developer's own shell that would change what a run does.
-FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_")
+# Variables of the developer's own shell that would change what a run does. The image sets no
+# SSL_CERT_FILE or SSL_CERT_DIR either: with one, the run trusts (and loads) that CA file instead.
+FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
 
 
 @dataclass(frozen=True)

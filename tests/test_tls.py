@@ -1,0 +1,101 @@
+"""The client verifies CoinGlass's certificate: against a real TLS server on loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import stamina
+import trustme
+
+from src import errors
+from src.coinglass import CoinGlassClient, tls_context
+from src.liqmap import MAP_PATH, PairMapPayload
+
+BODY = json.dumps({"code": "0", "data": {"data": {"48935": [[48935, 1.5, 25, None]]}}}).encode()
+
+
+class _MapHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(BODY)))
+        self.end_headers()
+        self.wfile.write(BODY)
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def tls_url(authority: trustme.CA) -> Iterator[str]:
+    """An https server on loopback whose certificate, for localhost, ``authority`` signed."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MapHandler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://localhost:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_certificate_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with stamina.set_testing(True, attempts=1):
+        yield
+
+
+async def fetch(url: str) -> PairMapPayload:
+    async with CoinGlassClient("key", base_url=url, max_retries=0) as client:
+        return await client.get(MAP_PATH, {}, PairMapPayload)
+
+
+async def test_a_certificate_from_a_ca_in_ssl_cert_file_is_accepted(
+    tls_url: str, authority: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    assert (await fetch(tls_url)).data == {"48935": [(48935, 1.5, 25, None)]}
+
+
+async def test_a_certificate_from_a_ca_in_ssl_cert_dir_is_accepted(
+    tls_url: str, authority: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to name the CA by its subject hash")
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    subprocess.run([openssl, "rehash", str(tmp_path)], check=True)
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    assert tls_context().cert_store_stats()["x509_ca"] == 0  # read at the handshake, not before
+    assert (await fetch(tls_url)).data == {"48935": [(48935, 1.5, 25, None)]}
+
+
+async def test_a_certificate_from_an_unknown_ca_is_refused(tls_url: str) -> None:
+    with pytest.raises(errors.NetworkError):
+        await fetch(tls_url)
+
+
+def test_without_a_ca_directory_the_certifi_bundle_is_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # a directory without any CA
+    context = tls_context()
+    assert context.cert_store_stats()["x509_ca"] > 100
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
