@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import itertools
 import logging
 import math
 import os
@@ -16,12 +17,11 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Annotated, Any, Generic, Self, TypeVar
 
 import httpx
-import stamina
 from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
@@ -96,8 +96,10 @@ class CoinGlassClient:
         max_requests_per_minute: int = 1000,
         transport: httpx.AsyncBaseTransport | None = None,
         log: logging.Logger | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._api_key = api_key
+        self._sleep = sleep  # the wait between attempts: tests pass one that does not wait
         self._log = log or logging.getLogger(__name__)
         self._timeout_secs = timeout_secs
         self._attempts = max_retries + 1
@@ -142,34 +144,26 @@ class CoinGlassClient:
 
         Raises a ``CoinGlassError`` subclass; the API key never appears in its message.
         """
-        attempts = 0
-
-        def backoff(error: Exception) -> bool | float:
-            delay = retry_delay(error, attempts)
-            if delay is not False and attempts < self._attempts:
+        for attempt in itertools.count(1):
+            try:
+                return await self._attempt(path, params, payload, salvage)
+            except CoinGlassError as error:
+                delay = retry_delay(error, attempt) if attempt < self._attempts else None
+                if delay is None:
+                    if error.retryable and attempt > 1:
+                        error.message = f"{error.message} Gave up after {attempt} attempts."
+                    raise
                 # Said once per retry, so a user watching the log knows why the run waits.
                 self._log.warning(
                     "CoinGlass %s failed (%s); attempt %d of %d in %.1f s.",
                     path,
-                    getattr(error, "type", type(error).__name__),
-                    attempts + 1,
+                    error.type,
+                    attempt + 1,
                     self._attempts,
-                    float(delay),
+                    delay,
                 )
-            return delay
-
-        try:
-            async for attempt in stamina.retry_context(
-                on=backoff, attempts=self._attempts, timeout=None
-            ):
-                with attempt:
-                    attempts += 1
-                    return await self._attempt(path, params, payload, salvage)
-        except CoinGlassError as error:
-            if error.retryable and attempts > 1:
-                error.message = f"{error.message} Gave up after {attempts} attempts."
-            raise
-        raise AssertionError("unreachable: stamina either returns or re-raises")
+            await self._sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")
 
     async def _attempt(
         self,
@@ -279,17 +273,17 @@ _HASHED_CA_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 
 
 def retry_delay(
-    error: Exception, attempt: int, *, fraction: Callable[[], float] = random.random
-) -> bool | float:
-    """stamina's backoff hook: False to give up, or the seconds to wait before the next attempt.
+    error: CoinGlassError, attempt: int, *, fraction: Callable[[], float] = random.random
+) -> float | None:
+    """The seconds to wait after failed attempt ``attempt`` (from 1), or None if no retry helps.
 
     A ``Retry-After`` from CoinGlass is obeyed; otherwise the wait after attempt ``n`` is drawn
     uniformly from 0 to base × 2**(n-1), capped at 30 s ("full jitter"), so that many
     scheduled runs that failed together do not retry together. The base is 2 s after a rate
     limit and 0.5 s after anything else.
     """
-    if not (isinstance(error, CoinGlassError) and error.retryable):
-        return False
+    if not error.retryable:
+        return None
     base = BACKOFF_BASE_SECS
     if isinstance(error, RateLimited):
         if error.retry_after is not None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import respx
-import stamina
 
 from src import errors
 from src.coinglass import CoinGlassClient, parse_retry_after, retry_delay
@@ -19,16 +18,18 @@ MAP_URL = f"{BASE}{MAP_PATH}"
 PARAMS = {"exchange": "Binance", "symbol": "BTCUSDT", "range": "1d"}
 
 
-@pytest.fixture(autouse=True)
-def no_backoff() -> Iterator[None]:
-    # Backoffs off, attempts as configured: retry counts stay real, tests never sleep.
-    with stamina.set_testing(True, attempts=100, cap=True):
-        yield
+@pytest.fixture
+def waits() -> list[float]:
+    """The backoffs the client waited, in order; recorded instead of slept."""
+    return []
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[CoinGlassClient]:
-    async with CoinGlassClient(KEY, base_url=BASE, max_retries=2) as cg:
+async def client(waits: list[float]) -> AsyncIterator[CoinGlassClient]:
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with CoinGlassClient(KEY, base_url=BASE, max_retries=2, sleep=wait) as cg:
         yield cg
 
 
@@ -143,6 +144,7 @@ RETRYABLE_CASES = [
 @pytest.mark.parametrize(("outcome", "error_class", "code"), RETRYABLE_CASES)
 async def test_retries_transient_failures_then_reports_them(
     client: CoinGlassClient,
+    waits: list[float],
     outcome: httpx.Response | Exception,
     error_class: type[errors.CoinGlassError],
     code: str | None,
@@ -154,6 +156,7 @@ async def test_retries_transient_failures_then_reports_them(
     assert caught.value.retryable
     assert caught.value.upstream_code == code
     assert caught.value.message.endswith("Gave up after 3 attempts.")
+    assert len(waits) == 2  # between the attempts, none after the last
 
 
 @respx.mock
@@ -209,15 +212,36 @@ def test_backoff_is_full_jitter_exponential_and_obeys_retry_after() -> None:
     assert retry_delay(errors.RateLimited("x", retry_after=4.0), 1) == 4.0
 
 
-def test_refusals_and_bugs_are_never_retried() -> None:
+def test_refusals_are_never_retried() -> None:
     for refusal in (
         errors.PlanTooLow("x"),
         errors.InvalidApiKey("x"),
         errors.InvalidParameter("x"),
         errors.BadResponse("x"),
-        ValueError("bug"),
     ):
-        assert retry_delay(refusal, 1) is False
+        assert retry_delay(refusal, 1) is None
+
+
+@respx.mock
+async def test_a_bug_is_raised_at_once_not_retried(client: CoinGlassClient) -> None:
+    route = respx.get(MAP_URL).mock(side_effect=ValueError("bug"))
+    with pytest.raises(ValueError, match="bug"):
+        await fetch(client)
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_the_client_waits_what_retry_after_asks_between_attempts(
+    client: CoinGlassClient, waits: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "4"})
+    respx.get(MAP_URL).mock(side_effect=[limited, limited, httpx.Response(200, json=MAP_BODY)])
+    assert list((await fetch(client)).data) == ["48935"]
+    assert waits == [4.0, 4.0]
+    assert [record.getMessage() for record in caplog.records] == [
+        f"CoinGlass {MAP_PATH} failed (rate_limited); attempt 2 of 3 in 4.0 s.",
+        f"CoinGlass {MAP_PATH} failed (rate_limited); attempt 3 of 3 in 4.0 s.",
+    ]
 
 
 @respx.mock

@@ -12,7 +12,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import stamina
 import trustme
 
 from src import errors
@@ -53,11 +52,9 @@ def tls_url(authority: trustme.CA) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def no_certificate_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_certificate_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
-    with stamina.set_testing(True, attempts=1):
-        yield
 
 
 async def fetch(url: str) -> PairMapPayload:
