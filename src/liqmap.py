@@ -103,12 +103,12 @@ class _MapPayload(BaseModel):
 
         Raises ValidationError if what remains is still not a map.
         """
-        field = cls.MAP_FIELD
+        map_field = cls.MAP_FIELD
         if value is None or value == []:
             value = {}
         if not isinstance(value, dict):
             return cls.model_validate(value)  # raises: no map to salvage rows from
-        buckets = value.get(field)
+        buckets = value.get(map_field)
         if buckets is None or buckets == []:
             buckets = {}
         if not isinstance(buckets, dict):
@@ -123,7 +123,7 @@ class _MapPayload(BaseModel):
             skipped += len(rows) - len(readable)
             if readable:
                 kept[key] = readable
-        model = cls.model_validate({**value, field: kept})
+        model = cls.model_validate({**value, map_field: kept})
         model._skipped_rows = skipped
         return model
 
