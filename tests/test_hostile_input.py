@@ -1,18 +1,25 @@
-"""Hostile input: whatever arrives, a clear failure item naming the field, never a traceback."""
+"""Hostile input: whatever arrives, a clear failure item naming the field, never a traceback;
+and whatever CoinGlass sends, rows in the published shape or a bad_response, never a crash."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 from typing import Any
 
 import pytest
+import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
-from src.errors import InvalidInput
+from src import liqmap
+from src.coinglass import CoinGlassClient
+from src.errors import BadResponse, InvalidInput
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS, parse_input
-from src.outputs import input_failure
+from src.liqmap import MapPayloadT
+from src.outputs import LiquidationRow, input_failure
 
 json_scalars = (
     st.none()
@@ -167,3 +174,94 @@ def test_one_bad_field_is_named_with_what_it_accepts(bad: tuple[str, Any]) -> No
         hint in message
         for hint in ("should be", "must be", "at most", "at least", "greater", "less", "one of")
     ), message
+
+
+# ---------------------------------------------------------------- hostile upstream maps
+
+numbers_or_text = (
+    st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["48935", "0.5", "1e3", "abc", "", "nan"])
+)
+published_row = st.tuples(
+    st.integers(1, 10**6) | st.floats(1, 1e6),
+    st.floats(0, 1e9),
+    st.sampled_from([5, 10, 25, 100, None]),
+    st.sampled_from(["h1", None]),
+).map(list)
+rows = (
+    published_row
+    | st.lists(numbers_or_text | st.none(), min_size=2, max_size=5)
+    | st.lists(numbers_or_text | st.none() | json_values, max_size=6)
+    | json_values
+)
+buckets = st.dictionaries(
+    st.sampled_from(["48935", "0.5231", "1e-5", "-3", "abc", "", " 7"]) | st.text(max_size=6),
+    st.lists(rows, min_size=1, max_size=4) | json_values,
+    max_size=5,
+)
+map_bodies = buckets | json_values
+
+
+async def read_map(path: str, payload: type[MapPayloadT], data: object) -> MapPayloadT:
+    """``data`` as the client reads it from a successful response of ``path``."""
+    with respx.mock:
+        respx.get(f"https://cg.test{path}").respond(json={"code": "0", "data": data})
+        async with CoinGlassClient("key", base_url="https://cg.test", max_retries=0) as client:
+            return await client.get(path, {}, payload, salvage=payload.salvaged)
+
+
+def assert_published_rows(liq_map: dict[str, list[LiquidationRow]]) -> None:
+    for key, bucket in liq_map.items():
+        assert math.isfinite(float(key))
+        for price, level, leverage, band in bucket:
+            for number in (price, level, leverage):
+                assert number is None or type(number) in (int, float)
+                assert number is None or math.isfinite(number)
+            assert price is not None
+            assert level is not None
+            assert band is None or isinstance(band, str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.fixed_dictionaries({"data": map_bodies}) | json_values)
+def test_any_pair_map_is_read_to_published_rows_or_refused_as_a_bad_response(
+    data: object,
+) -> None:
+    try:
+        payload = asyncio.run(read_map(liqmap.MAP_PATH, liqmap.PairMapPayload, data))
+    except BadResponse:
+        return
+    assert_published_rows(payload.data)
+    assert payload.skipped_rows >= 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.fixed_dictionaries(
+        {
+            "last_price": numbers_or_text | st.none(),
+            "data": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "instrument": st.fixed_dictionaries(
+                            {"exName": st.text(max_size=8), "instrumentId": st.text(max_size=8)}
+                        ),
+                        "liqMapV2": map_bodies,
+                    }
+                )
+                | json_values,
+                max_size=3,
+            ),
+        }
+    )
+    | st.fixed_dictionaries({"data": map_bodies})
+)
+def test_any_coin_map_is_read_to_published_rows_or_refused_as_a_bad_response(
+    data: object,
+) -> None:
+    try:
+        payload = asyncio.run(read_map(liqmap.COIN_MAP_PATH, liqmap.CoinMapPayload, data))
+    except BadResponse:
+        return
+    assert_published_rows(liqmap.merge_coin_map(payload).data)
