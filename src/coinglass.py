@@ -261,15 +261,19 @@ def tls_context() -> ssl.SSLContext:
     if cafile := os.environ.get("SSL_CERT_FILE"):
         return ssl.create_default_context(cafile=cafile)
     capath = ssl.get_default_verify_paths().capath  # SSL_CERT_DIR, else OpenSSL's own
-    if capath and any(_HASHED_CA_NAME.fullmatch(name) for name in os.listdir(capath)):
+    if capath and _holds_cas(capath):
         return ssl.create_default_context(capath=capath)
     import certifi  # noqa: PLC0415 - only where the system has no CA directory
 
     return ssl.create_default_context(cafile=certifi.where())
 
 
-# How OpenSSL names a CA in a directory it looks CAs up in: the subject's hash, then a number.
-_HASHED_CA_NAME = re.compile(r"[0-9a-f]{8}\.[0-9]+")
+def _holds_cas(directory: str) -> bool:
+    # OpenSSL looks a CA up by its subject's hash: files named like 002c0b4f.0.
+    try:
+        return any(re.fullmatch(r"[0-9a-f]{8}\.[0-9]+", name) for name in os.listdir(directory))
+    except OSError:
+        return False
 
 
 def retry_delay(
