@@ -28,6 +28,7 @@ from sandbox_server import SandboxServer  # noqa: E402
 
 from bench import rows  # noqa: E402
 from bench.measure import ROW_NAMES, Machine, Row, machine, table  # noqa: E402
+from bench.processes import FOREIGN_PREFIXES  # noqa: E402
 
 DOCUMENT = ROOT / "BENCHMARKS.md"
 ROW_KEYS = dict(zip(("cold", "processing", "batch", "chart", "standby"), ROW_NAMES, strict=True))
@@ -113,7 +114,9 @@ def document(sections: dict[str, rows.Section], plan: rows.Plan, host: Machine) 
         " would report the benchmark's peak, as Linux starts it from the image exec replaced.",
         "- The actor runs from a copy of `src` taken when the benchmark starts, its bytecode"
         " compiled ahead as the image's `compileall` step does; both actors start in that"
-        " folder.",
+        " folder. Their environment is the benchmark's without the variables that change what"
+        f" a run does ({', '.join(f'`{prefix}*`' for prefix in FOREIGN_PREFIXES)}), as the image"
+        " sets none of them.",
         "- Every run starts on empty storage, as a new run on the platform does. That includes"
         " the named key-value store `coinglass-cache`, so each actor run fetches the pair list"
         " (a cold cache: the fair cold case; a scheduled run within `symbolCacheTtlSecs` of the"
