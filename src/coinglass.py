@@ -260,9 +260,11 @@ def tls_context() -> ssl.SSLContext:
     """
     if cafile := os.environ.get("SSL_CERT_FILE"):
         return ssl.create_default_context(cafile=cafile)
-    capath = ssl.get_default_verify_paths().capath  # SSL_CERT_DIR, else OpenSSL's own
-    if capath and _holds_cas(capath):
+    if capath := os.environ.get("SSL_CERT_DIR"):
         return ssl.create_default_context(capath=capath)
+    system = ssl.get_default_verify_paths().openssl_capath
+    if _holds_cas(system):
+        return ssl.create_default_context(capath=system)
     import certifi  # noqa: PLC0415 - only where the system has no CA directory
 
     return ssl.create_default_context(cafile=certifi.where())

@@ -54,11 +54,13 @@ CLUSTER_PERCENTILE = 90
 # json.loads and twice it. Any other variant takes ``salvaged``, which repairs what it can.
 
 
-def _four_members(row: Any) -> Any:
-    """Pad a short row with nulls and drop members past the fourth, which nobody publishes."""
-    if isinstance(row, list) and len(row) != 4 and len(row) >= 2:
-        return [*row, None, None][:4]
-    return row
+def _repaired(row: Any) -> Any:
+    """A short row padded with nulls, members past the fourth (nobody publishes them) dropped,
+    and a band of any other kind (true, a list) kept as its text: never fail on the band."""
+    if not (isinstance(row, list) and len(row) >= 2):
+        return row
+    price, level, leverage, band = [*row, None, None][:4]
+    return [price, level, leverage, band if band is None or isinstance(band, str) else str(band)]
 
 
 # Integers stay integers (48935, not 48935.0); anything a float cannot hold is unreadable.
@@ -68,8 +70,10 @@ FiniteNumber = (
 # The band's meaning is undocumented ("h1".."h3" in one copy of the docs): kept as text.
 Band = Annotated[str | None, Field(coerce_numbers_to_str=True)]
 UpstreamRow = tuple[FiniteNumber, FiniteNumber, FiniteNumber | None, Band]
-# A bucket key that is not a decimal number ("abc", "nan") is not a published shape.
-PriceKey = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")]
+# A bucket key that is not a decimal number ("abc", "nan", "inf") is not a published shape.
+PriceKey = Annotated[
+    str, Field(pattern=r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$")
+]
 UpstreamMap = dict[PriceKey, list[UpstreamRow]]
 _ROW: TypeAdapter[LiquidationRow] = TypeAdapter(UpstreamRow)
 _KEY: TypeAdapter[str] = TypeAdapter(PriceKey)
@@ -116,9 +120,7 @@ class _MapPayload(BaseModel):
         kept: dict[Any, list[Any]] = {}
         skipped = 0
         for key, bucket in buckets.items():
-            rows = [
-                _four_members(row) for row in (bucket if isinstance(bucket, list) else [bucket])
-            ]
+            rows = [_repaired(row) for row in (bucket if isinstance(bucket, list) else [bucket])]
             readable = [row for row in rows if _readable(key, row)]
             skipped += len(rows) - len(readable)
             if readable:
@@ -279,7 +281,8 @@ def _levels(
             "band": band,
             "side": side,
             "distance_pct": distance_pct(price, current_price),
-            "cumulative_level": None if total is None else round(total, 2),
+            # A float even where every level is an integer, as the schema and summary say.
+            "cumulative_level": None if total is None else round(float(total), 2),
         }
         for (price, level, leverage, band), total in zip(rows, cumulative, strict=False)
     ]

@@ -156,7 +156,13 @@ async def _pair_map(
     price, missing = await pricing
     data = liqmap.normalise(payload.data)
     return map_item(
-        instrument.symbol, target, data, price=price, missing=missing, bucketing=bucketing
+        instrument.symbol,
+        target,
+        data,
+        price=price,
+        missing=missing,
+        bucketing=bucketing,
+        skipped_rows=payload.skipped_rows,
     )
 
 
@@ -240,10 +246,11 @@ def map_item(
 def _with_levels(item: LiquidationMapItem, placement: liqmap.Placement) -> LiquidationMapItem:
     """The item with its levels, unless they would take it past the platform's item limit,
     which refuses the item: then it keeps its map and summary, and says why."""
-    level_count = len(placement.rows)
-    if item.summary.level_count * MIN_ROW_BYTES + level_count * MIN_LEVEL_BYTES <= MAX_ITEM_BYTES:
+    rows, level_count = item.summary.level_count, len(placement.rows)  # fewer, if re-bucketed
+    if rows * MIN_ROW_BYTES + level_count * MIN_LEVEL_BYTES <= MAX_ITEM_BYTES:
         complete = item.model_copy(update={"levels": placement.levels()})
-        if level_count <= LARGE_MAP_ROWS or len(to_json(record(complete))) <= MAX_ITEM_BYTES:
+        # data holds every row however few the levels are: its size counts as much.
+        if rows <= LARGE_MAP_ROWS or len(to_json(record(complete))) <= MAX_ITEM_BYTES:
             return complete
     # Levels that could not be delivered are not even built: a map that big is all work.
     return item.model_copy(

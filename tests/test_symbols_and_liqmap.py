@@ -121,6 +121,29 @@ def test_normalise_keeps_every_published_variant_as_four_members() -> None:
     }
 
 
+def test_a_band_of_any_kind_is_kept_as_its_text() -> None:
+    payload = parse({"1": [[1, 2, 5, True], [1, 3, 5, ["a"]], [1, 4, 5, 2.5]]})
+    assert payload.data == {"1": [(1, 2, 5, "True"), (1, 3, 5, "['a']"), (1, 4, 5, "2.5")]}
+    assert payload.skipped_rows == 0
+
+
+def test_price_keys_are_read_as_float_reads_them_but_never_as_nan_or_infinity() -> None:
+    keys = [".5", "+5", " 7", "5.", "1e3", "nan", "inf", "1_000"]
+    payload = parse({key: [[1, 2]] for key in keys})
+    assert list(payload.data) == [".5", "+5", " 7", "5.", "1e3"]
+    assert payload.skipped_rows == 3
+    assert list(liqmap.normalise(payload.data)) == [".5", "+5", "5.", " 7", "1e3"]
+
+
+def test_cumulative_levels_are_floats_even_when_every_level_is_an_integer() -> None:
+    data = liqmap.normalise(parse({"99": [[99, 7, 10, None]], "101": [[101, 2, 10, None]]}).data)
+    summary, placement = liqmap.analyse(data, 100, liqmap.Bucketing())
+    cumulative = [level["cumulative_level"] for level in placement.levels()]
+    assert cumulative == [7.0, 2.0]
+    assert all(type(total) is float for total in cumulative)
+    assert type(summary.long_level_total) is float
+
+
 def test_normalise_sorts_decimal_price_keys_numerically() -> None:
     payload = liqmap.PairMapPayload.model_validate(
         {
@@ -169,19 +192,22 @@ def test_a_map_that_is_not_an_object_is_refused(data: object) -> None:
         parse(data)
 
 
-def huge_item(rows: int) -> tuple[LiquidationMapItem, liqmap.Placement]:
+def huge_item(
+    rows: int, bucketing: liqmap.Bucketing | None = None
+) -> tuple[LiquidationMapItem, liqmap.Placement]:
     """The item of a ``rows``-row map, and the placement its levels are made from."""
     data = liqmap.normalise(liqmap.PairMapPayload.model_validate({"data": huge_map(rows)}).data)
     price = CurrentPrice(50_000, "test")
+    bucketing = bucketing or liqmap.Bucketing()
     item = modes.map_item(
         "Binance_BTCUSDT",
         MapTarget(symbol="Binance_BTCUSDT", range="1d"),
         data,
         price=price,
         missing="",
-        bucketing=liqmap.Bucketing(),
+        bucketing=bucketing,
     )
-    return item, liqmap.analyse(data, price.price, liqmap.Bucketing())[1]
+    return item, liqmap.analyse(data, price.price, bucketing)[1]
 
 
 def json_size(item: LiquidationMapItem) -> int:
@@ -189,19 +215,23 @@ def json_size(item: LiquidationMapItem) -> int:
 
 
 @pytest.mark.parametrize(
-    ("rows", "kept"),
+    ("rows", "bucketing", "kept"),
     [
-        (40_000, True),  # 7 MB with its levels
-        (60_000, False),  # its least possible size fits: only the built levels tell
-        (100_000, False),  # known too big from its row count alone
+        (40_000, liqmap.Bucketing(), True),  # 7 MB with its levels
+        (60_000, liqmap.Bucketing(), False),  # its least possible size fits: only the built
+        # levels tell
+        (100_000, liqmap.Bucketing(), False),  # known too big from its row count alone
+        # Few levels (19,170), but data holds all 230,000 rows: 9.4 MB with them.
+        (230_000, liqmap.Bucketing(price_step=30), False),
     ],
 )
 def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
-    rows: int, kept: bool
+    rows: int, bucketing: liqmap.Bucketing, kept: bool
 ) -> None:
-    item, placement = huge_item(rows)
+    item, placement = huge_item(rows, bucketing)
     assert json_size(item) <= modes.MAX_ITEM_BYTES
     assert item.summary.level_count == rows
+    assert len(placement.rows) <= modes.LARGE_MAP_ROWS or bucketing.price_step is None
     complete = item.model_copy(update={"levels": placement.levels()})
     if kept:
         assert item.levels == complete.levels

@@ -91,8 +91,23 @@ async def test_a_certificate_from_an_unknown_ca_is_refused(tls_url: str) -> None
 def test_without_a_ca_directory_the_certifi_bundle_is_loaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # a directory without any CA
+    paths = ssl.get_default_verify_paths()._replace(openssl_capath=str(tmp_path))  # no CA in it
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: paths)
     context = tls_context()
     assert context.cert_store_stats()["x509_ca"] > 100
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
+
+
+def test_the_system_ca_directory_is_read_only_when_a_handshake_needs_it() -> None:
+    if not Path(ssl.get_default_verify_paths().openssl_capath).is_dir():
+        pytest.skip("this system has no CA directory")
+    assert tls_context().cert_store_stats()["x509_ca"] == 0
+
+
+async def test_a_ca_directory_the_user_names_is_the_only_trust(
+    tls_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # holds no CA: nothing is trusted
+    with pytest.raises(errors.NetworkError):
+        await fetch(tls_url)

@@ -1,0 +1,70 @@
+"""What a map's item tells the user, from mocked CoinGlass answers, for both kinds of map."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import respx
+
+from src import liqmap, markets, modes
+from src.coinglass import CoinGlassClient
+from src.inputs import MapTarget
+from src.outputs import Instrument
+
+BASE = "https://cg.test"
+BTCUSDT = Instrument(
+    base_asset="BTC", quote_asset="USDT", exchange="Binance", symbol="Binance_BTCUSDT"
+)
+# One row of three is garbled (a level that is no number), the others are read.
+GARBLED = {"100": [[100, 5, 10, None], [100, "lots", 10, None]], "102": [[102, 3, 10, None]]}
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[modes.Upstream]:
+    async def instruments(*, fresh: bool = False) -> list[Instrument]:
+        return [BTCUSDT]
+
+    async with CoinGlassClient("key", base_url=BASE, max_retries=0) as client:
+        yield modes.Upstream(client, instruments, modes.MarketPrices(client))
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("symbol", "path", "data"),
+    [
+        ("Binance_BTCUSDT", liqmap.MAP_PATH, {"data": GARBLED}),
+        ("BTC", liqmap.COIN_MAP_PATH, {"data": GARBLED}),
+        (
+            "BTC",
+            liqmap.COIN_MAP_PATH,
+            {
+                "last_price": 101,
+                "data": [
+                    {
+                        "instrument": {"exName": "Binance", "instrumentId": "BTCUSDT"},
+                        "liqMapV2": GARBLED,
+                    },
+                ],
+            },
+        ),
+    ],
+)
+async def test_a_map_with_a_garbled_row_says_it_was_left_out(
+    upstream: modes.Upstream, symbol: str, path: str, data: object
+) -> None:
+    respx.get(f"{BASE}{path}").respond(json={"code": "0", "data": data})
+    respx.get(f"{BASE}{markets.MARKETS_PATH}").respond(
+        json={
+            "code": "0",
+            "data": [
+                {"exchange_name": "Binance", "instrument_id": "BTCUSDT", "current_price": 101}
+            ],
+        }
+    )
+    item = await modes.liquidation_map(
+        upstream, MapTarget(symbol=symbol, range="1d"), liqmap.Bucketing()
+    )
+    assert item.message.endswith("1 unreadable row(s) from CoinGlass were left out.")
+    assert item.summary.level_count == 2
+    assert item.summary.current_price == 101
