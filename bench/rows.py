@@ -129,20 +129,13 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
         section.rows += [
             Row(
                 "Cold run",
-                what.format("wall time"),
-                median(wall["actor"]),
-                median(wall["minimal"]),
-                "s",
+                what.format(metric),
+                median(values["actor"]),
+                median(values["minimal"]),
+                unit,
                 COLD_GOAL,
-            ),
-            Row(
-                "Cold run",
-                what.format("peak RSS"),
-                median(rss["actor"]),
-                median(rss["minimal"]),
-                "MiB",
-                COLD_GOAL,
-            ),
+            )
+            for metric, values, unit in (("wall time", wall, "s"), ("peak RSS", rss, "MiB"))
         ]
         section.samples[f"{label} wall"] = wall["actor"]
         section.details.append(
