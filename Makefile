@@ -1,7 +1,13 @@
 # Four commands, each setting itself up in .venv/ from nothing: run, demo, test, bench.
 VENV := .venv
 PY := $(VENV)/bin/python
-READY := $(VENV)/.ready
+# The venv runs the image's Python (the Dockerfile's base tag), so tests and the benchmark run
+# what users run; python3 where this machine has no such version. pyenv is told which version
+# is meant, in case it manages the machine's Pythons.
+IMAGE_PYTHON := $(shell sed -n 's|^FROM apify/actor-python:\([0-9.]*\).*|\1|p' Dockerfile)
+BASE_PYTHON := $(shell PYENV_VERSION=$(IMAGE_PYTHON) python$(IMAGE_PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
+# Named after its Python, so the venv is rebuilt when that changes.
+READY := $(VENV)/.ready-$(notdir $(BASE_PYTHON))
 STORAGE := storage
 INPUT ?= {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}
 # Runtime and dev dependencies, read from pyproject.toml so they are listed in one place.
@@ -10,7 +16,7 @@ DEPS = $(shell python3 -c "import tomllib; p = tomllib.load(open('pyproject.toml
 .PHONY: run demo test lint bench clean
 
 $(READY): pyproject.toml
-	python3 -m venv $(VENV)
+	$(BASE_PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(DEPS)
 	touch $(READY)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+DOCKERFILE = Path(__file__).resolve().parent.parent / "Dockerfile"
 # The rows of the benchmark, in table order.
 ROW_NAMES = ("Cold run", "Processing", "Batch", "Chart", "Standby")
 NOT_RUN = "not run"
@@ -153,13 +155,21 @@ class Machine:
     system: str
     date: str
     packages: dict[str, str] = field(default_factory=dict)
+    image_python: str | None = None  # the actor image's Python, from the Dockerfile
 
     def markdown(self) -> str:
         versions = ", ".join(f"{name} {version}" for name, version in self.packages.items())
+        python = f"Python {self.python} on {self.system}"
+        if self.image_python and not self.python.startswith(f"{self.image_python}."):
+            python += (
+                f"; the image runs Python {self.image_python}, so these numbers are not quite"
+                " the product's (`make` builds `.venv` from the image's Python where the"
+                " machine has one)"
+            )
         return "\n".join(
             [
                 f"- CPU: {self.cpu}, {self.cores} cores available",
-                f"- Python {self.python} on {self.system}",
+                f"- {python}",
                 f"- Packages: {versions}",
                 f"- Date: {self.date}",
             ]
@@ -195,4 +205,11 @@ def machine(packages: Sequence[str] = ("apify", "pydantic", "httpx", "matplotlib
         system=f"{platform.system()} {platform.release()}",
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         packages=versions,
+        image_python=image_python(),
     )
+
+
+def image_python(dockerfile: Path = DOCKERFILE) -> str | None:
+    """The Python version the actor's image runs: its base image's tag (``3.13``)."""
+    found = re.search(r"^FROM apify/actor-python:(\d+\.\d+)", dockerfile.read_text(), re.M)
+    return found[1] if found else None

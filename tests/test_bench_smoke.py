@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
 
 from bench import imports, run
-from bench.measure import ROW_NAMES, Row, fmt, percentile, table
+from bench.measure import ROW_NAMES, Row, fmt, image_python, machine, percentile, table
 from bench.rows import BatchBound, Plan, standby_upstream, standby_upstream_allowance
 
 IMPORTTIME = """\
@@ -77,3 +79,18 @@ def test_standby_plan_stays_within_what_the_rate_limits_let_through_at_once() ->
     assert standby_upstream(plan) <= standby_upstream_allowance()  # else it measures a limiter
     assert percentile([4.0, 1.0, 3.0, 2.0, 5.0], 0.9) == pytest.approx(4.6)
     assert fmt(1234.4, "req/s") == "1,234 req/s"
+
+
+def test_report_says_when_the_numbers_were_not_measured_on_the_images_python(
+    tmp_path: Path,
+) -> None:
+    assert image_python() == "3.13"  # apify/actor-python:3.13, the Dockerfile's base
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("# image\nFROM apify/actor-python:3.12-preview\nUSER myuser\n")
+    assert image_python(dockerfile) == "3.12"
+    here = machine()
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    same = dataclasses.replace(here, python=f"{running}.4", image_python=running)
+    other = dataclasses.replace(here, python="3.11.7", image_python="3.1")
+    assert "not quite the product's" not in same.markdown()
+    assert "; the image runs Python 3.1, so these numbers are not quite" in other.markdown()
