@@ -84,8 +84,8 @@ def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
 
 def stored(pushed: dict[str, Any]) -> tuple[float, int, bool]:
     """What ``Actor.push_data`` then does with the record on local storage (crawlee's
-    ``json_dumps``: indented, so the pure-Python encoder): seconds, the record's bytes, and
-    whether it carries its levels."""
+    ``json_dumps``: indented, which before Python 3.13 takes the pure-Python encoder): seconds,
+    the record's bytes, and whether it carries its levels."""
     start = time.perf_counter()
     json.dumps(pushed, ensure_ascii=False, indent=2, default=str)
     took = time.perf_counter() - start

@@ -157,8 +157,9 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
                 "  - The minimal actor pushing the actor's own item (its JSON read from a file,"
                 f" {item_file.stat().st_size / 1000:.0f} kB): {spread(wall['same item'], 's')},"
                 f" peak RSS {spread(rss['same item'], 'MiB')}. Local storage writes an item"
-                " with the pure-Python JSON encoder (indented), whose memory grows with the"
-                " item; on the platform the SDK sends it compact, with the C encoder."
+                " as indented JSON, whose memory grows with the item (before Python 3.13,"
+                " indented JSON takes the pure-Python encoder); on the platform the SDK sends"
+                " it compact."
             )
     section.details.append(_sandbox_share(sandbox, env))
     return section
