@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import sandbox_data
 from sandbox_server import RecordedRequest, SandboxServer
@@ -110,6 +111,7 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
     """A map run and a search run, each against the minimal actor: wall time and peak RSS."""
     env = actor_env(sandbox)
     section = Section()
+    item, requests = _reference_map_run(sandbox, env)
     for label, actor_input in (("map", MAP_INPUT), ("search", SEARCH_INPUT)):
         progress(f"cold run, {label}: {plan.cold_pairs} interleaved pairs")
         variants = {
@@ -117,11 +119,17 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
             "minimal": partial(run_process, MINIMAL_ACTOR, actor_input, env),
         }
         if label == "map":
-            # For reference: the floor of an actor that delivers the same item.
+            # For reference: the floor of an actor that delivers the same item, and of one
+            # that also makes the same requests with httpx before pushing it.
             item_file = Path(tempfile.mkdtemp(prefix="bench-item-")) / "item.json"
-            item_file.write_text(json.dumps(run_process(ACTOR, actor_input, env).items[0]))
+            item_file.write_text(json.dumps(item))
             same_item = {**env, "MINIMAL_ACTOR_ITEM": str(item_file)}
+            urls = [_url(sandbox, request) for request in requests]
+            same_requests = {**same_item, "MINIMAL_ACTOR_FETCH": json.dumps(urls)}
             variants["same item"] = partial(run_process, MINIMAL_ACTOR, actor_input, same_item)
+            variants["same requests"] = partial(
+                run_process, MINIMAL_ACTOR, actor_input, same_requests
+            )
         runs = interleaved(variants, plan.cold_pairs, warmup=1)
         wall = {name: [run.wall_s for run in done] for name, done in runs.items()}
         rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
@@ -143,39 +151,60 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
             f" minimal {spread(wall['minimal'], 's')}; peak RSS actor"
             f" {spread(rss['actor'], 'MiB')}, minimal {spread(rss['minimal'], 'MiB')}."
         )
-        if "same item" in runs:
-            section.rows.append(
+        if label == "map":
+            section.rows += [
                 Row(
                     "Cold run",
-                    f"{what.format('peak RSS')} pushing the actor's own item",
+                    f"{what.format('peak RSS')} {floor}",
                     median(rss["actor"]),
-                    median(rss["same item"]),
+                    median(rss[name]),
                     "MiB",
                 )
-            )
-            section.details.append(
+                for name, floor in (
+                    ("same item", "pushing the actor's own item"),
+                    ("same requests", "making the same requests with httpx, pushing the same item"),
+                )
+            ]
+            section.details += [
                 "  - The minimal actor pushing the actor's own item (its JSON read from a file,"
                 f" {item_file.stat().st_size / 1000:.0f} kB): {spread(wall['same item'], 's')},"
                 f" peak RSS {spread(rss['same item'], 'MiB')}. Local storage writes an item"
                 " as indented JSON, whose memory grows with the item (before Python 3.13,"
                 " indented JSON takes the pure-Python encoder); on the platform the SDK sends"
-                " it compact."
-            )
-    section.details.append(_sandbox_share(sandbox, env))
+                " it compact.",
+                f"  - The same, after GETting the {len(urls)} URLs the actor requests, one after"
+                " the other, with one `httpx.AsyncClient` trusting the system's CA directory"
+                f" (as the actor does here), each answer read as JSON:"
+                f" {spread(wall['same requests'], 's')}, peak RSS"
+                f" {spread(rss['same requests'], 'MiB')}. What the actor needs beyond this"
+                " is its own code: validation, models, retries, the rate limit, the analysis.",
+            ]
+    section.details.append(_sandbox_share(sandbox, requests))
     return section
 
 
-def _sandbox_share(sandbox: SandboxServer, env: dict[str, str]) -> str:
+def _reference_map_run(
+    sandbox: SandboxServer, env: dict[str, str]
+) -> tuple[dict[str, Any], list[RecordedRequest]]:
+    """One cold map run: the item it pushes, and the requests it made to the sandbox."""
+    sandbox.reset()
+    run = run_process(ACTOR, MAP_INPUT, env)
+    return run.items[0], sandbox.requests
+
+
+def _url(sandbox: SandboxServer, request: RecordedRequest) -> str:
+    query = urllib.parse.urlencode(request.query)
+    return f"{sandbox.url}{request.path}{'?' + query if query else ''}"
+
+
+def _sandbox_share(sandbox: SandboxServer, requests: list[RecordedRequest]) -> str:
     """How long the sandbox takes to answer a map run's requests: part of the actor's wall
     time that is not the actor's."""
-    sandbox.reset()
-    run_process(ACTOR, MAP_INPUT, env)
-    requests = sandbox.requests
     started = time.perf_counter()
     for request in requests:
-        query = urllib.parse.urlencode(request.query)
-        url = f"{sandbox.url}{request.path}{'?' + query if query else ''}"
-        fetch = urllib.request.Request(url, headers={"CG-API-KEY": SandboxServer.PRO_KEY})
+        fetch = urllib.request.Request(
+            _url(sandbox, request), headers={"CG-API-KEY": SandboxServer.PRO_KEY}
+        )
         with urllib.request.urlopen(fetch) as answer:
             answer.read()
     took = time.perf_counter() - started

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sandbox_server import SandboxServer
 
 from bench import imports, run
 from bench.measure import ROW_NAMES, Row, fmt, image_python, machine, percentile, table
+from bench.processes import MINIMAL_ACTOR, RunFailed, actor_env, run_process
 from bench.rows import BatchBound, Plan, standby_upstream, standby_upstream_allowance
 
 IMPORTTIME = """\
@@ -94,3 +96,21 @@ def test_report_says_when_the_numbers_were_not_measured_on_the_images_python(
     other = dataclasses.replace(here, python="3.11.7", image_python="3.1")
     assert "not quite the product's" not in same.markdown()
     assert "; the image runs Python 3.1, so these numbers are not quite" in other.markdown()
+
+
+def test_httpx_floor_makes_the_requests_it_is_given_and_never_measures_a_failure(
+    sandbox: SandboxServer,
+) -> None:
+    pairs = f"{sandbox.url}/api/futures/supported-exchange-pairs"
+    prices = f"{sandbox.url}/api/futures/pairs-markets?symbol=BTC"
+    env = {**actor_env(sandbox), "MINIMAL_ACTOR_FETCH": f'["{pairs}", "{prices}"]'}
+    floor = run_process(MINIMAL_ACTOR, {"mode": "liquidation_map"}, env)
+    assert floor.items == [{"success": True, "input": {"mode": "liquidation_map"}}]
+    asked = [(r.path, r.query, r.headers["cg-api-key"]) for r in sandbox.requests]
+    assert asked == [
+        ("/api/futures/supported-exchange-pairs", {}, SandboxServer.PRO_KEY),
+        ("/api/futures/pairs-markets", {"symbol": "BTC"}, SandboxServer.PRO_KEY),
+    ]
+    sandbox.add_faults("invalid_key_200")  # HTTP 200, CoinGlass code 400
+    with pytest.raises(RunFailed, match="supported-exchange-pairs: CoinGlass answered 400"):
+        run_process(MINIMAL_ACTOR, {}, env)
