@@ -58,6 +58,17 @@ class ActorRun:
         ]
 
 
+def spying_on(*modules: str) -> tuple[str, str]:
+    """A command for ``run_actor``: the actor's run, then ``LOADED <module> True|False`` for
+    each of ``modules`` at exit, to see what a run imported."""
+    report = ", ".join(f"print('LOADED {name}', {name!r} in sys.modules)" for name in modules)
+    return (
+        "-c",
+        f"import atexit, asyncio, sys\natexit.register(lambda: ({report}))\n"
+        "from src import main\nasyncio.run(main.main())\n",
+    )
+
+
 @pytest.fixture(scope="session")
 def sandbox_session() -> Iterator[SandboxServer]:
     with SandboxServer() as server:

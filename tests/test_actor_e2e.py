@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls
+from conftest import MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, spying_on
 from sandbox_server import SandboxServer
 
 
@@ -137,8 +137,19 @@ def test_lower_case_symbol_is_resolved_to_the_real_instrument(
     assert run.charged_events == ["LIQUIDATION_MAP"]
 
 
+def test_a_map_run_loads_no_module_only_charts_or_mistyped_symbols_need(
+    run_actor: Any,
+) -> None:
+    run = run_actor({"apiKey": PRO_KEY}, command=spying_on("matplotlib", "difflib"))
+    assert run.item["success"] is True
+    assert "LOADED matplotlib False" in run.log
+    assert "LOADED difflib False" in run.log
+    assert not (run.storage / "key_value_stores" / "default" / "report.html").exists()
+
+
 def test_unknown_symbol_is_refused_with_close_suggestions(run_actor: Any) -> None:
-    run = run_actor({"symbol": "Binance_BTCUSDTX", "apiKey": PRO_KEY})
+    run = run_actor({"symbol": "Binance_BTCUSDTX", "apiKey": PRO_KEY}, command=spying_on("difflib"))
+    assert "LOADED difflib True" in run.log  # the suggestions below need it
     item = assert_failed(run, "unknown_symbol", retryable=False, code=None)
     assert item["symbol"] == "Binance_BTCUSDTX"
     assert "'Binance_BTCUSDTX'" in item["message"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from conftest import PRO_KEY
+from conftest import PRO_KEY, spying_on
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -49,19 +49,8 @@ def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:
     assert run.charged_events == ["LIQUIDATION_MAP"] * 2  # charts cost no extra event
 
 
-SPY = """
-import atexit, asyncio, sys
-atexit.register(lambda: print("MATPLOTLIB_LOADED", "matplotlib" in sys.modules))
-from src import main
-asyncio.run(main.main())
-"""
-
-
-def test_matplotlib_is_loaded_only_for_charts(run_actor: Any) -> None:
-    without = run_actor({"apiKey": PRO_KEY}, command=("-c", SPY))
-    assert without.item["success"] is True
-    assert "MATPLOTLIB_LOADED False" in without.log
-    assert not record(without.storage, "report.html").exists()
-    with_chart = run_actor({"apiKey": PRO_KEY, "chart": True}, command=("-c", SPY))
-    assert "MATPLOTLIB_LOADED True" in with_chart.log
+def test_matplotlib_is_loaded_for_charts(run_actor: Any) -> None:
+    # test_actor_e2e: a run without a chart does not load it.
+    with_chart = run_actor({"apiKey": PRO_KEY, "chart": True}, command=spying_on("matplotlib"))
+    assert "LOADED matplotlib True" in with_chart.log
     assert with_chart.item["chart_url"].endswith("chart-Binance_BTCUSDT-1d.png")
