@@ -11,7 +11,7 @@ READY := $(VENV)/.ready-$(notdir $(BASE_PYTHON))
 STORAGE := storage
 INPUT ?= {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}
 # Runtime and dev dependencies, read from pyproject.toml so they are listed in one place.
-DEPS = $(shell python3 -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print(' '.join(repr(d) for d in p['dependencies'] + p['optional-dependencies']['dev']))")
+DEPS = $(shell $(BASE_PYTHON) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print(' '.join(repr(d) for d in p['dependencies'] + p['optional-dependencies']['dev']))")
 
 .PHONY: run demo test lint bench clean
 
