@@ -32,7 +32,13 @@ from matplotlib.typing import RcKeyType
 
 from src.liqmap import leverage_name
 from src.outputs import LiquidationMapItem, Number, Side
-from src.report import format_compact, format_imbalance, format_price, format_utc
+from src.report import (
+    format_compact,
+    format_imbalance,
+    format_price,
+    format_tier,
+    format_utc,
+)
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -148,13 +154,14 @@ def _bars(item: LiquidationMapItem) -> _Bars | None:
     prices, leverages, levels = _priced_rows(item)
     if not leverages:
         return None
-    tiers = sorted(set(leverages), key=lambda tier: math.inf if tier is None else tier)
-    tier_of = {tier: index for index, tier in enumerate(tiers)}
+    # The summary's tiers in its order, so the legend reads as the report's "By leverage".
+    tier_of = {name: index for index, name in enumerate(item.summary.by_leverage)}
     centres, bucket_of = np.unique(prices, return_inverse=True)
-    heights = np.zeros((len(tiers), len(centres)))
-    np.add.at(heights, (np.array([tier_of[tier] for tier in leverages]), bucket_of), levels)
+    heights = np.zeros((len(tier_of), len(centres)))
+    tier_rows = np.array([tier_of[leverage_name(tier)] for tier in leverages])
+    np.add.at(heights, (tier_rows, bucket_of), levels)
     slot = item.summary.bucket_width or _typical_spacing(centres)
-    names = ["unknown" if tier is None else f"{leverage_name(tier)}x" for tier in tiers]
+    names = [format_tier(name) for name in tier_of]
     return _coarsened(_Bars(centres, slot, names, heights))
 
 

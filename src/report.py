@@ -259,7 +259,7 @@ def _within_table(summary: Summary) -> str:
 
 
 def _leverage_table(summary: Summary) -> str:
-    tiers = {_tier(name): level for name, level in summary.by_leverage.items()}
+    tiers = {format_tier(name): level for name, level in summary.by_leverage.items()}
     return _share_table("By leverage", "Leverage", tiers)
 
 
@@ -297,10 +297,11 @@ def _mix_text(cluster: Cluster) -> str:
     if not cluster.level:
         return ""
     shares = sorted(cluster.leverage_mix.items(), key=lambda tier: -tier[1])
-    return ", ".join(f"{_tier(name)} {level / cluster.level:.0%}" for name, level in shares)
+    return ", ".join(f"{format_tier(name)} {level / cluster.level:.0%}" for name, level in shares)
 
 
-def _tier(name: str) -> str:
+def format_tier(name: str) -> str:
+    """A leverage tier as readers see it: ``25x``, or ``unknown``."""
     return name if name == "unknown" else f"{name}x"
 
 
