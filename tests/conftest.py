@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,17 @@ MAP_PATH = "/api/futures/liquidation/map"
 COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MARKETS_PATH = "/api/futures/pairs-markets"
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, which a PNG must start with."""
+    assert png[:8] == PNG_SIGNATURE
+    assert png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
 
 
 def calls(sandbox: SandboxServer, path: str) -> list[RecordedRequest]:

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import base64
 import re
-import struct
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 import sandbox_data
+from conftest import PNG_SIGNATURE, png_size
 
 from src import liqmap
 from src.chart import chart_key, render_chart
 from src.outputs import LiquidationMapItem, LiquidationRow, Number, PriceKeyedMap
 from src.report import ReportEntry, format_compact, format_price, render_report
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FETCHED_AT = datetime(2026, 11, 25, 14, 3, tzinfo=UTC)
 
 
@@ -74,14 +73,6 @@ ITEMS: dict[str, Callable[[], LiquidationMapItem]] = {
 def charts() -> dict[str, tuple[LiquidationMapItem, bytes]]:
     built = {name: make() for name, make in ITEMS.items()}
     return {name: (item, render_chart(item, FETCHED_AT)) for name, item in built.items()}
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    """Width and height from the IHDR chunk, which a PNG must start with."""
-    assert png[:8] == PNG_SIGNATURE
-    assert png[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", png[16:24])
-    return width, height
 
 
 @pytest.mark.parametrize("name", list(ITEMS))

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import base64
 import re
-import struct
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from conftest import PRO_KEY, spying_on
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    assert png.startswith(PNG_SIGNATURE)
-    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk comes first
-    return width, height
+from conftest import PRO_KEY, png_size, spying_on
 
 
 def record(storage: Path, key: str) -> Path:
