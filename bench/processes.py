@@ -12,7 +12,6 @@ from __future__ import annotations
 import compileall
 import functools
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -29,9 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ACTOR = ("-m", "src")
 MINIMAL_ACTOR = (str(ROOT / "bench" / "minimal_actor.py"),)
 SPAWN = ROOT / "bench" / "spawn.py"
-# Variables of the developer's own shell that would change what a run does. The image sets no
-# SSL_CERT_FILE or SSL_CERT_DIR either: with one, the run trusts (and loads) that CA file instead.
-FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
 
 
 @dataclass(frozen=True)
@@ -70,9 +66,8 @@ _kept: list[tempfile.TemporaryDirectory[str]] = []
 
 def actor_env(sandbox: SandboxServer) -> dict[str, str]:
     """The environment of a local run against ``sandbox``, with the publisher's key set."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
     return {
-        **clean,
+        **local_run.isolated_env(),
         **local_run.pricing_env(),
         "COINGLASS_BASE_URL": sandbox.url,
         "COINGLASS_API_KEY": SandboxServer.PRO_KEY,
@@ -84,7 +79,6 @@ def run_process(
     actor_input: object,
     env: Mapping[str, str],
     *,
-    python: str = sys.executable,
     expect_items: int | None = 1,
 ) -> ProcessRun:
     """Run ``python <command>`` on ``actor_input`` with fresh local storage.
@@ -93,13 +87,12 @@ def run_process(
     """
     storage = Path(tempfile.mkdtemp(prefix="bench-storage-"))
     try:
-        store = storage / "key_value_stores" / "default"
-        store.mkdir(parents=True)
-        (store / "INPUT.json").write_text(json.dumps(actor_input))
+        local_run.write_input(storage, actor_input)
         log_path, result_path = storage / "run.log", storage / "run.json"
         with log_path.open("wb") as log:
+            launcher = [sys.executable, "-I", "-S", str(SPAWN), str(result_path)]
             subprocess.run(
-                [python, "-I", "-S", str(SPAWN), str(result_path), python, *command],
+                [*launcher, sys.executable, *command],
                 cwd=workdir(),
                 env={**env, "APIFY_LOCAL_STORAGE_DIR": str(storage)},
                 stdin=subprocess.DEVNULL,
@@ -137,17 +130,13 @@ def import_profile(
     command: Sequence[str],
     actor_input: object,
     env: Mapping[str, str],
-    *,
-    python: str = sys.executable,
 ) -> str:
     """The ``-X importtime`` report of one run (stderr only; the SDK logs to stdout)."""
     storage = Path(tempfile.mkdtemp(prefix="bench-imports-"))
     try:
-        store = storage / "key_value_stores" / "default"
-        store.mkdir(parents=True)
-        (store / "INPUT.json").write_text(json.dumps(actor_input))
+        local_run.write_input(storage, actor_input)
         done = subprocess.run(
-            [python, "-X", "importtime", *command],
+            [sys.executable, "-X", "importtime", *command],
             cwd=workdir(),
             env={**env, "APIFY_LOCAL_STORAGE_DIR": str(storage)},
             capture_output=True,

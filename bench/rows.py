@@ -36,6 +36,7 @@ from bench.processes import (
     import_profile,
     run_process,
 )
+from src import liqmap
 from src.inputs import LiquidationMapInput
 from src.outputs import LiquidationMapItem
 
@@ -403,7 +404,7 @@ def batch(plan: Plan) -> Section:
             slow.reset()
             run = run_process(ACTOR, actor_input, actor_env(slow), expect_items=maps)
             windows.append(request_window(slow.requests, bound.latency_s))
-            peaks.append(slow.peak_in_flight("/api/futures/liquidation/map"))
+            peaks.append(slow.peak_in_flight(liqmap.MAP_PATH))
             return run
 
         single: Callable[[], ProcessRun] = partial(run_process, ACTOR, MAP_INPUT, actor_env(fast))
@@ -571,15 +572,13 @@ def standby(plan: Plan, sandbox: SandboxServer, cold_walls: list[float] | None =
         )
         sandbox.reset()  # forgets the sandbox's per-minute count and recorded requests
         with standby_load.standby_server(env, {"standbyCacheSecs": cache_secs}) as server:
-            standby_load.sequential_latencies(server.url, query, plan.standby_warmup, {})
+            standby_load.sequential_latencies(server.url, query, plan.standby_warmup)
             for warm in queries:
-                standby_load.sequential_latencies(server.url, warm, 1, {})
+                standby_load.sequential_latencies(server.url, warm, 1)
             latencies = standby_load.sequential_latencies(
-                server.url, query, plan.standby_latency_requests, {}
+                server.url, query, plan.standby_latency_requests
             )
-            rps, loaded = standby_load.throughput(
-                server.url, queries, plan.standby_rate_requests, {}
-            )
+            rps, loaded = standby_load.throughput(server.url, queries, plan.standby_rate_requests)
         recorded = sandbox.requests
         return StandbySession(
             cache_secs,
@@ -588,7 +587,7 @@ def standby(plan: Plan, sandbox: SandboxServer, cold_walls: list[float] | None =
             rps,
             loaded,
             plan.standby_requests,
-            sum(r.path == "/api/futures/liquidation/map" for r in recorded),
+            sum(r.path == liqmap.MAP_PATH for r in recorded),
             len(recorded),
         )
 

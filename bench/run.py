@@ -24,11 +24,11 @@ for folder in (ROOT / "scripts", ROOT / "sandbox", ROOT):
     if str(folder) not in sys.path:  # lets the file run as a script from any cwd
         sys.path.insert(0, str(folder))
 
+from local_run import FOREIGN_PREFIXES  # noqa: E402
 from sandbox_server import SandboxServer  # noqa: E402
 
 from bench import rows  # noqa: E402
 from bench.measure import ROW_NAMES, Machine, Row, machine, table  # noqa: E402
-from bench.processes import FOREIGN_PREFIXES  # noqa: E402
 
 DOCUMENT = ROOT / "BENCHMARKS.md"
 ROW_KEYS = dict(zip(("cold", "processing", "batch", "chart", "standby"), ROW_NAMES, strict=True))

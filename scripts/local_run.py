@@ -9,13 +9,35 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
+# Variables of a developer's shell that would change what a run does: platform settings, a
+# key, a CA file the actor's image does not have.
+FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
+READINESS_PROBE = {"x-apify-container-server-readiness-probe": "1"}
+
+
+def isolated_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """``environ`` without the variables that would change what a run does."""
+    return {key: value for key, value in environ.items() if not key.startswith(FOREIGN_PREFIXES)}
+
+
+def write_input(storage: Path, actor_input: object) -> None:
+    """Put ``actor_input`` where the actor reads its input from local storage."""
+    store = storage / "key_value_stores" / "default"
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "INPUT.json").write_text(json.dumps(actor_input))
 
 
 def pricing_env() -> dict[str, str]:
@@ -119,9 +141,7 @@ def run_actor(
     """
     if not keep_storage:
         shutil.rmtree(storage, ignore_errors=True)
-    store = storage / "key_value_stores" / "default"
-    store.mkdir(parents=True, exist_ok=True)
-    (store / "INPUT.json").write_text(json.dumps(actor_input))
+    write_input(storage, actor_input)
     return subprocess.run(
         [sys.executable, *command],
         cwd=ROOT,
@@ -131,6 +151,87 @@ def run_actor(
         timeout=300,
         check=False,
     )
+
+
+@dataclass(frozen=True)
+class StandbyServer:
+    """A Standby process that answered its readiness probe."""
+
+    url: str
+    ready_s: float  # from spawn to the first 200 of the readiness probe
+    log: Path  # everything the process printed
+
+
+class StandbyFailed(RuntimeError):
+    """The Standby process exited, or did not become ready in time."""
+
+
+@contextmanager
+def standby_server(
+    actor_input: object,
+    storage: Path,
+    env: Mapping[str, str],
+    *,
+    cwd: Path = ROOT,
+    ready_within_s: float = 60.0,
+) -> Iterator[StandbyServer]:
+    """``python -m src`` in Standby mode, as the platform starts it, on a free loopback port,
+    with ``actor_input`` as the run's input and local storage in ``storage``; stopped on exit.
+
+    Raises StandbyFailed, with the end of its log, if it exits or does not answer the
+    readiness probe within ``ready_within_s``.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    write_input(storage, actor_input)
+    log = storage / "standby.log"
+    with log.open("wb") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "src"],
+            cwd=cwd,
+            env={
+                **env,
+                **pricing_env(),
+                "APIFY_LOCAL_STORAGE_DIR": str(storage),
+                "APIFY_META_ORIGIN": "STANDBY",
+                "ACTOR_WEB_SERVER_PORT": str(port),
+            },
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        ready_s = _wait_ready(process, url, started, ready_within_s, log)
+        yield StandbyServer(url, ready_s, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _wait_ready(
+    process: subprocess.Popen[bytes], url: str, started: float, within_s: float, log: Path
+) -> float:
+    """Seconds from spawn to readiness, polling every 50 ms."""
+    with httpx.Client(timeout=1) as http:
+        while time.perf_counter() - started < within_s:
+            try:
+                if http.get(url, headers=READINESS_PROBE).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                pass  # not listening yet
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    code = process.poll()
+    why = f"exited with code {code}" if code is not None else f"not ready in {within_s:g} s"
+    raise StandbyFailed(f"Standby server {why}\n{log.read_text(errors='replace')[-2000:]}")
 
 
 def main() -> None:

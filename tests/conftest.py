@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,13 +60,17 @@ class ActorRun:
 
     @property
     def charged_events(self) -> list[str]:
-        """Our own charged events, one entry per charged unit."""
-        return [
-            charge["event_name"]
-            for charge in self.charges
-            for _ in range(charge["charged_count"])
-            if not charge["event_name"].startswith("apify-")
-        ]
+        return charged_events(self.charges)
+
+
+def charged_events(charges: list[dict[str, Any]]) -> list[str]:
+    """Our own charged events in a charging log, one entry per charged unit."""
+    return [
+        charge["event_name"]
+        for charge in charges
+        for _ in range(charge["charged_count"])
+        if not charge["event_name"].startswith("apify-")
+    ]
 
 
 def spying_on(*modules: str) -> tuple[str, str]:
@@ -106,16 +109,11 @@ def run_actor(sandbox: SandboxServer, tmp_path: Path) -> Any:
         keep_storage: bool = False,
     ) -> ActorRun:
         # Nothing from the developer's own shell: no platform variables, no real key.
-        clean = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_"))
-        }
         storage = tmp_path / "storage"
         done = local_run.run_actor(
             actor_input,
             storage,
-            {**clean, "COINGLASS_BASE_URL": sandbox.url, **(env or {})},
+            {**local_run.isolated_env(), "COINGLASS_BASE_URL": sandbox.url, **(env or {})},
             command=command,
             capture=True,
             keep_storage=keep_storage,

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,33 +13,20 @@ import httpx
 import local_run
 import pytest
 import sandbox_data
-from conftest import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls
+from conftest import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls, charged_events
 from mcp import Client
 from sandbox_server import SandboxServer
 
 KEY = {"CG-API-KEY": PRO_KEY}
-READINESS = {"x-apify-container-server-readiness-probe": "1"}
 
 
 @dataclass
 class Standby:
     url: str
     storage: Path
-    process: subprocess.Popen[str]
 
     def charged(self) -> list[str]:
-        return [
-            charge["event_name"]
-            for charge in local_run.read_items(self.storage, "charging-log")
-            if not charge["event_name"].startswith("apify-")
-            for _ in range(charge["charged_count"])
-        ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        return charged_events(local_run.read_items(self.storage, "charging-log"))
 
 
 @pytest.fixture(scope="module")
@@ -52,50 +34,20 @@ def standby(
     sandbox_session: SandboxServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Standby]:
     storage = tmp_path_factory.mktemp("standby") / "storage"
-    port = free_port()
     env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("APIFY_", "ACTOR_", "COINGLASS_"))
-        },
-        **local_run.pricing_env(),
-        "APIFY_LOCAL_STORAGE_DIR": str(storage),
-        "APIFY_META_ORIGIN": "STANDBY",
-        "ACTOR_WEB_SERVER_PORT": str(port),
+        **local_run.isolated_env(),
         "COINGLASS_BASE_URL": sandbox_session.url,
         "COINGLASS_API_KEY": PRO_KEY,  # the publisher's key, for callers that send none
     }
-    store = storage / "key_value_stores" / "default"
-    store.mkdir(parents=True)
-    (store / "INPUT.json").write_text(json.dumps({"standbyCacheSecs": 30, "maxRetries": 0}))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "src"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:  # bounded wait for the readiness probe
-        try:
-            if httpx.get(url, headers=READINESS, timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
-        assert time.monotonic() < deadline, "the Standby server never became ready"
-        time.sleep(0.1)
-    yield Standby(url, storage, process)
-    process.terminate()
-    output, _ = process.communicate(timeout=30)
-    assert PRO_KEY not in output
+    with local_run.standby_server(
+        {"standbyCacheSecs": 30, "maxRetries": 0}, storage, env, ready_within_s=30
+    ) as server:
+        yield Standby(server.url, storage)
+    assert PRO_KEY not in server.log.read_text()
 
 
 def test_readiness_probe_and_index(standby: Standby) -> None:
-    assert httpx.get(standby.url, headers=READINESS).text == "ok"
+    assert httpx.get(standby.url, headers=local_run.READINESS_PROBE).text == "ok"
     assert "/liquidation-map" in httpx.get(standby.url).json()["routes"]
 
 
