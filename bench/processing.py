@@ -1,9 +1,10 @@
 """Row 2: what the actor does with a map once its bytes have arrived, against ``json.loads``.
 
-The actor's path, as ``modes._pair_map`` and ``billing.push_result`` take it: validate the
+The actor's path, as ``modes.maps`` and ``run.billing.push_result`` take it: validate the
 upstream body (``Envelope[PairMapPayload]``, the client's first reading), sort the buckets
-(``liqmap.normalise``), make the item (``modes.map_item``: the summary, and the levels if the
-item can carry them) and its record, the JSON-ready data ``Actor.push_data`` is given.
+(``liqmap.normalise``), make the item (``liqmap.analysed_map`` for the summary, then
+``item_limit.with_levels`` for the levels if the item can carry them) and its record, the
+JSON-ready data ``Actor.push_data`` is given.
 """
 
 from __future__ import annotations
@@ -18,20 +19,17 @@ from typing import Any
 import sandbox_data
 
 from bench.measure import median
-from src import liqmap
-from src.coinglass import Envelope
-from src.inputs import MapTarget
+from src.analysis import liqmap
+from src.analysis.markets import CurrentPrice
+from src.coinglass.payloads import Envelope, PairMapPayload
 from src.main import GC_THRESHOLDS
-from src.markets import CurrentPrice
-from src.modes import map_item
 from src.outputs import record
-
-MAP_TARGET = MapTarget(symbol="Binance_BTCUSDT", range="1d")
+from src.run.item_limit import with_levels
 
 STAGES = ("parse", "item", "record")
 STAGE_TITLES = {
     "parse": "parse: Envelope[PairMapPayload].model_validate_json",
-    "item": "item: liqmap.normalise + modes.map_item (summary, levels if they fit)",
+    "item": "item: liqmap.normalise, analysed_map, with_levels (summary, levels if they fit)",
     "record": "record: outputs.record(item), what Actor.push_data is given",
 }
 
@@ -65,12 +63,14 @@ def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
     """The stage times of the actor's processing of ``load``, and the record it would push."""
     clock = time.perf_counter
     start = clock()
-    envelope = Envelope[liqmap.PairMapPayload].model_validate_json(load.body)
+    envelope = Envelope[PairMapPayload].model_validate_json(load.body)
     parsed = clock()
     data = liqmap.normalise(envelope.data.data)
     price = CurrentPrice(load.current_price, "benchmark")
-    item = map_item(
-        "Binance_BTCUSDT", MAP_TARGET, data, price=price, missing="", bucketing=liqmap.Bucketing()
+    item = with_levels(
+        liqmap.analysed_map(
+            "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=liqmap.Bucketing()
+        )
     )
     built = clock()
     pushed = record(item)

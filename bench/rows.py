@@ -36,7 +36,7 @@ from bench.processes import (
     import_profile,
     run_process,
 )
-from src import liqmap
+from src.coinglass.endpoints import PAIR_MAP_PATH
 from src.inputs import LiquidationMapInput
 from src.outputs import LiquidationMapItem
 
@@ -404,7 +404,7 @@ def batch(plan: Plan) -> Section:
             slow.reset()
             run = run_process(ACTOR, actor_input, actor_env(slow), expect_items=maps)
             windows.append(request_window(slow.requests, bound.latency_s))
-            peaks.append(slow.peak_in_flight(liqmap.MAP_PATH))
+            peaks.append(slow.peak_in_flight(PAIR_MAP_PATH))
             return run
 
         single: Callable[[], ProcessRun] = partial(run_process, ACTOR, MAP_INPUT, actor_env(fast))
@@ -464,7 +464,7 @@ def chart(plan: Plan, sandbox: SandboxServer) -> Section:
     item = LiquidationMapItem.model_validate(runs["plain"][0].items[0])
     progress(f"chart: {plan.chart_renders} renders of {item.symbol} {item.range}")
     started = time.perf_counter()
-    from src import chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
+    from src.render import chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
 
     imported = time.perf_counter()
     charts.render_chart(item, datetime.now(UTC))
@@ -495,7 +495,7 @@ def chart(plan: Plan, sandbox: SandboxServer) -> Section:
     ]
     details = [
         f"- Render: {spread(renders, 's')}, {len(png) / 1024:.0f} KiB PNG; the first chart of"
-        f" a process also imports `src.chart` (matplotlib, numpy)"
+        f" a process also imports `src.render.chart` (matplotlib, numpy)"
         f" {fmt(imported - started, 's')} and renders in {fmt(first, 's')}.",
         f"- Cold map run with chart {spread(walls['chart'], 's')}, without"
         f" {spread(walls['plain'], 's')}; peak RSS with chart {spread(rss['chart'], 'MiB')},"
@@ -587,7 +587,7 @@ def standby(plan: Plan, sandbox: SandboxServer, cold_walls: list[float] | None =
             rps,
             loaded,
             plan.standby_requests,
-            sum(r.path == liqmap.MAP_PATH for r in recorded),
+            sum(r.path == PAIR_MAP_PATH for r in recorded),
             len(recorded),
         )
 

@@ -22,10 +22,15 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script, which puts only scripts/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from src.standby import READINESS_HEADER  # noqa: E402
+
 # Variables of a developer's shell that would change what a run does: platform settings, a
 # key, a CA file the actor's image does not have.
 FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
-READINESS_PROBE = {"x-apify-container-server-readiness-probe": "1"}
+READINESS_PROBE = {READINESS_HEADER: "1"}
 
 
 def isolated_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:

@@ -2,10 +2,36 @@
 
 Each class carries the stable ``type`` name that lands in the failure item's ``error.type`` and
 whether retrying the same request can help. Mapping an exception to the user's envelope is then
-one function (``models.failure_item``), not a chain of ``if``s.
+one function (``outputs.failure_item``), not a chain of ``if``s. Catch as broadly as you need:
+
+    ActorError
+    ├── InternalError         a bug in the actor
+    ├── InvalidInput
+    ├── BudgetExhausted
+    ├── DeadlineExceeded      retryable
+    ├── Aborted               retryable
+    └── CoinGlassError
+        ├── MissingApiKey
+        ├── InvalidApiKey
+        ├── PlanTooLow
+        ├── InvalidParameter
+        ├── UnknownSymbol
+        ├── NoData
+        ├── EndpointNotFound
+        ├── RateLimited           retryable
+        ├── UpstreamUnavailable   retryable
+        ├── UpstreamTimeout       retryable
+        ├── NetworkError          retryable
+        └── BadResponse
+            └── TruncatedResponse retryable
+
+httpx's own exceptions and CoinGlass's error bodies become these in one place, the CoinGlass
+client.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 INTERNAL_ERROR_MESSAGE = (
     "The actor failed unexpectedly; nothing was charged for this result. Please report this"
@@ -16,13 +42,19 @@ INTERNAL_ERROR_MESSAGE = (
 class ActorError(Exception):
     """Base of every failure the actor reports to the user as a failure item."""
 
-    type: str = "internal_error"
-    retryable: bool = False
+    type: ClassVar[str]
+    retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, upstream_code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.upstream_code = upstream_code
+
+
+class InternalError(ActorError):
+    """A bug in the actor: the run reports it by failing, after every other result is in."""
+
+    type = "internal_error"
 
 
 class InvalidInput(ActorError):
@@ -52,7 +84,7 @@ class Aborted(ActorError):
 
 
 class CoinGlassError(ActorError):
-    """CoinGlass refused the request or could not answer it."""
+    """CoinGlass refused the request or could not answer it; only its subclasses are raised."""
 
 
 class MissingApiKey(CoinGlassError):

@@ -1,8 +1,8 @@
 """CoinGlass liquidation maps and futures symbols, as clean JSON, one dataset item per result.
 
-Input → validated request → CoinGlass client → normalised result → charged dataset item.
-Every expected failure (input, key, plan, upstream) becomes an uncharged failure item and the
-run still succeeds, so a caller of run-sync-get-dataset-items always has an item to read.
+Input → validated request → CoinGlass → analysed result → charged dataset item. Every expected
+failure (input, key, plan, upstream) becomes an uncharged failure item and the run still
+succeeds, so a caller of run-sync-get-dataset-items always has an item to read.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import gc
 
 from apify import Actor, Event, EventAbortingData
 
-from src import runner
-from src.billing import push_result
-from src.errors import INTERNAL_ERROR_MESSAGE, Aborted, ActorError
+from src.errors import INTERNAL_ERROR_MESSAGE, Aborted, InternalError
 from src.outputs import input_failure
+from src.run import runner
+from src.run.billing import push_result
 
-# A map is hundreds of thousands of small objects that live until the run ends: collecting
-# them every 700 allocations cost a third of the processing time.
+# A map is many thousands of small objects that live until the run ends: the default
+# thresholds would walk them again and again, and free nothing.
 GC_THRESHOLDS = (100_000, 50, 1000)
 ABORTED_MESSAGE = (
     "The run was aborted before all its results were fetched; those in the dataset are complete"
@@ -31,9 +31,9 @@ async def main() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     async with Actor:
         if Actor.configuration.meta_origin == "STANDBY":
-            from src import standby  # noqa: PLC0415 - the HTTP stack only for Standby runs
+            from src.standby import routes  # noqa: PLC0415 - the HTTP stack only for Standby runs
 
-            await standby.serve_forever()
+            await routes.serve_forever()
             return
         raw_input = await Actor.get_input()
         work = asyncio.create_task(runner.serve(raw_input))
@@ -52,5 +52,5 @@ async def main() -> None:
             await push_result(input_failure(Aborted(ABORTED_MESSAGE), raw_input))
         except Exception:
             # A bug: the caller still gets an item to read before the run fails.
-            await push_result(input_failure(ActorError(INTERNAL_ERROR_MESSAGE), raw_input))
+            await push_result(input_failure(InternalError(INTERNAL_ERROR_MESSAGE), raw_input))
             raise

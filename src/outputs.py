@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from typing_extensions import TypedDict
 
 from src.errors import ActorError
-from src.inputs import DEFAULT_MODE, INPUT_MODELS, MapTarget
+from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget
 
 SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
@@ -45,8 +45,8 @@ PriceKeyedMap = dict[str, list[LiquidationRow]]
 class LiquidationLevel(TypedDict):
     """One row of the map, placed against the current price (sides null when it is unknown).
 
-    A typed dict rather than a model: a map can hold 100,000 of them, and pydantic validates
-    a typed dict at a sixth of the cost of building as many model instances.
+    A typed dict rather than a model: a map can hold a hundred thousand of them, and pydantic
+    validates typed dicts at a fraction of the cost of building as many model instances.
     """
 
     price: Number
@@ -187,18 +187,28 @@ def input_failure(error: ActorError, raw_input: object) -> FailureItem:
     return failure_item(error, mode, **echoed)
 
 
+def request_failure(error: ActorError, request: ActorInput) -> FailureItem:
+    """The failure item of a validated request as a whole, echoing its own fields."""
+    return _echoing(error, request)
+
+
 def result_failure(error: ActorError, item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
     """The failure that replaces a result, echoing the result's own request fields."""
-    return failure_item(
-        error, item.mode, **{name: getattr(item, name) for name in _REQUEST_FIELDS[item.mode]}
-    )
+    return _echoing(error, item)
+
+
+def _echoing(
+    error: ActorError, source: ActorInput | SearchSymbolsItem | LiquidationMapItem
+) -> FailureItem:
+    own = {name: getattr(source, name) for name in _REQUEST_FIELDS[source.mode]}
+    return failure_item(error, source.mode, **own)
 
 
 def record(item: ResultItem, exclude: set[str] | None = None) -> dict[str, Any]:
     """An item as the dataset holds it: a failure carries only its own request's fields."""
     if isinstance(item, LiquidationMapItem):
         # data and levels are JSON-ready as built (validated numbers, text and null in lists,
-        # tuples and dicts): walking 100,000 rows through the serializer again buys nothing.
+        # tuples and dicts): walking every row through the serializer again buys nothing.
         excluded = exclude or set()
         dumped = item.model_dump(mode="json", exclude=excluded | {"data", "levels"})
         ready = {"data": item.data, "levels": item.levels}

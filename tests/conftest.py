@@ -73,15 +73,10 @@ def charged_events(charges: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def spying_on(*modules: str) -> tuple[str, str]:
-    """A command for ``run_actor``: the actor's run, then ``LOADED <module> True|False`` for
-    each of ``modules`` at exit, to see what a run imported."""
-    report = ", ".join(f"print('LOADED {name}', {name!r} in sys.modules)" for name in modules)
-    return (
-        "-c",
-        f"import atexit, asyncio, sys\natexit.register(lambda: ({report}))\n"
-        "from src import main\nasyncio.run(main.main())\n",
-    )
+def patched(scenario: str, *modules: str) -> tuple[str, ...]:
+    """A command for ``run_actor``: the actor's run with a part replaced, as
+    ``tests/patched_actor.py`` describes its scenarios."""
+    return ("-m", "tests.patched_actor", scenario, *modules)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, spying_on
+from conftest import MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, patched
 from sandbox_server import SandboxServer
 
 
@@ -140,7 +140,7 @@ def test_lower_case_symbol_is_resolved_to_the_real_instrument(
 def test_a_map_run_loads_no_module_only_charts_or_mistyped_symbols_need(
     run_actor: Any,
 ) -> None:
-    run = run_actor({"apiKey": PRO_KEY}, command=spying_on("matplotlib", "difflib"))
+    run = run_actor({"apiKey": PRO_KEY}, command=patched("spy", "matplotlib", "difflib"))
     assert run.item["success"] is True
     assert "LOADED matplotlib False" in run.log
     assert "LOADED difflib False" in run.log
@@ -148,7 +148,9 @@ def test_a_map_run_loads_no_module_only_charts_or_mistyped_symbols_need(
 
 
 def test_unknown_symbol_is_refused_with_close_suggestions(run_actor: Any) -> None:
-    run = run_actor({"symbol": "Binance_BTCUSDTX", "apiKey": PRO_KEY}, command=spying_on("difflib"))
+    run = run_actor(
+        {"symbol": "Binance_BTCUSDTX", "apiKey": PRO_KEY}, command=patched("spy", "difflib")
+    )
     assert "LOADED difflib True" in run.log  # the suggestions below need it
     item = assert_failed(run, "unknown_symbol", retryable=False, code=None)
     assert item["symbol"] == "Binance_BTCUSDTX"
@@ -282,20 +284,8 @@ def test_bad_input_is_an_uncharged_failure_item(
     assert sandbox.requests == []
 
 
-BROKEN_ACTOR = """
-import asyncio
-from src import main, modes
-
-async def broken(*args):
-    raise RuntimeError("a bug")
-
-modes.liquidation_map = broken
-asyncio.run(main.main())
-"""
-
-
 def test_a_bug_still_leaves_an_uncharged_item_and_fails_the_run(run_actor: Any) -> None:
-    run = run_actor({"apiKey": PRO_KEY}, command=("-c", BROKEN_ACTOR))
+    run = run_actor({"apiKey": PRO_KEY}, command=patched("broken"))
     assert run.exit_code not in (0, None)
     item = run.item
     assert item["success"] is False
@@ -305,26 +295,10 @@ def test_a_bug_still_leaves_an_uncharged_item_and_fails_the_run(run_actor: Any) 
     assert "RuntimeError: a bug" in run.log
 
 
-BROKEN_FOR_ONE = """
-import asyncio
-from src import main, modes
-
-fetch_map = modes.liquidation_map
-
-async def broken_for_btc(upstream, target, bucketing):
-    if target.symbol == "BTC":
-        raise RuntimeError("a bug")
-    return await fetch_map(upstream, target, bucketing)
-
-modes.liquidation_map = broken_for_btc
-asyncio.run(main.main())
-"""
-
-
 def test_a_bug_in_one_map_spares_the_others_and_still_fails_the_run(run_actor: Any) -> None:
     run = run_actor(
         {"symbols": ["Binance_BTCUSDT", "BTC", "Binance_ETHUSDT"], "apiKey": PRO_KEY},
-        command=("-c", BROKEN_FOR_ONE),
+        command=patched("broken_for_btc"),
     )
     assert run.exit_code not in (0, None)
     outcome = {item["symbol"]: item["success"] for item in run.items}

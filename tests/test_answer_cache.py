@@ -6,7 +6,7 @@ import asyncio
 
 from src.errors import RateLimited
 from src.outputs import FailureItem, ResultItem, SearchSymbolsItem, failure_item
-from src.standby import AnswerCache
+from src.standby.answers import AnswerCache
 
 SUCCESS = SearchSymbolsItem(keyword="btc", data=[])
 FAILURE: FailureItem = failure_item(RateLimited("slow down"), "search_symbols", keyword="btc")

@@ -11,10 +11,12 @@ import pytest
 import sandbox_data
 from conftest import PNG_SIGNATURE, png_size
 
-from src import liqmap
-from src.chart import chart_key, render_chart
+from src.analysis import liqmap
 from src.outputs import LiquidationMapItem, LiquidationRow, Number, PriceKeyedMap
-from src.report import ReportEntry, format_compact, format_price, render_report
+from src.render.chart import render_chart
+from src.render.formatting import format_compact, format_price
+from src.render.report import ReportEntry, render_report
+from src.run.gallery import chart_key
 
 FETCHED_AT = datetime(2026, 11, 25, 14, 3, tzinfo=UTC)
 

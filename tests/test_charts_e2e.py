@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from conftest import PRO_KEY, png_size, spying_on
+from conftest import PRO_KEY, patched, png_size
 
 
 def record(storage: Path, key: str) -> Path:
@@ -42,6 +42,6 @@ def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:
 
 def test_matplotlib_is_loaded_for_charts(run_actor: Any) -> None:
     # test_actor_e2e: a run without a chart does not load it.
-    with_chart = run_actor({"apiKey": PRO_KEY, "chart": True}, command=spying_on("matplotlib"))
+    with_chart = run_actor({"apiKey": PRO_KEY, "chart": True}, command=patched("spy", "matplotlib"))
     assert "LOADED matplotlib True" in with_chart.log
     assert with_chart.item["chart_url"].endswith("chart-Binance_BTCUSDT-1d.png")

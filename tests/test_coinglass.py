@@ -7,15 +7,20 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
+from conftest import MAP_PATH
 
 from src import errors
-from src.coinglass import CoinGlassClient, parse_retry_after, retry_delay
-from src.liqmap import MAP_PATH, PairMapPayload
+from src.coinglass.client import CoinGlassClient
+from src.coinglass.endpoints import CoinGlass
+from src.coinglass.payloads import PairMapPayload
+from src.coinglass.retry import RetryPolicy
 
 BASE = "https://cg.test"
 KEY = "secret-key-123"
 MAP_URL = f"{BASE}{MAP_PATH}"
 PARAMS = {"exchange": "Binance", "symbol": "BTCUSDT", "range": "1d"}
+# Enough retries that every attempt number below still gets its delay.
+POLICY = RetryPolicy(max_retries=10)
 
 
 @pytest.fixture
@@ -29,12 +34,14 @@ async def client(waits: list[float]) -> AsyncIterator[CoinGlassClient]:
     async def wait(seconds: float) -> None:
         waits.append(seconds)
 
-    async with CoinGlassClient(KEY, base_url=BASE, max_retries=2, sleep=wait) as cg:
+    async with CoinGlassClient(
+        KEY, base_url=BASE, retry=RetryPolicy(max_retries=2), sleep=wait
+    ) as cg:
         yield cg
 
 
 async def fetch(client: CoinGlassClient) -> PairMapPayload:
-    return await client.get(MAP_PATH, PARAMS, PairMapPayload, salvage=PairMapPayload.salvaged)
+    return await CoinGlass(client).pair_map("Binance", "BTCUSDT", "1d")
 
 
 MAP_BODY = {
@@ -171,7 +178,7 @@ async def test_a_retry_that_succeeds_returns_the_data(client: CoinGlassClient) -
 @respx.mock
 async def test_zero_retries_means_one_attempt() -> None:
     route = respx.get(MAP_URL).respond(503)
-    async with CoinGlassClient(KEY, base_url=BASE, max_retries=0) as cg:
+    async with CoinGlassClient(KEY, base_url=BASE, retry=RetryPolicy(max_retries=0)) as cg:
         with pytest.raises(errors.UpstreamUnavailable) as caught:
             await fetch(cg)
     assert route.call_count == 1
@@ -186,30 +193,30 @@ async def test_slow_answer_is_a_timeout(client: CoinGlassClient) -> None:
 
 
 def test_retry_after_seconds_and_http_date_are_capped() -> None:
-    assert parse_retry_after("7") == 7.0
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after("3600") == 60.0
+    assert POLICY.retry_after("7") == 7.0
+    assert POLICY.retry_after(None) is None
+    assert POLICY.retry_after("soon") is None
+    assert POLICY.retry_after("3600") == 60.0
     now = 1_700_000_000.0
-    assert parse_retry_after("Tue, 14 Nov 2023 22:13:40 GMT", now=now) == 20.0
-    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
+    assert POLICY.retry_after("Tue, 14 Nov 2023 22:13:40 GMT", now=now) == 20.0
+    assert POLICY.retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
 
 
 def test_backoff_is_full_jitter_exponential_and_obeys_retry_after() -> None:
     failure = errors.UpstreamUnavailable("x")
-    assert [retry_delay(failure, n, fraction=lambda: 1.0) for n in (1, 2, 3, 7, 8)] == [
+    assert [POLICY.delay(failure, n, fraction=lambda: 1.0) for n in (1, 2, 3, 7, 8)] == [
         0.5,
         1.0,
         2.0,
         30.0,  # 32 s, capped
         30.0,
     ]
-    assert retry_delay(failure, 3, fraction=lambda: 0.25) == 0.5
-    assert retry_delay(failure, 1, fraction=lambda: 0.0) == 0.0
+    assert POLICY.delay(failure, 3, fraction=lambda: 0.25) == 0.5
+    assert POLICY.delay(failure, 1, fraction=lambda: 0.0) == 0.0
     limited = errors.RateLimited("x")
     # Per-minute limits: rate limits back off from 2 s, not 0.5 s.
-    assert [retry_delay(limited, n, fraction=lambda: 1.0) for n in (1, 2, 3, 5)] == [2, 4, 8, 30]
-    assert retry_delay(errors.RateLimited("x", retry_after=4.0), 1) == 4.0
+    assert [POLICY.delay(limited, n, fraction=lambda: 1.0) for n in (1, 2, 3, 5)] == [2, 4, 8, 30]
+    assert POLICY.delay(errors.RateLimited("x", retry_after=4.0), 1) == 4.0
 
 
 def test_refusals_are_never_retried() -> None:
@@ -219,7 +226,7 @@ def test_refusals_are_never_retried() -> None:
         errors.InvalidParameter("x"),
         errors.BadResponse("x"),
     ):
-        assert retry_delay(refusal, 1) is None
+        assert POLICY.delay(refusal, 1) is None
 
 
 @respx.mock

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls
+from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls, patched
 from sandbox_server import Fault, SandboxServer
 
 MARKER_KEY = "marker-key-7d1e0b93c4"
@@ -270,25 +270,9 @@ def test_a_search_fits_a_budget_too_small_for_a_map(run_actor: Any) -> None:
     assert run.charged_events == ["SEARCH_SYMBOLS"]
 
 
-ABORTED_MIDWAY = """
-import asyncio
-from apify import Actor, Event, EventAbortingData
-from src import main, modes
-
-fetch_map = modes.liquidation_map
-
-async def aborted_midway(*args):
-    Actor.event_manager.emit(event=Event.ABORTING, event_data=EventAbortingData())
-    return await fetch_map(*args)
-
-modes.liquidation_map = aborted_midway
-asyncio.run(main.main())
-"""
-
-
 def test_an_aborted_run_says_so_and_charges_nothing(run_actor: Any, sandbox: SandboxServer) -> None:
     sandbox.set_fault(Fault("slow", seconds=20))
-    run = run_actor({"apiKey": SandboxServer.PRO_KEY}, command=("-c", ABORTED_MIDWAY))
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY}, command=patched("aborted_midway"))
     assert run.exit_code == 0, run.log
     assert run.item["error"] == {"type": "aborted", "upstream_code": None, "retryable": True}
     assert "aborted" in run.item["message"]

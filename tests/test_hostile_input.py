@@ -14,11 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
-from src import liqmap
-from src.coinglass import CoinGlassClient
+from src.analysis import liqmap
+from src.coinglass.client import CoinGlassClient
+from src.coinglass.endpoints import COIN_MAP_PATH, PAIR_MAP_PATH
+from src.coinglass.payloads import CoinMapPayload, MapPayloadT, PairMapPayload
+from src.coinglass.retry import RetryPolicy
 from src.errors import BadResponse, InvalidInput
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS, parse_input
-from src.liqmap import MapPayloadT
 from src.outputs import LiquidationRow, input_failure
 
 json_scalars = (
@@ -207,7 +209,9 @@ async def read_map(path: str, payload: type[MapPayloadT], data: object) -> MapPa
     """``data`` as the client reads it from a successful response of ``path``."""
     with respx.mock:
         respx.get(f"https://cg.test{path}").respond(json={"code": "0", "data": data})
-        async with CoinGlassClient("key", base_url="https://cg.test", max_retries=0) as client:
+        async with CoinGlassClient(
+            "key", base_url="https://cg.test", retry=RetryPolicy(max_retries=0)
+        ) as client:
             return await client.get(path, {}, payload, salvage=payload.salvaged)
 
 
@@ -229,7 +233,7 @@ def test_any_pair_map_is_read_to_published_rows_or_refused_as_a_bad_response(
     data: object,
 ) -> None:
     try:
-        payload = asyncio.run(read_map(liqmap.MAP_PATH, liqmap.PairMapPayload, data))
+        payload = asyncio.run(read_map(PAIR_MAP_PATH, PairMapPayload, data))
     except BadResponse:
         return
     assert_published_rows(payload.data)
@@ -265,7 +269,7 @@ def test_any_coin_map_is_read_to_published_rows_or_refused_as_a_bad_response(
     data: object,
 ) -> None:
     try:
-        payload = asyncio.run(read_map(liqmap.COIN_MAP_PATH, liqmap.CoinMapPayload, data))
+        payload = asyncio.run(read_map(COIN_MAP_PATH, CoinMapPayload, data))
     except BadResponse:
         return
     assert_published_rows(liqmap.merge_coin_map(payload).data)

@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 import respx
 
-from src import liqmap, markets, modes
-from src.coinglass import CoinGlassClient
+from src.analysis.liqmap import Bucketing
+from src.coinglass.client import CoinGlassClient
+from src.coinglass.endpoints import COIN_MAP_PATH, MARKETS_PATH, PAIR_MAP_PATH, CoinGlass
+from src.coinglass.retry import RetryPolicy
 from src.inputs import MapTarget
+from src.modes import maps
+from src.modes.upstream import MarketPrices, Upstream
 from src.outputs import Instrument
 
 BASE = "https://cg.test"
@@ -21,23 +25,24 @@ GARBLED = {"100": [[100, 5, 10, None], [100, "lots", 10, None]], "102": [[102, 3
 
 
 @pytest.fixture
-async def upstream() -> AsyncIterator[modes.Upstream]:
+async def upstream() -> AsyncIterator[Upstream]:
     async def instruments(*, fresh: bool = False) -> list[Instrument]:
         return [BTCUSDT]
 
-    async with CoinGlassClient("key", base_url=BASE, max_retries=0) as client:
-        yield modes.Upstream(client, instruments, modes.MarketPrices(client))
+    async with CoinGlassClient("key", base_url=BASE, retry=RetryPolicy(max_retries=0)) as client:
+        coinglass = CoinGlass(client)
+        yield Upstream(coinglass, instruments, MarketPrices(coinglass))
 
 
 @respx.mock
 @pytest.mark.parametrize(
     ("symbol", "path", "data"),
     [
-        ("Binance_BTCUSDT", liqmap.MAP_PATH, {"data": GARBLED}),
-        ("BTC", liqmap.COIN_MAP_PATH, {"data": GARBLED}),
+        ("Binance_BTCUSDT", PAIR_MAP_PATH, {"data": GARBLED}),
+        ("BTC", COIN_MAP_PATH, {"data": GARBLED}),
         (
             "BTC",
-            liqmap.COIN_MAP_PATH,
+            COIN_MAP_PATH,
             {
                 "last_price": 101,
                 "data": [
@@ -51,10 +56,10 @@ async def upstream() -> AsyncIterator[modes.Upstream]:
     ],
 )
 async def test_a_map_with_a_garbled_row_says_it_was_left_out(
-    upstream: modes.Upstream, symbol: str, path: str, data: object
+    upstream: Upstream, symbol: str, path: str, data: object
 ) -> None:
     respx.get(f"{BASE}{path}").respond(json={"code": "0", "data": data})
-    respx.get(f"{BASE}{markets.MARKETS_PATH}").respond(
+    respx.get(f"{BASE}{MARKETS_PATH}").respond(
         json={
             "code": "0",
             "data": [
@@ -62,9 +67,10 @@ async def test_a_map_with_a_garbled_row_says_it_was_left_out(
             ],
         }
     )
-    item = await modes.liquidation_map(
-        upstream, MapTarget(symbol=symbol, range="1d"), liqmap.Bucketing()
+    analysed = await maps.liquidation_map(
+        upstream, MapTarget(symbol=symbol, range="1d"), Bucketing()
     )
+    item = analysed.item
     assert item.message.endswith("1 unreadable row(s) from CoinGlass were left out.")
     assert item.summary.level_count == 2
     assert item.summary.current_price == 101

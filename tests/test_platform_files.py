@@ -16,8 +16,8 @@ import pytest
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
-from src.billing import EVENTS
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
+from src.run.billing import EVENTS
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())

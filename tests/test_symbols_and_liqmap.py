@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sandbox_data import huge_map
 
-from src import liqmap, modes, symbols
-from src.inputs import MapTarget
-from src.markets import CurrentPrice
+from src.analysis import liqmap, symbols
+from src.analysis.markets import CurrentPrice
+from src.coinglass.payloads import PairMapPayload, SupportedPairs
 from src.outputs import Instrument, LiquidationMapItem, LiquidationRow, record
+from src.run import item_limit
 
-PAIRS = symbols.SupportedPairs.model_validate(
+PAIRS = SupportedPairs.model_validate(
     {
         "Binance": [
             {"instrument_id": "BTCUSDT", "base_asset": "BTC", "quote_asset": "USDT"},
@@ -86,22 +87,22 @@ def test_suggestions_for_a_misspelt_symbol() -> None:
     assert len(symbols.suggestions(ALL, "Binance_BTC")) <= symbols.MAX_SUGGESTIONS
 
 
-def parse(data: object) -> liqmap.PairMapPayload:
+def parse(data: object) -> PairMapPayload:
     """As the client reads a map that does not fit the published shape."""
-    return liqmap.PairMapPayload.salvaged({"data": data})
+    return PairMapPayload.salvaged({"data": data})
 
 
 def test_the_published_shape_needs_no_salvage_and_salvage_agrees() -> None:
     published = {"data": {"48935": [[48935, 1579370.77, 25, None], [48935, 2.5, 100, "h2"]]}}
-    fast = liqmap.PairMapPayload.model_validate_json(json.dumps(published))
+    fast = PairMapPayload.model_validate_json(json.dumps(published))
     assert fast.data == {"48935": [(48935, 1579370.77, 25, None), (48935, 2.5, 100, "h2")]}
     assert fast.skipped_rows == 0
-    assert liqmap.PairMapPayload.salvaged(published).data == fast.data
+    assert PairMapPayload.salvaged(published).data == fast.data
 
 
 def test_only_salvage_repairs_a_short_row() -> None:
     with pytest.raises(ValidationError):
-        liqmap.PairMapPayload.model_validate({"data": {"1": [[1, 2]]}})
+        PairMapPayload.model_validate({"data": {"1": [[1, 2]]}})
 
 
 def test_normalise_keeps_every_published_variant_as_four_members() -> None:
@@ -145,7 +146,7 @@ def test_cumulative_levels_are_floats_even_when_every_level_is_an_integer() -> N
 
 
 def test_normalise_sorts_decimal_price_keys_numerically() -> None:
-    payload = liqmap.PairMapPayload.model_validate(
+    payload = PairMapPayload.model_validate(
         {
             "data": {
                 "0.5231": [[0.5231, 1, 5, None]],
@@ -183,7 +184,7 @@ def test_a_bucket_whose_key_is_not_a_price_is_left_out() -> None:
 @pytest.mark.parametrize("empty", [None, [], {}])
 def test_an_absent_map_is_an_empty_map(empty: object) -> None:
     assert parse(empty).data == {}
-    assert liqmap.PairMapPayload.salvaged(empty).data == {}
+    assert PairMapPayload.salvaged(empty).data == {}
 
 
 @pytest.mark.parametrize("data", ["rows", 5, [[1, 2]]])
@@ -196,18 +197,13 @@ def huge_item(
     rows: int, bucketing: liqmap.Bucketing | None = None
 ) -> tuple[LiquidationMapItem, liqmap.Placement]:
     """The item of a ``rows``-row map, and the placement its levels are made from."""
-    data = liqmap.normalise(liqmap.PairMapPayload.model_validate({"data": huge_map(rows)}).data)
+    data = liqmap.normalise(PairMapPayload.model_validate({"data": huge_map(rows)}).data)
     price = CurrentPrice(50_000, "test")
     bucketing = bucketing or liqmap.Bucketing()
-    item = modes.map_item(
-        "Binance_BTCUSDT",
-        MapTarget(symbol="Binance_BTCUSDT", range="1d"),
-        data,
-        price=price,
-        missing="",
-        bucketing=bucketing,
+    analysed = liqmap.analysed_map(
+        "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=bucketing
     )
-    return item, liqmap.analyse(data, price.price, bucketing)[1]
+    return item_limit.with_levels(analysed), liqmap.analyse(data, price.price, bucketing)[1]
 
 
 def json_size(item: LiquidationMapItem) -> int:
@@ -229,9 +225,9 @@ def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
     rows: int, bucketing: liqmap.Bucketing, kept: bool
 ) -> None:
     item, placement = huge_item(rows, bucketing)
-    assert json_size(item) <= modes.MAX_ITEM_BYTES
+    assert json_size(item) <= item_limit.MAX_ITEM_BYTES
     assert item.summary.level_count == rows
-    assert len(placement.rows) <= modes.LARGE_MAP_ROWS or bucketing.price_step is None
+    assert len(placement.rows) <= item_limit.LARGE_MAP_ROWS or bucketing.price_step is None
     complete = item.model_copy(update={"levels": placement.levels()})
     if kept:
         assert item.levels == complete.levels
@@ -239,7 +235,7 @@ def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
     else:
         assert item.levels is None
         assert "exceed the platform's 9 MB item limit" in item.message
-        assert json_size(complete) > modes.MAX_ITEM_BYTES
+        assert json_size(complete) > item_limit.MAX_ITEM_BYTES
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
@@ -258,6 +254,6 @@ def test_no_row_or_level_takes_fewer_bytes_than_the_item_limit_check_assumes(
 ) -> None:
     rows.sort(key=lambda row: row[0])
     for level in liqmap.Placement.of(rows, price).levels():
-        assert len(json.dumps(level, separators=(",", ":"))) >= modes.MIN_LEVEL_BYTES
+        assert len(json.dumps(level, separators=(",", ":"))) >= item_limit.MIN_LEVEL_BYTES
     for row in rows:
-        assert len(json.dumps(row, separators=(",", ":"))) >= modes.MIN_ROW_BYTES
+        assert len(json.dumps(row, separators=(",", ":"))) >= item_limit.MIN_ROW_BYTES

@@ -15,8 +15,11 @@ import pytest
 import trustme
 
 from src import errors
-from src.coinglass import CoinGlassClient, tls_context
-from src.liqmap import MAP_PATH, PairMapPayload
+from src.coinglass.client import CoinGlassClient
+from src.coinglass.endpoints import PAIR_MAP_PATH
+from src.coinglass.payloads import PairMapPayload
+from src.coinglass.retry import RetryPolicy
+from src.coinglass.tls import tls_context
 
 BODY = json.dumps({"code": "0", "data": {"data": {"48935": [[48935, 1.5, 25, None]]}}}).encode()
 
@@ -58,8 +61,8 @@ def no_certificate_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def fetch(url: str) -> PairMapPayload:
-    async with CoinGlassClient("key", base_url=url, max_retries=0) as client:
-        return await client.get(MAP_PATH, {}, PairMapPayload)
+    async with CoinGlassClient("key", base_url=url, retry=RetryPolicy(max_retries=0)) as client:
+        return await client.get(PAIR_MAP_PATH, {}, PairMapPayload)
 
 
 async def test_a_certificate_from_a_ca_in_ssl_cert_file_is_accepted(

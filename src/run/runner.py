@@ -12,14 +12,19 @@ from functools import partial
 
 from apify import Actor
 
-from src import liqmap, modes
-from src.billing import Budget, push_result
-from src.cache import PairDirectory
-from src.coinglass import CoinGlassClient
-from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded
-from src.gallery import Gallery
+from src.analysis.liqmap import Bucketing
+from src.coinglass.endpoints import CoinGlass
+from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded, InternalError
 from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
-from src.outputs import FailureItem, ResultItem, input_failure, map_failure
+from src.modes import maps, search
+from src.modes.upstream import InstrumentSource, MarketPrices, Upstream
+from src.outputs import FailureItem, ResultItem, input_failure, map_failure, request_failure
+from src.run import item_limit
+from src.run.access import open_coinglass
+from src.run.billing import Budget, push_limit, push_result
+from src.run.gallery import Gallery
+from src.run.pairs import PairDirectory
+from src.run.storage import run_store
 
 Fetch = Callable[[], Awaitable[ResultItem]]
 OnFailure = Callable[[ActorError], FailureItem]
@@ -34,37 +39,34 @@ async def serve(raw_input: object) -> bool:
     """
     try:
         request = parse_input(raw_input)
-        client = modes.open_client(request, Actor.log)
+        coinglass = open_coinglass(request, Actor.log)
     except ActorError as error:
         await push_result(input_failure(error, raw_input))
         return True
-    async with client:
-        instruments = PairDirectory(client, request.symbol_cache_ttl_secs)
-        items = await fulfil(request, raw_input, client, instruments, push_result)
+    async with coinglass.client:
+        instruments = PairDirectory(coinglass, request.symbol_cache_ttl_secs)
+        items = await fulfil(request, coinglass, instruments)
     return not any(
-        isinstance(item, FailureItem) and item.error.type == ActorError.type for item in items
+        isinstance(item, FailureItem) and item.error.type == InternalError.type for item in items
     )
 
 
 async def fulfil(
     request: ActorInput,
-    raw_input: object,
-    client: CoinGlassClient,
-    instruments: PairDirectory,
-    deliver: Deliver,
+    coinglass: CoinGlass,
+    instruments: InstrumentSource,
+    deliver: Deliver = push_result,
 ) -> list[ResultItem]:
     """Fetch every result ``request`` asks for, hand each to ``deliver`` as soon as it is ready,
     and return them all in the order they were asked for."""
     jobs: list[tuple[Fetch, OnFailure]]
     if isinstance(request, SearchSymbolsInput):
-        search = partial(modes.search_symbols, request, instruments)
-        jobs = [(search, partial(input_failure, raw_input=raw_input))]
+        searching = partial(search.search_symbols, request, instruments)
+        jobs = [(searching, partial(request_failure, request=request))]
         return await _Limits(request, 1, deliver).run_all(jobs)
-    gallery = Gallery() if request.chart else None
-    upstream = modes.Upstream(client, instruments, modes.MarketPrices(client))
-    bucketing = liqmap.Bucketing(
-        request.top_clusters, request.price_step, request.price_percent_step
-    )
+    upstream = Upstream(coinglass, instruments, MarketPrices(coinglass))
+    gallery = Gallery(run_store(), Actor.log) if request.chart else None
+    bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
     jobs = [
         (
             partial(_map, upstream, target, bucketing, gallery=gallery),
@@ -80,13 +82,9 @@ async def fulfil(
 
 
 async def _map(
-    upstream: modes.Upstream,
-    target: MapTarget,
-    bucketing: liqmap.Bucketing,
-    *,
-    gallery: Gallery | None,
+    upstream: Upstream, target: MapTarget, bucketing: Bucketing, *, gallery: Gallery | None
 ) -> ResultItem:
-    item = await modes.liquidation_map(upstream, target, bucketing)
+    item = item_limit.with_levels(await maps.liquidation_map(upstream, target, bucketing))
     return item if gallery is None else await gallery.add(item)
 
 
@@ -98,7 +96,7 @@ class _Limits:
         self._max_run_secs = request.max_run_secs
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
         self._slots = asyncio.Semaphore(concurrency)
-        self._budget = Budget()
+        self._budget = Budget(push_limit)
         self._mode = request.mode
         self._deliver = deliver
 
@@ -125,7 +123,7 @@ class _Limits:
         except Exception:
             # A bug in one result must not take the others down with it.
             Actor.log.exception("A result failed unexpectedly.")
-            error = ActorError(INTERNAL_ERROR_MESSAGE)
+            error = InternalError(INTERNAL_ERROR_MESSAGE)
         failure = failed(error)
         await self._deliver(failure)
         return failure

@@ -11,12 +11,13 @@ import math
 import time
 from collections.abc import Callable
 
-from apify import Actor
 from pydantic import BaseModel, ValidationError
 
-from src import symbols
-from src.coinglass import CoinGlassClient
+from src.analysis import symbols
+from src.coinglass.endpoints import CoinGlass
+from src.coinglass.payloads import SupportedPairs
 from src.outputs import Instrument
+from src.run.storage import StoreOpener, named_store
 
 STORE_NAME = "coinglass-cache"
 # However often callers ask for unknown symbols, CoinGlass is asked again at most this often.
@@ -26,7 +27,7 @@ PAIRS_KEY = "supported-exchange-pairs"
 
 class _CachedPairs(BaseModel):
     fetched_at: float
-    pairs: symbols.SupportedPairs
+    pairs: SupportedPairs
 
 
 class PairDirectory:
@@ -38,17 +39,23 @@ class PairDirectory:
     """
 
     def __init__(
-        self, client: CoinGlassClient, ttl_secs: int, clock: Callable[[], float] = time.time
+        self,
+        coinglass: CoinGlass,
+        ttl_secs: int,
+        *,
+        store: StoreOpener = named_store(STORE_NAME),  # noqa: B008 - opens nothing until called
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
+        self._coinglass = coinglass
         self._ttl_secs = ttl_secs
+        self._store = store
         self._clock = clock
         self._lock = asyncio.Lock()
         self._instruments: list[Instrument] = []
         self._fetched_at = -math.inf  # when CoinGlass sent the list held in memory
 
     async def __call__(self, *, fresh: bool = False) -> list[Instrument]:
-        async with self._lock:  # concurrent maps of one run share one fetch
+        async with self._lock:  # the concurrent results of one run share one fetch
             age = self._clock() - self._fetched_at
             if age >= (self._ttl_secs or RECHECK_SECS) or (fresh and age >= RECHECK_SECS):
                 record = await self._pairs(fresh=fresh)
@@ -57,7 +64,7 @@ class PairDirectory:
             return self._instruments
 
     async def _pairs(self, *, fresh: bool) -> _CachedPairs:
-        store = await Actor.open_key_value_store(name=STORE_NAME)
+        store = await self._store()
         if not fresh and self._ttl_secs > 0:
             try:
                 cached = _CachedPairs.model_validate(await store.get_value(PAIRS_KEY))
@@ -66,7 +73,7 @@ class PairDirectory:
             else:
                 if self._clock() - cached.fetched_at < self._ttl_secs:
                     return cached
-        pairs = await self._client.get(symbols.PAIRS_PATH, {}, symbols.SupportedPairs)
+        pairs = await self._coinglass.supported_pairs()
         record = _CachedPairs(fetched_at=self._clock(), pairs=pairs)
         if self._ttl_secs > 0:
             await store.set_value(PAIRS_KEY, record.model_dump(mode="json"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,9 +29,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.typing import RcKeyType
 
-from src.liqmap import leverage_name
+from src.analysis.liqmap import leverage_name
 from src.outputs import LiquidationMapItem, Number, Side
-from src.report import (
+from src.render.formatting import (
     format_compact,
     format_imbalance,
     format_price,
@@ -79,8 +78,6 @@ CURVES: tuple[tuple[Side, str, str], ...] = (
     ("long", LONG_COLOUR, "Cumulative longs"),
     ("short", SHORT_COLOUR, "Cumulative shorts"),
 )
-KEY_FORBIDDEN = re.compile(r"[^a-zA-Z0-9!\-_.'()]")
-MAX_KEY_LENGTH = 256
 
 # Sizes in points at 100 dpi: tick labels of 14 pt are 19 px, readable on a phone.
 _STYLE: dict[RcKeyType, Any] = {
@@ -98,13 +95,6 @@ _STYLE: dict[RcKeyType, Any] = {
     "xtick.color": MUTED_COLOUR,
     "ytick.color": MUTED_COLOUR,
 }
-
-
-def chart_key(symbol: str, range_: str) -> str:
-    """The key-value store key of a map's chart: ``chart-Binance_BTCUSDT-1d.png``."""
-    suffix = ".png"
-    name = KEY_FORBIDDEN.sub("-", f"chart-{symbol}-{range_}")
-    return name[: MAX_KEY_LENGTH - len(suffix)] + suffix
 
 
 def render_chart(item: LiquidationMapItem, fetched_at: datetime) -> bytes:

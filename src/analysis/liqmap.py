@@ -1,9 +1,8 @@
 """Pure functions from CoinGlass's liquidation-map payloads to the actor's map, levels and summary.
 
-Upstream rows come in every published variant (numbers as strings, rows shorter than four
-members, a band string or null); each leaves here as exactly
-``[price, level, leverage or null, band or null]``. No I/O, no clock: everything a trader reads
-off the map is computed from the rows and the current price alone.
+The payloads arrive validated, every row as exactly ``[price, level, leverage or null, band or
+null]``. No I/O, no clock: everything a trader reads off the map is computed from the rows and
+the current price alone.
 """
 
 from __future__ import annotations
@@ -17,20 +16,15 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    Field,
-    PrivateAttr,
-    RootModel,
-    TypeAdapter,
-    ValidationError,
-)
-
+from src.analysis.markets import CurrentPrice
+from src.coinglass.payloads import CoinMapPayload, PairMapPayload, UpstreamMap
 from src.outputs import (
+    MAP_SUCCESS_MESSAGE,
     Cluster,
     LiquidationLevel,
+    LiquidationMapItem,
     LiquidationRow,
     Number,
     PriceKeyedMap,
@@ -39,137 +33,9 @@ from src.outputs import (
     Summary,
 )
 
-MAP_PATH = "/api/futures/liquidation/map"
-COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
-DOCUMENTED_RANGES = ("1d", "7d", "30d")
 WITHIN_PCTS = (1, 2, 5, 10)
 # A bucket at or above this percentile of all buckets' levels counts as a cluster ("magnet").
 CLUSTER_PERCENTILE = 90
-
-
-# ---------------------------------------------------------------- upstream payloads
-#
-# A map as CoinGlass publishes it is validated straight from the response's bytes, with no
-# Python called per row: on a 100,000-row map that is the difference between the cost of
-# json.loads and twice it. Any other variant takes ``salvaged``, which repairs what it can.
-
-
-def _repaired(row: Any) -> Any:
-    """A short row padded with nulls, members past the fourth (nobody publishes them) dropped,
-    and a band of any other kind (true, a list) kept as its text: never fail on the band."""
-    if not (isinstance(row, list) and len(row) >= 2):
-        return row
-    price, level, leverage, band = [*row, None, None][:4]
-    return [price, level, leverage, band if band is None or isinstance(band, str) else str(band)]
-
-
-# Integers stay integers (48935, not 48935.0); anything a float cannot hold is unreadable.
-FiniteNumber = (
-    Annotated[int, Field(ge=-(10**15), le=10**15)] | Annotated[float, Field(allow_inf_nan=False)]
-)
-# The band's meaning is undocumented ("h1".."h3" in one copy of the docs): kept as text.
-Band = Annotated[str | None, Field(coerce_numbers_to_str=True)]
-UpstreamRow = tuple[FiniteNumber, FiniteNumber, FiniteNumber | None, Band]
-# A bucket key that is not a decimal number ("abc", "nan", "inf") is not a published shape.
-# (ASCII spaces: Unicode's \s would cost every run 0.2 MiB of regex tables per use.)
-PriceKey = Annotated[
-    str, Field(pattern=r"^[ \t\n\r]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[ \t\n\r]*$")
-]
-UpstreamMap = dict[PriceKey, list[UpstreamRow]]
-_ROW: TypeAdapter[LiquidationRow] = TypeAdapter(UpstreamRow)
-_KEY: TypeAdapter[str] = TypeAdapter(PriceKey)
-
-
-def _readable(key: Any, row: Any) -> bool:
-    try:
-        _KEY.validate_python(key)
-        _ROW.validate_python(row)
-    except ValidationError:
-        return False
-    return True
-
-
-class _MapPayload(BaseModel):
-    """A payload holding one map under ``MAP_FIELD``."""
-
-    MAP_FIELD: ClassVar[str]
-    _skipped_rows: int = PrivateAttr(0)
-
-    @property
-    def skipped_rows(self) -> int:
-        """Rows ``salvaged`` left out because they could not be read."""
-        return self._skipped_rows
-
-    @classmethod
-    def salvaged(cls, value: Any) -> Self:
-        """What can be read of a payload the published shape does not fit: an absent map is
-        empty, short rows are padded, and rows that cannot be read are left out and counted
-        (one garbled row should not cost the user the whole map).
-
-        Raises ValidationError if what remains is still not a map.
-        """
-        map_field = cls.MAP_FIELD
-        if value is None or value == []:
-            value = {}
-        if not isinstance(value, dict):
-            return cls.model_validate(value)  # raises: no map to salvage rows from
-        buckets = value.get(map_field)
-        if buckets is None or buckets == []:
-            buckets = {}
-        if not isinstance(buckets, dict):
-            return cls.model_validate(value)  # raises, as above
-        kept: dict[Any, list[Any]] = {}
-        skipped = 0
-        for key, bucket in buckets.items():
-            rows = [_repaired(row) for row in (bucket if isinstance(bucket, list) else [bucket])]
-            readable = [row for row in rows if _readable(key, row)]
-            skipped += len(rows) - len(readable)
-            if readable:
-                kept[key] = readable
-        model = cls.model_validate({**value, map_field: kept})
-        model._skipped_rows = skipped
-        return model
-
-
-class PairMapPayload(_MapPayload):
-    """``data`` of the pair map, and of the merged coin map: ``{"data": {key: [row, ...]}}``."""
-
-    MAP_FIELD = "data"
-    data: UpstreamMap
-
-
-# Field names in CoinGlass's own camelCase, as the list shape sends them.
-class _Instrument(BaseModel):
-    exName: str
-    instrumentId: str
-
-
-class _InstrumentMap(_MapPayload):
-    MAP_FIELD = "liqMapV2"
-    instrument: _Instrument
-    liqMapV2: UpstreamMap
-
-
-class CoinMapByInstrument(BaseModel):
-    """The coin map's list shape: one map per instrument, and the coin's last price."""
-
-    last_price: FiniteNumber | None = None
-    data: list[_InstrumentMap]
-
-
-class CoinMapPayload(RootModel[CoinMapByInstrument | PairMapPayload]):
-    """``data`` of the coin map, in either published shape."""
-
-    @classmethod
-    def salvaged(cls, value: Any) -> Self:
-        """``_MapPayload.salvaged`` for either shape, each instrument's map on its own."""
-        if isinstance(value, dict) and isinstance(value.get("data"), list):
-            maps = [_InstrumentMap.salvaged(item) for item in value["data"]]
-            return cls(CoinMapByInstrument.model_validate({**value, "data": maps}))
-        return cls(PairMapPayload.salvaged(value))
-
-
-MapPayloadT = TypeVar("MapPayloadT", PairMapPayload, CoinMapPayload)
 
 
 @dataclass(frozen=True)
@@ -273,7 +139,7 @@ def _levels(
     current_price: Number | None,
     cumulative: Iterable[float | None],
 ) -> list[LiquidationLevel]:
-    # One comprehension, not a call per row: a map can hold 100,000 rows.
+    # One comprehension, not a call per row, because a map can hold a hundred thousand rows.
     return [
         {
             "price": price,
@@ -321,6 +187,49 @@ def analyse(
         bucket_width=width,
     )
     return summary, placement
+
+
+@dataclass(frozen=True)
+class AnalysedMap:
+    """A map's item with its levels not yet placed, and the placement they are made from: the
+    caller knows whether an item of that size can be delivered, and places them only then."""
+
+    item: LiquidationMapItem
+    placement: Placement
+
+
+def analysed_map(
+    symbol: str,
+    range_: str,
+    data: PriceKeyedMap,
+    *,
+    price: CurrentPrice | None,
+    missing: str,
+    bucketing: Bucketing,
+    by_exchange: dict[str, float] | None = None,
+    skipped_rows: int = 0,
+) -> AnalysedMap:
+    """A fetched map as its item: the summary, and a message that says what the user should
+    know (rows left out, a price that could not be had)."""
+    summary, placement = analyse(
+        data,
+        price.price if price else None,
+        bucketing,
+        price_source=price.source if price else None,
+        by_exchange=by_exchange,
+    )
+    message = MAP_SUCCESS_MESSAGE
+    if skipped_rows:
+        message += f" {skipped_rows} unreadable row(s) from CoinGlass were left out."
+    if price is None:
+        message += f" The current price is unavailable ({missing}), so sides are not computed."
+        if bucketing.price_percent_step is not None and bucketing.price_step is None:
+            message += " pricePercentStep needs it too, so CoinGlass's own buckets are kept."
+    # Every part was validated where it was made, so validating every row again buys nothing.
+    item = LiquidationMapItem.model_construct(
+        message=message, symbol=symbol, range=range_, data=data, summary=summary, levels=None
+    )
+    return AnalysedMap(item, placement)
 
 
 def _sides(placement: Placement) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from apify import Actor
@@ -22,6 +22,16 @@ from src.outputs import (
 
 EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
 
+PushLimit = Callable[[int, str], int]
+"""How many of ``count`` items charged as ``event`` the run's maximum total charge lets through."""
+
+
+def push_limit(count: int, event: str) -> int:
+    """The run's own ``PushLimit``, as the SDK computes it for the default dataset."""
+    return Actor.get_charging_manager().compute_push_data_limit(
+        count, event, is_default_dataset=True
+    )
+
 
 class Budget:
     """The run's maximum total charge, checked before any upstream quota is spent.
@@ -30,17 +40,15 @@ class Budget:
     the budget can pay for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: PushLimit) -> None:
+        self._limit = limit
         self._in_flight: Counter[Mode] = Counter()
 
     @asynccontextmanager
     async def reserve(self, mode: Mode) -> AsyncIterator[None]:
         """Hold room for one ``mode`` result, or raise BudgetExhausted if there is none."""
         wanted = self._in_flight[mode] + 1
-        room = Actor.get_charging_manager().compute_push_data_limit(
-            wanted, EVENTS[mode], is_default_dataset=True
-        )
-        if room < wanted:
+        if self._limit(wanted, EVENTS[mode]) < wanted:
             raise budget_exhausted(mode)
         self._in_flight[mode] += 1
         try:
@@ -55,7 +63,8 @@ async def push_result(item: ResultItem) -> None:
     if isinstance(item, FailureItem):
         pushed = await Actor.push_data(record(item))
         if _refused(pushed):
-            # Only if the publisher prices every dataset item: the log still tells the user.
+            # This happens only when the publisher prices every dataset item; the log still
+            # tells the user what went wrong.
             Actor.log.error("This failure could not be stored within the run's budget.")
         return
     pushed = await Actor.push_data(record(item), charged_event_name=EVENTS[item.mode])

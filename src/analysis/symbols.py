@@ -5,26 +5,10 @@ No I/O: the pair list comes in as the parsed upstream payload.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, RootModel
-
+from src.coinglass.payloads import SupportedPairs
 from src.outputs import Instrument
 
-PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MAX_SUGGESTIONS = 5
-
-
-class UpstreamInstrument(BaseModel):
-    """One row of ``supported-exchange-pairs``; copies differ in the extra fields they add."""
-
-    model_config = ConfigDict(extra="allow")
-
-    instrument_id: str
-    base_asset: str
-    quote_asset: str
-
-
-class SupportedPairs(RootModel[dict[str, list[UpstreamInstrument]]]):
-    """``data`` of ``supported-exchange-pairs``: exchange name → its instruments."""
 
 
 def instruments(pairs: SupportedPairs) -> list[Instrument]:
@@ -118,8 +102,8 @@ def suggestions(candidates: list[Instrument], symbol: str) -> list[str]:
 
 
 def _closest(word: str, candidates: list[str], *, cutoff: float) -> list[str]:
-    # Imported here: only a name CoinGlass does not list needs it, and every run would
-    # otherwise load it (about 0.2 MiB of a run's peak memory).
+    # Imported here, because only a name CoinGlass does not list needs it, and a run that
+    # imports it at start carries it in memory for nothing.
     import difflib  # noqa: PLC0415
 
     return difflib.get_close_matches(word, candidates, n=MAX_SUGGESTIONS, cutoff=cutoff)

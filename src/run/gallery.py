@@ -7,23 +7,43 @@ charts pays nothing for them.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from apify import Actor
-
 from src.outputs import LiquidationMapItem
+from src.run.storage import StoreOpener
 
 if TYPE_CHECKING:
-    from src.report import ReportEntry
+    from src.render.report import ReportEntry
 
 REPORT_KEY = "report.html"
+# A key-value store key holds at most 256 of these characters.
+KEY_FORBIDDEN = re.compile(r"[^a-zA-Z0-9!\-_.'()]")
+MAX_KEY_LENGTH = 256
+
+
+def chart_key(symbol: str, range_: str) -> str:
+    """The key-value store key of a map's chart: ``chart-Binance_BTCUSDT-1d.png``."""
+    suffix = ".png"
+    name = KEY_FORBIDDEN.sub("-", f"chart-{symbol}-{range_}")
+    return name[: MAX_KEY_LENGTH - len(suffix)] + suffix
 
 
 class Gallery:
     """Draws, stores and remembers the charts of one run."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        store: StoreOpener,
+        log: logging.Logger,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._log = log
+        self._clock = clock
         self._entries: list[ReportEntry] = []
         # Agg renders one figure at a time safely; the map fetches around it stay concurrent.
         self._drawing = asyncio.Lock()
@@ -32,20 +52,20 @@ class Gallery:
         """The item with ``chart_url`` set to its stored chart; a chart that fails is reported
         in the message, never at the cost of the map."""
         # Imported here, so that matplotlib loads only when charts are asked for.
-        from src.chart import chart_key, render_chart  # noqa: PLC0415
-        from src.report import ReportEntry  # noqa: PLC0415
+        from src.render.chart import render_chart  # noqa: PLC0415
+        from src.render.report import ReportEntry  # noqa: PLC0415
 
-        fetched_at = datetime.now(UTC)
+        fetched_at = self._clock()
         try:
             async with self._drawing:
                 png = await asyncio.to_thread(render_chart, item, fetched_at)
         except Exception:  # a drawing bug must not cost the user the map they paid for
-            Actor.log.exception(f"The chart of {item.symbol} {item.range} could not be drawn.")
+            self._log.exception(f"The chart of {item.symbol} {item.range} could not be drawn.")
             self._entries.append(ReportEntry(item, None))
             return item.model_copy(
                 update={"message": f"{item.message} The chart could not be drawn."}
             )
-        store = await Actor.open_key_value_store()
+        store = await self._store()
         key = chart_key(item.symbol, item.range)
         await store.set_value(key, png, content_type="image/png")
         self._entries.append(ReportEntry(item, png))
@@ -55,9 +75,9 @@ class Gallery:
         """Store ``report.html``: every chart of the run with its summary, in one page."""
         if not self._entries:
             return
-        from src.report import render_report  # noqa: PLC0415 - see add()
+        from src.render.report import render_report  # noqa: PLC0415 - see add()
 
         entries = sorted(self._entries, key=lambda entry: (entry.item.symbol, entry.item.range))
-        html = render_report(entries, datetime.now(UTC))
-        store = await Actor.open_key_value_store()
+        html = render_report(entries, self._clock())
+        store = await self._store()
         await store.set_value(REPORT_KEY, html, content_type="text/html; charset=utf-8")

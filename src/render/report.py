@@ -2,24 +2,25 @@
 
 The page is opened from a key-value store or a mail attachment, often offline, so it carries
 everything inline: no scripts, no fonts or stylesheets from the network, charts as data URIs.
-The number formats here are the chart's too, so both say "97,000" and "449M" alike.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from string import Template
 
 from src.outputs import Cluster, LiquidationMapItem, Number, Summary
-
-# Enough for a BTC price to the cent and a sub-cent coin to its last quoted digit.
-PRICE_SIGNIFICANT_DIGITS = 7
-MAX_PRICE_DECIMALS = 12
-_UNITS = (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3))
+from src.render.formatting import (
+    format_imbalance,
+    format_level,
+    format_pct,
+    format_price,
+    format_tier,
+    format_utc,
+)
 
 
 @dataclass(frozen=True)
@@ -28,58 +29,6 @@ class ReportEntry:
 
     item: LiquidationMapItem
     png: bytes | None
-
-
-# ---------------------------------------------------------------- readable numbers
-
-
-def format_price(price: Number) -> str:
-    """``97,000``, ``3,400.25``, ``0.0000123``: thousands separators, no float noise."""
-    if price == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(price)))
-    decimals = min(MAX_PRICE_DECIMALS, max(0, PRICE_SIGNIFICANT_DIGITS - 1 - magnitude))
-    return _trimmed(f"{price:,.{decimals}f}")
-
-
-def format_level(level: float) -> str:
-    """A level in full, as a table shows it: ``449,049,168``; small ones keep their cents."""
-    return f"{level:,.0f}" if abs(level) >= 1000 else _trimmed(f"{level:,.2f}")
-
-
-def format_compact(value: float) -> str:
-    """A level in three significant digits with a unit: ``449M``, ``1.25B``, ``12.5K``."""
-    # Rounded first, so 999,999 reads "1M" rather than "1e+03K".
-    rounded = float(f"{value:.3g}")
-    for unit, scale in _UNITS:
-        if abs(rounded) >= scale:
-            return f"{rounded / scale:.3g}{unit}"
-    return f"{rounded:.3g}"
-
-
-def format_pct(pct: float) -> str:
-    """A signed distance from the price: ``+3.09%``, ``-1.04%``."""
-    return f"{pct:+.2f}%"
-
-
-def format_imbalance(imbalance: float | None) -> str:
-    """The imbalance with the side it leans to: positive means more shorts above the price."""
-    if imbalance is None:
-        return "n/a"
-    if imbalance == 0:
-        return "0 (balanced)"
-    leaning = "shorts heavier" if imbalance > 0 else "longs heavier"
-    return f"{imbalance:+.3f} ({leaning})"
-
-
-def format_utc(moment: datetime) -> str:
-    """``2026-11-25 14:03 UTC``; a naive time is taken to be UTC already."""
-    aware = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return f"{aware:%Y-%m-%d %H:%M} UTC"
-
-
-def _trimmed(number: str) -> str:
-    return number.rstrip("0").rstrip(".") if "." in number else number
 
 
 # ---------------------------------------------------------------- the page
@@ -298,11 +247,6 @@ def _mix_text(cluster: Cluster) -> str:
         return ""
     shares = sorted(cluster.leverage_mix.items(), key=lambda tier: -tier[1])
     return ", ".join(f"{format_tier(name)} {level / cluster.level:.0%}" for name, level in shares)
-
-
-def format_tier(name: str) -> str:
-    """A leverage tier as readers see it: ``25x``, or ``unknown``."""
-    return name if name == "unknown" else f"{name}x"
 
 
 def _table(

@@ -10,26 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, RootModel
-
+from src.coinglass.payloads import PairsMarkets
 from src.outputs import Number
-
-MARKETS_PATH = "/api/futures/pairs-markets"
-
-
-class MarketRow(BaseModel):
-    """One pair of ``pairs-markets``; only the fields the price needs are required."""
-
-    model_config = ConfigDict(extra="allow")
-
-    exchange_name: str
-    instrument_id: str
-    current_price: Number | None = None
-    open_interest_usd: Number | None = None
-
-
-class PairsMarkets(RootModel[list[MarketRow]]):
-    """``data`` of ``pairs-markets``: one row per pair of the coin."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +37,7 @@ def pair_price(markets: PairsMarkets, exchange: str, instrument_id: str) -> Curr
     for row in markets.root:
         if (
             row.instrument_id == instrument_id
-            and row.current_price  # zero or null is no price
+            and row.current_price  # CoinGlass sends zero or null when it has no price
             and same_exchange(row.exchange_name, exchange)
         ):
             return CurrentPrice(

@@ -1,0 +1,57 @@
+"""CoinGlass API v4's endpoints as typed calls: the only place their paths and parameters live."""
+
+from __future__ import annotations
+
+from src.coinglass.client import CoinGlassClient
+from src.coinglass.payloads import (
+    CoinMapPayload,
+    MapPayloadT,
+    PairMapPayload,
+    PairsMarkets,
+    SupportedPairs,
+)
+from src.errors import InvalidParameter
+
+PAIRS_PATH = "/api/futures/supported-exchange-pairs"
+MARKETS_PATH = "/api/futures/pairs-markets"
+PAIR_MAP_PATH = "/api/futures/liquidation/map"
+COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
+# The ranges CoinGlass documents for both maps; it has served others at times.
+DOCUMENTED_MAP_RANGES = ("1d", "7d", "30d")
+
+
+class CoinGlass:
+    """The endpoints the actor reads, each a typed call over one client."""
+
+    def __init__(self, client: CoinGlassClient) -> None:
+        self.client = client
+
+    async def supported_pairs(self) -> SupportedPairs:
+        """Every futures instrument CoinGlass supports, by exchange."""
+        return await self.client.get(PAIRS_PATH, {}, SupportedPairs)
+
+    async def pairs_markets(self, coin: str) -> PairsMarkets:
+        """Every pair of ``coin`` across exchanges, with its current price."""
+        return await self.client.get(MARKETS_PATH, {"symbol": coin}, PairsMarkets)
+
+    async def pair_map(self, exchange: str, instrument_id: str, range_: str) -> PairMapPayload:
+        """The liquidation map of one instrument (``Binance``, ``BTCUSDT``)."""
+        params = {"exchange": exchange, "symbol": instrument_id, "range": range_}
+        return await self._map(PAIR_MAP_PATH, params, PairMapPayload)
+
+    async def coin_map(self, coin: str, range_: str) -> CoinMapPayload:
+        """The liquidation map of a coin across exchanges (``BTC``)."""
+        return await self._map(COIN_MAP_PATH, {"symbol": coin, "range": range_}, CoinMapPayload)
+
+    async def _map(
+        self, path: str, params: dict[str, str], payload: type[MapPayloadT]
+    ) -> MapPayloadT:
+        try:
+            return await self.client.get(path, params, payload, salvage=payload.salvaged)
+        except InvalidParameter as error:
+            if params["range"] not in DOCUMENTED_MAP_RANGES:
+                error.message += (
+                    f" CoinGlass documents only the ranges {', '.join(DOCUMENTED_MAP_RANGES)}"
+                    f" for this map; it may not accept {params['range']}."
+                )
+            raise

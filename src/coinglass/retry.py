@@ -1,0 +1,62 @@
+"""When to try a request again, and how long to wait first: one small frozen policy.
+
+The wait after failed attempt ``n`` is drawn uniformly from 0 to base × 2**(n-1), capped
+("full jitter"), so that many scheduled runs that failed together do not retry together. A
+``Retry-After`` the server sent is obeyed instead, up to its own cap.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from src.errors import ActorError, RateLimited
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many attempts a request gets and how long to wait between them."""
+
+    max_retries: int = 3
+    base_secs: float = 0.5
+    # CoinGlass counts requests per minute: after a 429, back off in seconds, not fractions.
+    rate_limit_base_secs: float = 2.0
+    cap_secs: float = 30.0
+    retry_after_cap_secs: float = 60.0
+
+    @property
+    def attempts(self) -> int:
+        """The first attempt and every retry."""
+        return self.max_retries + 1
+
+    def delay(
+        self, error: ActorError, attempt: int, *, fraction: Callable[[], float] = random.random
+    ) -> float | None:
+        """The seconds to wait after failed attempt ``attempt`` (from 1), or None when no
+        retry is left or none can help."""
+        if not error.retryable or attempt >= self.attempts:
+            return None
+        base = self.base_secs
+        if isinstance(error, RateLimited):
+            if error.retry_after is not None:
+                return error.retry_after
+            base = self.rate_limit_base_secs
+        return fraction() * min(self.cap_secs, base * 2.0 ** (attempt - 1))
+
+    def retry_after(self, value: str | None, *, now: float | None = None) -> float | None:
+        """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped."""
+        if not value:
+            return None
+        value = value.strip()
+        if value.isdigit():
+            seconds = float(value)
+        else:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            seconds = when.timestamp() - (time.time() if now is None else now)
+        return min(max(seconds, 0.0), self.retry_after_cap_secs)

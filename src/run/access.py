@@ -1,0 +1,46 @@
+"""Which CoinGlass key and server a request talks to: the user's key, or the one the actor's
+publisher configured for everyone."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from src.coinglass.client import DEFAULT_BASE_URL, CoinGlassClient
+from src.coinglass.endpoints import CoinGlass
+from src.coinglass.retry import RetryPolicy
+from src.errors import InvalidApiKey, MissingApiKey
+from src.inputs import ActorInput, header_safe_key
+
+API_KEY_ENV = "COINGLASS_API_KEY"
+# Where local runs and tests point the actor at the sandbox instead of CoinGlass.
+BASE_URL_ENV = "COINGLASS_BASE_URL"
+
+
+def open_coinglass(request: ActorInput, log: logging.Logger) -> CoinGlass:
+    """CoinGlass with the user's key, or the publisher's; raises MissingApiKey before any
+    request is sent."""
+    if request.api_key:
+        api_key = request.api_key.get_secret_value()
+    elif publishers_key := os.environ.get(API_KEY_ENV, "").strip():
+        try:
+            api_key = header_safe_key(publishers_key)
+        except ValueError:
+            raise InvalidApiKey(
+                f"The CoinGlass key configured for this actor ({API_KEY_ENV}) is malformed."
+                " Enter your own key in the apiKey input, or tell the actor's publisher."
+            ) from None
+    else:
+        raise MissingApiKey(
+            "No CoinGlass API key: enter yours in the apiKey input (CoinGlass account → API;"
+            f" liquidation maps need the Professional plan), or set {API_KEY_ENV}."
+        )
+    client = CoinGlassClient(
+        api_key,
+        base_url=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+        timeout_secs=request.request_timeout_secs,
+        retry=RetryPolicy(max_retries=request.max_retries),
+        max_requests_per_minute=request.max_requests_per_minute,
+        log=log,
+    )
+    return CoinGlass(client)

@@ -1,0 +1,98 @@
+"""Standby's service: each request answered as a run would answer its input, over clients
+shared by every request with the same key, through the answer cache, and charged."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Any
+
+from apify import Actor
+
+from src.coinglass.endpoints import CoinGlass
+from src.errors import ActorError, InvalidInput
+from src.inputs import COMMON_FIELDS, ActorInput, parse_input
+from src.outputs import ResultItem, input_failure
+from src.run import runner
+from src.run.access import open_coinglass
+from src.run.billing import charge_answer
+from src.run.pairs import PairDirectory
+from src.standby.answers import Answer, AnswerCache
+
+
+class Service:
+    """Answers requests: shared clients per API key, the answer cache, and charging."""
+
+    def __init__(self, defaults: dict[str, Any]) -> None:
+        # The Standby run's own input sets access and reliability for every request.
+        self._defaults = {k: v for k, v in defaults.items() if k in COMMON_FIELDS}
+        try:
+            settings = parse_input({"mode": "search_symbols", **self._defaults})
+        except InvalidInput as error:
+            Actor.log.error(f"The Standby input is ignored: {error.message}")
+            self._defaults = {}
+            settings = parse_input({"mode": "search_symbols"})
+        self._cache = AnswerCache(settings.standby_cache_secs)
+        self._clients: dict[str, tuple[CoinGlass, PairDirectory]] = {}
+
+    async def close(self) -> None:
+        """Close every client, whatever happens to the others."""
+        clients = [coinglass.client for coinglass, _ in self._clients.values()]
+        await asyncio.gather(*(client.aclose() for client in clients), return_exceptions=True)
+
+    async def answer(self, mode: str, fields: dict[str, Any], api_key: str | None) -> Answer:
+        """The charged answer to one request: one item per result, as a run would push."""
+        raw = {**self._defaults, **fields, "mode": mode}
+        if api_key:
+            raw["apiKey"] = api_key
+        try:
+            _refuse_per_request(fields)
+            request = parse_input(raw)
+            coinglass, instruments = self._client_for(request)
+        except ActorError as error:
+            return [input_failure(error, raw)]
+        items = await self._cache.get(
+            _cache_key(request),
+            lambda: runner.fulfil(request, coinglass, instruments, _answer_later),
+        )
+        return [await charge_answer(item) for item in items]
+
+    def _client_for(self, request: ActorInput) -> tuple[CoinGlass, PairDirectory]:
+        """One client per API key: its connections and rate limit serve all its requests."""
+        key = _key_hash(request)
+        if key not in self._clients:
+            coinglass = open_coinglass(request, Actor.log)
+            self._clients[key] = (
+                coinglass,
+                PairDirectory(coinglass, request.symbol_cache_ttl_secs),
+            )
+        return self._clients[key]
+
+
+def _refuse_per_request(fields: dict[str, Any]) -> None:
+    """Settings that belong to the Standby run, and charts, which a warm answer leaves out."""
+    settings = sorted(COMMON_FIELDS & fields.keys())
+    if settings:
+        raise InvalidInput(
+            f"{', '.join(settings)} cannot be set per request: they are the Standby run's own"
+            " settings, set in its input."
+        )
+    if fields.get("chart") not in (None, False, "false", "0"):
+        raise InvalidInput("Charts are drawn by batch runs; Standby answers carry data only.")
+
+
+async def _answer_later(_: ResultItem) -> None:
+    """Over HTTP, items are charged and sent together, once the whole answer is ready."""
+
+
+def _key_hash(request: ActorInput) -> str:
+    """The API key's identity without the key itself: its SHA-256, or "" when none is given."""
+    secret = request.api_key.get_secret_value().encode() if request.api_key else b""
+    return hashlib.sha256(secret).hexdigest() if secret else ""
+
+
+def _cache_key(request: ActorInput) -> str:
+    """A stable name for a request, with its key's hash: two keys may see different data."""
+    dumped = request.model_dump(mode="json", by_alias=True, exclude={"api_key"})
+    return json.dumps({**dumped, "apiKey": _key_hash(request)}, sort_keys=True)
