@@ -38,6 +38,34 @@ def png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
+@dataclass(frozen=True)
+class StoredRecord:
+    value: Any
+    content_type: str | None
+
+
+class MemoryStore:
+    """A key-value store in memory, for what the run stores in Apify's."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, StoredRecord] = {}
+        self.opened = 0  # how often the store was opened
+
+    async def open(self) -> MemoryStore:
+        self.opened += 1
+        return self
+
+    async def get_value(self, key: str) -> Any:
+        record = self.records.get(key)
+        return None if record is None else record.value
+
+    async def set_value(self, key: str, value: Any, content_type: str | None = None) -> None:
+        self.records[key] = StoredRecord(value, content_type)
+
+    async def get_public_url(self, key: str) -> str:
+        return f"memory://store/{key}"
+
+
 def calls(sandbox: SandboxServer, path: str) -> list[RecordedRequest]:
     """The requests the sandbox received on one endpoint."""
     return [request for request in sandbox.requests if request.path == path]

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, ValidationError
 
 from src.analysis import symbols
-from src.coinglass.endpoints import CoinGlass
 from src.coinglass.payloads import SupportedPairs
 from src.outputs import Instrument
 from src.run.storage import StoreOpener, named_store
@@ -40,13 +39,13 @@ class PairDirectory:
 
     def __init__(
         self,
-        coinglass: CoinGlass,
+        fetch: Callable[[], Awaitable[SupportedPairs]],
         ttl_secs: int,
         *,
         store: StoreOpener = named_store(STORE_NAME),  # noqa: B008 - opens nothing until called
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._coinglass = coinglass
+        self._fetch = fetch  # CoinGlass's supported-exchange-pairs
         self._ttl_secs = ttl_secs
         self._store = store
         self._clock = clock
@@ -73,7 +72,7 @@ class PairDirectory:
             else:
                 if self._clock() - cached.fetched_at < self._ttl_secs:
                     return cached
-        pairs = await self._coinglass.supported_pairs()
+        pairs = await self._fetch()
         record = _CachedPairs(fetched_at=self._clock(), pairs=pairs)
         if self._ttl_secs > 0:
             await store.set_value(PAIRS_KEY, record.model_dump(mode="json"))

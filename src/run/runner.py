@@ -44,7 +44,7 @@ async def serve(raw_input: object) -> bool:
         await push_result(input_failure(error, raw_input))
         return True
     async with coinglass.client:
-        instruments = PairDirectory(coinglass, request.symbol_cache_ttl_secs)
+        instruments = PairDirectory(coinglass.supported_pairs, request.symbol_cache_ttl_secs)
         items = await fulfil(request, coinglass, instruments)
     return not any(
         isinstance(item, FailureItem) and item.error.type == InternalError.type for item in items

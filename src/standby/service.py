@@ -65,7 +65,7 @@ class Service:
             coinglass = open_coinglass(request, Actor.log)
             self._clients[key] = (
                 coinglass,
-                PairDirectory(coinglass, request.symbol_cache_ttl_secs),
+                PairDirectory(coinglass.supported_pairs, request.symbol_cache_ttl_secs),
             )
         return self._clients[key]
 

@@ -1,0 +1,103 @@
+"""The run's charts and report, in-process: stored in a key-value store in memory, drawn for
+real, with a clock the test sets."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from datetime import UTC, datetime
+
+import pytest
+from conftest import MemoryStore, png_size
+
+from src.analysis.liqmap import Bucketing, analysed_map
+from src.analysis.markets import CurrentPrice
+from src.outputs import LiquidationMapItem, PriceKeyedMap
+from src.render import chart
+from src.run.gallery import REPORT_KEY, Gallery
+from src.run.item_limit import with_levels
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def map_item(symbol: str) -> LiquidationMapItem:
+    data: PriceKeyedMap = {
+        "99": [(99, 70.0, 10, None), (99.2, 30.0, 25, None)],
+        "101": [(101, 20.0, 10, None)],
+        "103": [(103, 50.0, 100, None)],
+    }
+    price = CurrentPrice(100, "test")
+    return with_levels(
+        analysed_map(symbol, "1d", data, price=price, missing="", bucketing=Bucketing())
+    )
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def gallery(store: MemoryStore) -> Gallery:
+    return Gallery(store.open, logging.getLogger("gallery-test"), clock=lambda: NOW)
+
+
+async def test_a_chart_is_stored_and_linked_from_its_item(
+    gallery: Gallery, store: MemoryStore
+) -> None:
+    plain = map_item("Binance_BTCUSDT")
+    charted = await gallery.add(plain)
+    key = "chart-Binance_BTCUSDT-1d.png"
+    assert charted.chart_url == f"memory://store/{key}"
+    assert charted.model_copy(update={"chart_url": None}) == plain
+    record = store.records[key]
+    assert record.content_type == "image/png"
+    assert png_size(record.value) == (1600, 900)
+
+
+async def test_a_chart_that_cannot_be_drawn_costs_the_map_nothing(
+    gallery: Gallery,
+    store: MemoryStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
+        raise RuntimeError("a drawing bug")
+
+    monkeypatch.setattr(chart, "render_chart", broken)
+    plain = map_item("Binance_BTCUSDT")
+    item = await gallery.add(plain)
+    assert item.chart_url is None
+    assert item.message == f"{plain.message} The chart could not be drawn."
+    assert item.data == plain.data
+    assert list(store.records) == []
+    [logged] = caplog.records
+    assert logged.getMessage() == "The chart of Binance_BTCUSDT 1d could not be drawn."
+    assert logged.exc_info is not None
+    await gallery.save_report()
+    assert "The chart of this map could not be drawn." in store.records[REPORT_KEY].value
+
+
+async def test_the_report_holds_every_chart_in_symbol_order(
+    gallery: Gallery, store: MemoryStore
+) -> None:
+    await gallery.add(map_item("OKX_ETH-USDT-SWAP"))
+    await gallery.add(map_item("Binance_BTCUSDT"))
+    await gallery.save_report()
+    report = store.records[REPORT_KEY]
+    assert report.content_type == "text/html; charset=utf-8"
+    page = report.value
+    assert re.findall(r"<h2>([^<]+) · 1d</h2>", page) == ["Binance_BTCUSDT", "OKX_ETH-USDT-SWAP"]
+    assert "Generated 2026-12-01 12:00 UTC · 2 maps" in page
+    embedded = [base64.b64decode(png) for png in re.findall(r"base64,([^\"]+)\"", page)]
+    assert embedded == [
+        store.records["chart-Binance_BTCUSDT-1d.png"].value,
+        store.records["chart-OKX_ETH-USDT-SWAP-1d.png"].value,
+    ]
+
+
+async def test_a_run_without_charts_stores_no_report(gallery: Gallery, store: MemoryStore) -> None:
+    await gallery.save_report()
+    assert store.opened == 0
+    assert store.records == {}

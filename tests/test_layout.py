@@ -1,0 +1,225 @@
+"""The house rules of ``src/``, read from the code itself with ``ast``: which room may import
+what, where CoinGlass's paths live, and how long a room may grow. Each rule is also shown to
+catch a deliberately broken copy of ``src``."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+MAX_MODULE_LINES = 400
+# What the pure core must never reach, directly or through another module of src: I/O,
+# clocks, chance, Apify, HTTP, web servers and drawing.
+IMPURE = frozenset(
+    {
+        "apify",
+        "crawlee",
+        "httpx",
+        "aiolimiter",
+        "starlette",
+        "uvicorn",
+        "mcp",
+        "matplotlib",
+        "asyncio",
+        "os",
+        "socket",
+        "time",
+        "random",
+    }
+)
+APIFY_AND_SERVERS = frozenset({"apify", "crawlee", "starlette", "uvicorn", "mcp"})
+# Room → what it may not import, directly or through the modules of src it imports.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "src.analysis": IMPURE,
+    "src.coinglass.payloads": IMPURE,
+    "src.render.formatting": IMPURE,
+    "src.inputs": IMPURE,
+    "src.outputs": IMPURE,
+    "src.errors": IMPURE,
+    "src.coinglass": APIFY_AND_SERVERS | {"matplotlib"},
+    "src.modes": APIFY_AND_SERVERS | {"matplotlib"},
+    "src.render": APIFY_AND_SERVERS | {"httpx"},
+}
+# Rooms that must not reach into the rooms built on them.
+FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
+    "src.analysis": ("src.coinglass.client", "src.coinglass.endpoints", "src.modes", "src.run"),
+    "src.coinglass": ("src.analysis", "src.modes", "src.run", "src.render", "src.standby"),
+    "src.modes": ("src.run", "src.render", "src.standby"),
+    "src.render": ("src.coinglass", "src.modes", "src.run", "src.standby"),
+    "src.run": ("src.standby",),
+}
+CLIENT_PACKAGE = "src.coinglass"
+COINGLASS_PATH_PREFIX = "/api/"
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str  # src.analysis.liqmap
+    path: Path
+    tree: ast.Module
+
+    @property
+    def is_package(self) -> bool:
+        return self.path.name == "__init__.py"
+
+
+def modules(root: Path) -> dict[str, Module]:
+    """Every module of the package at ``root``, by dotted name."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = Module(name, path, ast.parse(path.read_text(), str(path)))
+    return found
+
+
+def imported(module: Module, known: set[str]) -> set[str]:
+    """Every module ``module`` imports anywhere (lazily and for type checking too): modules of
+    src by their full name, the others by their top-level name."""
+    names: set[str] = set()
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            # ``from src.modes import maps`` imports the module src.modes.maps
+            names.update(
+                f"{node.module}.{alias.name}"
+                for alias in node.names
+                if f"{node.module}.{alias.name}" in known
+            )
+    return {name if name.split(".")[0] == "src" else name.split(".")[0] for name in names}
+
+
+def reached(start: str, graph: dict[str, set[str]]) -> Iterator[tuple[str, str]]:
+    """Each (module of src, what it imports) that ``start`` imports, directly or not."""
+    seen, todo = {start}, [start]
+    while todo:
+        current = todo.pop()
+        for name in sorted(graph[current]):
+            yield current, name
+            if name in graph and name not in seen:
+                seen.add(name)
+                todo.append(name)
+
+
+def in_room(name: str, room: str) -> bool:
+    return name == room or name.startswith(f"{room}.")
+
+
+def violations(root: Path) -> list[str]:
+    """What breaks the house rules in the package at ``root``, one sentence each."""
+    found = modules(root)
+    graph = {name: imported(module, set(found)) for name, module in found.items()}
+    problems: list[str] = []
+    for name, module in found.items():
+        shown = module.path.relative_to(root.parent)
+        for room, forbidden in FORBIDDEN.items():
+            if not in_room(name, room):
+                continue
+            for importer, target in reached(name, graph):
+                if target in forbidden:
+                    via = "" if importer == name else f" through {importer}"
+                    problems.append(f"{shown} imports {target}{via}")
+        for room, rooms in FORBIDDEN_ROOMS.items():
+            if in_room(name, room):
+                problems += [
+                    f"{shown} imports {target}, a room built on it"
+                    for target in sorted(graph[name])
+                    if any(in_room(target, other) for other in rooms)
+                ]
+        if not in_room(name, CLIENT_PACKAGE):
+            problems += [
+                f"{shown}:{node.lineno} names the CoinGlass path {node.value!r}"
+                for node in ast.walk(module.tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and COINGLASS_PATH_PREFIX in node.value
+            ]
+        if module.is_package and not ast.get_docstring(module.tree):
+            problems.append(f"{shown} has no docstring saying what lives there")
+        lines = len(module.path.read_text().splitlines())
+        if lines > MAX_MODULE_LINES:
+            problems.append(f"{shown} has {lines} lines, more than {MAX_MODULE_LINES}")
+    return sorted(set(problems))
+
+
+def test_src_keeps_the_house_rules() -> None:
+    assert violations(SRC) == []
+
+
+def test_every_room_is_a_package_that_says_what_lives_there() -> None:
+    rooms = {path.parent.name for path in SRC.glob("*/__init__.py")}
+    assert rooms == {"analysis", "coinglass", "modes", "render", "run", "standby"}
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A copy of src to break."""
+    shutil.copytree(SRC, tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "src"
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
+
+
+@pytest.mark.parametrize(
+    ("module", "added", "reported"),
+    [
+        ("analysis/liqmap.py", "\nimport httpx\n", "src/analysis/liqmap.py imports httpx"),
+        (
+            "analysis/markets.py",
+            "\n\ndef later() -> None:\n    from apify import Actor  # noqa\n",
+            "src/analysis/markets.py imports apify",
+        ),
+        ("outputs.py", "\nimport time\n", "src/outputs.py imports time"),
+        (
+            "render/formatting.py",
+            "\nfrom src.run import billing\n",
+            "src/render/formatting.py imports apify through src.run.billing",
+        ),
+        (
+            "coinglass/client.py",
+            "\nfrom apify import Actor\n",
+            "src/coinglass/client.py imports apify",
+        ),
+        (
+            "coinglass/endpoints.py",
+            "\nfrom src.modes import maps\n",
+            "src/coinglass/endpoints.py imports src.modes.maps, a room built on it",
+        ),
+        (
+            "modes/maps.py",
+            "\nfrom src.run import item_limit\n",
+            "src/modes/maps.py imports src.run.item_limit, a room built on it",
+        ),
+        (
+            "run/runner.py",
+            '\nPATH = "/api/futures/liquidation/map"\n',
+            "src/run/runner.py:",
+        ),
+        ("render/__init__.py", "", "src/render/__init__.py has no docstring"),
+        ("render/chart.py", "\n" * 20, "src/render/chart.py has"),
+    ],
+)
+def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported: str) -> None:
+    path = broken / module
+    if path.name == "__init__.py" and not added:
+        path.write_text("")
+    else:
+        append(path, added)
+    assert any(problem.startswith(reported) for problem in violations(broken)), violations(broken)
+
+
+def test_the_analysis_reaching_httpx_through_another_module_is_caught(broken: Path) -> None:
+    # A pure module imports nothing impure itself, but a module it imports does.
+    append(broken / "coinglass" / "payloads.py", "\nimport httpx\n")
+    problems = violations(broken)
+    assert "src/analysis/liqmap.py imports httpx through src.coinglass.payloads" in problems
