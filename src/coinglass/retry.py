@@ -21,11 +21,16 @@ class RetryPolicy:
     """How many attempts a request gets and how long to wait between them."""
 
     max_retries: int = 3
+    """Attempts after the first, for the failures a retry can mend."""
     base_secs: float = 0.5
-    # CoinGlass counts requests per minute: after a 429, back off in seconds, not fractions.
+    """The longest first wait; each later one may be twice the one before."""
     rate_limit_base_secs: float = 2.0
+    """The same after a rate limit: CoinGlass counts requests per minute, so waits start in
+    seconds, not fractions of one."""
     cap_secs: float = 30.0
+    """No wait of the backoff is longer."""
     retry_after_cap_secs: float = 60.0
+    """No ``Retry-After`` is obeyed for longer."""
 
     @property
     def attempts(self) -> int:
