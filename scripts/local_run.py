@@ -128,7 +128,7 @@ def show(storage: Path) -> None:
     print(f"dataset: {storage / 'datasets' / 'default'}")
     report = storage / "key_value_stores" / "default" / "report.html"
     if report.exists():
-        print(f"report: {report.as_uri()}")
+        print(f"report: {report.resolve().as_uri()}")
 
 
 def run_actor(
