@@ -193,13 +193,32 @@ async def test_slow_answer_is_a_timeout(client: CoinGlassClient) -> None:
 
 
 def test_retry_after_seconds_and_http_date_are_capped() -> None:
-    assert POLICY.retry_after("7") == 7.0
-    assert POLICY.retry_after(None) is None
-    assert POLICY.retry_after("soon") is None
-    assert POLICY.retry_after("3600") == 60.0
+    assert POLICY.header_wait("7") == 7.0
+    assert POLICY.header_wait(None) is None
+    assert POLICY.header_wait("soon") is None
+    assert POLICY.header_wait("3600") == 60.0
     now = 1_700_000_000.0
-    assert POLICY.retry_after("Tue, 14 Nov 2023 22:13:40 GMT", now=now) == 20.0
-    assert POLICY.retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
+    assert POLICY.header_wait("Tue, 14 Nov 2023 22:13:40 GMT", now=now) == 20.0
+    assert POLICY.header_wait("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
+    # Digits float() cannot read, and a date past what a timestamp holds, are unreadable too.
+    assert POLICY.header_wait("²") is None
+    assert POLICY.header_wait("Mon, 01 Jan 99999999999999999999 00:00:00 GMT") is None
+
+
+@respx.mock
+async def test_an_unreadable_retry_after_is_ignored(
+    client: CoinGlassClient, waits: list[float]
+) -> None:
+    unreadable = {"Retry-After": b"\xb2"}  # a raw byte, which httpx reads as "²"
+    respx.get(MAP_URL).mock(
+        side_effect=[
+            httpx.Response(429, headers=unreadable),
+            httpx.Response(200, json=MAP_BODY, headers=unreadable),
+        ]
+    )
+    assert list((await fetch(client)).data) == ["48935"]
+    assert len(waits) == 1
+    assert 0 <= waits[0] <= RetryPolicy().rate_limit_base_secs  # the backoff, not the header
 
 
 def test_backoff_is_full_jitter_exponential_and_obeys_retry_after() -> None:

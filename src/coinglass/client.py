@@ -160,8 +160,9 @@ class CoinGlassClient:
         salvage: Callable[[Any], PayloadT] | None,
     ) -> PayloadT:
         status = response.status_code
-        retry_after = self._retry.retry_after(response.headers.get("Retry-After"))
-        transient = _transient(str(status), f"HTTP {status}", retry_after=retry_after)
+        transient = _transient(str(status), f"HTTP {status}")
+        if isinstance(transient, RateLimited):
+            transient.retry_after = self._retry.header_wait(response.headers.get("Retry-After"))
         if transient is not None:
             raise transient
         try:
@@ -220,9 +221,7 @@ class CoinGlassClient:
 # ---------------------------------------------------------------- error mapping
 
 
-def _transient(
-    code: str, reason: str, *, retry_after: float | None = None
-) -> CoinGlassError | None:
+def _transient(code: str, reason: str) -> CoinGlassError | None:
     """The failure a retry may mend, for an HTTP status or a CoinGlass code alike: 429 is a
     rate limit, 408 and 5xx are server trouble. None for any other code."""
     if code == "429":
@@ -230,11 +229,10 @@ def _transient(
             f"CoinGlass is rate-limiting this API key ({reason}). Wait a minute, lower"
             " maxRequestsPerMinute, or use a plan with a higher limit.",
             upstream_code=code,
-            retry_after=retry_after,
         )
     if code == "408" or code.startswith("5"):
         return UpstreamUnavailable(
-            f"CoinGlass reported a server error ({reason}). Try again in a few minutes.",
+            f"CoinGlass could not serve the request ({reason}). Try again in a few minutes.",
             upstream_code=code,
         )
     return None
@@ -253,7 +251,7 @@ def _error_for_status(status: int) -> CoinGlassError:
 def _error_for_code(code: str, msg: str) -> CoinGlassError:
     """Map an error envelope: transient codes first, then by text, since CoinGlass reuses codes
     ("401" means both a bad key and "Upgrade plan")."""
-    transient = _transient(code, msg or code)
+    transient = _transient(code, msg or f"code {code}")
     if transient is not None:
         return transient
     text = msg.lower()

@@ -51,17 +51,19 @@ class RetryPolicy:
             base = self.rate_limit_base_secs
         return fraction() * min(self.cap_secs, base * 2.0 ** (attempt - 1))
 
-    def retry_after(self, value: str | None, *, now: float | None = None) -> float | None:
-        """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped."""
+    def header_wait(self, value: str | None, *, now: float | None = None) -> float | None:
+        """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), capped;
+        None when there is no header or it cannot be read."""
         if not value:
             return None
         value = value.strip()
-        if value.isdigit():
+        # isdigit() alone also accepts digits float() cannot read, such as "²".
+        if value.isascii() and value.isdigit():
             seconds = float(value)
         else:
             try:
                 when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
+                seconds = when.timestamp() - (time.time() if now is None else now)
+            except (TypeError, ValueError, OverflowError):
                 return None
-            seconds = when.timestamp() - (time.time() if now is None else now)
         return min(max(seconds, 0.0), self.retry_after_cap_secs)
