@@ -187,19 +187,11 @@ def input_failure(error: ActorError, raw_input: object) -> FailureItem:
     return failure_item(error, mode, **echoed)
 
 
-def request_failure(error: ActorError, request: ActorInput) -> FailureItem:
-    """The failure item of a validated request as a whole, echoing its own fields."""
-    return _echoing(error, request)
-
-
-def result_failure(error: ActorError, item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
-    """The failure that replaces a result, echoing the result's own request fields."""
-    return _echoing(error, item)
-
-
-def _echoing(
+def request_failure(
     error: ActorError, source: ActorInput | SearchSymbolsItem | LiquidationMapItem
 ) -> FailureItem:
+    """The failure of a validated request, or the one that replaces its result, echoing the
+    request's own fields."""
     own = {name: getattr(source, name) for name in _REQUEST_FIELDS[source.mode]}
     return failure_item(error, source.mode, **own)
 

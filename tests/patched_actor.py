@@ -1,7 +1,9 @@
 """The actor's own run with one part replaced, to see end to end what a user gets when that
 part misbehaves: ``python -m tests.patched_actor SCENARIO [MODULE ...]`` from the repository.
+After the replacement it runs ``src`` as ``python -m src`` does.
 
-- ``spy``: nothing replaced; at exit, prints ``LOADED <module> True|False`` for each MODULE.
+- ``spy``: nothing replaced, nothing of the actor imported first; at exit, prints
+  ``LOADED <module> True|False`` for each MODULE.
 - ``broken``: every map hits a bug.
 - ``broken_for_btc``: the BTC map hits a bug; the others are fetched as usual.
 - ``aborted_midway``: the platform aborts the run as its first map starts.
@@ -9,38 +11,37 @@ part misbehaves: ``python -m tests.patched_actor SCENARIO [MODULE ...]`` from th
 
 from __future__ import annotations
 
-import asyncio
 import atexit
+import runpy
 import sys
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
-from apify import Actor, Event, EventAbortingData
+if TYPE_CHECKING:
+    from src.analysis.liqmap import AnalysedMap, Bucketing
+    from src.inputs import MapTarget
+    from src.modes.upstream import Upstream
 
-from src import main
-from src.analysis.liqmap import AnalysedMap, Bucketing
-from src.inputs import MapTarget
-from src.modes import maps
-from src.modes.upstream import Upstream
-
-fetch_map = maps.liquidation_map
-
-
-async def broken(upstream: Upstream, target: MapTarget, bucketing: Bucketing) -> AnalysedMap:
-    raise RuntimeError("a bug")
+    FetchMap = Callable[[Upstream, MapTarget, Bucketing], Coroutine[Any, Any, AnalysedMap]]
 
 
-async def broken_for_btc(
-    upstream: Upstream, target: MapTarget, bucketing: Bucketing
-) -> AnalysedMap:
-    if target.symbol == "BTC":
-        raise RuntimeError("a bug")
-    return await fetch_map(upstream, target, bucketing)
+def replaced(scenario: str, fetch_map: FetchMap) -> FetchMap:
+    """The map fetch of ``scenario``, around the actor's own ``fetch_map``."""
 
+    async def broken(upstream: Upstream, target: MapTarget, bucketing: Bucketing) -> AnalysedMap:
+        if scenario == "broken" or target.symbol == "BTC":
+            raise RuntimeError("a bug")
+        return await fetch_map(upstream, target, bucketing)
 
-async def aborted_midway(
-    upstream: Upstream, target: MapTarget, bucketing: Bucketing
-) -> AnalysedMap:
-    Actor.event_manager.emit(event=Event.ABORTING, event_data=EventAbortingData())
-    return await fetch_map(upstream, target, bucketing)
+    async def aborted_midway(
+        upstream: Upstream, target: MapTarget, bucketing: Bucketing
+    ) -> AnalysedMap:
+        from apify import Actor, Event, EventAbortingData  # noqa: PLC0415
+
+        Actor.event_manager.emit(event=Event.ABORTING, event_data=EventAbortingData())
+        return await fetch_map(upstream, target, bucketing)
+
+    return {"broken": broken, "broken_for_btc": broken, "aborted_midway": aborted_midway}[scenario]
 
 
 def report_loaded(modules: list[str]) -> None:
@@ -48,17 +49,19 @@ def report_loaded(modules: list[str]) -> None:
         print(f"LOADED {name}", name in sys.modules)
 
 
-REPLACEMENTS = {
-    "broken": broken,
-    "broken_for_btc": broken_for_btc,
-    "aborted_midway": aborted_midway,
-}
+def run(scenario: str, modules: list[str]) -> None:
+    if scenario == "spy":
+        atexit.register(report_loaded, modules)
+        runpy.run_module("src", run_name="__main__", alter_sys=True)
+        return
+    # Imported only here: unittest loads difflib, and the spy checks that a run does not.
+    from unittest import mock  # noqa: PLC0415
+
+    from src.modes import maps  # noqa: PLC0415
+
+    with mock.patch.object(maps, "liquidation_map", replaced(scenario, maps.liquidation_map)):
+        runpy.run_module("src", run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":
-    scenario, *modules = sys.argv[1:]
-    if scenario == "spy":
-        atexit.register(report_loaded, modules)
-    else:
-        maps.liquidation_map = REPLACEMENTS[scenario]
-    asyncio.run(main.main())
+    run(sys.argv[1], sys.argv[2:])

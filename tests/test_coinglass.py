@@ -11,7 +11,7 @@ from conftest import MAP_PATH
 
 from src import errors
 from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import CoinGlass
+from src.coinglass.endpoints import Endpoints
 from src.coinglass.payloads import PairMapPayload
 from src.coinglass.retry import RetryPolicy
 
@@ -41,7 +41,7 @@ async def client(waits: list[float]) -> AsyncIterator[CoinGlassClient]:
 
 
 async def fetch(client: CoinGlassClient) -> PairMapPayload:
-    return await CoinGlass(client).pair_map("Binance", "BTCUSDT", "1d")
+    return await Endpoints(client).pair_map("Binance", "BTCUSDT", "1d")
 
 
 MAP_BODY = {
@@ -209,7 +209,7 @@ def test_retry_after_seconds_and_http_date_are_capped() -> None:
 async def test_an_unreadable_retry_after_is_ignored(
     client: CoinGlassClient, waits: list[float]
 ) -> None:
-    unreadable = {"Retry-After": b"\xb2"}  # a raw byte, which httpx reads as "²"
+    unreadable = {b"Retry-After": b"\xb2"}  # a raw byte, which httpx reads as "²"
     respx.get(MAP_URL).mock(
         side_effect=[
             httpx.Response(429, headers=unreadable),

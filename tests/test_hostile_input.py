@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 import respx
+from conftest import COIN_MAP_PATH, MAP_PATH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
 from src.analysis import liqmap
 from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import COIN_MAP_PATH, PAIR_MAP_PATH
 from src.coinglass.payloads import CoinMapPayload, MapPayloadT, PairMapPayload
 from src.coinglass.retry import RetryPolicy
 from src.errors import BadResponse, InvalidInput
@@ -233,7 +233,7 @@ def test_any_pair_map_is_read_to_published_rows_or_refused_as_a_bad_response(
     data: object,
 ) -> None:
     try:
-        payload = asyncio.run(read_map(PAIR_MAP_PATH, PairMapPayload, data))
+        payload = asyncio.run(read_map(MAP_PATH, PairMapPayload, data))
     except BadResponse:
         return
     assert_published_rows(payload.data)

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import respx
+from conftest import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
 
 from src.analysis.liqmap import Bucketing
 from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import COIN_MAP_PATH, MARKETS_PATH, PAIR_MAP_PATH, CoinGlass
+from src.coinglass.endpoints import Endpoints
 from src.coinglass.retry import RetryPolicy
 from src.inputs import MapTarget
 from src.modes import maps
@@ -30,15 +31,15 @@ async def upstream() -> AsyncIterator[Upstream]:
         return [BTCUSDT]
 
     async with CoinGlassClient("key", base_url=BASE, retry=RetryPolicy(max_retries=0)) as client:
-        coinglass = CoinGlass(client)
-        yield Upstream(coinglass, instruments, MarketPrices(coinglass))
+        endpoints = Endpoints(client)
+        yield Upstream(endpoints, instruments, MarketPrices(endpoints))
 
 
 @respx.mock
 @pytest.mark.parametrize(
     ("symbol", "path", "data"),
     [
-        ("Binance_BTCUSDT", PAIR_MAP_PATH, {"data": GARBLED}),
+        ("Binance_BTCUSDT", MAP_PATH, {"data": GARBLED}),
         ("BTC", COIN_MAP_PATH, {"data": GARBLED}),
         (
             "BTC",

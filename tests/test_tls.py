@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import trustme
+from conftest import MAP_PATH
 
 from src import errors
 from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import PAIR_MAP_PATH
 from src.coinglass.payloads import PairMapPayload
 from src.coinglass.retry import RetryPolicy
 from src.coinglass.tls import tls_context
@@ -62,7 +62,7 @@ def no_certificate_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def fetch(url: str) -> PairMapPayload:
     async with CoinGlassClient("key", base_url=url, retry=RetryPolicy(max_retries=0)) as client:
-        return await client.get(PAIR_MAP_PATH, {}, PairMapPayload)
+        return await client.get(MAP_PATH, {}, PairMapPayload)
 
 
 async def test_a_certificate_from_a_ca_in_ssl_cert_file_is_accepted(

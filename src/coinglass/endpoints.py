@@ -20,7 +20,7 @@ COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 DOCUMENTED_MAP_RANGES = ("1d", "7d", "30d")
 
 
-class CoinGlass:
+class Endpoints:
     """The endpoints the actor reads, each a typed call over one client."""
 
     def __init__(self, client: CoinGlassClient) -> None:

@@ -11,7 +11,8 @@ from src.analysis.liqmap import AnalysedMap, Bucketing
 from src.coinglass.endpoints import DOCUMENTED_MAP_RANGES
 from src.errors import NoData
 from src.inputs import MapTarget
-from src.modes.upstream import Upstream, current_price, resolve_coin, resolve_instrument
+from src.modes.resolve import resolve_coin, resolve_instrument
+from src.modes.upstream import Upstream, current_price
 from src.outputs import PriceKeyedMap
 
 
@@ -62,7 +63,7 @@ async def _pair_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:
         )
     )
     try:
-        payload = await upstream.coinglass.pair_map(exchange, instrument_id, target.range)
+        payload = await upstream.endpoints.pair_map(exchange, instrument_id, target.range)
     except BaseException:
         pricing.cancel()
         raise
@@ -73,7 +74,7 @@ async def _pair_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:
 
 async def _coin_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:
     coin = await resolve_coin(upstream.instruments, target.symbol)
-    payload = await upstream.coinglass.coin_map(coin, target.range)
+    payload = await upstream.endpoints.coin_map(coin, target.range)
     coin_map = liqmap.merge_coin_map(payload)
     missing = ""
     # CoinGlass sends a last price of zero when it has none.

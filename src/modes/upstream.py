@@ -1,6 +1,5 @@
-"""What the results of one request share upstream, and what every mode does with it: the
-CoinGlass endpoints, the instrument list and the coins' prices; symbols resolved against them.
-"""
+"""What the results of one request share upstream: the CoinGlass endpoints, the instrument list
+and the coins' current prices."""
 
 from __future__ import annotations
 
@@ -9,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from src.analysis import markets, symbols
-from src.coinglass.endpoints import CoinGlass
+from src.analysis import markets
+from src.coinglass.endpoints import Endpoints
 from src.coinglass.payloads import PairsMarkets
-from src.errors import CoinGlassError, UnknownSymbol
+from src.errors import CoinGlassError
 from src.outputs import Instrument
 
 
@@ -25,13 +24,13 @@ class InstrumentSource(Protocol):
 class MarketPrices:
     """Each coin's ``pairs-markets``, fetched once per request and shared by all its results."""
 
-    def __init__(self, coinglass: CoinGlass) -> None:
-        self._coinglass = coinglass
+    def __init__(self, endpoints: Endpoints) -> None:
+        self._endpoints = endpoints
         self._fetches: dict[str, asyncio.Task[PairsMarkets]] = {}
 
     async def __call__(self, coin: str) -> PairsMarkets:
         if coin not in self._fetches:
-            self._fetches[coin] = asyncio.ensure_future(self._coinglass.pairs_markets(coin))
+            self._fetches[coin] = asyncio.ensure_future(self._endpoints.pairs_markets(coin))
         # Shielded, so that a result which fails and stops waiting does not cancel the price
         # its neighbours still wait for.
         return await asyncio.shield(self._fetches[coin])
@@ -46,41 +45,9 @@ class MarketPrices:
 class Upstream:
     """What the results of one request share: the endpoints, the instrument list, the prices."""
 
-    coinglass: CoinGlass
+    endpoints: Endpoints
     instruments: InstrumentSource
     prices: MarketPrices
-
-
-async def resolve_instrument(instruments: InstrumentSource, symbol: str) -> Instrument:
-    """The instrument ``symbol`` names (case and spaces forgiven), checked against a fresh list
-    before it is called unknown, since a stored list may predate a new listing."""
-    for fresh in (False, True):
-        candidates = await instruments(fresh=fresh)
-        found = symbols.resolve(candidates, symbol)
-        if found is not None:
-            return found
-    close = symbols.suggestions(candidates, symbol)
-    raise UnknownSymbol(
-        f"CoinGlass has no futures instrument {symbol!r}.{_did_you_mean(close)} Run mode"
-        " search_symbols to list the supported ones."
-    )
-
-
-async def resolve_coin(instruments: InstrumentSource, name: str) -> str:
-    """The coin ``name`` names, as CoinGlass spells it (case forgiven)."""
-    candidates = await instruments()
-    found = symbols.resolve_coin(candidates, name)
-    if found is None:
-        close = symbols.coin_suggestions(candidates, name)
-        raise UnknownSymbol(
-            f"CoinGlass has no futures on a coin named {name!r}.{_did_you_mean(close)}"
-            " Run mode search_symbols to list the supported instruments."
-        )
-    return found
-
-
-def _did_you_mean(close: list[str]) -> str:
-    return f" Did you mean {', '.join(close)}?" if close else ""
 
 
 async def current_price(

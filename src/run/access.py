@@ -7,7 +7,7 @@ import logging
 import os
 
 from src.coinglass.client import DEFAULT_BASE_URL, CoinGlassClient
-from src.coinglass.endpoints import CoinGlass
+from src.coinglass.endpoints import Endpoints
 from src.coinglass.retry import RetryPolicy
 from src.errors import InvalidApiKey, MissingApiKey
 from src.inputs import ActorInput, header_safe_key
@@ -17,7 +17,7 @@ API_KEY_ENV = "COINGLASS_API_KEY"
 BASE_URL_ENV = "COINGLASS_BASE_URL"
 
 
-def open_coinglass(request: ActorInput, log: logging.Logger) -> CoinGlass:
+def open_endpoints(request: ActorInput, log: logging.Logger) -> Endpoints:
     """CoinGlass with the user's key, or the publisher's; raises MissingApiKey before any
     request is sent."""
     if request.api_key:
@@ -43,4 +43,4 @@ def open_coinglass(request: ActorInput, log: logging.Logger) -> CoinGlass:
         max_requests_per_minute=request.max_requests_per_minute,
         log=log,
     )
-    return CoinGlass(client)
+    return Endpoints(client)

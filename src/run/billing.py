@@ -17,7 +17,7 @@ from src.outputs import (
     ResultItem,
     SearchSymbolsItem,
     record,
-    result_failure,
+    request_failure,
 )
 
 EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
@@ -85,7 +85,7 @@ def _refused(result: ChargeResult) -> bool:
 
 
 def _unpaid(item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
-    return result_failure(budget_exhausted(item.mode), item)
+    return request_failure(budget_exhausted(item.mode), item)
 
 
 def budget_exhausted(mode: Mode) -> BudgetExhausted:

@@ -13,14 +13,14 @@ from functools import partial
 from apify import Actor
 
 from src.analysis.liqmap import Bucketing
-from src.coinglass.endpoints import CoinGlass
+from src.coinglass.endpoints import Endpoints
 from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded, InternalError
 from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
 from src.modes import maps, search
 from src.modes.upstream import InstrumentSource, MarketPrices, Upstream
 from src.outputs import FailureItem, ResultItem, input_failure, map_failure, request_failure
 from src.run import item_limit
-from src.run.access import open_coinglass
+from src.run.access import open_endpoints
 from src.run.billing import Budget, push_limit, push_result
 from src.run.gallery import Gallery
 from src.run.pairs import PairDirectory
@@ -39,13 +39,13 @@ async def serve(raw_input: object) -> bool:
     """
     try:
         request = parse_input(raw_input)
-        coinglass = open_coinglass(request, Actor.log)
+        endpoints = open_endpoints(request, Actor.log)
     except ActorError as error:
         await push_result(input_failure(error, raw_input))
         return True
-    async with coinglass.client:
-        instruments = PairDirectory(coinglass.supported_pairs, request.symbol_cache_ttl_secs)
-        items = await fulfil(request, coinglass, instruments)
+    async with endpoints.client:
+        instruments = PairDirectory(endpoints.supported_pairs, request.symbol_cache_ttl_secs)
+        items = await fulfil(request, endpoints, instruments)
     return not any(
         isinstance(item, FailureItem) and item.error.type == InternalError.type for item in items
     )
@@ -53,7 +53,7 @@ async def serve(raw_input: object) -> bool:
 
 async def fulfil(
     request: ActorInput,
-    coinglass: CoinGlass,
+    endpoints: Endpoints,
     instruments: InstrumentSource,
     deliver: Deliver = push_result,
 ) -> list[ResultItem]:
@@ -62,9 +62,9 @@ async def fulfil(
     jobs: list[tuple[Fetch, OnFailure]]
     if isinstance(request, SearchSymbolsInput):
         searching = partial(search.search_symbols, request, instruments)
-        jobs = [(searching, partial(request_failure, request=request))]
+        jobs = [(searching, partial(request_failure, source=request))]
         return await _Limits(request, 1, deliver).run_all(jobs)
-    upstream = Upstream(coinglass, instruments, MarketPrices(coinglass))
+    upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
     bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
     jobs = [

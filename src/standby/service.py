@@ -10,12 +10,12 @@ from typing import Any
 
 from apify import Actor
 
-from src.coinglass.endpoints import CoinGlass
+from src.coinglass.endpoints import Endpoints
 from src.errors import ActorError, InvalidInput
 from src.inputs import COMMON_FIELDS, ActorInput, parse_input
 from src.outputs import ResultItem, input_failure
 from src.run import runner
-from src.run.access import open_coinglass
+from src.run.access import open_endpoints
 from src.run.billing import charge_answer
 from src.run.pairs import PairDirectory
 from src.standby.answers import Answer, AnswerCache
@@ -34,11 +34,11 @@ class Service:
             self._defaults = {}
             settings = parse_input({"mode": "search_symbols"})
         self._cache = AnswerCache(settings.standby_cache_secs)
-        self._clients: dict[str, tuple[CoinGlass, PairDirectory]] = {}
+        self._clients: dict[str, tuple[Endpoints, PairDirectory]] = {}
 
     async def close(self) -> None:
         """Close every client, whatever happens to the others."""
-        clients = [coinglass.client for coinglass, _ in self._clients.values()]
+        clients = [endpoints.client for endpoints, _ in self._clients.values()]
         await asyncio.gather(*(client.aclose() for client in clients), return_exceptions=True)
 
     async def answer(self, mode: str, fields: dict[str, Any], api_key: str | None) -> Answer:
@@ -49,23 +49,23 @@ class Service:
         try:
             _refuse_per_request(fields)
             request = parse_input(raw)
-            coinglass, instruments = self._client_for(request)
+            endpoints, instruments = self._client_for(request)
         except ActorError as error:
             return [input_failure(error, raw)]
         items = await self._cache.get(
             _cache_key(request),
-            lambda: runner.fulfil(request, coinglass, instruments, _answer_later),
+            lambda: runner.fulfil(request, endpoints, instruments, _answer_later),
         )
         return [await charge_answer(item) for item in items]
 
-    def _client_for(self, request: ActorInput) -> tuple[CoinGlass, PairDirectory]:
+    def _client_for(self, request: ActorInput) -> tuple[Endpoints, PairDirectory]:
         """One client per API key: its connections and rate limit serve all its requests."""
         key = _key_hash(request)
         if key not in self._clients:
-            coinglass = open_coinglass(request, Actor.log)
+            endpoints = open_endpoints(request, Actor.log)
             self._clients[key] = (
-                coinglass,
-                PairDirectory(coinglass.supported_pairs, request.symbol_cache_ttl_secs),
+                endpoints,
+                PairDirectory(endpoints.supported_pairs, request.symbol_cache_ttl_secs),
             )
         return self._clients[key]
 

@@ -1,0 +1,41 @@
+"""A symbol as the user typed it, resolved against CoinGlass's instruments: case and spaces
+forgiven, and close names suggested when nothing matches."""
+
+from __future__ import annotations
+
+from src.analysis import symbols
+from src.errors import UnknownSymbol
+from src.modes.upstream import InstrumentSource
+from src.outputs import Instrument
+
+
+async def resolve_instrument(instruments: InstrumentSource, symbol: str) -> Instrument:
+    """The instrument ``symbol`` names (case and spaces forgiven), checked against a fresh list
+    before it is called unknown, since a stored list may predate a new listing."""
+    for fresh in (False, True):
+        candidates = await instruments(fresh=fresh)
+        found = symbols.resolve(candidates, symbol)
+        if found is not None:
+            return found
+    close = symbols.suggestions(candidates, symbol)
+    raise UnknownSymbol(
+        f"CoinGlass has no futures instrument {symbol!r}.{_did_you_mean(close)} Run mode"
+        " search_symbols to list the supported ones."
+    )
+
+
+async def resolve_coin(instruments: InstrumentSource, name: str) -> str:
+    """The coin ``name`` names, as CoinGlass spells it (case forgiven)."""
+    candidates = await instruments()
+    found = symbols.resolve_coin(candidates, name)
+    if found is None:
+        close = symbols.coin_suggestions(candidates, name)
+        raise UnknownSymbol(
+            f"CoinGlass has no futures on a coin named {name!r}.{_did_you_mean(close)}"
+            " Run mode search_symbols to list the supported instruments."
+        )
+    return found
+
+
+def _did_you_mean(close: list[str]) -> str:
+    return f" Did you mean {', '.join(close)}?" if close else ""
