@@ -1,7 +1,7 @@
 """The actor, room by room, in the order a request flows:
 
 main.py                        the lifecycle: input in, an item out whatever happens
-inputs.py, outputs.py, errors  the models at the boundary
+inputs.py, outputs.py, errors.py  the models at the boundary
 run/                           what touches Apify: the run's work, charging, storages, pictures
 modes/                         what each mode does with a validated request
 coinglass/                     CoinGlass API v4 over HTTP; nothing of Apify

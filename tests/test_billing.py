@@ -8,8 +8,9 @@ from src.errors import BudgetExhausted
 from src.run.billing import Budget
 
 
-class Room:
-    """A push limit with room for ``maps`` maps and ``searches`` searches, recording its calls."""
+class ChargeLimit:
+    """A push limit that lets ``maps`` maps and ``searches`` searches through, recording its
+    calls."""
 
     def __init__(self, maps: int, searches: int) -> None:
         self.room = {"LIQUIDATION_MAP": maps, "SEARCH_SYMBOLS": searches}
@@ -21,8 +22,8 @@ class Room:
 
 
 async def test_results_in_flight_hold_their_room_until_they_end() -> None:
-    room = Room(maps=2, searches=5)
-    budget = Budget(room)
+    limit = ChargeLimit(maps=2, searches=5)
+    budget = Budget(limit)
     async with budget.reserve("liquidation_map"), budget.reserve("liquidation_map"):
         with pytest.raises(BudgetExhausted) as refused:
             async with budget.reserve("liquidation_map"):
@@ -32,19 +33,19 @@ async def test_results_in_flight_hold_their_room_until_they_end() -> None:
     # Both ended, so their room is free again.
     async with budget.reserve("liquidation_map"):
         pass
-    assert room.asked == [(n, "LIQUIDATION_MAP") for n in (1, 2, 3, 1)]
+    assert limit.asked == [(n, "LIQUIDATION_MAP") for n in (1, 2, 3, 1)]
 
 
 async def test_each_event_has_its_own_room() -> None:
-    budget = Budget(Room(maps=0, searches=1))
-    async with budget.reserve("search_symbols"):
-        with pytest.raises(BudgetExhausted):
-            async with budget.reserve("liquidation_map"):
-                pass
+    limit = ChargeLimit(maps=1, searches=1)
+    budget = Budget(limit)
+    async with budget.reserve("search_symbols"), budget.reserve("liquidation_map"):
+        pass
+    assert limit.asked == [(1, "SEARCH_SYMBOLS"), (1, "LIQUIDATION_MAP")]
 
 
 async def test_a_result_that_fails_frees_its_room() -> None:
-    budget = Budget(Room(maps=1, searches=0))
+    budget = Budget(ChargeLimit(maps=1, searches=0))
     with pytest.raises(RuntimeError):
         async with budget.reserve("liquidation_map"):
             raise RuntimeError("the fetch failed")

@@ -54,6 +54,9 @@ FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
     "src.render": ("src.coinglass", "src.modes", "src.run", "src.standby"),
     "src.run": ("src.standby",),
 }
+# Rooms that read no clock: results must follow from their inputs alone.
+CLOCKLESS = ("src.analysis", "src.coinglass.payloads", "src.render.formatting")
+CLOCK_CALLS = frozenset({"now", "today", "utcnow", "time", "monotonic", "perf_counter"})
 CLIENT_PACKAGE = "src.coinglass"
 COINGLASS_PATH_PREFIX = "/api/"
 
@@ -81,20 +84,34 @@ def modules(root: Path) -> dict[str, Module]:
 
 def imported(module: Module, known: set[str]) -> set[str]:
     """Every module ``module`` imports anywhere (lazily and for type checking too): modules of
-    src by their full name, the others by their top-level name."""
+    src by their full name, with the packages whose ``__init__`` that runs, and the others by
+    their top-level name."""
     names: set[str] = set()
+    package = module.name if module.is_package else module.name.rpartition(".")[0]
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            source = node.module or ""
+            if node.level:  # from ..run import billing, inside src.analysis
+                parts = package.split(".")
+                base = parts[: len(parts) - node.level + 1]
+                source = ".".join([*base, node.module] if node.module else base)
+            names.add(source)
             # ``from src.modes import maps`` imports the module src.modes.maps
             names.update(
-                f"{node.module}.{alias.name}"
+                f"{source}.{alias.name}"
                 for alias in node.names
-                if f"{node.module}.{alias.name}" in known
+                if f"{source}.{alias.name}" in known
             )
-    return {name if name.split(".")[0] == "src" else name.split(".")[0] for name in names}
+    found: set[str] = set()
+    for name in names:
+        parts = name.split(".")
+        if parts[0] != "src":
+            found.add(parts[0])
+            continue
+        found.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return {name for name in found if name.split(".")[0] != "src" or name in known}
 
 
 def reached(start: str, graph: dict[str, set[str]]) -> Iterator[tuple[str, str]]:
@@ -142,6 +159,14 @@ def violations(root: Path) -> list[str]:
                 and isinstance(node.value, str)
                 and COINGLASS_PATH_PREFIX in node.value
             ]
+        if any(in_room(name, room) for room in CLOCKLESS):
+            problems += [
+                f"{shown}:{node.lineno} reads the clock ({node.func.attr})"
+                for node in ast.walk(module.tree)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CLOCK_CALLS
+            ]
         if module.is_package and not ast.get_docstring(module.tree):
             problems.append(f"{shown} has no docstring saying what lives there")
         lines = len(module.path.read_text().splitlines())
@@ -154,9 +179,11 @@ def test_src_keeps_the_house_rules() -> None:
     assert violations(SRC) == []
 
 
-def test_every_room_is_a_package_that_says_what_lives_there() -> None:
-    rooms = {path.parent.name for path in SRC.glob("*/__init__.py")}
-    assert rooms == {"analysis", "coinglass", "modes", "render", "run", "standby"}
+def test_the_readme_walks_every_room() -> None:
+    readme = (SRC.parent / "README.md").read_text()
+    rooms = sorted(path.parent.name for path in SRC.glob("*/__init__.py"))
+    assert rooms == ["analysis", "coinglass", "modes", "render", "run", "standby"]
+    assert [room for room in rooms if f"`src/{room}/`" not in readme] == []
 
 
 @pytest.fixture
@@ -206,7 +233,13 @@ def append(path: Path, text: str) -> None:
             "src/run/runner.py:",
         ),
         ("render/__init__.py", "", "src/render/__init__.py has no docstring"),
-        ("render/chart.py", "\n" * 20, "src/render/chart.py has"),
+        ("render/chart.py", "\n" * MAX_MODULE_LINES, "src/render/chart.py has"),
+        (
+            "analysis/symbols.py",
+            "\n\ndef stamp() -> object:\n    import datetime  # noqa\n\n"
+            "    return datetime.datetime.now()\n",
+            "src/analysis/symbols.py:",
+        ),
     ],
 )
 def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported: str) -> None:
@@ -216,6 +249,19 @@ def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported
     else:
         append(path, added)
     assert any(problem.startswith(reported) for problem in violations(broken)), violations(broken)
+
+
+def test_a_package_whose_init_imports_httpx_is_caught(broken: Path) -> None:
+    # Importing src.coinglass.payloads runs src/coinglass/__init__.py first.
+    append(broken / "coinglass" / "__init__.py", "\nimport httpx\n")
+    problems = violations(broken)
+    assert "src/analysis/liqmap.py imports httpx through src.coinglass" in problems
+
+
+def test_a_relative_import_is_read_as_the_module_it_names(broken: Path) -> None:
+    append(broken / "analysis" / "markets.py", "\nfrom ..run import billing\n")
+    problems = violations(broken)
+    assert "src/analysis/markets.py imports apify through src.run.billing" in problems
 
 
 def test_the_analysis_reaching_httpx_through_another_module_is_caught(broken: Path) -> None:

@@ -17,7 +17,7 @@ def pairs(*ids: str) -> SupportedPairs:
     return SupportedPairs.model_validate({"Binance": rows})
 
 
-class Upstream:
+class PairsEndpoint:
     """CoinGlass's supported-exchange-pairs: each call answers the next list, and is counted."""
 
     def __init__(self, *answers: SupportedPairs) -> None:
@@ -38,7 +38,7 @@ class Clock:
 
 
 def directory(
-    upstream: Upstream, store: MemoryStore, clock: Clock, ttl: int = TTL
+    upstream: PairsEndpoint, store: MemoryStore, clock: Clock, ttl: int = TTL
 ) -> PairDirectory:
     return PairDirectory(upstream, ttl, store=store.open, clock=clock)
 
@@ -48,7 +48,7 @@ def symbols_of(instruments: list[Instrument]) -> list[str]:
 
 
 async def test_the_list_is_fetched_once_and_stored_with_its_time() -> None:
-    upstream, store, clock = Upstream(pairs("BTCUSDT")), MemoryStore(), Clock()
+    upstream, store, clock = PairsEndpoint(pairs("BTCUSDT")), MemoryStore(), Clock()
     instruments = directory(upstream, store, clock)
     assert symbols_of(await instruments()) == ["Binance_BTCUSDT"]
     clock.now += TTL - 1
@@ -63,7 +63,7 @@ async def test_the_list_is_fetched_once_and_stored_with_its_time() -> None:
 
 
 async def test_a_later_run_reads_the_stored_list_until_it_expires() -> None:
-    upstream = Upstream(pairs("BTCUSDT"), pairs("BTCUSDT", "ETHUSDT"))
+    upstream = PairsEndpoint(pairs("BTCUSDT"), pairs("BTCUSDT", "ETHUSDT"))
     store, clock = MemoryStore(), Clock()
     await directory(upstream, store, clock)()
     clock.now += TTL - 1  # the next scheduled run, within the TTL
@@ -77,7 +77,7 @@ async def test_a_later_run_reads_the_stored_list_until_it_expires() -> None:
 
 
 async def test_a_long_lived_directory_sees_new_listings_once_its_list_ages() -> None:
-    upstream = Upstream(pairs("BTCUSDT"), pairs("BTCUSDT", "ETHUSDT"))
+    upstream = PairsEndpoint(pairs("BTCUSDT"), pairs("BTCUSDT", "ETHUSDT"))
     store, clock = MemoryStore(), Clock()
     instruments = directory(upstream, store, clock)
     await instruments()
@@ -86,7 +86,7 @@ async def test_a_long_lived_directory_sees_new_listings_once_its_list_ages() -> 
 
 
 async def test_a_fresh_check_asks_coinglass_at_most_once_a_minute() -> None:
-    upstream = Upstream(pairs("BTCUSDT"), pairs("BTCUSDT", "ETHUSDT"))
+    upstream = PairsEndpoint(pairs("BTCUSDT"), pairs("BTCUSDT", "ETHUSDT"))
     store, clock = MemoryStore(), Clock()
     instruments = directory(upstream, store, clock)
     await instruments()
@@ -99,7 +99,7 @@ async def test_a_fresh_check_asks_coinglass_at_most_once_a_minute() -> None:
 
 
 async def test_no_ttl_stores_nothing_and_asks_again_after_a_minute() -> None:
-    upstream, store, clock = Upstream(pairs("BTCUSDT")), MemoryStore(), Clock()
+    upstream, store, clock = PairsEndpoint(pairs("BTCUSDT")), MemoryStore(), Clock()
     instruments = directory(upstream, store, clock, ttl=0)
     await instruments()
     clock.now += 59
@@ -112,7 +112,7 @@ async def test_no_ttl_stores_nothing_and_asks_again_after_a_minute() -> None:
 
 
 async def test_a_stored_list_that_cannot_be_read_is_fetched_again_and_replaced() -> None:
-    upstream, store, clock = Upstream(pairs("BTCUSDT")), MemoryStore(), Clock()
+    upstream, store, clock = PairsEndpoint(pairs("BTCUSDT")), MemoryStore(), Clock()
     await store.set_value(PAIRS_KEY, {"fetched_at": "yesterday", "pairs": []})
     assert symbols_of(await directory(upstream, store, clock)()) == ["Binance_BTCUSDT"]
     assert upstream.calls == 1

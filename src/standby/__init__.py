@@ -5,7 +5,7 @@ the route is the mode, and the answer is the same envelope the dataset would hol
 connection pools and rate limits are shared across requests, and identical requests within a
 few seconds share one upstream fetch (``answers``). ``service`` answers, ``routes`` and
 ``tools`` (MCP) face the callers, ``openapi`` describes them. It runs the same ``run.runner``
-as a batch run.
+as a batch run, and may import every room; nothing imports it but ``main``.
 """
 
 # Here rather than in routes, so that the local launcher can name it without loading the

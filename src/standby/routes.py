@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+# Callers send their CoinGlass key under CoinGlass's own header name, so one name serves both.
 from src.coinglass.client import API_KEY_HEADER
 from src.errors import InvalidInput
 from src.outputs import FailureItem, input_failure, record
