@@ -1,9 +1,9 @@
 """The actor's own run with one part replaced, to see end to end what a user gets when that
 part misbehaves: ``python -m tests.patched_actor SCENARIO [MODULE ...]`` from the repository.
-After the replacement it runs ``src`` as ``python -m src`` does.
+After the replacement it runs ``src/__main__.py``, as ``python -m src`` does.
 
-- ``spy``: nothing replaced, nothing of the actor imported first; at exit, prints
-  ``LOADED <module> True|False`` for each MODULE.
+- ``spy``: nothing replaced and nothing of the actor imported first, so the run loads exactly
+  what ``python -m src`` loads; at exit, prints ``LOADED <module> True|False`` for each MODULE.
 - ``broken``: every map hits a bug.
 - ``broken_for_btc``: the BTC map hits a bug; the others are fetched as usual.
 - ``aborted_midway``: the platform aborts the run as its first map starts.

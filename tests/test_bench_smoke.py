@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MARKETS_PATH, PAIRS_PATH
 from sandbox_server import SandboxServer
 
 from bench import imports, run
@@ -101,15 +102,15 @@ def test_report_says_when_the_numbers_were_not_measured_on_the_images_python(
 def test_httpx_floor_makes_the_requests_it_is_given_and_never_measures_a_failure(
     sandbox: SandboxServer,
 ) -> None:
-    pairs = f"{sandbox.url}/api/futures/supported-exchange-pairs"
-    prices = f"{sandbox.url}/api/futures/pairs-markets?symbol=BTC"
+    pairs = f"{sandbox.url}{PAIRS_PATH}"
+    prices = f"{sandbox.url}{MARKETS_PATH}?symbol=BTC"
     env = {**actor_env(sandbox), "MINIMAL_ACTOR_FETCH": f'["{pairs}", "{prices}"]'}
     floor = run_process(MINIMAL_ACTOR, {"mode": "liquidation_map"}, env)
     assert floor.items == [{"success": True, "input": {"mode": "liquidation_map"}}]
     asked = [(r.path, r.query, r.headers["cg-api-key"]) for r in sandbox.requests]
     assert asked == [
-        ("/api/futures/supported-exchange-pairs", {}, SandboxServer.PRO_KEY),
-        ("/api/futures/pairs-markets", {"symbol": "BTC"}, SandboxServer.PRO_KEY),
+        (PAIRS_PATH, {}, SandboxServer.PRO_KEY),
+        (MARKETS_PATH, {"symbol": "BTC"}, SandboxServer.PRO_KEY),
     ]
     sandbox.add_faults("invalid_key_200")  # HTTP 200, CoinGlass code 400
     with pytest.raises(RunFailed, match="supported-exchange-pairs: CoinGlass answered 400"):

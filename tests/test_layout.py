@@ -31,6 +31,12 @@ IMPURE = frozenset(
         "socket",
         "time",
         "random",
+        "pathlib",
+        "shutil",
+        "subprocess",
+        "tempfile",
+        "urllib",
+        "ssl",
     }
 )
 APIFY_AND_SERVERS = frozenset({"apify", "crawlee", "starlette", "uvicorn", "mcp"})
@@ -55,8 +61,16 @@ FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
     "src.run": ("src.standby",),
 }
 # Rooms that read no clock: results must follow from their inputs alone.
-CLOCKLESS = ("src.analysis", "src.coinglass.payloads", "src.render.formatting")
-CLOCK_CALLS = frozenset({"now", "today", "utcnow", "time", "monotonic", "perf_counter"})
+PURE_ROOMS = (
+    "src.analysis",
+    "src.coinglass.payloads",
+    "src.render.formatting",
+    "src.inputs",
+    "src.outputs",
+    "src.errors",
+)
+# A clock read, called or handed on (``clock=datetime.now``), and a file opened.
+CLOCK_NAMES = frozenset({"now", "today", "utcnow", "monotonic", "perf_counter"})
 CLIENT_PACKAGE = "src.coinglass"
 COINGLASS_PATH_PREFIX = "/api/"
 
@@ -66,6 +80,7 @@ class Module:
     name: str  # src.analysis.liqmap
     path: Path
     tree: ast.Module
+    shown: str  # src/analysis/liqmap.py
 
     @property
     def is_package(self) -> bool:
@@ -78,7 +93,8 @@ def modules(root: Path) -> dict[str, Module]:
     for path in sorted(root.rglob("*.py")):
         parts = path.relative_to(root.parent).with_suffix("").parts
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        found[name] = Module(name, path, ast.parse(path.read_text(), str(path)))
+        tree = ast.parse(path.read_text(), str(path))
+        found[name] = Module(name, path, tree, str(path.relative_to(root.parent)))
     return found
 
 
@@ -130,49 +146,58 @@ def in_room(name: str, room: str) -> bool:
     return name == room or name.startswith(f"{room}.")
 
 
+def import_problems(module: Module, graph: dict[str, set[str]]) -> Iterator[str]:
+    """Libraries and rooms ``module`` may not reach."""
+    name, shown = module.name, module.shown
+    for room, forbidden in FORBIDDEN.items():
+        if in_room(name, room):
+            for importer, target in reached(name, graph):
+                if target in forbidden:
+                    via = "" if importer == name else f" through {importer}"
+                    yield f"{shown} imports {target}{via}"
+    for room, rooms in FORBIDDEN_ROOMS.items():
+        if in_room(name, room):
+            for target in sorted(graph[name]):
+                if any(in_room(target, other) for other in rooms):
+                    yield f"{shown} imports {target}, a room built on it"
+
+
+def code_problems(module: Module) -> Iterator[str]:
+    """CoinGlass paths outside the client, and clocks or files in the pure rooms."""
+    pure = any(in_room(module.name, room) for room in PURE_ROOMS)
+    for node in ast.walk(module.tree):
+        if (
+            not in_room(module.name, CLIENT_PACKAGE)
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and COINGLASS_PATH_PREFIX in node.value
+        ):
+            yield f"{module.shown}:{node.lineno} names the CoinGlass path {node.value!r}"
+        if pure and isinstance(node, ast.Attribute) and node.attr in CLOCK_NAMES:
+            yield f"{module.shown}:{node.lineno} reads the clock ({node.attr})"
+        if pure and isinstance(node, ast.Name) and node.id == "open":
+            yield f"{module.shown}:{node.lineno} opens a file"
+
+
+def shape_problems(module: Module) -> Iterator[str]:
+    """A package that does not say what lives there, and a room grown too long."""
+    if module.is_package and not ast.get_docstring(module.tree):
+        yield f"{module.shown} has no docstring saying what lives there"
+    lines = len(module.path.read_text().splitlines())
+    if lines > MAX_MODULE_LINES:
+        yield f"{module.shown} has {lines} lines, more than {MAX_MODULE_LINES}"
+
+
 def violations(root: Path) -> list[str]:
     """What breaks the house rules in the package at ``root``, one sentence each."""
     found = modules(root)
     graph = {name: imported(module, set(found)) for name, module in found.items()}
-    problems: list[str] = []
-    for name, module in found.items():
-        shown = module.path.relative_to(root.parent)
-        for room, forbidden in FORBIDDEN.items():
-            if not in_room(name, room):
-                continue
-            for importer, target in reached(name, graph):
-                if target in forbidden:
-                    via = "" if importer == name else f" through {importer}"
-                    problems.append(f"{shown} imports {target}{via}")
-        for room, rooms in FORBIDDEN_ROOMS.items():
-            if in_room(name, room):
-                problems += [
-                    f"{shown} imports {target}, a room built on it"
-                    for target in sorted(graph[name])
-                    if any(in_room(target, other) for other in rooms)
-                ]
-        if not in_room(name, CLIENT_PACKAGE):
-            problems += [
-                f"{shown}:{node.lineno} names the CoinGlass path {node.value!r}"
-                for node in ast.walk(module.tree)
-                if isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
-                and COINGLASS_PATH_PREFIX in node.value
-            ]
-        if any(in_room(name, room) for room in CLOCKLESS):
-            problems += [
-                f"{shown}:{node.lineno} reads the clock ({node.func.attr})"
-                for node in ast.walk(module.tree)
-                if isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in CLOCK_CALLS
-            ]
-        if module.is_package and not ast.get_docstring(module.tree):
-            problems.append(f"{shown} has no docstring saying what lives there")
-        lines = len(module.path.read_text().splitlines())
-        if lines > MAX_MODULE_LINES:
-            problems.append(f"{shown} has {lines} lines, more than {MAX_MODULE_LINES}")
-    return sorted(set(problems))
+    problems: set[str] = set()
+    for module in found.values():
+        problems.update(import_problems(module, graph))
+        problems.update(code_problems(module))
+        problems.update(shape_problems(module))
+    return sorted(problems)
 
 
 def test_src_keeps_the_house_rules() -> None:
@@ -240,6 +265,12 @@ def append(path: Path, text: str) -> None:
             "    return datetime.datetime.now()\n",
             "src/analysis/symbols.py:",
         ),
+        (
+            "outputs.py",
+            "\nfrom datetime import datetime\nCLOCK = datetime.now\n",
+            "src/outputs.py:",
+        ),
+        ("errors.py", "\nTEXT = open('x').read()  # noqa\n", "src/errors.py:"),
     ],
 )
 def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported: str) -> None:
@@ -258,10 +289,36 @@ def test_a_package_whose_init_imports_httpx_is_caught(broken: Path) -> None:
     assert "src/analysis/liqmap.py imports httpx through src.coinglass" in problems
 
 
-def test_a_relative_import_is_read_as_the_module_it_names(broken: Path) -> None:
-    append(broken / "analysis" / "markets.py", "\nfrom ..run import billing\n")
-    problems = violations(broken)
-    assert "src/analysis/markets.py imports apify through src.run.billing" in problems
+@pytest.mark.parametrize(
+    ("module", "added", "reported"),
+    [
+        (
+            "analysis/markets.py",
+            "\nfrom ..run import billing\n",
+            "src/analysis/markets.py imports apify through src.run.billing",
+        ),
+        (
+            "analysis/markets.py",
+            "\nfrom ..run.billing import EVENTS\n",
+            "src/analysis/markets.py imports apify through src.run.billing",
+        ),
+        (
+            "analysis/__init__.py",
+            "\nfrom . import symbols\nfrom ..run import billing\n",
+            "src/analysis/__init__.py imports apify through src.run.billing",
+        ),
+        (
+            "render/formatting.py",
+            "\nfrom . import chart\n",
+            "src/render/formatting.py imports matplotlib through src.render.chart",
+        ),
+    ],
+)
+def test_a_relative_import_is_read_as_the_module_it_names(
+    broken: Path, module: str, added: str, reported: str
+) -> None:
+    append(broken / module, added)
+    assert reported in violations(broken)
 
 
 def test_the_analysis_reaching_httpx_through_another_module_is_caught(broken: Path) -> None:

@@ -1,4 +1,5 @@
 """What a person looks at: the chart of a map (matplotlib, imported only when a chart is asked
-for), the run's HTML report, and the number formats both share. Data in, bytes or text out:
-no Apify and no HTTP here.
+for), the run's HTML report, and the number formats both share. Data in, bytes or text out: it
+may import the boundary models and ``analysis``, never apify, httpx or the rooms that fetch and
+deliver (``coinglass``, ``modes``, ``run``, ``standby``).
 """
