@@ -87,6 +87,8 @@ class Summary(BaseModel):
     by_leverage: dict[str, float]
     by_exchange: dict[str, float] | None
     top_clusters: list[Cluster]
+    top_long_clusters: list[Cluster] | None
+    top_short_clusters: list[Cluster] | None
     nearest_long_cluster: Cluster | None
     nearest_short_cluster: Cluster | None
     price_min: Number | None

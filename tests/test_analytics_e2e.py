@@ -376,3 +376,38 @@ def test_zero_ttl_never_stores_the_pair_list(run_actor: Any, sandbox: SandboxSer
     assert not (
         run.storage / "key_value_stores" / "coinglass-cache" / "supported-exchange-pairs"
     ).exists()
+
+
+def test_top_clusters_per_side_show_the_side_the_other_dwarfs(run_actor: Any) -> None:
+    run = run_actor(
+        {"symbol": "Binance_BTCUSDT", "range": "7d", "topClusters": 3, "apiKey": PRO_KEY}
+    )
+    summary = run.item["summary"]
+    liq_map = sandbox_data.liquidation_map("Binance", "BTCUSDT", "7d")
+    price = sandbox_data.current_price("Binance", "BTCUSDT")
+    buckets = {float(key): sum(r[1] for r in rows) for key, rows in liq_map.items()}
+    # The three largest buckets overall are all shorts, so splitting them leaves no longs.
+    assert {c["side"] for c in summary["top_clusters"]} == {"short"}
+    for side, below in (("long", True), ("short", False)):
+        prices = [p for p in buckets if (p < price) == below and p != price]
+        ranked = sorted(prices, key=lambda p: -buckets[p])[:3]
+        clusters = summary[f"top_{side}_clusters"]
+        assert [(c["price"], c["level"]) for c in clusters] == [
+            (p, approx(buckets[p])) for p in ranked
+        ]
+        assert {c["side"] for c in clusters} == {side}
+        for cluster in clusters:
+            assert cluster["distance_pct"] == pytest.approx(
+                (cluster["price"] - price) / price * 100, abs=1e-4
+            )
+    assert len(summary["top_long_clusters"]) == 3
+
+
+def test_top_clusters_per_side_are_null_without_a_price(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.set_fault("upgrade_plan", path=MARKETS_PATH)
+    summary = run_actor({"symbol": "Binance_BTCUSDT", "apiKey": PRO_KEY}).item["summary"]
+    assert summary["top_long_clusters"] is None
+    assert summary["top_short_clusters"] is None
+    assert len(summary["top_clusters"]) == 10

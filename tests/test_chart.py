@@ -180,3 +180,17 @@ def test_report_shows_the_summary_numbers(
     top = summary.top_clusters[0]
     assert format_price(top.price) in page
     assert "unavailable" in page  # the map whose price is unknown
+
+
+def test_report_shows_the_top_clusters_of_each_side(
+    charts: dict[str, tuple[LiquidationMapItem, bytes]],
+) -> None:
+    one_sided, png = charts["one_sided"]
+    page = render_report([ReportEntry(one_sided, png)], FETCHED_AT)
+    long_table = re.search(r"<caption>Top long clusters</caption>.*?</table>", page, re.DOTALL)
+    assert long_table is not None
+    assert one_sided.summary.top_long_clusters
+    for cluster in one_sided.summary.top_long_clusters:
+        assert f"<td>{format_price(cluster.price)}</td>" in long_table.group(0)
+    # Every level lies below the price, so the short side has nothing to list.
+    assert "<p>Top short clusters: none.</p>" in page

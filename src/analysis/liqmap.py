@@ -180,6 +180,7 @@ def analyse(
         by_leverage=_by_leverage(rows),
         by_exchange=by_exchange,
         top_clusters=[_cluster(bucket, current_price) for bucket in largest],
+        **_top_clusters_by_side(buckets, current_price, bucketing.top_clusters),
         **_nearest_clusters(buckets, current_price),
         price_min=rows[0][0] if rows else None,
         price_max=rows[-1][0] if rows else None,
@@ -259,6 +260,26 @@ def _sides(placement: Placement) -> dict[str, Any]:
         "short_level_total": short_total,
         "imbalance": _imbalance(long_total, short_total),
         "within_pct": {str(pct): within(pct) for pct in WITHIN_PCTS},
+    }
+
+
+def _top_clusters_by_side(
+    buckets: list[_Bucket], current_price: Number | None, count: int
+) -> dict[str, Any]:
+    """The largest buckets of each side on their own, so a side the other dwarfs still shows."""
+    if current_price is None:
+        return {"top_long_clusters": None, "top_short_clusters": None}
+    by_side: dict[Side, list[_Bucket]] = {"long": [], "short": []}
+    for bucket in buckets:
+        side = side_of(bucket.price, current_price)
+        if side is not None:
+            by_side[side].append(bucket)
+    return {
+        f"top_{side}_clusters": [
+            _cluster(bucket, current_price)
+            for bucket in heapq.nlargest(count, side_buckets, key=lambda bucket: bucket.level)
+        ]
+        for side, side_buckets in by_side.items()
     }
 
 

@@ -133,7 +133,15 @@ def _section(number: int, entry: ReportEntry) -> str:
             '<div class="tables">',
             *(table for table in tables if table),
             "</div>",
-            _clusters_table(summary.top_clusters),
+            _clusters_table("Top clusters", summary.top_clusters),
+            *(
+                _clusters_table(f"Top {side} clusters", clusters)
+                for side, clusters in (
+                    ("long", summary.top_long_clusters),
+                    ("short", summary.top_short_clusters),
+                )
+                if clusters is not None
+            ),
             '<p class="back"><a href="#top">Back to contents</a></p>',
             "</section>",
         ]
@@ -223,9 +231,9 @@ def _share_table(caption: str, name: str, totals: dict[str, float]) -> str:
     return _table(caption, [name, "Level", "Share"], rows)
 
 
-def _clusters_table(clusters: list[Cluster]) -> str:
+def _clusters_table(caption: str, clusters: list[Cluster]) -> str:
     if not clusters:
-        return "<p>No clusters: the map has no levels.</p>"
+        return f"<p>{escape(caption)}: none.</p>"
     rows = [
         [
             _th(str(rank)),
@@ -238,7 +246,7 @@ def _clusters_table(clusters: list[Cluster]) -> str:
         for rank, cluster in enumerate(clusters, 1)
     ]
     head = ["#", "Price", "Level", "Side", "Distance", "Leverage mix"]
-    return f'<div class="scroll">{_table("Top clusters", head, rows, "clusters")}</div>'
+    return f'<div class="scroll">{_table(caption, head, rows, "clusters")}</div>'
 
 
 def _mix_text(cluster: Cluster) -> str:
