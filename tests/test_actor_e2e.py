@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, patched
+from conftest import COIN_MAP_PATH, MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, patched
 from sandbox_server import SandboxServer
 
 
@@ -159,6 +159,44 @@ def test_unknown_symbol_is_refused_with_close_suggestions(run_actor: Any) -> Non
     assert suggested[0] == "Binance_BTCUSDT"
     assert 1 <= len(suggested) <= 5
     assert set(suggested) <= set(all_symbols())
+
+
+def test_an_instrument_id_typed_alone_suggests_its_instruments_then_the_coin(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    run = run_actor({"symbol": "BTCUSDT", "apiKey": PRO_KEY})
+    item = assert_failed(run, "unknown_symbol", retryable=False, code=None)
+    pairs = sandbox_data.supported_pairs()
+    exact = sorted(
+        ex for ex, rows in pairs.items() for r in rows if r["instrument_id"] == "BTCUSDT"
+    )
+    spelled_otherwise = sorted(
+        (ex, r["instrument_id"])
+        for ex, rows in pairs.items()
+        for r in rows
+        if r["instrument_id"] != "BTCUSDT"
+        and r["instrument_id"].replace("-", "").replace("_", "") == "BTCUSDT"
+    )
+    want = [f"{ex}_BTCUSDT" for ex in exact] + [f"{ex}_{iid}" for ex, iid in spelled_otherwise]
+    assert len(exact) >= 2 and spelled_otherwise  # the sandbox has both kinds
+    assert item["message"] == (
+        "CoinGlass has no futures on a coin named 'BTCUSDT'. Did you mean "
+        + ", ".join(want)
+        + ", the coin BTC (its map across exchanges)? Run mode search_symbols to list the"
+        " supported instruments."
+    )
+    assert calls(sandbox, MAP_PATH) == calls(sandbox, COIN_MAP_PATH) == []
+    assert run.charged_events == []
+
+
+def test_a_mistyped_coin_is_still_offered_close_coins(run_actor: Any) -> None:
+    item = assert_failed(
+        run_actor({"symbol": "BTCC", "apiKey": PRO_KEY}),
+        "unknown_symbol",
+        retryable=False,
+        code=None,
+    )
+    assert "Did you mean BTC" in item["message"]
 
 
 def test_refused_range_is_a_clear_uncharged_failure(run_actor: Any, sandbox: SandboxServer) -> None:

@@ -87,6 +87,18 @@ def coin_suggestions(candidates: list[Instrument], coin: str) -> list[str]:
     return _closest(coin.upper(), coins, cutoff=0.5)
 
 
+def with_instrument_id(candidates: list[Instrument], name: str) -> list[Instrument]:
+    """The instruments whose id is ``name`` (case and separators forgiven), those spelled as
+    typed first, then by exchange: what someone who typed ``BTCUSDT`` alone meant."""
+    wanted = name.strip().lower()
+    found = [i for i in candidates if _bare(instrument_id(i)) == _bare(wanted)]
+    return sorted(found, key=lambda i: (instrument_id(i).lower() != wanted, i.exchange.lower()))
+
+
+def _bare(name: str) -> str:
+    return "".join(char for char in name.lower() if char.isalnum())
+
+
 def suggestions(candidates: list[Instrument], symbol: str) -> list[str]:
     """Up to five real symbols closest to a symbol that does not exist."""
     by_lower = {instrument.symbol.lower(): instrument.symbol for instrument in candidates}

@@ -29,7 +29,14 @@ async def resolve_coin(instruments: InstrumentSource, name: str) -> str:
     candidates = await instruments()
     found = symbols.resolve_coin(candidates, name)
     if found is None:
-        close = symbols.coin_suggestions(candidates, name)
+        same_id = symbols.with_instrument_id(candidates, name)
+        if same_id:
+            # An instrument id typed without its exchange: those instruments, then their coin.
+            coins = dict.fromkeys(instrument.base_asset for instrument in same_id)
+            close = [instrument.symbol for instrument in same_id]
+            close += [f"the coin {coin} (its map across exchanges)" for coin in coins]
+        else:
+            close = symbols.coin_suggestions(candidates, name)
         raise UnknownSymbol(
             f"CoinGlass has no futures on a coin named {name!r}.{_did_you_mean(close)}"
             " Run mode search_symbols to list the supported instruments."
