@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
 from src.run.billing import EVENTS
+from src.run.gallery import REPORT_KEY, chart_key
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
@@ -120,5 +121,37 @@ def test_apify_cli_validates_every_schema() -> None:
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    for schema in ("Input", "Dataset", "Output"):
+    for schema in ("Input", "Dataset", "Output", "Key-Value Store"):
         assert f"{schema} schema is valid" in output
+
+
+KEY_VALUE_STORE_SCHEMA = json.loads((ACTOR_DIR / "key_value_store_schema.json").read_text())
+
+
+def collection_of(key: str) -> str:
+    """The one collection of the key-value store schema that holds ``key``."""
+    names = [
+        name
+        for name, collection in KEY_VALUE_STORE_SCHEMA["collections"].items()
+        if collection.get("key") == key or key.startswith(collection.get("keyPrefix", "\0"))
+    ]
+    assert len(names) == 1, (key, names)
+    return names[0]
+
+
+def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> None:
+    records = {chart_key("ApeX Omni_BTC-USDT", "1d"): "charts", REPORT_KEY: "report"}
+    outputs = json.loads((ACTOR_DIR / "output_schema.json").read_text())["properties"]
+    templates = [output["template"] for output in outputs.values()]
+    for key, collection in records.items():
+        assert collection_of(key) == collection
+        schema = KEY_VALUE_STORE_SCHEMA["collections"][collection]
+        link = f"/records/{key}" if "key" in schema else f"/keys?collection={collection}"
+        assert any(template.endswith(link) for template in templates), link
+
+
+def test_actor_json_points_to_the_changelog_of_its_version() -> None:
+    actor = json.loads((ACTOR_DIR / "actor.json").read_text())
+    assert actor["storages"]["keyValueStore"] == "./key_value_store_schema.json"
+    changelog = (ACTOR_DIR / actor["changelog"]).read_text()
+    assert f"## {actor['version']} " in changelog
