@@ -130,7 +130,7 @@ KEY_VALUE_STORE_SCHEMA = json.loads((ACTOR_DIR / "key_value_store_schema.json").
 
 def collection_of(key: str) -> str:
     """The one collection of the key-value store schema that holds ``key``."""
-    names = [
+    names: list[str] = [
         name
         for name, collection in KEY_VALUE_STORE_SCHEMA["collections"].items()
         if collection.get("key") == key or key.startswith(collection.get("keyPrefix", "\0"))
