@@ -18,7 +18,15 @@ Keys (header ``CG-API-KEY``): ``PRO_KEY`` opens every endpoint; ``HOBBY_KEY`` ge
 pair lists and the subscription but ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200)
 from the maps and pairs-markets. No header: HTTP 200 ``{"code":"400","msg":"API key
 missing."}``; any other key: HTTP 200 ``{"code":"400","msg":"Invalid API key provided"}``.
-``add_key(key, plan)`` accepts another key on a plan until ``reset()``.
+``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
+limit of its own where given, as Enterprise keys have.
+
+Rate limits: every answered request of a key counts in a sliding window of
+``rate_window_secs`` (a minute, as CoinGlass's), whichever process sent it; each answer
+carries ``API-KEY-MAX-LIMIT`` (the plan's limit) and ``API-KEY-USE-LIMIT`` (the key's use in
+the window, itself included). A request past the limit is answered HTTP 429 and not counted;
+``limit_refusals`` counts those answers. ``spend(key, count)`` stands for the key's other
+users: that many requests counted now, in no request log.
 
 Faults are scripted with ``add_faults`` (queued, consumed one per matching request) or
 ``set_fault`` (every matching request until cleared). A fault is a kind name, or a
@@ -62,6 +70,7 @@ import struct
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -407,8 +416,12 @@ class SandboxServer:
             self._requests: list[RecordedRequest] = []
             self._queued: list[tuple[str | None, Fault]] = []
             self._permanent: dict[str | None, Fault] = {}
-            self._usage: dict[str, tuple[int, int]] = {}  # key -> (minute, count)
+            self._usage: dict[str, deque[float]] = {}  # key -> when each counted request came
             self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
+            self._limits: dict[str, int] = {}  # keys with a limit of their own
+            self._limit_refusals = 0
+            self.rate_window_secs = 60.0
+            self.clock: Callable[[], float] = time.monotonic  # tests move time without waiting
             self._busy: dict[str, int] = {}
             self._peaks: dict[str, int] = {}
         self.latency_ms = self._default_latency_ms
@@ -536,25 +549,52 @@ class SandboxServer:
                     return fault
             return next((f for p, f in self._permanent.items() if matches(p)), None)
 
-    def add_key(self, key: str, plan: str = "PROFESSIONAL") -> None:
-        """Accept another API key on ``plan`` (one of ``RATE_LIMITS``) until reset()."""
+    def add_key(self, key: str, plan: str = "PROFESSIONAL", limit: int | None = None) -> None:
+        """Accept another API key on ``plan`` (one of ``RATE_LIMITS``) until reset(), with
+        ``limit`` requests per window instead of the plan's when given."""
         if plan not in self.RATE_LIMITS:
             raise ValueError(f"unknown plan {plan!r}")
         with self._lock:
             self._plans[key] = plan
+            if limit is not None:
+                self._limits[key] = limit
 
     def plan_of(self, key: str) -> str | None:
         """The plan of a known key, or None."""
         with self._lock:
             return self._plans.get(key)
 
-    def _count_use(self, key: str) -> int:
-        minute = int(time.time() // 60)
+    @property
+    def limit_refusals(self) -> int:
+        """How many requests were answered 429 for passing their key's limit."""
         with self._lock:
-            window, count = self._usage.get(key, (minute, 0))
-            count = count + 1 if window == minute else 1
-            self._usage[key] = (minute, count)
-            return count
+            return self._limit_refusals
+
+    def spend(self, key: str, count: int) -> None:
+        """Count ``count`` requests of the key's other users in its window, from now."""
+        with self._lock:
+            self._used(key).extend([self.clock()] * count)
+
+    def limit_of(self, key: str, plan: str) -> int:
+        with self._lock:
+            return self._limits.get(key, self.RATE_LIMITS[plan])
+
+    def _used(self, key: str) -> deque[float]:
+        """The key's counted requests still in the window (the lock held)."""
+        used = self._usage.setdefault(key, deque())
+        while used and used[0] <= self.clock() - self.rate_window_secs:
+            used.popleft()
+        return used
+
+    def _count_use(self, key: str, limit: int) -> int | None:
+        """The key's use with this request counted, or None when it would pass ``limit``."""
+        with self._lock:
+            used = self._used(key)
+            if len(used) >= limit:
+                self._limit_refusals += 1
+                return None
+            used.append(self.clock())
+            return len(used)
 
     def _refusal(self, endpoint: _Endpoint, query: dict[str, str], key: str) -> Reply | None:
         """The plan or parameter error owed to an authenticated caller, if any."""
@@ -588,10 +628,11 @@ class SandboxServer:
         plan = self.plan_of(key)
         if plan is None:
             return _INVALID_KEY if key else _KEY_MISSING
-        limits = {
-            "API-KEY-MAX-LIMIT": str(self.RATE_LIMITS[plan]),
-            "API-KEY-USE-LIMIT": str(self._count_use(key)),
-        }
+        limit = self.limit_of(key, plan)
+        use = self._count_use(key, limit)
+        if use is None:
+            return Reply(429, b"Too Many Requests", "text/plain", _limits(limit, limit))
+        limits = _limits(limit, use)
         refusal = self._refusal(endpoint, query, key)
         if refusal is not None:
             return Reply(refusal.status, refusal.body, headers=limits)
@@ -602,11 +643,18 @@ class SandboxServer:
         return _json_reply(envelope, headers=limits)
 
 
+def _limits(limit: int, use: int) -> dict[str, str]:
+    return {"API-KEY-MAX-LIMIT": str(limit), "API-KEY-USE-LIMIT": str(use)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve the CoinGlass API v4 sandbox.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added per request")
+    parser.add_argument(
+        "--rate-window-secs", type=float, default=60.0, help="the window keys' limits count in"
+    )
     args = parser.parse_args(argv)
 
     stopping = threading.Event()
@@ -617,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     with SandboxServer(args.host, args.port, args.latency_ms) as sandbox:
+        sandbox.rate_window_secs = args.rate_window_secs
         print(f"SANDBOX_URL={sandbox.url}", flush=True)
         stopping.wait()
     return 0

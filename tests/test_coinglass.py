@@ -18,6 +18,7 @@ from src.coinglass.retry import RetryPolicy
 BASE = "https://cg.test"
 KEY = "secret-key-123"
 MAP_URL = f"{BASE}{MAP_PATH}"
+USE = "API-KEY-USE-LIMIT"
 PARAMS = {"exchange": "Binance", "symbol": "BTCUSDT", "range": "1d"}
 # Enough retries that every attempt number below still gets its delay.
 POLICY = RetryPolicy(max_retries=10)
@@ -271,13 +272,25 @@ async def test_the_client_waits_what_retry_after_asks_between_attempts(
 
 
 @respx.mock
-async def test_plan_limit_header_lowers_the_rate(client: CoinGlassClient) -> None:
-    respx.get(MAP_URL).respond(
-        json=MAP_BODY, headers={"API-KEY-MAX-LIMIT": "30", "API-KEY-USE-LIMIT": "3"}
-    )
-    assert client.requests_per_minute == 1000
-    await fetch(client)
-    assert client.requests_per_minute == 27
+async def test_a_spent_key_window_holds_the_next_request_until_it_rolls_over() -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    route = respx.get(MAP_URL)
+    route.side_effect = [
+        httpx.Response(200, json=MAP_BODY, headers={"API-KEY-MAX-LIMIT": "30", USE: "27"}),
+        httpx.Response(200, json=MAP_BODY, headers={"API-KEY-MAX-LIMIT": "30", USE: "1"}),
+    ]
+    async with CoinGlassClient(KEY, base_url=BASE, sleep=wait, clock=lambda: now[0]) as cg:
+        await fetch(cg)
+        now[0] = 20.0
+        await fetch(cg)
+    assert waits == [40.0]
+    assert route.call_count == 2
 
 
 @respx.mock

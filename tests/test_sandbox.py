@@ -218,6 +218,28 @@ def test_envelope_and_rate_headers(client: httpx.Client) -> None:
     assert (first.headers["API-KEY-USE-LIMIT"], second.headers["API-KEY-USE-LIMIT"]) == ("1", "2")
 
 
+def test_a_key_is_limited_over_a_sliding_window_shared_by_its_users(server: SandboxServer) -> None:
+    now = [1000.0]
+    server.clock = lambda: now[0]
+    server.add_key("shared-key", limit=5)
+    server.spend("shared-key", 3)  # the key's other users, at t = 1000
+    with httpx.Client(base_url=server.url, headers={"CG-API-KEY": "shared-key"}) as shared:
+        now[0] = 1030.0
+        uses = [shared.get(PAIRS_PATH).headers["API-KEY-USE-LIMIT"] for _ in range(2)]
+        assert uses == ["4", "5"]
+        refused = shared.get(PAIRS_PATH)
+        assert refused.status_code == 429
+        assert refused.headers["API-KEY-MAX-LIMIT"] == "5"
+        assert refused.headers["API-KEY-USE-LIMIT"] == "5"
+        assert server.limit_refusals == 1
+        now[0] = 1060.0  # the other users' three requests leave the window; ours stay
+        assert shared.get(PAIRS_PATH).headers["API-KEY-USE-LIMIT"] == "3"
+        server.rate_window_secs = 10.0
+        # A shorter window keeps only the request just before and this one.
+        assert shared.get(PAIRS_PATH).headers["API-KEY-USE-LIMIT"] == "2"
+    assert server.limit_refusals == 1
+
+
 def test_exchange_filter_and_other_lists(client: httpx.Client) -> None:
     apex = client.get(PAIRS_PATH, params={"exchange": "ApeX Omni"}).json()["data"]
     assert list(apex) == ["ApeX Omni"]

@@ -1,4 +1,4 @@
-"""The async CoinGlass API v4 transport: auth, envelope check, error mapping, retries, rate limit.
+"""The async CoinGlass API v4 transport: auth, envelope check, error mapping, retries, rate limits.
 
 Every httpx exception and every CoinGlass error body is translated into the ``errors`` tree
 here, and only here. The API key never appears in an error's message.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import math
+import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -18,6 +18,7 @@ import httpx
 from aiolimiter import AsyncLimiter
 from pydantic import ValidationError
 
+from src.coinglass.pacing import WINDOW_SECS, KeyWindow
 from src.coinglass.payloads import Envelope, PayloadT, Status, UncheckedEnvelope, envelope_of
 from src.coinglass.retry import RetryPolicy
 from src.coinglass.tls import tls_context
@@ -37,14 +38,11 @@ from src.errors import (
 
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
-PLAN_LIMIT_HEADER = "API-KEY-MAX-LIMIT"
-# CoinGlass counts requests per minute; keeping a tenth below its limit absorbs clock skew
-# between our window and theirs.
-PLAN_LIMIT_HEADROOM = 0.9
 
 
 class CoinGlassClient:
-    """One connection pool, one rate limit and one retry policy for every request of a run."""
+    """One connection pool, one retry policy and the run's rate limits for every request of a
+    run: its own (``max_requests_per_minute``) and the key's, shared with every run using it."""
 
     def __init__(
         self,
@@ -54,17 +52,21 @@ class CoinGlassClient:
         timeout_secs: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
         max_requests_per_minute: int = 1000,
+        rate_window_secs: float = WINDOW_SECS,
         transport: httpx.AsyncBaseTransport | None = None,
         log: logging.Logger | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._api_key = api_key
         self._retry = retry
-        self._sleep = sleep  # the wait between attempts: tests pass one that does not wait
+        self._sleep = sleep  # every wait: tests pass one that does not wait
         self._log = log or logging.getLogger(__name__)
         self._timeout_secs = timeout_secs
-        self._requests_per_minute = max_requests_per_minute
         self._limiter = AsyncLimiter(max_requests_per_minute, 60)
+        self._key_window = KeyWindow(
+            self._log, window_secs=rate_window_secs, clock=clock, sleep=sleep
+        )
         self._http = httpx.AsyncClient(
             base_url=base_url,
             verify=tls_context(),
@@ -87,11 +89,6 @@ class CoinGlassClient:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
-
-    @property
-    def requests_per_minute(self) -> int:
-        """The rate the client holds itself to: the input's, or less if the key's plan says so."""
-        return self._requests_per_minute
 
     async def get(
         self,
@@ -136,21 +133,23 @@ class CoinGlassClient:
         payload: type[PayloadT],
         salvage: Callable[[Any], PayloadT] | None,
     ) -> PayloadT:
-        await self._limiter.acquire()
-        try:
-            async with asyncio.timeout(self._timeout_secs):
-                response = await self._http.get(path, params=params)
-        except (TimeoutError, httpx.TimeoutException):
-            raise UpstreamTimeout(
-                f"CoinGlass did not answer within {self._timeout_secs:g} s (requestTimeoutSecs)."
-                " It may be overloaded; try again later or raise requestTimeoutSecs."
-            ) from None
-        except httpx.TransportError as error:
-            raise NetworkError(
-                f"Could not reach CoinGlass ({type(error).__name__}: the connection failed or was"
-                " cut). Try again later."
-            ) from None
-        self._obey_plan_limit(response.headers)
+        async with self._key_window.slot() as read_use:
+            await self._limiter.acquire()
+            try:
+                async with asyncio.timeout(self._timeout_secs):
+                    response = await self._http.get(path, params=params)
+            except (TimeoutError, httpx.TimeoutException):
+                raise UpstreamTimeout(
+                    f"CoinGlass did not answer within {self._timeout_secs:g} s"
+                    " (requestTimeoutSecs). It may be overloaded; try again later or raise"
+                    " requestTimeoutSecs."
+                ) from None
+            except httpx.TransportError as error:
+                raise NetworkError(
+                    f"Could not reach CoinGlass ({type(error).__name__}: the connection failed"
+                    " or was cut). Try again later."
+                ) from None
+            read_use(response.headers)
         return self._decode(response, payload, salvage)
 
     def _decode(
@@ -205,17 +204,6 @@ class CoinGlassClient:
 
     def _redacted(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
-
-    def _obey_plan_limit(self, headers: httpx.Headers) -> None:
-        """Slow down to the key's plan when CoinGlass reports a lower limit than ours."""
-        try:
-            plan_limit = int(headers.get(PLAN_LIMIT_HEADER, ""))
-        except ValueError:
-            return
-        allowed = max(1, math.floor(plan_limit * PLAN_LIMIT_HEADROOM))
-        if plan_limit > 0 and allowed < self._requests_per_minute:
-            self._requests_per_minute = allowed
-            self._limiter = AsyncLimiter(allowed, 60)
 
 
 # ---------------------------------------------------------------- error mapping
