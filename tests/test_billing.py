@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from src.errors import BudgetExhausted
-from src.run.billing import Budget
+from src.run.billing import Budget, capped
 
 
 class ChargeLimit:
@@ -51,3 +51,27 @@ async def test_a_result_that_fails_frees_its_room() -> None:
             raise RuntimeError("the fetch failed")
     async with budget.reserve("liquidation_map"):
         pass
+
+
+async def test_a_request_holds_what_fits_of_its_results_until_it_ends() -> None:
+    budget = Budget(ChargeLimit(maps=5, searches=0))
+    async with (
+        budget.hold("liquidation_map", 3) as first,
+        budget.hold("liquidation_map", 3) as second,
+        budget.hold("liquidation_map", 1) as third,
+    ):
+        assert (first, second, third) == (3, 2, 0)
+    async with budget.hold("liquidation_map", 5) as again:
+        assert again == 5
+
+
+async def test_a_capped_limit_lets_through_only_the_room_held_elsewhere() -> None:
+    budget = Budget(capped(2))
+    async with (
+        budget.reserve("liquidation_map"),
+        budget.reserve("search_symbols"),
+        budget.reserve("liquidation_map"),
+    ):
+        with pytest.raises(BudgetExhausted):
+            async with budget.reserve("liquidation_map"):
+                pass

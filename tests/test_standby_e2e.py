@@ -191,3 +191,34 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
     assert summary["summary"]["current_price"] == sandbox_data.current_price("Binance", "SOLUSDT")
     assert len(with_levels["levels"]) == with_levels["summary"]["level_count"]
     assert standby.charged()[len(before) :] == ["LIQUIDATION_MAP"] * 2
+
+
+def test_concurrent_requests_fetch_only_the_maps_the_budget_pays_for(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.latency_ms = 300  # so that the three requests are all in flight at once
+    env = {
+        **local_run.isolated_env(),
+        "COINGLASS_BASE_URL": sandbox.url,
+        "COINGLASS_API_KEY": PRO_KEY,
+        "ACTOR_MAX_TOTAL_CHARGE_USD": "0.025",  # two maps at $0.01
+    }
+    symbols = ["Binance_BTCUSDT", "Binance_ETHUSDT", "Binance_SOLUSDT"]
+
+    async def ask_at_once(url: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            return await asyncio.gather(
+                *(http.get("/liquidation-map", params={"symbol": s}) for s in symbols)
+            )
+
+    storage = tmp_path / "storage"
+    with local_run.standby_server({"maxRetries": 0}, storage, env, ready_within_s=30) as server:
+        answers = [answer.json() for answer in asyncio.run(ask_at_once(server.url))]
+    assert sorted(answer["success"] for answer in answers) == [False, True, True]
+    refused = next(answer for answer in answers if not answer["success"])
+    assert refused["error"]["type"] == "budget_exhausted"
+    # The refused map was never asked of CoinGlass: its quota is spent only on paid answers.
+    fetched = {request.query["symbol"] for request in calls(sandbox, MAP_PATH)}
+    assert len(calls(sandbox, MAP_PATH)) == 2
+    assert refused["symbol"].partition("_")[2] not in fetched
+    assert charged_events(local_run.read_items(storage, "charging-log")) == ["LIQUIDATION_MAP"] * 2

@@ -45,16 +45,29 @@ class Budget:
         self._in_flight: Counter[Mode] = Counter()
 
     @asynccontextmanager
+    async def hold(self, mode: Mode, count: int) -> AsyncIterator[int]:
+        """Hold room for up to ``count`` ``mode`` results; yields how many it holds."""
+        held = self._in_flight[mode]
+        room = self._limit(held + count, EVENTS[mode]) - held
+        granted = max(0, min(count, room))
+        self._in_flight[mode] += granted
+        try:
+            yield granted
+        finally:
+            self._in_flight[mode] -= granted
+
+    @asynccontextmanager
     async def reserve(self, mode: Mode) -> AsyncIterator[None]:
         """Hold room for one ``mode`` result, or raise BudgetExhausted if there is none."""
-        wanted = self._in_flight[mode] + 1
-        if self._limit(wanted, EVENTS[mode]) < wanted:
-            raise budget_exhausted(mode)
-        self._in_flight[mode] += 1
-        try:
+        async with self.hold(mode, 1) as granted:
+            if not granted:
+                raise budget_exhausted(mode)
             yield
-        finally:
-            self._in_flight[mode] -= 1
+
+
+def capped(count: int) -> PushLimit:
+    """A push limit of ``count`` results in all: room already held in a budget elsewhere."""
+    return lambda wanted, _event: min(wanted, count)
 
 
 async def push_result(item: ResultItem) -> None:

@@ -21,7 +21,7 @@ from src.modes.upstream import InstrumentSource, MarketPrices, Upstream
 from src.outputs import FailureItem, ResultItem, input_failure, map_failure, request_failure
 from src.run import item_limit
 from src.run.access import open_endpoints
-from src.run.billing import Budget, push_limit, push_result
+from src.run.billing import Budget, PushLimit, push_limit, push_result
 from src.run.gallery import Gallery
 from src.run.pairs import PairDirectory
 from src.run.storage import run_store
@@ -56,14 +56,16 @@ async def fulfil(
     endpoints: Endpoints,
     instruments: InstrumentSource,
     deliver: Deliver = push_result,
+    limit: PushLimit = push_limit,
 ) -> list[ResultItem]:
     """Fetch every result ``request`` asks for, hand each to ``deliver`` as soon as it is ready,
-    and return them all in the order they were asked for."""
+    and return them all in the order they were asked for. A result ``limit`` leaves no room
+    for is not fetched: it fails as ``budget_exhausted``."""
     jobs: list[tuple[Fetch, OnFailure]]
     if isinstance(request, SearchSymbolsInput):
         searching = partial(search.search_symbols, request, instruments)
         jobs = [(searching, partial(request_failure, source=request))]
-        return await _Limits(request, 1, deliver).run_all(jobs)
+        return await _Limits(request, 1, deliver, limit).run_all(jobs)
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
     bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
@@ -74,11 +76,16 @@ async def fulfil(
         )
         for target in request.targets()
     ]
-    items = await _Limits(request, request.max_concurrency, deliver).run_all(jobs)
+    items = await _Limits(request, request.max_concurrency, deliver, limit).run_all(jobs)
     upstream.prices.close()
     if gallery is not None:
         await gallery.save_report()
     return items
+
+
+def result_count(request: ActorInput) -> int:
+    """How many results ``request`` asks for: one item each."""
+    return 1 if isinstance(request, SearchSymbolsInput) else len(request.targets())
 
 
 async def _map(
@@ -91,12 +98,14 @@ async def _map(
 class _Limits:
     """What every job of a run shares: the budget, the deadline and the concurrency bound."""
 
-    def __init__(self, request: ActorInput, concurrency: int, deliver: Deliver) -> None:
+    def __init__(
+        self, request: ActorInput, concurrency: int, deliver: Deliver, limit: PushLimit
+    ) -> None:
         loop = asyncio.get_running_loop()
         self._max_run_secs = request.max_run_secs
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
         self._slots = asyncio.Semaphore(concurrency)
-        self._budget = Budget(push_limit)
+        self._budget = Budget(limit)
         self._mode = request.mode
         self._deliver = deliver
 

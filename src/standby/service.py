@@ -16,7 +16,7 @@ from src.inputs import COMMON_FIELDS, ActorInput, parse_input
 from src.outputs import ResultItem, input_failure
 from src.run import runner
 from src.run.access import open_endpoints
-from src.run.billing import charge_answer
+from src.run.billing import Budget, capped, charge_answer, push_limit
 from src.run.pairs import PairDirectory
 from src.standby.answers import Answer, AnswerCache
 
@@ -35,6 +35,7 @@ class Service:
             settings = parse_input({"mode": "search_symbols"})
         self._cache = AnswerCache(settings.standby_cache_secs)
         self._clients: dict[str, tuple[Endpoints, PairDirectory]] = {}
+        self._budget = Budget(push_limit)
 
     async def close(self) -> None:
         """Close every client, whatever happens to the others."""
@@ -52,11 +53,16 @@ class Service:
             endpoints, instruments = self._client_for(request)
         except ActorError as error:
             return [input_failure(error, raw)]
-        items = await self._cache.get(
-            _cache_key(request),
-            lambda: runner.fulfil(request, endpoints, instruments, _answer_later),
-        )
-        return [await charge_answer(item) for item in items]
+        wanted = runner.result_count(request)
+        # Held from before the fetch until the answer is charged, so that concurrent requests
+        # never spend CoinGlass quota on results the run's maximum charge cannot pay for.
+        async with self._budget.hold(request.mode, wanted) as room:
+            key = _cache_key(request) + ("" if room == wanted else f" room {room}")
+            items = await self._cache.get(
+                key,
+                lambda: runner.fulfil(request, endpoints, instruments, _answer_later, capped(room)),
+            )
+            return [await charge_answer(item) for item in items]
 
     def _client_for(self, request: ActorInput) -> tuple[Endpoints, PairDirectory]:
         """One client per API key: its connections and rate limit serve all its requests."""
