@@ -45,14 +45,17 @@ def write_input(storage: Path, actor_input: object) -> None:
     (store / "INPUT.json").write_text(json.dumps(actor_input))
 
 
-def pricing_env() -> dict[str, str]:
+def pricing_env(dataset_item_usd: float = 0) -> dict[str, str]:
     """Environment that prices events as `.actor/pay_per_event.json` lists them.
 
-    The SDK's synthetic per-item event gets no price, as on the platform when the publisher
-    does not set one (locally it would otherwise cost $1).
+    The SDK's synthetic per-item event costs ``dataset_item_usd``: by default nothing, as on
+    the platform when the publisher removes its price (locally it would otherwise cost $1).
     """
     events = json.loads((ROOT / ".actor" / "pay_per_event.json").read_text())
-    events["apify-default-dataset-item"] = {"eventTitle": "Dataset item", "eventPriceUsd": 0}
+    events["apify-default-dataset-item"] = {
+        "eventTitle": "Dataset item",
+        "eventPriceUsd": dataset_item_usd,
+    }
     pricing = {"pricingModel": "PAY_PER_EVENT", "pricingPerEvent": {"actorChargeEvents": events}}
     return {
         "APIFY_ACTOR_PRICING_INFO": json.dumps(pricing),
@@ -150,7 +153,7 @@ def run_actor(
     return subprocess.run(
         [sys.executable, *command],
         cwd=ROOT,
-        env={**env, "APIFY_LOCAL_STORAGE_DIR": str(storage), **pricing_env()},
+        env={**pricing_env(), **env, "APIFY_LOCAL_STORAGE_DIR": str(storage)},
         capture_output=capture,
         text=True,
         timeout=300,

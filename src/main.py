@@ -15,7 +15,7 @@ from apify import Actor, Event, EventAbortingData
 from src.errors import INTERNAL_ERROR_MESSAGE, Aborted, InternalError
 from src.outputs import input_failure
 from src.run import runner
-from src.run.billing import push_result
+from src.run.billing import push_result, warn_if_items_are_priced
 
 # A map is many thousands of small objects that live until the run ends: the default
 # thresholds would walk them again and again, and free nothing.
@@ -30,6 +30,7 @@ async def main() -> None:
     """Read the input, serve it, and leave an item behind whatever happens."""
     gc.set_threshold(*GC_THRESHOLDS)
     async with Actor:
+        warn_if_items_are_priced()
         if Actor.configuration.meta_origin == "STANDBY":
             from src.standby import routes  # noqa: PLC0415 - the HTTP stack only for Standby runs
 

@@ -66,6 +66,11 @@ class MemoryStore:
         return f"memory://store/{key}"
 
 
+def record(storage: Path, key: str) -> Path:
+    """The file of a record in a run's default key-value store."""
+    return storage / "key_value_stores" / "default" / key
+
+
 def calls(sandbox: SandboxServer, path: str) -> list[RecordedRequest]:
     """The requests the sandbox received on one endpoint."""
     return [request for request in sandbox.requests if request.path == path]

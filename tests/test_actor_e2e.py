@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import COIN_MAP_PATH, MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, patched
+from conftest import COIN_MAP_PATH, MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, patched, record
 from sandbox_server import SandboxServer
 
 
@@ -144,7 +144,7 @@ def test_a_map_run_loads_no_module_only_charts_or_mistyped_symbols_need(
     assert run.item["success"] is True
     assert "LOADED matplotlib False" in run.log
     assert "LOADED difflib False" in run.log
-    assert not (run.storage / "key_value_stores" / "default" / "report.html").exists()
+    assert not record(run.storage, "report.html").exists()
 
 
 def test_unknown_symbol_is_refused_with_close_suggestions(run_actor: Any) -> None:

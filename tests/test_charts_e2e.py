@@ -8,11 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from conftest import PRO_KEY, patched, png_size
-
-
-def record(storage: Path, key: str) -> Path:
-    return storage / "key_value_stores" / "default" / key
+from conftest import PRO_KEY, patched, png_size, record
 
 
 def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:

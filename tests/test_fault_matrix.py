@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import local_run
 import pytest
-from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls, patched
+from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls, patched, record
 from sandbox_server import Fault, SandboxServer
 
 MARKER_KEY = "marker-key-7d1e0b93c4"
@@ -291,3 +292,41 @@ def test_a_map_too_big_for_one_item_keeps_its_data_and_drops_its_levels(
     assert "exceed the platform's 9 MB item limit" in item["message"]
     assert len(json.dumps(item)) < 9_000_000
     assert run.charged_events == ["LIQUIDATION_MAP"]
+
+
+def priced_items(dataset_item_usd: float, max_charge_usd: str) -> dict[str, str]:
+    """Prices as a publisher who left Apify's per-item event priced, and the run's budget."""
+    return {
+        **local_run.pricing_env(dataset_item_usd),
+        "ACTOR_MAX_TOTAL_CHARGE_USD": max_charge_usd,
+    }
+
+
+def test_priced_dataset_items_are_warned_of_at_start(run_actor: Any) -> None:
+    run = run_actor({"apiKey": SandboxServer.PRO_KEY}, env=priced_items(0.001, "1"))
+    assert run.item["success"] is True
+    warning = "Every dataset item of this actor is priced (apify-default-dataset-item, $0.001)"
+    assert warning in run.log
+    unpriced = run_actor({"apiKey": SandboxServer.PRO_KEY})
+    assert "Every dataset item" not in unpriced.log
+
+
+def test_a_failure_the_dataset_refuses_is_kept_in_output_and_the_status(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    # A map costs 0.01 + 0.001 and a failure item 0.001: a budget of 0.0005 pays for neither.
+    run = run_actor(
+        {"symbols": ["Binance_BTCUSDT", "Binance_ETHUSDT"], "apiKey": SandboxServer.PRO_KEY},
+        env=priced_items(0.001, "0.0005"),
+    )
+    assert run.exit_code == 0, run.log
+    assert run.items == []  # what a run-sync-get-dataset-items caller would get
+    output = json.loads(record(run.storage, "OUTPUT").read_text())
+    assert [(item["symbol"], item["error"]["type"]) for item in output] == [
+        ("Binance_BTCUSDT", "budget_exhausted"),
+        ("Binance_ETHUSDT", "budget_exhausted"),
+    ]
+    assert all(item["success"] is False and item["mode"] == "liquidation_map" for item in output)
+    assert "[Status message]: 2 failure(s) could not be stored in the dataset" in run.log
+    assert sandbox.requests == []
+    assert run.charged_events == []

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
-from src.run.billing import EVENTS
+from src.run.billing import EVENTS, UNDELIVERED_KEY
 from src.run.gallery import REPORT_KEY, chart_key
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
@@ -140,7 +140,11 @@ def collection_of(key: str) -> str:
 
 
 def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> None:
-    records = {chart_key("ApeX Omni_BTC-USDT", "1d"): "charts", REPORT_KEY: "report"}
+    records = {
+        chart_key("ApeX Omni_BTC-USDT", "1d"): "charts",
+        REPORT_KEY: "report",
+        UNDELIVERED_KEY: "output",
+    }
     outputs = json.loads((ACTOR_DIR / "output_schema.json").read_text())["properties"]
     templates = [output["template"] for output in outputs.values()]
     for key, collection in records.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,11 @@ from src.outputs import (
 )
 
 EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
+# Apify's own event for every item of the default dataset, which it turns on for new
+# pay-per-event actors: failure items then cost the user too.
+DATASET_ITEM_EVENT = "apify-default-dataset-item"
+# Where failures the dataset refused are kept, so a caller still learns why it got nothing.
+UNDELIVERED_KEY = "OUTPUT"
 
 PushLimit = Callable[[int, str], int]
 """How many of ``count`` items charged as ``event`` the run's maximum total charge lets through."""
@@ -70,15 +76,55 @@ def capped(count: int) -> PushLimit:
     return lambda wanted, _event: min(wanted, count)
 
 
+def warn_if_items_are_priced() -> None:
+    """Say at start when the publisher prices every dataset item: failures are then charged,
+    and a run whose maximum charge is spent cannot store them."""
+    prices = Actor.get_charging_manager().get_pricing_info().per_event_prices
+    price = prices.get(DATASET_ITEM_EVENT)
+    if price:
+        Actor.log.warning(
+            f"Every dataset item of this actor is priced ({DATASET_ITEM_EVENT}, ${price}), so"
+            " failure items are charged too, and one the run's maximum charge cannot pay for is"
+            f" kept in the key-value store record {UNDELIVERED_KEY} instead of the dataset."
+            " The publisher can remove that event's price in the Console (Publication →"
+            " Monetization)."
+        )
+
+
+class _Undelivered:
+    """Failures the dataset refused, in the ``OUTPUT`` record and the run's status message."""
+
+    def __init__(self) -> None:
+        self._items: list[dict[str, object]] = []
+        self._lock = asyncio.Lock()  # each write holds every item, in order
+
+    async def keep(self, item: FailureItem) -> None:
+        async with self._lock:
+            self._items.append(record(item))
+            await Actor.set_value(UNDELIVERED_KEY, self._items)
+            await Actor.set_status_message(
+                f"{len(self._items)} failure(s) could not be stored in the dataset within the"
+                f" run's maximum charge; they are in the {UNDELIVERED_KEY} record. Last:"
+                f" {item.message}"
+            )
+
+
+_undelivered = _Undelivered()
+
+
 async def push_result(item: ResultItem) -> None:
     """Log and push one item; a success is charged as its event, a failure is never charged."""
     (Actor.log.info if item.success else Actor.log.warning)(item.message)
     if isinstance(item, FailureItem):
         pushed = await Actor.push_data(record(item))
         if _refused(pushed):
-            # This happens only when the publisher prices every dataset item; the log still
-            # tells the user what went wrong.
-            Actor.log.error("This failure could not be stored within the run's budget.")
+            # Only when the publisher prices every dataset item: the SDK drops the item
+            # silently, and a caller reading the dataset would get nothing and no reason.
+            Actor.log.error(
+                f"This failure could not be stored within the run's budget; it is in the"
+                f" {UNDELIVERED_KEY} record."
+            )
+            await _undelivered.keep(item)
         return
     pushed = await Actor.push_data(record(item), charged_event_name=EVENTS[item.mode])
     if _refused(pushed):
