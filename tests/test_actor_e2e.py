@@ -6,7 +6,17 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import COIN_MAP_PATH, MAP_PATH, PAIRS_PATH, PRO_KEY, ActorRun, calls, patched, record
+from conftest import (
+    COIN_MAP_PATH,
+    MAP_PATH,
+    MARKETS_PATH,
+    PAIRS_PATH,
+    PRO_KEY,
+    ActorRun,
+    calls,
+    patched,
+    record,
+)
 from sandbox_server import SandboxServer
 
 
@@ -240,7 +250,69 @@ def test_search_returns_every_match_best_first_and_is_charged(
     assert item["data"][: len(exact)] == exact
     assert set(item["data"][0]) == {"base_asset", "quote_asset", "exchange", "symbol"}
     assert run.charged_events == ["SEARCH_SYMBOLS"]
-    assert [r.path for r in sandbox.requests] == [PAIRS_PATH]
+    assert [(r.path, r.query) for r in sandbox.requests] == [
+        (PAIRS_PATH, {}),
+        (MARKETS_PATH, {"symbol": "ETH"}),
+    ]
+
+
+def by_open_interest(coin: str) -> list[str]:
+    """The coin's instruments, the largest open interest first, from the sandbox's markets."""
+    listed = {
+        (exchange, row["instrument_id"])
+        for exchange, rows in sandbox_data.supported_pairs().items()
+        for row in rows
+        if row["base_asset"] == coin
+    }
+    ranked = sorted(sandbox_data.pairs_markets(coin), key=lambda m: -m["open_interest_usd"])
+    symbols = []
+    for market in ranked:
+        # pairs-markets spells some exchanges otherwise: "Gate.io" for "Gate".
+        name = market["exchange_name"].lower().replace(".", "").replace(" ", "")
+        for exchange, instrument_id in listed:
+            loose = exchange.lower().replace(".", "").replace(" ", "")
+            if instrument_id == market["instrument_id"] and name.startswith(loose):
+                symbols.append(f"{exchange}_{instrument_id}")
+    assert len(symbols) == len(listed)
+    return symbols
+
+
+def test_search_for_a_coin_lists_its_most_traded_instruments_first(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    run = run_actor(
+        {"mode": "search_symbols", "keyword": "sol", "maxResults": 3, "apiKey": PRO_KEY},
+        keep_storage=True,
+    )
+    item = run.item
+    assert item["message"] == "Futures symbols fetched successfully."
+    assert [i["symbol"] for i in item["data"]] == by_open_interest("SOL")[:3]
+    assert item["data"][0]["symbol"] == "Binance_SOLUSDT"
+    # The next run within symbolCacheTtlSecs ranks from the kept markets: no request at all.
+    sandbox.reset()
+    again = run_actor(
+        {"mode": "search_symbols", "keyword": "SOL", "apiKey": PRO_KEY}, keep_storage=True
+    )
+    assert [i["symbol"] for i in again.item["data"]][:3] == by_open_interest("SOL")[:3]
+    assert sandbox.requests == []
+
+
+def test_search_without_open_interest_says_why_and_stays_alphabetical(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    run = run_actor({"mode": "search_symbols", "keyword": "sol", "apiKey": SandboxServer.HOBBY_KEY})
+    item = run.item
+    assert item["success"] is True
+    assert item["message"] == (
+        "Futures symbols fetched successfully. Open interest is unavailable (pairs-markets"
+        " failed: plan_too_low), so SOL's instruments are in alphabetical order."
+    )
+    exact = [i for i in item["data"] if i["base_asset"] == "SOL"]
+    assert item["data"][: len(exact)] == exact
+    assert [(i["exchange"].lower(), i["symbol"].lower()) for i in exact] == sorted(
+        (i["exchange"].lower(), i["symbol"].lower()) for i in exact
+    )
+    assert run.charged_events == ["SEARCH_SYMBOLS"]
 
 
 def test_search_without_keyword_lists_every_instrument(run_actor: Any) -> None:

@@ -56,7 +56,7 @@ async def test_the_list_is_fetched_once_and_stored_with_its_time() -> None:
     assert upstream.calls == 1
     assert store.records[PAIRS_KEY].value == {
         "fetched_at": START,
-        "pairs": {
+        "value": {
             "Binance": [{"instrument_id": "BTCUSDT", "base_asset": "BTC", "quote_asset": "USDT"}]
         },
     }
@@ -113,7 +113,7 @@ async def test_no_ttl_stores_nothing_and_asks_again_after_a_minute() -> None:
 
 async def test_a_stored_list_that_cannot_be_read_is_fetched_again_and_replaced() -> None:
     upstream, store, clock = PairsEndpoint(pairs("BTCUSDT")), MemoryStore(), Clock()
-    await store.set_value(PAIRS_KEY, {"fetched_at": "yesterday", "pairs": []})
+    await store.set_value(PAIRS_KEY, {"fetched_at": "yesterday", "value": []})
     assert symbols_of(await directory(upstream, store, clock)()) == ["Binance_BTCUSDT"]
     assert upstream.calls == 1
     assert store.records[PAIRS_KEY].value["fetched_at"] == START

@@ -46,6 +46,14 @@ def pair_price(markets: PairsMarkets, exchange: str, instrument_id: str) -> Curr
     return None
 
 
+def open_interest(markets: PairsMarkets, exchange: str, instrument_id: str) -> float:
+    """The instrument's open interest in USD; 0 where ``pairs-markets`` gives none."""
+    for row in markets.root:
+        if row.instrument_id == instrument_id and same_exchange(row.exchange_name, exchange):
+            return float(row.open_interest_usd or 0)
+    return 0.0
+
+
 def coin_price(markets: PairsMarkets) -> CurrentPrice | None:
     """A coin's price from its most traded pair (largest open interest)."""
     priced = [row for row in markets.root if row.current_price]

@@ -5,6 +5,8 @@ No I/O: the pair list comes in as the parsed upstream payload.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from src.coinglass.payloads import SupportedPairs
 from src.outputs import Instrument
 
@@ -43,27 +45,36 @@ def filtered(
     ]
 
 
-def search(candidates: list[Instrument], keyword: str) -> list[Instrument]:
+def search(
+    candidates: list[Instrument],
+    keyword: str,
+    open_interest: Callable[[Instrument], float] | None = None,
+) -> list[Instrument]:
     """Instruments matching ``keyword`` case-insensitively, best first.
 
-    Exact base-asset matches come first, then instruments where any field starts with the
-    keyword, then those that merely contain it; an empty keyword matches everything.
+    Exact base-asset matches come first, by ``open_interest`` (largest first) when it is
+    known, then instruments where any field starts with the keyword, then those that merely
+    contain it; alphabetically by exchange and symbol within each. An empty keyword matches
+    everything.
     """
     needle = keyword.strip().lower()
-    ranked: list[tuple[int, str, str, Instrument]] = []
+    ranked: list[tuple[int, float, str, str, Instrument]] = []
     for instrument in candidates:
         fields = _searchable(instrument)
+        interest = 0.0
         if instrument.base_asset.lower() == needle:
             rank = 0
+            interest = open_interest(instrument) if open_interest else 0.0
         elif any(field.startswith(needle) for field in fields):
             rank = 1
         elif any(needle in field for field in fields):
             rank = 2
         else:
             continue
-        ranked.append((rank, instrument.exchange.lower(), instrument.symbol.lower(), instrument))
-    ranked.sort(key=lambda entry: entry[:3])
-    return [entry[3] for entry in ranked]
+        exchange, symbol = instrument.exchange.lower(), instrument.symbol.lower()
+        ranked.append((rank, -interest, exchange, symbol, instrument))
+    ranked.sort(key=lambda entry: entry[:4])
+    return [entry[4] for entry in ranked]
 
 
 def resolve(candidates: list[Instrument], symbol: str) -> Instrument | None:

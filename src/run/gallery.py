@@ -8,28 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from src.outputs import LiquidationMapItem
-from src.run.storage import StoreOpener
+from src.run.storage import StoreOpener, store_key
 
 if TYPE_CHECKING:
     from src.render.report import ReportEntry
 
 REPORT_KEY = "report.html"
-# A key-value store key holds at most 256 of these characters.
-KEY_FORBIDDEN = re.compile(r"[^a-zA-Z0-9!\-_.'()]")
-MAX_KEY_LENGTH = 256
 
 
 def chart_key(symbol: str, range_: str) -> str:
     """The key-value store key of a map's chart: ``chart-Binance_BTCUSDT-1d.png``."""
-    suffix = ".png"
-    name = KEY_FORBIDDEN.sub("-", f"chart-{symbol}-{range_}")
-    return name[: MAX_KEY_LENGTH - len(suffix)] + suffix
+    return store_key(f"chart-{symbol}-{range_}", ".png")
 
 
 class Gallery:

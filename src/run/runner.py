@@ -23,7 +23,7 @@ from src.run import item_limit
 from src.run.access import open_endpoints
 from src.run.billing import Budget, PushLimit, push_limit, push_result
 from src.run.gallery import Gallery
-from src.run.pairs import PairDirectory
+from src.run.pairs import CoinMarkets, PairDirectory
 from src.run.storage import run_store
 
 Fetch = Callable[[], Awaitable[ResultItem]]
@@ -63,7 +63,8 @@ async def fulfil(
     for is not fetched: it fails as ``budget_exhausted``."""
     jobs: list[tuple[Fetch, OnFailure]]
     if isinstance(request, SearchSymbolsInput):
-        searching = partial(search.search_symbols, request, instruments)
+        coin_markets = CoinMarkets(endpoints.pairs_markets, request.symbol_cache_ttl_secs)
+        searching = partial(search.search_symbols, request, instruments, coin_markets)
         jobs = [(searching, partial(request_failure, source=request))]
         return await _Limits(request, 1, deliver, limit).run_all(jobs)
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))

@@ -3,10 +3,21 @@ opener, so the run passes Apify's stores and tests pass one in memory."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from apify import Actor
+
+# A key-value store key holds at most 256 of these characters.
+KEY_FORBIDDEN = re.compile(r"[^a-zA-Z0-9!\-_.'()]")
+MAX_KEY_LENGTH = 256
+
+
+def store_key(name: str, suffix: str = "") -> str:
+    """``name`` as a valid record key ending in ``suffix``: any other character becomes ``-``,
+    and a name too long is cut, so ``ApeX Omni_BTC-USDT`` is a key too."""
+    return KEY_FORBIDDEN.sub("-", name)[: MAX_KEY_LENGTH - len(suffix)] + suffix
 
 
 class RecordStore(Protocol):
