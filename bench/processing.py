@@ -3,7 +3,7 @@
 The actor's path, as ``modes.maps`` and ``run.billing.push_result`` take it: validate the
 upstream body (``Envelope[PairMapPayload]``, the client's first reading), sort the buckets
 (``liqmap.normalise``), make the item (``liqmap.analysed_map`` for the summary, then
-``item_limit.with_levels`` for the levels if the item can carry them) and its record, the
+``item_limit.fitted`` for the levels if the item can carry them) and its record, the
 JSON-ready data ``Actor.push_data`` is given.
 """
 
@@ -24,12 +24,12 @@ from src.analysis.markets import CurrentPrice
 from src.coinglass.payloads import Envelope, PairMapPayload
 from src.main import GC_THRESHOLDS
 from src.outputs import record
-from src.run.item_limit import with_levels
+from src.run.item_limit import fitted
 
 STAGES = ("parse", "item", "record")
 STAGE_TITLES = {
     "parse": "parse: Envelope[PairMapPayload].model_validate_json",
-    "item": "item: liqmap.normalise, analysed_map, with_levels (summary, levels if they fit)",
+    "item": "item: liqmap.normalise, analysed_map, fitted (summary, levels if they fit)",
     "record": "record: outputs.record(item), what Actor.push_data is given",
 }
 
@@ -67,11 +67,11 @@ def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
     parsed = clock()
     data = liqmap.normalise(envelope.data.data)
     price = CurrentPrice(load.current_price, "benchmark")
-    item = with_levels(
+    item = fitted(
         liqmap.analysed_map(
             "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=liqmap.Bucketing()
         )
-    )
+    ).item
     built = clock()
     pushed = record(item)
     done = clock()

@@ -115,10 +115,11 @@ class LiquidationMapItem(BaseModel):
     mode: Literal["liquidation_map"] = "liquidation_map"
     symbol: str
     range: str
-    data: PriceKeyedMap
+    data: PriceKeyedMap | None  # None only when it is too large: data_url links it then
     summary: Summary
     levels: list[LiquidationLevel] | None  # None only when the item would be too large
     chart_url: str | None = None
+    data_url: str | None = None
 
 
 class ErrorInfo(BaseModel):

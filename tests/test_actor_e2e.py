@@ -63,8 +63,10 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
         "summary",
         "levels",
         "chart_url",
+        "data_url",
     ]
     assert run.item["chart_url"] is None  # charts only when asked for
+    assert run.item["data_url"] is None  # the data is in the item
     assert run.item["success"] is True
     assert run.item["message"] == "Liquidation map data fetched successfully."
     assert (run.item["mode"], run.item["symbol"], run.item["range"]) == (

@@ -7,12 +7,16 @@ number of map requests, the charges, and that the key appears nowhere in output 
 
 from __future__ import annotations
 
+import io
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import local_run
+import matplotlib.image
 import pytest
+import sandbox_data
 from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls, patched, record
 from sandbox_server import Fault, SandboxServer
 
@@ -292,6 +296,62 @@ def test_a_map_too_big_for_one_item_keeps_its_data_and_drops_its_levels(
     assert "exceed the platform's 9 MB item limit" in item["message"]
     assert len(json.dumps(item)) < 9_000_000
     assert run.charged_events == ["LIQUIDATION_MAP"]
+
+
+def colourful_share(png: bytes) -> float:
+    """The share of a picture's pixels in strong colour: bars and curves, not text or axes."""
+    pixels = matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]
+    return float(((pixels.max(axis=2) - pixels.min(axis=2)) > 0.3).mean())
+
+
+def test_a_map_whose_data_passes_the_item_limit_is_stored_apart_and_charged(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.add_faults(Fault("huge_map", rows=400_000), path=MAP_PATH)
+    run = run_actor({"priceStep": 500, "chart": True, "apiKey": SandboxServer.PRO_KEY})
+    item = run.item
+    assert item["success"] is True
+    assert item["data"] is None
+    key = "map-Binance_BTCUSDT-1d.json"
+    assert item["data_url"] == record(run.storage, key).as_uri()
+    assert item["message"].startswith(
+        "Liquidation map data fetched successfully. Its data (400,000 rows,"
+    )
+    assert item["message"].endswith(
+        f"exceeds the platform's 9 MB item limit, so it is stored in the run's key-value store"
+        f" as {key}: data_url links it."
+    )
+    huge = sandbox_data.huge_map(400_000)
+    assert json.loads(record(run.storage, key).read_text()) == {
+        k: huge[k] for k in sorted(huge, key=float)
+    }
+    assert item["summary"]["level_count"] == 400_000
+    # Re-bucketed 500 wide from the current price, the levels are small enough to deliver.
+    price = sandbox_data.current_price("Binance", "BTCUSDT")
+    tiers = {
+        (price + (math.floor((row[0] - price) / 500) + 0.5) * 500, row[2])
+        for rows in huge.values()
+        for row in rows
+    }
+    assert len(item["levels"]) == len(tiers)
+    assert len(json.dumps(item)) < 9_000_000
+    assert run.charged_events == ["LIQUIDATION_MAP"]
+    # The chart is drawn from every row, although the item could not carry them.
+    chart = record(run.storage, "chart-Binance_BTCUSDT-1d.png").read_bytes()
+    assert colourful_share(chart) > 0.2
+
+
+def test_a_map_too_large_even_without_data_leaves_its_levels_out_too(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.add_faults(Fault("huge_map", rows=400_000), path=MAP_PATH)
+    item = run_actor({"apiKey": SandboxServer.PRO_KEY}).item
+    assert item["success"] is True
+    assert (item["data"], item["levels"]) == (None, None)
+    assert item["data_url"].endswith("/map-Binance_BTCUSDT-1d.json")
+    assert item["message"].endswith(
+        "The levels were left out too; set priceStep to re-bucket them small enough."
+    )
 
 
 def priced_items(dataset_item_usd: float, max_charge_usd: str) -> dict[str, str]:

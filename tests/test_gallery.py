@@ -16,7 +16,7 @@ from src.analysis.markets import CurrentPrice
 from src.outputs import LiquidationMapItem, PriceKeyedMap
 from src.render import chart
 from src.run.gallery import REPORT_KEY, Gallery
-from src.run.item_limit import with_levels
+from src.run.item_limit import fitted
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -28,9 +28,9 @@ def map_item(symbol: str) -> LiquidationMapItem:
         "103": [(103, 50.0, 100, None)],
     }
     price = CurrentPrice(100, "test")
-    return with_levels(
+    return fitted(
         analysed_map(symbol, "1d", data, price=price, missing="", bucketing=Bucketing())
-    )
+    ).item
 
 
 @pytest.fixture

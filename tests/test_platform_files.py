@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
 from src.run.billing import EVENTS, UNDELIVERED_KEY
 from src.run.gallery import REPORT_KEY, chart_key
+from src.run.item_limit import map_key
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
@@ -144,6 +145,7 @@ def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> No
         chart_key("ApeX Omni_BTC-USDT", "1d"): "charts",
         REPORT_KEY: "report",
         UNDELIVERED_KEY: "output",
+        map_key("ApeX Omni_BTC-USDT", "1d"): "maps",
     }
     outputs = json.loads((ACTOR_DIR / "output_schema.json").read_text())["properties"]
     templates = [output["template"] for output in outputs.values()]

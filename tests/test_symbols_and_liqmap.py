@@ -203,7 +203,7 @@ def huge_item(
     analysed = liqmap.analysed_map(
         "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=bucketing
     )
-    return item_limit.with_levels(analysed), analysed.placement
+    return item_limit.fitted(analysed).item, analysed.placement
 
 
 def json_size(item: LiquidationMapItem) -> int:

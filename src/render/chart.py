@@ -162,7 +162,8 @@ def _priced_rows(
     width = item.summary.bucket_width
     if width is None:
         # CoinGlass's bucket key is where its bar stands; rows scatter a little around it.
-        rows = [(float(key), row[2], row[1]) for key, bucket in item.data.items() for row in bucket]
+        data = item.data or {}  # a chart is drawn from the map with all its data
+        rows = [(float(key), row[2], row[1]) for key, bucket in data.items() for row in bucket]
     else:
         # Re-bucketed levels are priced at their bucket's centre, where the bar stands.
         rows = [(level["price"], level["leverage"], level["level"]) for level in item.levels or []]

@@ -42,9 +42,13 @@ class Gallery:
         # Agg renders one figure at a time safely; the map fetches around it stay concurrent.
         self._drawing = asyncio.Lock()
 
-    async def add(self, item: LiquidationMapItem) -> LiquidationMapItem:
-        """The item with ``chart_url`` set to its stored chart; a chart that fails is reported
-        in the message, never at the cost of the map."""
+    async def add(
+        self, item: LiquidationMapItem, drawn: LiquidationMapItem | None = None
+    ) -> LiquidationMapItem:
+        """The item with ``chart_url`` set to the chart of ``drawn`` (the same map with what the
+        item had to leave out; the item itself by default); a chart that fails is reported in
+        the message, never at the cost of the map."""
+        drawn = drawn or item
         # Imported here, so that matplotlib loads only when charts are asked for.
         from src.render.chart import render_chart  # noqa: PLC0415
         from src.render.report import ReportEntry  # noqa: PLC0415
@@ -52,17 +56,17 @@ class Gallery:
         fetched_at = self._clock()
         try:
             async with self._drawing:
-                png = await asyncio.to_thread(render_chart, item, fetched_at)
+                png = await asyncio.to_thread(render_chart, drawn, fetched_at)
         except Exception:  # a drawing bug must not cost the user the map they paid for
             self._log.exception(f"The chart of {item.symbol} {item.range} could not be drawn.")
-            self._entries.append(ReportEntry(item, None))
+            self._entries.append(ReportEntry(drawn, None))
             return item.model_copy(
                 update={"message": f"{item.message} The chart could not be drawn."}
             )
         store = await self._store()
         key = chart_key(item.symbol, item.range)
         await store.set_value(key, png, content_type="image/png")
-        self._entries.append(ReportEntry(item, png))
+        self._entries.append(ReportEntry(drawn, png))
         return item.model_copy(update={"chart_url": await store.get_public_url(key)})
 
     async def save_report(self) -> None:

@@ -92,8 +92,9 @@ def result_count(request: ActorInput) -> int:
 async def _map(
     upstream: Upstream, target: MapTarget, bucketing: Bucketing, *, gallery: Gallery | None
 ) -> ResultItem:
-    item = item_limit.with_levels(await maps.liquidation_map(upstream, target, bucketing))
-    return item if gallery is None else await gallery.add(item)
+    fitted = item_limit.fitted(await maps.liquidation_map(upstream, target, bucketing))
+    item = await item_limit.stored(fitted, run_store())
+    return item if gallery is None else await gallery.add(item, fitted.drawn)
 
 
 class _Limits:
