@@ -26,7 +26,8 @@ Rate limits: every answered request of a key counts in a sliding window of
 carries ``API-KEY-MAX-LIMIT`` (the plan's limit) and ``API-KEY-USE-LIMIT`` (the key's use in
 the window, itself included). A request past the limit is answered HTTP 429 and not counted;
 ``limit_refusals`` counts those answers. ``spend(key, count)`` stands for the key's other
-users: that many requests counted now, in no request log.
+users: that many requests counted now (or when the key's next request arrives), in no request
+log.
 
 Faults are scripted with ``add_faults`` (queued, consumed one per matching request) or
 ``set_fault`` (every matching request until cleared). A fault is a kind name, or a
@@ -419,6 +420,7 @@ class SandboxServer:
             self._usage: dict[str, deque[float]] = {}  # key -> when each counted request came
             self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
             self._limits: dict[str, int] = {}  # keys with a limit of their own
+            self._spending: dict[str, int] = {}  # spent by others when the key is next used
             self._limit_refusals = 0
             self.rate_window_secs = 60.0
             self.clock: Callable[[], float] = time.monotonic  # tests move time without waiting
@@ -570,10 +572,14 @@ class SandboxServer:
         with self._lock:
             return self._limit_refusals
 
-    def spend(self, key: str, count: int) -> None:
-        """Count ``count`` requests of the key's other users in its window, from now."""
+    def spend(self, key: str, count: int, *, on_next_request: bool = False) -> None:
+        """Count ``count`` requests of the key's other users in its window: now, or just before
+        the key's next request arrives (whenever a process about to start sends it)."""
         with self._lock:
-            self._used(key).extend([self.clock()] * count)
+            if on_next_request:
+                self._spending[key] = self._spending.get(key, 0) + count
+            else:
+                self._used(key).extend([self.clock()] * count)
 
     def limit_of(self, key: str, plan: str) -> int:
         with self._lock:
@@ -590,6 +596,7 @@ class SandboxServer:
         """The key's use with this request counted, or None when it would pass ``limit``."""
         with self._lock:
             used = self._used(key)
+            used.extend([self.clock()] * self._spending.pop(key, 0))
             if len(used) >= limit:
                 self._limit_refusals += 1
                 return None

@@ -87,7 +87,6 @@ async def test_without_the_headers_nothing_is_held_back(window: KeyWindow) -> No
     release.set()
     await asyncio.gather(*tasks)
     assert most == 5
-    assert window.limit is None
 
 
 async def test_requests_in_flight_count_against_the_room(
@@ -143,3 +142,53 @@ async def test_a_spent_window_is_waited_out_once_then_probed(
         "CoinGlass says this API key has used 28 of its 30 requests in the current minute"
         " (runs sharing the key count too); waiting 45.0 s for the window to roll over."
     ]
+
+
+async def test_a_late_answer_to_an_earlier_request_does_not_lower_the_use(
+    window: KeyWindow, fake_time: FakeTime
+) -> None:
+    async with window.slot() as read_use:
+        read_use(headers(100, 80))
+    first_answer, second_answer = asyncio.Event(), asyncio.Event()
+    sent: list[float] = []
+
+    async def request(answer: asyncio.Event, used: int) -> None:
+        async with window.slot() as read_use:
+            sent.append(fake_time.now)
+            await answer.wait()
+            read_use(headers(100, used))
+
+    earlier = asyncio.create_task(request(first_answer, 81))
+    later = asyncio.create_task(request(second_answer, 90))
+    await settle()
+    second_answer.set()  # the later request is answered first: 90 used, none left
+    await later
+    first_answer.set()  # the earlier one's answer, counted before the later one, says 81
+    await earlier
+    async with window.slot():
+        pass
+    assert fake_time.sleeps == [60.0]  # 90 still holds: the next request waited out the window
+
+
+async def test_answers_that_stop_saying_the_use_hold_nothing_back_after_a_rollover(
+    window: KeyWindow, fake_time: FakeTime
+) -> None:
+    async with window.slot() as read_use:
+        read_use(headers(30, 29))
+    async with window.slot() as read_use:  # waits out the window, then goes alone
+        read_use(httpx.Headers())  # an error page from a proxy, say
+    assert fake_time.sleeps == [60.0]
+    release = asyncio.Event()
+    inside = 0
+
+    async def request() -> None:
+        nonlocal inside
+        async with window.slot():
+            inside += 1
+            await release.wait()
+
+    tasks = [asyncio.create_task(request()) for _ in range(3)]
+    await settle()
+    assert inside == 3
+    release.set()
+    await asyncio.gather(*tasks)

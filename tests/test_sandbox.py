@@ -237,6 +237,9 @@ def test_a_key_is_limited_over_a_sliding_window_shared_by_its_users(server: Sand
         server.rate_window_secs = 10.0
         # A shorter window keeps only the request just before and this one.
         assert shared.get(PAIRS_PATH).headers["API-KEY-USE-LIMIT"] == "2"
+        server.spend("shared-key", 2, on_next_request=True)
+        now[0] = 1069.0  # the requests at 1060 are still counted, and so are the two spent now
+        assert shared.get(PAIRS_PATH).headers["API-KEY-USE-LIMIT"] == "5"
     assert server.limit_refusals == 1
 
 

@@ -1,8 +1,9 @@
 """A key shared by many runs: actor processes pace on the use CoinGlass reports, end to end.
 
 The sandbox counts each key's requests over a sliding window, whichever process sent them, and
-answers 429 past the key's limit. Its window is two seconds here, and the actor is told so, so
-that a rollover is waited out in the time of a test rather than a minute.
+answers 429 past the key's limit. Its window is a few seconds here, and the actor is told so, so
+that a rollover is waited out in the time of a test rather than a minute: long enough that
+processes started together overlap in it, however slowly they start.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import local_run
-import pytest
 from conftest import ITEM_SCHEMA
 from sandbox_server import SandboxServer
 
 SHARED_KEY = "sandbox-shared-pro-key"
-WINDOW_SECS = 2.0
-WINDOW_ENV = {"COINGLASS_RATE_WINDOW_SECS": str(WINDOW_SECS)}
 SYMBOLS = [
     "Binance_BTCUSDT",
     "Binance_ETHUSDT",
@@ -29,17 +27,15 @@ SYMBOLS = [
 PACING_SAID = "requests in the current minute (runs sharing the key count too); waiting"
 
 
-@pytest.fixture
-def shared(sandbox: SandboxServer) -> SandboxServer:
-    sandbox.rate_window_secs = WINDOW_SECS
-    return sandbox
-
-
 def run(
     sandbox: SandboxServer, storage: Path, actor_input: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], str]:
-    """One actor process on the shared key: its items and its log."""
-    env = {**local_run.isolated_env(), "COINGLASS_BASE_URL": sandbox.url, **WINDOW_ENV}
+    """One actor process on the shared key, told the sandbox's window: its items and log."""
+    env = {
+        **local_run.isolated_env(),
+        "COINGLASS_BASE_URL": sandbox.url,
+        "COINGLASS_RATE_WINDOW_SECS": str(sandbox.rate_window_secs),
+    }
     done = local_run.run_actor({**actor_input, "apiKey": SHARED_KEY}, storage, env, capture=True)
     assert done.returncode == 0, done.stdout + done.stderr
     items = local_run.read_items(storage)
@@ -49,33 +45,35 @@ def run(
 
 
 def test_a_window_nearly_spent_by_others_is_waited_out(
-    shared: SandboxServer, tmp_path: Path
+    sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    shared.add_key(SHARED_KEY, limit=20)
-    shared.spend(SHARED_KEY, 17)  # other runs on the key, just before this one starts
-    items, log = run(shared, tmp_path, {"symbols": SYMBOLS[:2], "ranges": ["1d", "7d"]})
+    sandbox.rate_window_secs = 2.0  # the spending below happens when the run starts sending
+    sandbox.add_key(SHARED_KEY, limit=20)
+    sandbox.spend(SHARED_KEY, 17, on_next_request=True)  # other runs, just before this one
+    items, log = run(sandbox, tmp_path, {"symbols": SYMBOLS[:2], "ranges": ["1d", "7d"]})
     assert [item["success"] for item in items] == [True] * 4, items
     # The run needed more requests than the window had left, and none was refused.
-    assert len(shared.requests) > 20 - 17
-    assert shared.limit_refusals == 0
+    assert len(sandbox.requests) > 20 - 17
+    assert sandbox.limit_refusals == 0
     assert log.count(PACING_SAID) == 1
     assert "used 18 of its 20 requests" in log
 
 
 def test_concurrent_runs_on_one_key_all_succeed_without_a_429(
-    shared: SandboxServer, tmp_path: Path
+    sandbox: SandboxServer, tmp_path: Path
 ) -> None:
+    sandbox.rate_window_secs = 5.0  # the three runs, started together, overlap in it
     # Three runs with at most two requests in flight each stay within the tenth of the limit
     # that pacing leaves to what a run cannot see.
     limit = 60
-    shared.add_key(SHARED_KEY, limit=limit)
+    sandbox.add_key(SHARED_KEY, limit=limit)
     actor_input = {"symbols": SYMBOLS, "ranges": ["1d", "7d", "30d"], "maxConcurrency": 1}
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        runs = list(pool.map(lambda n: run(shared, tmp_path / f"run-{n}", actor_input), range(3)))
+        runs = list(pool.map(lambda n: run(sandbox, tmp_path / f"run-{n}", actor_input), range(3)))
     for items, _ in runs:
         assert len(items) == 15
         assert all(item["success"] for item in items), items
     # Together they sent more than one window holds, and none was refused.
-    assert len(shared.requests) > limit
-    assert shared.limit_refusals == 0
+    assert len(sandbox.requests) > limit
+    assert sandbox.limit_refusals == 0
     assert any(PACING_SAID in log for _, log in runs)

@@ -9,11 +9,13 @@ other runs share its key, as every run on the publisher's key does.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 
@@ -35,8 +37,9 @@ class KeyWindow:
 
     A request is sent only while the last reported use, plus the requests still unanswered,
     stays below the allowed share of the limit. Past it, requests wait until every request that
-    use counted has left the window; the first one sent then is alone, and its answer tells the
-    others how much room there is. Without the headers, nothing is held back.
+    use counted has left the window. Whenever the room is not known (before the first answer,
+    after a rollover), one request goes alone and its answer tells the others; answers that do
+    not say the use hold nothing back.
     """
 
     def __init__(
@@ -51,37 +54,34 @@ class KeyWindow:
         self._window_secs = window_secs
         self._clock = clock
         self._sleep = sleep
-        self._answered = False
-        self._limit: int | None = None
-        self._used: int | None = None  # None: not reported yet, or no longer current
+        self._sent = itertools.count()
+        self._used: int | None = None  # None: the room is not known
+        self._limit = 0
+        self._reported_by = -1  # which request's answer said the use
         self._reported_at = -math.inf
+        self._silent = False  # the last answer did not say the use
         self._in_flight = 0
         self._changed = asyncio.Condition()
         self._told = False
 
-    @property
-    def limit(self) -> int | None:
-        """The key's limit per window, once CoinGlass has said it."""
-        return self._limit
-
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[Callable[[httpx.Headers], None]]:
         """Hold one request until the window has room for it; yields what reads its answer."""
-        await self._admit()
+        request = await self._admit()
         try:
-            yield self._report
+            yield partial(self._report, request)
         finally:
             async with self._changed:
                 self._in_flight -= 1
                 self._changed.notify_all()
 
-    async def _admit(self) -> None:
+    async def _admit(self) -> int:
         while True:
             async with self._changed:
                 wait = self._hold()
                 if wait is None:
                     self._in_flight += 1
-                    return
+                    return next(self._sent)
                 if not wait:
                     await self._changed.wait()  # an answer in flight will say more
                     continue
@@ -91,10 +91,8 @@ class KeyWindow:
     def _hold(self) -> float | None:
         """None: send now; 0: wait for an answer in flight; else the seconds to the rollover."""
         if self._used is None:
-            # Not knowing the room, one request asks for it, unless CoinGlass never tells.
-            alone = self._in_flight == 0 or (self._answered and self._limit is None)
-            return None if alone else 0
-        if self._limit is None or self._used + self._in_flight < allowed(self._limit):
+            return None if self._in_flight == 0 or self._silent else 0
+        if self._used + self._in_flight < allowed(self._limit):
             return None
         if self._in_flight:
             return 0
@@ -104,14 +102,16 @@ class KeyWindow:
             return None
         return rollover
 
-    def _report(self, headers: httpx.Headers) -> None:
-        self._answered = True
+    def _report(self, request: int, headers: httpx.Headers) -> None:
         try:
             limit, used = int(headers[PLAN_LIMIT_HEADER]), int(headers[USE_HEADER])
         except (KeyError, ValueError):
+            self._silent = self._used is None
             return
-        if limit > 0:
-            self._limit, self._used, self._reported_at = limit, used, self._clock()
+        # An answer to an earlier request, arriving late, says less than the one already read.
+        if limit > 0 and request > self._reported_by:
+            self._limit, self._used = limit, used
+            self._reported_by, self._reported_at, self._silent = request, self._clock(), False
 
     def _tell(self, wait: float) -> None:
         # Once per run: every held request would otherwise say the same.
