@@ -30,12 +30,12 @@ async def main() -> None:
     """Read the input, serve it, and leave an item behind whatever happens."""
     gc.set_threshold(*GC_THRESHOLDS)
     async with Actor:
-        warn_if_items_are_priced()
         if Actor.configuration.meta_origin == "STANDBY":
             from src.standby import routes  # noqa: PLC0415 - the HTTP stack only for Standby runs
 
             await routes.serve_forever()
             return
+        warn_if_items_are_priced()  # Standby answers over HTTP: it pushes no item
         raw_input = await Actor.get_input()
         work = asyncio.create_task(runner.serve(raw_input))
 

@@ -71,6 +71,27 @@ def record(storage: Path, key: str) -> Path:
     return storage / "key_value_stores" / "default" / key
 
 
+STORE_SCHEMA = json.loads((ROOT / ".actor" / "key_value_store_schema.json").read_text())
+
+
+def assert_records_fit_the_store_schema(storage: Path) -> None:
+    """Every record the run wrote (its input aside) falls in one collection of the store
+    schema, with a content type that collection allows, as the platform checks them."""
+    folder = storage / "key_value_stores" / "default"
+    for metadata_file in folder.glob("*.__metadata__.json"):
+        metadata = json.loads(metadata_file.read_text())
+        if metadata["key"] in ("INPUT", "INPUT.json"):
+            continue
+        collections = [
+            collection
+            for collection in STORE_SCHEMA["collections"].values()
+            if collection.get("key") == metadata["key"]
+            or metadata["key"].startswith(collection.get("keyPrefix", "\0"))
+        ]
+        assert len(collections) == 1, metadata
+        assert metadata["content_type"] in collections[0]["contentTypes"], metadata
+
+
 def calls(sandbox: SandboxServer, path: str) -> list[RecordedRequest]:
     """The requests the sandbox received on one endpoint."""
     return [request for request in sandbox.requests if request.path == path]

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import ClassVar
+
 import pytest
 
 from src.errors import BudgetExhausted
-from src.run.billing import Budget, capped
+from src.run.billing import Budget, at_most
 
 
-class ChargeLimit:
-    """A push limit that lets ``maps`` maps and ``searches`` searches through, recording its
-    calls."""
+class Wallet:
+    """A maximum charge of ``usd`` and the events' prices, recording what it was asked."""
 
-    def __init__(self, maps: int, searches: int) -> None:
-        self.room = {"LIQUIDATION_MAP": maps, "SEARCH_SYMBOLS": searches}
-        self.asked: list[tuple[int, str]] = []
+    PRICES: ClassVar[dict[str, Decimal]] = {
+        "LIQUIDATION_MAP": Decimal("0.01"),
+        "SEARCH_SYMBOLS": Decimal("0.001"),
+    }
 
-    def __call__(self, count: int, event: str) -> int:
-        self.asked.append((count, event))
-        return min(count, self.room[event])
+    def __init__(self, usd: str) -> None:
+        self.usd = Decimal(usd)
+        self.asked: list[dict[str, int]] = []
+
+    def __call__(self, counts: Mapping[str, int]) -> bool:
+        self.asked.append(dict(counts))
+        return sum(self.PRICES[event] * n for event, n in counts.items()) <= self.usd
 
 
 async def test_results_in_flight_hold_their_room_until_they_end() -> None:
-    limit = ChargeLimit(maps=2, searches=5)
-    budget = Budget(limit)
+    wallet = Wallet("0.02")
+    budget = Budget(wallet)
     async with budget.reserve("liquidation_map"), budget.reserve("liquidation_map"):
         with pytest.raises(BudgetExhausted) as refused:
             async with budget.reserve("liquidation_map"):
@@ -33,19 +41,24 @@ async def test_results_in_flight_hold_their_room_until_they_end() -> None:
     # Both ended, so their room is free again.
     async with budget.reserve("liquidation_map"):
         pass
-    assert limit.asked == [(n, "LIQUIDATION_MAP") for n in (1, 2, 3, 1)]
+    maps = [asked["LIQUIDATION_MAP"] for asked in wallet.asked]
+    assert maps == [1, 2, 3, 1]
 
 
-async def test_each_event_has_its_own_room() -> None:
-    limit = ChargeLimit(maps=1, searches=1)
-    budget = Budget(limit)
-    async with budget.reserve("search_symbols"), budget.reserve("liquidation_map"):
-        pass
-    assert limit.asked == [(1, "SEARCH_SYMBOLS"), (1, "LIQUIDATION_MAP")]
+async def test_results_of_every_event_share_one_budget() -> None:
+    budget = Budget(Wallet("0.0115"))
+    async with budget.reserve("liquidation_map"):
+        async with budget.reserve("search_symbols"):
+            # A map and a search held: the 0.0005 left pays for no second search.
+            with pytest.raises(BudgetExhausted):
+                async with budget.reserve("search_symbols"):
+                    pass
+        async with budget.reserve("search_symbols"):
+            pass
 
 
 async def test_a_result_that_fails_frees_its_room() -> None:
-    budget = Budget(ChargeLimit(maps=1, searches=0))
+    budget = Budget(Wallet("0.01"))
     with pytest.raises(RuntimeError):
         async with budget.reserve("liquidation_map"):
             raise RuntimeError("the fetch failed")
@@ -54,7 +67,7 @@ async def test_a_result_that_fails_frees_its_room() -> None:
 
 
 async def test_a_request_holds_what_fits_of_its_results_until_it_ends() -> None:
-    budget = Budget(ChargeLimit(maps=5, searches=0))
+    budget = Budget(Wallet("0.05"))
     async with (
         budget.hold("liquidation_map", 3) as first,
         budget.hold("liquidation_map", 3) as second,
@@ -65,13 +78,9 @@ async def test_a_request_holds_what_fits_of_its_results_until_it_ends() -> None:
         assert again == 5
 
 
-async def test_a_capped_limit_lets_through_only_the_room_held_elsewhere() -> None:
-    budget = Budget(capped(2))
-    async with (
-        budget.reserve("liquidation_map"),
-        budget.reserve("search_symbols"),
-        budget.reserve("liquidation_map"),
-    ):
+async def test_room_held_elsewhere_lets_through_only_that_many_results() -> None:
+    budget = Budget(at_most(2))
+    async with budget.reserve("liquidation_map"), budget.reserve("search_symbols"):
         with pytest.raises(BudgetExhausted):
             async with budget.reserve("liquidation_map"):
                 pass

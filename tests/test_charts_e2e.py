@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from conftest import PRO_KEY, patched, png_size, record
+from conftest import PRO_KEY, assert_records_fit_the_store_schema, patched, png_size, record
 
 
 def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:
@@ -33,6 +33,7 @@ def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:
     assert sorted(base64.b64decode(data) for data in embedded) == sorted(pngs.values())
     assert "Binance_NOSUCH" not in report
     assert "<script" not in report
+    assert_records_fit_the_store_schema(run.storage)
     assert run.charged_events == ["LIQUIDATION_MAP"] * 2  # charts cost no extra event
 
 

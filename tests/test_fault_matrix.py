@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,15 @@ import local_run
 import matplotlib.image
 import pytest
 import sandbox_data
-from conftest import MAP_PATH, PAIRS_PATH, ActorRun, calls, patched, record
+from conftest import (
+    MAP_PATH,
+    PAIRS_PATH,
+    ActorRun,
+    assert_records_fit_the_store_schema,
+    calls,
+    patched,
+    record,
+)
 from sandbox_server import Fault, SandboxServer
 
 MARKER_KEY = "marker-key-7d1e0b93c4"
@@ -312,7 +321,8 @@ def test_a_map_whose_data_passes_the_item_limit_is_stored_apart_and_charged(
     item = run.item
     assert item["success"] is True
     assert item["data"] is None
-    key = "map-Binance_BTCUSDT-1d.json"
+    key = item["data_url"].rpartition("/")[2]
+    assert re.fullmatch(r"map-Binance_BTCUSDT-1d-[0-9a-f]{12}\.json", key)
     assert item["data_url"] == record(run.storage, key).as_uri()
     assert item["message"].startswith(
         "Liquidation map data fetched successfully. Its data (400,000 rows,"
@@ -339,6 +349,7 @@ def test_a_map_whose_data_passes_the_item_limit_is_stored_apart_and_charged(
     # The chart is drawn from every row, although the item could not carry them.
     chart = record(run.storage, "chart-Binance_BTCUSDT-1d.png").read_bytes()
     assert colourful_share(chart) > 0.2
+    assert_records_fit_the_store_schema(run.storage)
 
 
 def test_a_map_too_large_even_without_data_leaves_its_levels_out_too(
@@ -348,9 +359,9 @@ def test_a_map_too_large_even_without_data_leaves_its_levels_out_too(
     item = run_actor({"apiKey": SandboxServer.PRO_KEY}).item
     assert item["success"] is True
     assert (item["data"], item["levels"]) == (None, None)
-    assert item["data_url"].endswith("/map-Binance_BTCUSDT-1d.json")
+    assert re.search(r"/map-Binance_BTCUSDT-1d-[0-9a-f]{12}\.json$", item["data_url"])
     assert item["message"].endswith(
-        "The levels were left out too; set priceStep to re-bucket them small enough."
+        "The levels were left out too; set priceStep to re-bucket them."
     )
 
 
@@ -388,5 +399,6 @@ def test_a_failure_the_dataset_refuses_is_kept_in_output_and_the_status(
     ]
     assert all(item["success"] is False and item["mode"] == "liquidation_map" for item in output)
     assert "[Status message]: 2 failure(s) could not be stored in the dataset" in run.log
+    assert_records_fit_the_store_schema(run.storage)
     assert sandbox.requests == []
     assert run.charged_events == []

@@ -86,7 +86,8 @@ async def test_the_report_holds_every_chart_in_symbol_order(
     await gallery.add(map_item("Binance_BTCUSDT"))
     await gallery.save_report()
     report = store.records[REPORT_KEY]
-    assert report.content_type == "text/html; charset=utf-8"
+    assert report.content_type == "text/html"
+    assert '<meta charset="utf-8">' in report.value
     page = report.value
     assert re.findall(r"<h2>([^<]+) · 1d</h2>", page) == ["Binance_BTCUSDT", "OKX_ETH-USDT-SWAP"]
     assert "Generated 2026-12-01 12:00 UTC · 2 maps" in page

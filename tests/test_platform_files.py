@@ -145,7 +145,7 @@ def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> No
         chart_key("ApeX Omni_BTC-USDT", "1d"): "charts",
         REPORT_KEY: "report",
         UNDELIVERED_KEY: "output",
-        map_key("ApeX Omni_BTC-USDT", "1d"): "maps",
+        map_key("ApeX Omni_BTC-USDT", "1d", b"{}"): "maps",
     }
     outputs = json.loads((ACTOR_DIR / "output_schema.json").read_text())["properties"]
     templates = [output["template"] for output in outputs.values()]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from src.coinglass.payloads import PairsMarkets
+from src.coinglass.payloads import MarketRow, PairsMarkets
 from src.outputs import Number
 
 
@@ -34,24 +34,33 @@ def same_exchange(a: str, b: str) -> bool:
 
 def pair_price(markets: PairsMarkets, exchange: str, instrument_id: str) -> CurrentPrice | None:
     """The instrument's own current price, or None if ``pairs-markets`` does not list it."""
-    for row in markets.root:
-        if (
-            row.instrument_id == instrument_id
-            and row.current_price  # CoinGlass sends zero or null when it has no price
-            and same_exchange(row.exchange_name, exchange)
-        ):
-            return CurrentPrice(
-                row.current_price, f"pairs-markets {row.exchange_name} {instrument_id}"
-            )
-    return None
+    # CoinGlass sends zero or null when it has no price.
+    row = _row(markets, exchange, instrument_id, priced=True)
+    if row is None or not row.current_price:
+        return None
+    return CurrentPrice(row.current_price, f"pairs-markets {row.exchange_name} {instrument_id}")
 
 
 def open_interest(markets: PairsMarkets, exchange: str, instrument_id: str) -> float:
     """The instrument's open interest in USD; 0 where ``pairs-markets`` gives none."""
-    for row in markets.root:
-        if row.instrument_id == instrument_id and same_exchange(row.exchange_name, exchange):
-            return float(row.open_interest_usd or 0)
-    return 0.0
+    row = _row(markets, exchange, instrument_id)
+    return float(row.open_interest_usd or 0) if row else 0.0
+
+
+def _row(
+    markets: PairsMarkets, exchange: str, instrument_id: str, *, priced: bool = False
+) -> MarketRow | None:
+    """The instrument's row (with a price, if ``priced``): exchange names compared loosely."""
+    return next(
+        (
+            row
+            for row in markets.root
+            if row.instrument_id == instrument_id
+            and (row.current_price or not priced)
+            and same_exchange(row.exchange_name, exchange)
+        ),
+        None,
+    )
 
 
 def coin_price(markets: PairsMarkets) -> CurrentPrice | None:

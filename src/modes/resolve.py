@@ -8,6 +8,9 @@ from src.errors import UnknownSymbol
 from src.modes.upstream import InstrumentSource
 from src.outputs import Instrument
 
+# An instrument id is listed on a dozen exchanges or more; the message names the first ones.
+MAX_SAME_ID = 8
+
 
 async def resolve_instrument(instruments: InstrumentSource, symbol: str) -> Instrument:
     """The instrument ``symbol`` names (case and spaces forgiven), checked against a fresh list
@@ -33,7 +36,7 @@ async def resolve_coin(instruments: InstrumentSource, name: str) -> str:
         if same_id:
             # An instrument id typed without its exchange: those instruments, then their coin.
             coins = dict.fromkeys(instrument.base_asset for instrument in same_id)
-            close = [instrument.symbol for instrument in same_id]
+            close = [instrument.symbol for instrument in same_id[:MAX_SAME_ID]]
             close += [f"the coin {coin} (its map across exchanges)" for coin in coins]
         else:
             close = symbols.coin_suggestions(candidates, name)

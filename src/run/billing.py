@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from decimal import Decimal
 
 from apify import Actor
 from apify._charging import ChargeResult  # the result type push_data and charge return
@@ -28,39 +29,54 @@ DATASET_ITEM_EVENT = "apify-default-dataset-item"
 # Where failures the dataset refused are kept, so a caller still learns why it got nothing.
 UNDELIVERED_KEY = "OUTPUT"
 
-PushLimit = Callable[[int, str], int]
-"""How many of ``count`` items charged as ``event`` the run's maximum total charge lets through."""
+Affordable = Callable[[Mapping[str, int]], bool]
+"""Whether the run's maximum total charge can pay for these many results of each event."""
 
 
-def push_limit(count: int, event: str) -> int:
-    """The run's own ``PushLimit``, as the SDK computes it for the default dataset."""
-    return Actor.get_charging_manager().compute_push_data_limit(
-        count, event, is_default_dataset=True
-    )
+def affordable(*, pushed: bool) -> Affordable:
+    """The run's own ``Affordable``: each result's event, and Apify's per-item event too for
+    results ``pushed`` to the default dataset (batch runs; Standby answers over HTTP)."""
+
+    def fits(counts: Mapping[str, int]) -> bool:
+        manager = Actor.get_charging_manager()
+        pricing = manager.get_pricing_info()
+
+        def price(event: str) -> Decimal:
+            # As the SDK prices an event missing from the pricing: free on the platform, $1
+            # in a local run.
+            found = pricing.per_event_prices.get(event)
+            return found if found is not None else Decimal(0 if Actor.is_at_home() else 1)
+
+        per_item = price(DATASET_ITEM_EVENT) if pushed else Decimal(0)
+        cost = sum(((price(event) + per_item) * n for event, n in counts.items()), Decimal(0))
+        return cost <= pricing.max_total_charge_usd - manager.calculate_total_charged_amount()
+
+    return fits
 
 
 class Budget:
     """The run's maximum total charge, checked before any upstream quota is spent.
 
-    Results being fetched hold a reservation, so concurrent fetches never start more work than
-    the budget can pay for.
+    Results being fetched hold a reservation, whatever their event, so concurrent fetches
+    never start more work than the budget can pay for.
     """
 
-    def __init__(self, limit: PushLimit) -> None:
-        self._limit = limit
-        self._in_flight: Counter[Mode] = Counter()
+    def __init__(self, affordable: Affordable) -> None:
+        self._affordable = affordable
+        self._held: Counter[str] = Counter()  # results by event
 
     @asynccontextmanager
     async def hold(self, mode: Mode, count: int) -> AsyncIterator[int]:
         """Hold room for up to ``count`` ``mode`` results; yields how many it holds."""
-        held = self._in_flight[mode]
-        room = self._limit(held + count, EVENTS[mode]) - held
-        granted = max(0, min(count, room))
-        self._in_flight[mode] += granted
+        event = EVENTS[mode]
+        granted = count
+        while granted and not self._affordable(self._held + Counter({event: granted})):
+            granted -= 1
+        self._held[event] += granted
         try:
             yield granted
         finally:
-            self._in_flight[mode] -= granted
+            self._held[event] -= granted
 
     @asynccontextmanager
     async def reserve(self, mode: Mode) -> AsyncIterator[None]:
@@ -71,9 +87,9 @@ class Budget:
             yield
 
 
-def capped(count: int) -> PushLimit:
-    """A push limit of ``count`` results in all: room already held in a budget elsewhere."""
-    return lambda wanted, _event: min(wanted, count)
+def at_most(count: int) -> Affordable:
+    """Room for ``count`` results in all: room already held in a budget elsewhere."""
+    return lambda counts: sum(counts.values()) <= count
 
 
 def warn_if_items_are_priced() -> None:
@@ -101,7 +117,7 @@ class _Undelivered:
     async def keep(self, item: FailureItem) -> None:
         async with self._lock:
             self._items.append(record(item))
-            await Actor.set_value(UNDELIVERED_KEY, self._items)
+            await Actor.set_value(UNDELIVERED_KEY, self._items, content_type="application/json")
             await Actor.set_status_message(
                 f"{len(self._items)} failure(s) could not be stored in the dataset within the"
                 f" run's maximum charge; they are in the {UNDELIVERED_KEY} record. Last:"

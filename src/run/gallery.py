@@ -78,4 +78,5 @@ class Gallery:
         entries = sorted(self._entries, key=lambda entry: (entry.item.symbol, entry.item.range))
         html = render_report(entries, self._clock())
         store = await self._store()
-        await store.set_value(REPORT_KEY, html, content_type="text/html; charset=utf-8")
+        # Exactly the type the store schema lists for it; the page names its charset itself.
+        await store.set_value(REPORT_KEY, html, content_type="text/html")

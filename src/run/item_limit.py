@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from pydantic_core import to_json
@@ -23,17 +24,20 @@ MIN_LEVEL_BYTES = 94
 @dataclass(frozen=True)
 class FittedMap:
     """The item the dataset gets; the map a chart is drawn from (every row, and its levels
-    whenever they are few enough to build, whatever the item had to leave out); and whether
-    the data must be stored apart from the item."""
+    whenever they are few enough to build, whatever the item had to leave out); and the data
+    as JSON when it must be stored apart from the item, which names its record."""
 
     item: LiquidationMapItem
     drawn: LiquidationMapItem
-    data_apart: bool = False
+    data_apart: bytes | None = None
 
 
-def map_key(symbol: str, range_: str) -> str:
-    """The key-value store key of a map's data too large for its item: ``map-BTC-1d.json``."""
-    return store_key(f"map-{symbol}-{range_}", ".json")
+def map_key(symbol: str, range_: str, data: bytes) -> str:
+    """The key-value store key of a map's data too large for its item, named by its content
+    too (``map-BTC-1d-5f1c0a9e2b7d.json``), so a later map of the same symbol and range never
+    replaces what an earlier answer links to."""
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    return store_key(f"map-{symbol}-{range_}-{digest}", ".json")
 
 
 def fitted(analysed: AnalysedMap) -> FittedMap:
@@ -46,41 +50,48 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
     # Levels that could never be delivered are not even built: a map that big is all work.
     levels = placement.levels() if level_count * MIN_LEVEL_BYTES <= MAX_ITEM_BYTES else None
     drawn = item.model_copy(update={"levels": levels}) if levels is not None else item
-    if rows * MIN_ROW_BYTES + level_count * MIN_LEVEL_BYTES <= MAX_ITEM_BYTES and (
-        rows <= LARGE_MAP_ROWS or _size(drawn) <= MAX_ITEM_BYTES
-    ):
+    if rows <= LARGE_MAP_ROWS:
         return FittedMap(drawn, drawn)
+    # Each part is serialized once, and the sizes added up: null stands in for the data.
     data = to_json(item.data)
     apart = item.model_copy(update={"data": None})
-    # The item's size with its data, from the data serialized once: null stands in its place.
+    with_levels = apart.model_copy(update={"levels": levels})
+    levels_size = _size(with_levels) if levels is not None else None
+    if levels_size is not None and levels_size - len(b"null") + len(data) <= MAX_ITEM_BYTES:
+        return FittedMap(drawn, drawn)
     if _size(apart) - len(b"null") + len(data) <= MAX_ITEM_BYTES:
         message = (
             f"{item.message} The levels were left out: with them the item would exceed the"
-            f" platform's {LIMIT_MB} MB item limit; set priceStep to re-bucket them."
+            f" platform's {LIMIT_MB} MB item limit; {_fewer_levels(item)}."
         )
         return FittedMap(item.model_copy(update={"message": message}), drawn)
     message = (
         f"{item.message} Its data ({rows:,} rows, {len(data) / 1e6:.1f} MB) exceeds the platform's"
         f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as"
-        f" {map_key(item.symbol, item.range)}: data_url links it."
+        f" {map_key(item.symbol, item.range, data)}: data_url links it."
     )
-    with_levels = apart.model_copy(update={"levels": levels, "message": message})
-    if levels is not None and _size(with_levels) <= MAX_ITEM_BYTES:
-        return FittedMap(with_levels, drawn, data_apart=True)
-    message += " The levels were left out too; set priceStep to re-bucket them small enough."
-    return FittedMap(apart.model_copy(update={"message": message}), drawn, data_apart=True)
+    if levels_size is not None and levels_size <= MAX_ITEM_BYTES:
+        return FittedMap(with_levels.model_copy(update={"message": message}), drawn, data)
+    message += f" The levels were left out too; {_fewer_levels(item)}."
+    return FittedMap(apart.model_copy(update={"message": message}), drawn, data)
 
 
-async def stored(fitted: FittedMap, store: StoreOpener) -> LiquidationMapItem:
+async def stored(fitted_map: FittedMap, store: StoreOpener) -> LiquidationMapItem:
     """The item, with its data stored apart first when it had to be, and ``data_url`` set."""
-    if not fitted.data_apart:
-        return fitted.item
-    item = fitted.item
-    key = map_key(item.symbol, item.range)
+    item, data = fitted_map.item, fitted_map.data_apart
+    if data is None:
+        return item
+    key = map_key(item.symbol, item.range, data)
     opened = await store()
     # The map itself, not its JSON: Apify's storages write a JSON record from the value.
-    await opened.set_value(key, fitted.drawn.data, content_type="application/json")
+    await opened.set_value(key, fitted_map.drawn.data, content_type="application/json")
     return item.model_copy(update={"data_url": await opened.get_public_url(key)})
+
+
+def _fewer_levels(item: LiquidationMapItem) -> str:
+    if item.summary.bucket_width is None:
+        return "set priceStep to re-bucket them"
+    return "a wider priceStep or pricePercentStep makes them fewer"
 
 
 def _size(item: LiquidationMapItem) -> int:

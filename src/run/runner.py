@@ -21,7 +21,7 @@ from src.modes.upstream import InstrumentSource, MarketPrices, Upstream
 from src.outputs import FailureItem, ResultItem, input_failure, map_failure, request_failure
 from src.run import item_limit
 from src.run.access import open_endpoints
-from src.run.billing import Budget, PushLimit, push_limit, push_result
+from src.run.billing import Affordable, Budget, affordable, push_result
 from src.run.gallery import Gallery
 from src.run.pairs import CoinMarkets, PairDirectory
 from src.run.storage import run_store
@@ -56,17 +56,19 @@ async def fulfil(
     endpoints: Endpoints,
     instruments: InstrumentSource,
     deliver: Deliver = push_result,
-    limit: PushLimit = push_limit,
+    afford: Affordable | None = None,
 ) -> list[ResultItem]:
     """Fetch every result ``request`` asks for, hand each to ``deliver`` as soon as it is ready,
-    and return them all in the order they were asked for. A result ``limit`` leaves no room
-    for is not fetched: it fails as ``budget_exhausted``."""
+    and return them all in the order they were asked for. A result the budget (``afford``; the
+    run's maximum charge by default) leaves no room for is not fetched: it fails as
+    ``budget_exhausted``."""
+    budget = Budget(afford or affordable(pushed=True))
     jobs: list[tuple[Fetch, OnFailure]]
     if isinstance(request, SearchSymbolsInput):
         coin_markets = CoinMarkets(endpoints.pairs_markets, request.symbol_cache_ttl_secs)
         searching = partial(search.search_symbols, request, instruments, coin_markets)
         jobs = [(searching, partial(request_failure, source=request))]
-        return await _Limits(request, 1, deliver, limit).run_all(jobs)
+        return await _Limits(request, 1, deliver, budget).run_all(jobs)
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
     bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
@@ -77,7 +79,7 @@ async def fulfil(
         )
         for target in request.targets()
     ]
-    items = await _Limits(request, request.max_concurrency, deliver, limit).run_all(jobs)
+    items = await _Limits(request, request.max_concurrency, deliver, budget).run_all(jobs)
     upstream.prices.close()
     if gallery is not None:
         await gallery.save_report()
@@ -101,13 +103,13 @@ class _Limits:
     """What every job of a run shares: the budget, the deadline and the concurrency bound."""
 
     def __init__(
-        self, request: ActorInput, concurrency: int, deliver: Deliver, limit: PushLimit
+        self, request: ActorInput, concurrency: int, deliver: Deliver, budget: Budget
     ) -> None:
         loop = asyncio.get_running_loop()
         self._max_run_secs = request.max_run_secs
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
         self._slots = asyncio.Semaphore(concurrency)
-        self._budget = Budget(limit)
+        self._budget = budget
         self._mode = request.mode
         self._deliver = deliver
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
 from apify import Actor
@@ -16,7 +17,7 @@ from src.inputs import COMMON_FIELDS, ActorInput, parse_input
 from src.outputs import ResultItem, input_failure
 from src.run import runner
 from src.run.access import open_endpoints
-from src.run.billing import Budget, capped, charge_answer, push_limit
+from src.run.billing import Budget, affordable, at_most, charge_answer
 from src.run.pairs import PairDirectory
 from src.standby.answers import Answer, AnswerCache
 
@@ -35,7 +36,7 @@ class Service:
             settings = parse_input({"mode": "search_symbols"})
         self._cache = AnswerCache(settings.standby_cache_secs)
         self._clients: dict[str, tuple[Endpoints, PairDirectory]] = {}
-        self._budget = Budget(push_limit)
+        self._budget = Budget(affordable(pushed=False))
 
     async def close(self) -> None:
         """Close every client, whatever happens to the others."""
@@ -58,10 +59,10 @@ class Service:
         # never spend CoinGlass quota on results the run's maximum charge cannot pay for.
         async with self._budget.hold(request.mode, wanted) as room:
             key = _cache_key(request) + ("" if room == wanted else f" room {room}")
-            items = await self._cache.get(
-                key,
-                lambda: runner.fulfil(request, endpoints, instruments, _answer_later, capped(room)),
+            fetch = partial(
+                runner.fulfil, request, endpoints, instruments, _answer_later, at_most(room)
             )
+            items = await self._cache.get(key, fetch)
             return [await charge_answer(item) for item in items]
 
     def _client_for(self, request: ActorInput) -> tuple[Endpoints, PairDirectory]:
