@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import statistics
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import to_json
 from sandbox_data import huge_map
 
 from src.analysis import liqmap, symbols
 from src.analysis.markets import CurrentPrice
 from src.coinglass.payloads import PairMapPayload, SupportedPairs
-from src.outputs import Instrument, LiquidationMapItem, LiquidationRow, record
+from src.outputs import Instrument, LiquidationMapItem, LiquidationRow, PriceKeyedMap, record
 from src.run import item_limit
 
 PAIRS = SupportedPairs.model_validate(
@@ -249,11 +251,37 @@ finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
     ),
     price=st.none() | st.floats(min_value=1e-6, max_value=1e9, allow_nan=False),
 )
-def test_no_row_or_level_takes_fewer_bytes_than_the_item_limit_check_assumes(
+def test_no_level_takes_fewer_bytes_than_the_item_limit_check_assumes(
     rows: list[LiquidationRow], price: float | None
 ) -> None:
     rows.sort(key=lambda row: row[0])
     for level in liqmap.Placement.of(rows, price).levels():
         assert len(json.dumps(level, separators=(",", ":"))) >= item_limit.MIN_LEVEL_BYTES
-    for row in rows:
-        assert len(json.dumps(row, separators=(",", ":"))) >= item_limit.MIN_ROW_BYTES
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.lists(
+            st.tuples(
+                st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**20), 10**20),
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.none() | st.integers(1, 125) | st.floats(allow_nan=False, allow_infinity=False),
+                st.none() | st.text(),
+            ),
+            max_size=8,
+        ),
+        max_size=8,
+    )
+)
+@example(data={"-2.2250738585072014e-308": [(-2.2250738585072014e-308,) * 3 + (None,)] * 3})
+@example(data={"1": [(1, 1.0, None, '"\x00\u2603')]})
+def test_the_data_size_bound_is_never_below_the_data_as_json(data: PriceKeyedMap) -> None:
+    assert item_limit.data_bytes_at_most(data) >= len(to_json(data))
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e12), min_size=2, max_size=200))
+def test_the_cluster_threshold_is_the_standard_libraries_percentile(levels: list[float]) -> None:
+    expected = statistics.quantiles(levels, n=100, method="inclusive")[89]
+    assert liqmap._percentile(levels, 90) == expected

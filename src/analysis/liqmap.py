@@ -12,7 +12,6 @@ import heapq
 import itertools
 import math
 import operator
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -97,6 +96,8 @@ class _Bucket:
 
 _row_price: Callable[[LiquidationRow], Number] = operator.itemgetter(0)
 _row_level: Callable[[LiquidationRow], float] = operator.itemgetter(1)
+_bucket_price_of: Callable[[_Bucket], Number] = operator.attrgetter("price")
+_bucket_level: Callable[[_Bucket], float] = operator.attrgetter("level")
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def analyse(
     origin = current_price or 0
     placement = Placement.of(_rebucketed(rows, width, origin) if width else rows, current_price)
     buckets = _buckets(data, width, origin)
-    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=lambda bucket: bucket.level)
+    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=_bucket_level)
     summary = Summary(
         current_price=current_price,
         price_source=price_source if current_price is not None else None,
@@ -269,17 +270,15 @@ def _top_clusters_by_side(
     """The largest buckets of each side on their own, so a side the other dwarfs still shows."""
     if current_price is None:
         return {"top_long_clusters": None, "top_short_clusters": None}
-    by_side: dict[Side, list[_Bucket]] = {"long": [], "short": []}
-    for bucket in buckets:
-        side = side_of(bucket.price, current_price)
-        if side is not None:
-            by_side[side].append(bucket)
+    # Buckets come sorted by price: the sides are the two ends, a bucket at the price in neither.
+    below = bisect.bisect_left(buckets, current_price, key=_bucket_price_of)
+    above = bisect.bisect_right(buckets, current_price, key=_bucket_price_of)
     return {
         f"top_{side}_clusters": [
             _cluster(bucket, current_price)
-            for bucket in heapq.nlargest(count, side_buckets, key=lambda bucket: bucket.level)
+            for bucket in heapq.nlargest(count, side_buckets, key=_bucket_level)
         ]
-        for side, side_buckets in by_side.items()
+        for side, side_buckets in (("long", buckets[:below]), ("short", buckets[above:]))
     }
 
 
@@ -364,10 +363,18 @@ def _cluster(bucket: _Bucket, current_price: Number | None) -> Cluster:
 
 
 def _percentile(values: list[float], percent: int) -> float:
-    """Linear interpolation between ranks, as numpy's default; +inf when there is nothing."""
+    """Linear interpolation between ranks, as numpy's default; +inf when there is nothing.
+
+    The arithmetic of ``statistics.quantiles(values, n=100, method="inclusive")``, to the bit:
+    importing that module for this one formula would cost a cold run more memory than the
+    summary itself uses.
+    """
     if len(values) < 2:
         return values[0] if values else math.inf
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+    ordered = sorted(values)
+    last = len(ordered) - 1
+    rank, weight = divmod(percent * last, 100)
+    return (ordered[rank] * (100 - weight) + ordered[rank + 1] * weight) / 100
 
 
 def _imbalance(long_total: float, short_total: float) -> float | None:

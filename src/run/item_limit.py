@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic_core import to_json
 
 from src.analysis.liqmap import AnalysedMap
-from src.outputs import LiquidationMapItem, record
+from src.outputs import LiquidationMapItem, LiquidationRow, PriceKeyedMap, record
 from src.run.storage import StoreOpener, store_key
 
 # Apify stores a dataset item of up to 9 MB; only maps of tens of thousands of rows come near it.
 MAX_ITEM_BYTES = 9_000_000
 LIMIT_MB = MAX_ITEM_BYTES // 1_000_000
 LARGE_MAP_ROWS = 20_000
-# The fewest bytes a row of ``data`` and a level take as JSON (``[1,1,1,""]``, and a level of
-# one-digit numbers and null side), so a map these alone put past the limit is known too big.
-MIN_ROW_BYTES = 10
+# The fewest bytes a level takes as JSON (one-digit numbers and a null side), so levels these
+# alone put past the limit are known too big to build.
 MIN_LEVEL_BYTES = 94
+# The most bytes a row takes as JSON with a null band: three numbers of at most 24 characters
+# each ("-2.2250738585072014e-308"), the null, brackets and commas.
+MAX_ROW_BYTES = 3 * 24 + 4 + 5
+_band: Callable[[LiquidationRow], str | None] = operator.itemgetter(3)
 
 
 @dataclass(frozen=True)
@@ -52,25 +58,36 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
     drawn = item.model_copy(update={"levels": levels}) if levels is not None else item
     if rows <= LARGE_MAP_ROWS:
         return FittedMap(drawn, drawn)
-    # Each part is serialized once, and the sizes added up: null stands in for the data.
-    data = to_json(item.data)
+    # Each part is serialized at most once, and the sizes added up (null stands in for the
+    # data); the data only when its bound leaves the answer open.
+    data_bound = data_bytes_at_most(item.data or {})
+    data: bytes | None = None
+
+    def fits_with_data(without_data: LiquidationMapItem) -> bool:
+        nonlocal data
+        size = _size(without_data) - len(b"null")
+        if size + data_bound <= MAX_ITEM_BYTES:
+            return True
+        data = data or to_json(item.data)
+        return size + len(data) <= MAX_ITEM_BYTES
+
     apart = item.model_copy(update={"data": None})
     with_levels = apart.model_copy(update={"levels": levels})
-    levels_size = _size(with_levels) if levels is not None else None
-    if levels_size is not None and levels_size - len(b"null") + len(data) <= MAX_ITEM_BYTES:
+    if levels is not None and fits_with_data(with_levels):
         return FittedMap(drawn, drawn)
-    if _size(apart) - len(b"null") + len(data) <= MAX_ITEM_BYTES:
+    if fits_with_data(apart):
         message = (
             f"{item.message} The levels were left out: with them the item would exceed the"
             f" platform's {LIMIT_MB} MB item limit; {_fewer_levels(item)}."
         )
         return FittedMap(item.model_copy(update={"message": message}), drawn)
+    data = data or to_json(item.data)
     message = (
         f"{item.message} Its data ({rows:,} rows, {len(data) / 1e6:.1f} MB) exceeds the platform's"
         f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as"
         f" {map_key(item.symbol, item.range, data)}: data_url links it."
     )
-    if levels_size is not None and levels_size <= MAX_ITEM_BYTES:
+    if levels is not None and _size(with_levels) <= MAX_ITEM_BYTES:
         return FittedMap(with_levels.model_copy(update={"message": message}), drawn, data)
     message += f" The levels were left out too; {_fewer_levels(item)}."
     return FittedMap(apart.model_copy(update={"message": message}), drawn, data)
@@ -92,6 +109,21 @@ def _fewer_levels(item: LiquidationMapItem) -> str:
     if item.summary.bucket_width is None:
         return "set priceStep to re-bucket them"
     return "a wider priceStep or pricePercentStep makes them fewer"
+
+
+def data_bytes_at_most(data: PriceKeyedMap) -> int:
+    """A bound on the size of ``data`` as JSON, had without serializing its rows: each number
+    at a double's longest, and each band as text all escaped. CoinGlass's integers (prices,
+    leverage tiers) are far shorter than a double's 24 characters."""
+    rows = sum(map(len, data.values()))
+    bands = filter(None, map(_band, itertools.chain.from_iterable(data.values())))
+    # The keys as they are quoted, then per bucket a colon and brackets, per row a comma.
+    return (
+        len(to_json(list(data)))
+        + 3 * len(data)
+        + rows * (MAX_ROW_BYTES + 1)
+        + sum(6 * len(band) + 2 - len(b"null") for band in bands)
+    )
 
 
 def _size(item: LiquidationMapItem) -> int:
