@@ -192,3 +192,19 @@ async def test_answers_that_stop_saying_the_use_hold_nothing_back_after_a_rollov
     assert inside == 3
     release.set()
     await asyncio.gather(*tasks)
+
+
+async def test_each_wait_for_a_rollover_is_said_once(
+    window: KeyWindow, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        for used in (29, 30):  # two windows spent, one after the other
+            async with window.slot() as read_use:
+                read_use(headers(30, used))
+            async with window.slot():  # waits out the window
+                pass
+    said = [r.getMessage() for r in caplog.records]
+    assert [message.split(" requests")[0] for message in said] == [
+        "CoinGlass says this API key has used 29 of its 30",
+        "CoinGlass says this API key has used 30 of its 30",
+    ]

@@ -99,6 +99,7 @@ class KeyWindow:
         rollover = self._reported_at + self._window_secs - self._clock()
         if rollover <= 0:
             self._used = None  # what was counted has left the window
+            self._told = False  # the next wait is news again
             return None
         return rollover
 
@@ -114,7 +115,7 @@ class KeyWindow:
             self._reported_by, self._reported_at, self._silent = request, self._clock(), False
 
     def _tell(self, wait: float) -> None:
-        # Once per run: every held request would otherwise say the same.
+        # Once per wait: every held request would otherwise say the same.
         if self._told:
             return
         self._told = True
