@@ -77,3 +77,17 @@ def test_concurrent_runs_on_one_key_all_succeed_without_a_429(
     assert len(sandbox.requests) > limit
     assert sandbox.limit_refusals == 0
     assert any(PACING_SAID in log for _, log in runs)
+
+
+def test_a_wait_longer_than_max_run_secs_ends_the_run_as_its_deadline(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.rate_window_secs = 60.0  # CoinGlass's own minute: far longer than the run may take
+    sandbox.add_key(SHARED_KEY, limit=20)
+    sandbox.spend(SHARED_KEY, 18, on_next_request=True)
+    items, log = run(sandbox, tmp_path, {"symbols": SYMBOLS[:2], "maxRunSecs": 2})
+    assert [item["error"]["type"] for item in items] == ["deadline_exceeded"] * 2
+    assert all("maxRunSecs (2 s)" in item["message"] for item in items)
+    assert log.count(PACING_SAID) == 1
+    assert sandbox.limit_refusals == 0
+    assert len(sandbox.requests) == 1  # the instrument list; no map was asked for
