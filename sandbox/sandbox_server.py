@@ -27,7 +27,7 @@ carries ``API-KEY-MAX-LIMIT`` (the plan's limit) and ``API-KEY-USE-LIMIT`` (the 
 the window, itself included). A request past the limit is answered HTTP 429 and not counted;
 ``limit_refusals`` counts those answers. ``spend(key, count)`` stands for the key's other
 users: that many requests counted now (or when the key's next request arrives), in no request
-log.
+log. ``meet(count)`` holds the next ``count`` requests until all of them have arrived.
 
 Faults are scripted with ``add_faults`` (queued, consumed one per matching request) or
 ``set_fault`` (every matching request until cleared). A fault is a kind name, or a
@@ -421,6 +421,8 @@ class SandboxServer:
             self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
             self._limits: dict[str, int] = {}  # keys with a limit of their own
             self._spending: dict[str, int] = {}  # spent by others when the key is next used
+            self._meeting: threading.Barrier | None = None
+            self._to_meet = 0
             self._limit_refusals = 0
             self.rate_window_secs = 60.0
             self.clock: Callable[[], float] = time.monotonic  # tests move time without waiting
@@ -581,6 +583,21 @@ class SandboxServer:
             else:
                 self._used(key).extend([self.clock()] * count)
 
+    def meet(self, count: int, timeout_secs: float = 60.0) -> None:
+        """Hold each of the next ``count`` requests until all of them have arrived, so that
+        processes started together send together, however unevenly they start."""
+        with self._lock:
+            self._meeting = threading.Barrier(count, timeout=timeout_secs)
+            self._to_meet = count
+
+    def _wait_for_the_meeting(self) -> None:
+        with self._lock:
+            meeting = self._meeting if self._to_meet > 0 else None
+            self._to_meet -= 1
+        if meeting is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                meeting.wait()
+
     def limit_of(self, key: str, plan: str) -> int:
         with self._lock:
             return self._limits.get(key, self.RATE_LIMITS[plan])
@@ -624,6 +641,7 @@ class SandboxServer:
         return True
 
     def _answer(self, request: RecordedRequest, fault: Fault | None) -> Reply:
+        self._wait_for_the_meeting()
         path, query = request.path, request.query
         key = request.headers.get("cg-api-key", "")
         replaced = None if fault is None else _fault_reply(fault, path)

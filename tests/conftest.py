@@ -82,14 +82,19 @@ def assert_records_fit_the_store_schema(storage: Path) -> None:
         metadata = json.loads(metadata_file.read_text())
         if metadata["key"] in ("INPUT", "INPUT.json"):
             continue
-        collections = [
-            collection
-            for collection in STORE_SCHEMA["collections"].values()
-            if collection.get("key") == metadata["key"]
-            or metadata["key"].startswith(collection.get("keyPrefix", "\0"))
-        ]
-        assert len(collections) == 1, metadata
-        assert metadata["content_type"] in collections[0]["contentTypes"], metadata
+        collection = STORE_SCHEMA["collections"][collection_of(metadata["key"])]
+        assert metadata["content_type"] in collection["contentTypes"], metadata
+
+
+def collection_of(key: str) -> str:
+    """The one collection of the key-value store schema that holds ``key``."""
+    names: list[str] = [
+        name
+        for name, collection in STORE_SCHEMA["collections"].items()
+        if collection.get("key") == key or key.startswith(collection.get("keyPrefix", "\0"))
+    ]
+    assert len(names) == 1, (key, names)
+    return names[0]
 
 
 def calls(sandbox: SandboxServer, path: str) -> list[RecordedRequest]:

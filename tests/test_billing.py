@@ -73,9 +73,19 @@ async def test_a_request_holds_what_fits_of_its_results_until_it_ends() -> None:
         budget.hold("liquidation_map", 3) as second,
         budget.hold("liquidation_map", 1) as third,
     ):
-        assert (first, second, third) == (3, 2, 0)
+        assert (first.count, second.count, third.count) == (3, 2, 0)
     async with budget.hold("liquidation_map", 5) as again:
-        assert again == 5
+        assert again.count == 5
+
+
+async def test_a_charged_result_stops_holding_room() -> None:
+    wallet = Wallet("0.03")
+    budget = Budget(wallet)
+    async with budget.hold("liquidation_map", 2) as first:
+        first.charged()  # the run's charges now count it: 0.01 of the 0.03 is spent
+        wallet.usd -= Decimal("0.01")
+        async with budget.hold("liquidation_map", 1) as second:
+            assert (first.count, second.count) == (1, 1)
 
 
 async def test_room_held_elsewhere_lets_through_only_that_many_results() -> None:

@@ -402,3 +402,20 @@ def test_a_failure_the_dataset_refuses_is_kept_in_output_and_the_status(
     assert_records_fit_the_store_schema(run.storage)
     assert sandbox.requests == []
     assert run.charged_events == []
+
+
+def test_a_map_the_budget_cannot_push_after_all_is_reported_not_lost(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    # Each map holds 0.011 of the 0.011 budget: the second is refused before it is fetched,
+    # and its failure item's 0.001 leaves the first too little to be pushed once fetched.
+    run = run_actor(
+        {"symbols": ["Binance_BTCUSDT", "Binance_ETHUSDT"], "apiKey": SandboxServer.PRO_KEY},
+        env=priced_items(0.001, "0.011"),
+    )
+    assert run.exit_code == 0, run.log
+    assert sorted((item["symbol"], item["error"]["type"]) for item in run.items) == [
+        ("Binance_BTCUSDT", "budget_exhausted"),
+        ("Binance_ETHUSDT", "budget_exhausted"),
+    ]
+    assert run.charged_events == []

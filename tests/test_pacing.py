@@ -208,3 +208,28 @@ async def test_each_wait_for_a_rollover_is_said_once(
         "CoinGlass says this API key has used 29 of its 30",
         "CoinGlass says this API key has used 30 of its 30",
     ]
+
+
+async def test_a_reading_older_than_the_window_is_forgotten(
+    window: KeyWindow, fake_time: FakeTime
+) -> None:
+    async with window.slot() as read_use:
+        read_use(headers(100, 88))  # room for two, while the reading holds
+    fake_time.now += 60  # everything it counted has left the window since
+    async with window.slot() as read_use:
+        read_use(httpx.Headers())  # and answers no longer say the use
+    release = asyncio.Event()
+    inside = 0
+
+    async def request() -> None:
+        nonlocal inside
+        async with window.slot():
+            inside += 1
+            await release.wait()
+
+    tasks = [asyncio.create_task(request()) for _ in range(5)]
+    await settle()
+    assert inside == 5
+    release.set()
+    await asyncio.gather(*tasks)
+    assert fake_time.sleeps == []

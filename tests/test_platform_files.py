@@ -13,6 +13,7 @@ from typing import Any
 
 import annotated_types
 import pytest
+from conftest import STORE_SCHEMA, collection_of
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
@@ -126,20 +127,6 @@ def test_apify_cli_validates_every_schema() -> None:
         assert f"{schema} schema is valid" in output
 
 
-KEY_VALUE_STORE_SCHEMA = json.loads((ACTOR_DIR / "key_value_store_schema.json").read_text())
-
-
-def collection_of(key: str) -> str:
-    """The one collection of the key-value store schema that holds ``key``."""
-    names: list[str] = [
-        name
-        for name, collection in KEY_VALUE_STORE_SCHEMA["collections"].items()
-        if collection.get("key") == key or key.startswith(collection.get("keyPrefix", "\0"))
-    ]
-    assert len(names) == 1, (key, names)
-    return names[0]
-
-
 def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> None:
     records = {
         chart_key("ApeX Omni_BTC-USDT", "1d"): "charts",
@@ -151,7 +138,7 @@ def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> No
     templates = [output["template"] for output in outputs.values()]
     for key, collection in records.items():
         assert collection_of(key) == collection
-        schema = KEY_VALUE_STORE_SCHEMA["collections"][collection]
+        schema = STORE_SCHEMA["collections"][collection]
         link = f"/records/{key}" if "key" in schema else f"/keys?collection={collection}"
         assert any(template.endswith(link) for template in templates), link
 

@@ -62,7 +62,8 @@ def test_a_window_nearly_spent_by_others_is_waited_out(
 def test_concurrent_runs_on_one_key_all_succeed_without_a_429(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    sandbox.rate_window_secs = 5.0  # the three runs, started together, overlap in it
+    sandbox.rate_window_secs = 5.0
+    sandbox.meet(3)  # each run's first request waits for the others': the runs overlap
     # Three runs with at most two requests in flight each stay within the tenth of the limit
     # that pacing leaves to what a run cannot see.
     limit = 60

@@ -270,16 +270,21 @@ def _top_clusters_by_side(
     """The largest buckets of each side on their own, so a side the other dwarfs still shows."""
     if current_price is None:
         return {"top_long_clusters": None, "top_short_clusters": None}
-    # Buckets come sorted by price: the sides are the two ends, a bucket at the price in neither.
-    below = bisect.bisect_left(buckets, current_price, key=_bucket_price_of)
-    above = bisect.bisect_right(buckets, current_price, key=_bucket_price_of)
+    longs, shorts = _by_side(buckets, current_price)
     return {
         f"top_{side}_clusters": [
             _cluster(bucket, current_price)
             for bucket in heapq.nlargest(count, side_buckets, key=_bucket_level)
         ]
-        for side, side_buckets in (("long", buckets[:below]), ("short", buckets[above:]))
+        for side, side_buckets in (("long", longs), ("short", shorts))
     }
+
+
+def _by_side(buckets: list[_Bucket], current_price: Number) -> tuple[list[_Bucket], list[_Bucket]]:
+    """Buckets below the price and above it, from buckets sorted by price; one at it in neither."""
+    below = bisect.bisect_left(buckets, current_price, key=_bucket_price_of)
+    above = bisect.bisect_right(buckets, current_price, key=_bucket_price_of)
+    return buckets[:below], buckets[above:]
 
 
 def _nearest_clusters(buckets: list[_Bucket], current_price: Number | None) -> dict[str, Any]:
@@ -287,9 +292,7 @@ def _nearest_clusters(buckets: list[_Bucket], current_price: Number | None) -> d
     if current_price is None:
         return {"nearest_long_cluster": None, "nearest_short_cluster": None}
     threshold = _percentile([bucket.level for bucket in buckets], CLUSTER_PERCENTILE)
-    magnets = [bucket for bucket in buckets if bucket.level >= threshold]
-    longs = [b for b in magnets if side_of(b.price, current_price) == "long"]
-    shorts = [b for b in magnets if side_of(b.price, current_price) == "short"]
+    longs, shorts = _by_side([b for b in buckets if b.level >= threshold], current_price)
     return {
         "nearest_long_cluster": _cluster(longs[-1], current_price) if longs else None,
         "nearest_short_cluster": _cluster(shorts[0], current_price) if shorts else None,

@@ -71,8 +71,10 @@ class KeyWindow:
         try:
             yield partial(self._report, request)
         finally:
+            # Counted off before the lock is awaited, so a request cancelled even here never
+            # stays in flight.
+            self._in_flight -= 1
             async with self._changed:
-                self._in_flight -= 1
                 self._changed.notify_all()
 
     async def _admit(self) -> int:
@@ -90,18 +92,15 @@ class KeyWindow:
 
     def _hold(self) -> float | None:
         """None: send now; 0: wait for an answer in flight; else the seconds to the rollover."""
+        rollover = self._reported_at + self._window_secs - self._clock()
+        if self._used is not None and rollover <= 0:
+            self._used = None  # what the reading counted has left the window
+            self._told = False  # the next wait is news again
         if self._used is None:
             return None if self._in_flight == 0 or self._silent else 0
         if self._used + self._in_flight < allowed(self._limit):
             return None
-        if self._in_flight:
-            return 0
-        rollover = self._reported_at + self._window_secs - self._clock()
-        if rollover <= 0:
-            self._used = None  # what was counted has left the window
-            self._told = False  # the next wait is news again
-            return None
-        return rollover
+        return 0 if self._in_flight else rollover
 
     def _report(self, request: int, headers: httpx.Headers) -> None:
         try:

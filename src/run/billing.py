@@ -66,25 +66,40 @@ class Budget:
         self._held: Counter[str] = Counter()  # results by event
 
     @asynccontextmanager
-    async def hold(self, mode: Mode, count: int) -> AsyncIterator[int]:
-        """Hold room for up to ``count`` ``mode`` results; yields how many it holds."""
+    async def hold(self, mode: Mode, count: int) -> AsyncIterator[Held]:
+        """Hold room for up to ``count`` ``mode`` results until they end or are charged."""
         event = EVENTS[mode]
         granted = count
         while granted and not self._affordable(self._held + Counter({event: granted})):
             granted -= 1
+        held = Held(self._held, event, granted)
         self._held[event] += granted
         try:
-            yield granted
+            yield held
         finally:
-            self._held[event] -= granted
+            self._held[event] -= held.count
 
     @asynccontextmanager
     async def reserve(self, mode: Mode) -> AsyncIterator[None]:
         """Hold room for one ``mode`` result, or raise BudgetExhausted if there is none."""
-        async with self.hold(mode, 1) as granted:
-            if not granted:
+        async with self.hold(mode, 1) as held:
+            if not held.count:
                 raise budget_exhausted(mode)
             yield
+
+
+class Held:
+    """Room held in a budget for ``count`` results of one event."""
+
+    def __init__(self, held: Counter[str], event: str, count: int) -> None:
+        self._held = held
+        self._event = event
+        self.count = count
+
+    def charged(self) -> None:
+        """One of the results was charged: the run's charges count it from now on."""
+        self._held[self._event] -= 1
+        self.count -= 1
 
 
 def at_most(count: int) -> Affordable:
@@ -143,8 +158,10 @@ async def push_result(item: ResultItem) -> None:
             await _undelivered.keep(item)
         return
     pushed = await Actor.push_data(record(item), charged_event_name=EVENTS[item.mode])
-    if _refused(pushed):
-        # The SDK silently drops an item the budget cannot pay for: report it instead of a gap.
+    # Under pay per event the SDK pushes only what it can charge for, and drops the rest
+    # silently: report an item it did not charge for instead of leaving a gap.
+    pricing = Actor.get_charging_manager().get_pricing_info()
+    if pushed.charged_count == 0 and pricing.is_pay_per_event:
         await push_result(_unpaid(item))
 
 

@@ -12,7 +12,7 @@ from pydantic_core import to_json
 
 from src.analysis.liqmap import AnalysedMap
 from src.outputs import LiquidationMapItem, LiquidationRow, PriceKeyedMap, record
-from src.run.storage import StoreOpener, store_key
+from src.run.storage import MAX_KEY_LENGTH, StoreOpener, store_key
 
 # Apify stores a dataset item of up to 9 MB; only maps of tens of thousands of rows come near it.
 MAX_ITEM_BYTES = 9_000_000
@@ -24,18 +24,21 @@ MIN_LEVEL_BYTES = 94
 # The most bytes a row takes as JSON with a null band: three numbers of at most 24 characters
 # each ("-2.2250738585072014e-308"), the null, brackets and commas.
 MAX_ROW_BYTES = 3 * 24 + 4 + 5
+# Room for what an item gains after it is measured: notes in its message, and two URLs of a
+# store key each.
+ADDED_AFTER_MEASURE_BYTES = 1_000 + 2 * (200 + MAX_KEY_LENGTH)
 _band: Callable[[LiquidationRow], str | None] = operator.itemgetter(3)
 
 
 @dataclass(frozen=True)
 class FittedMap:
     """The item the dataset gets; the map a chart is drawn from (every row, and its levels
-    whenever they are few enough to build, whatever the item had to leave out); and the data
-    as JSON when it must be stored apart from the item, which names its record."""
+    whenever they are few enough to build, whatever the item had to leave out); and the key of
+    the record its data goes to, when it must be stored apart from the item."""
 
     item: LiquidationMapItem
     drawn: LiquidationMapItem
-    data_apart: bytes | None = None
+    data_key: str | None = None
 
 
 def map_key(symbol: str, range_: str, data: bytes) -> str:
@@ -58,51 +61,58 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
     drawn = item.model_copy(update={"levels": levels}) if levels is not None else item
     if rows <= LARGE_MAP_ROWS:
         return FittedMap(drawn, drawn)
-    # Each part is serialized at most once, and the sizes added up (null stands in for the
-    # data); the data only when its bound leaves the answer open.
+    # Each part is serialized at most once and the sizes added up, null standing in for the
+    # data, which is serialized only when its bound leaves the answer open.
     data_bound = data_bytes_at_most(item.data or {})
     data: bytes | None = None
-
-    def fits_with_data(without_data: LiquidationMapItem) -> bool:
-        nonlocal data
-        size = _size(without_data) - len(b"null")
-        if size + data_bound <= MAX_ITEM_BYTES:
-            return True
-        data = data or to_json(item.data)
-        return size + len(data) <= MAX_ITEM_BYTES
-
     apart = item.model_copy(update={"data": None})
     with_levels = apart.model_copy(update={"levels": levels})
-    if levels is not None and fits_with_data(with_levels):
+    apart_size = _size(apart) - len(b"null")
+    levels_size = _size(with_levels) - len(b"null") if levels is not None else None
+
+    def fits_with_data(size: int) -> bool:
+        nonlocal data
+        if _fits(size + data_bound):
+            return True
+        data = data or to_json(item.data)
+        return _fits(size + len(data))
+
+    if levels_size is not None and fits_with_data(levels_size):
         return FittedMap(drawn, drawn)
-    if fits_with_data(apart):
+    if fits_with_data(apart_size):
         message = (
             f"{item.message} The levels were left out: with them the item would exceed the"
             f" platform's {LIMIT_MB} MB item limit; {_fewer_levels(item)}."
         )
         return FittedMap(item.model_copy(update={"message": message}), drawn)
     data = data or to_json(item.data)
+    key = map_key(item.symbol, item.range, data)
     message = (
         f"{item.message} Its data ({rows:,} rows, {len(data) / 1e6:.1f} MB) exceeds the platform's"
-        f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as"
-        f" {map_key(item.symbol, item.range, data)}: data_url links it."
+        f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as {key}:"
+        " data_url links it."
     )
-    if levels is not None and _size(with_levels) <= MAX_ITEM_BYTES:
-        return FittedMap(with_levels.model_copy(update={"message": message}), drawn, data)
+    if levels_size is not None and _fits(levels_size):
+        return FittedMap(with_levels.model_copy(update={"message": message}), drawn, key)
     message += f" The levels were left out too; {_fewer_levels(item)}."
-    return FittedMap(apart.model_copy(update={"message": message}), drawn, data)
+    return FittedMap(apart.model_copy(update={"message": message}), drawn, key)
 
 
 async def stored(fitted_map: FittedMap, store: StoreOpener) -> LiquidationMapItem:
     """The item, with its data stored apart first when it had to be, and ``data_url`` set."""
-    item, data = fitted_map.item, fitted_map.data_apart
-    if data is None:
+    item, key = fitted_map.item, fitted_map.data_key
+    if key is None:
         return item
-    key = map_key(item.symbol, item.range, data)
     opened = await store()
     # The map itself, not its JSON: Apify's storages write a JSON record from the value.
     await opened.set_value(key, fitted_map.drawn.data, content_type="application/json")
     return item.model_copy(update={"data_url": await opened.get_public_url(key)})
+
+
+def _fits(size: int) -> bool:
+    """Whether an item measured at ``size`` stays within the limit once what is added after
+    its measure (the message's notes, ``data_url``, ``chart_url``) is there too."""
+    return size + ADDED_AFTER_MEASURE_BYTES <= MAX_ITEM_BYTES
 
 
 def _fewer_levels(item: LiquidationMapItem) -> str:

@@ -57,13 +57,19 @@ class Service:
         wanted = runner.result_count(request)
         # Held from before the fetch until the answer is charged, so that concurrent requests
         # never spend CoinGlass quota on results the run's maximum charge cannot pay for.
-        async with self._budget.hold(request.mode, wanted) as room:
+        async with self._budget.hold(request.mode, wanted) as held:
+            room = held.count
             key = _cache_key(request) + ("" if room == wanted else f" room {room}")
             fetch = partial(
                 runner.fulfil, request, endpoints, instruments, _answer_later, at_most(room)
             )
-            items = await self._cache.get(key, fetch)
-            return [await charge_answer(item) for item in items]
+            answer = []
+            for item in await self._cache.get(key, fetch):
+                charged = await charge_answer(item)
+                if charged.success and held.count:
+                    held.charged()  # counted by the run's charges now, not by the hold
+                answer.append(charged)
+            return answer
 
     def _client_for(self, request: ActorInput) -> tuple[Endpoints, PairDirectory]:
         """One client per API key: its connections and rate limit serve all its requests."""
