@@ -373,6 +373,10 @@ def priced_items(dataset_item_usd: float, max_charge_usd: str) -> dict[str, str]
     }
 
 
+TWO_MAPS = {"symbols": ["Binance_BTCUSDT", "Binance_ETHUSDT"], "apiKey": SandboxServer.PRO_KEY}
+BOTH_REFUSED = [("Binance_BTCUSDT", "budget_exhausted"), ("Binance_ETHUSDT", "budget_exhausted")]
+
+
 def test_priced_dataset_items_are_warned_of_at_start(run_actor: Any) -> None:
     run = run_actor({"apiKey": SandboxServer.PRO_KEY}, env=priced_items(0.001, "1"))
     assert run.item["success"] is True
@@ -386,17 +390,11 @@ def test_a_failure_the_dataset_refuses_is_kept_in_output_and_the_status(
     run_actor: Any, sandbox: SandboxServer
 ) -> None:
     # A map costs 0.01 + 0.001 and a failure item 0.001: a budget of 0.0005 pays for neither.
-    run = run_actor(
-        {"symbols": ["Binance_BTCUSDT", "Binance_ETHUSDT"], "apiKey": SandboxServer.PRO_KEY},
-        env=priced_items(0.001, "0.0005"),
-    )
+    run = run_actor(TWO_MAPS, env=priced_items(0.001, "0.0005"))
     assert run.exit_code == 0, run.log
     assert run.items == []  # what a run-sync-get-dataset-items caller would get
     output = json.loads(record(run.storage, "OUTPUT").read_text())
-    assert [(item["symbol"], item["error"]["type"]) for item in output] == [
-        ("Binance_BTCUSDT", "budget_exhausted"),
-        ("Binance_ETHUSDT", "budget_exhausted"),
-    ]
+    assert [(item["symbol"], item["error"]["type"]) for item in output] == BOTH_REFUSED
     assert all(item["success"] is False and item["mode"] == "liquidation_map" for item in output)
     assert "[Status message]: 2 failure(s) could not be stored in the dataset" in run.log
     assert_records_fit_the_store_schema(run.storage)
@@ -409,13 +407,7 @@ def test_a_map_the_budget_cannot_push_after_all_is_reported_not_lost(
 ) -> None:
     # Each map holds 0.011 of the 0.011 budget: the second is refused before it is fetched,
     # and its failure item's 0.001 leaves the first too little to be pushed once fetched.
-    run = run_actor(
-        {"symbols": ["Binance_BTCUSDT", "Binance_ETHUSDT"], "apiKey": SandboxServer.PRO_KEY},
-        env=priced_items(0.001, "0.011"),
-    )
+    run = run_actor(TWO_MAPS, env=priced_items(0.001, "0.011"))
     assert run.exit_code == 0, run.log
-    assert sorted((item["symbol"], item["error"]["type"]) for item in run.items) == [
-        ("Binance_BTCUSDT", "budget_exhausted"),
-        ("Binance_ETHUSDT", "budget_exhausted"),
-    ]
+    assert sorted((item["symbol"], item["error"]["type"]) for item in run.items) == BOTH_REFUSED
     assert run.charged_events == []

@@ -48,6 +48,26 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
+async def sent_at_once(window: KeyWindow, count: int, answer: httpx.Headers) -> int:
+    """How many of ``count`` requests the window lets out before any is answered; then each
+    is answered with ``answer``."""
+    inside = 0
+    release = asyncio.Event()
+
+    async def request() -> None:
+        nonlocal inside
+        async with window.slot() as read_use:
+            inside += 1
+            await release.wait()
+            read_use(answer)
+
+    tasks = [asyncio.create_task(request()) for _ in range(count)]
+    await settle()
+    release.set()
+    await asyncio.gather(*tasks)
+    return inside
+
+
 async def test_the_first_request_goes_alone_until_its_answer(window: KeyWindow) -> None:
     sent: list[int] = []
     answer = asyncio.Event()
@@ -69,24 +89,8 @@ async def test_the_first_request_goes_alone_until_its_answer(window: KeyWindow) 
 async def test_without_the_headers_nothing_is_held_back(window: KeyWindow) -> None:
     async with window.slot() as read_use:
         read_use(httpx.Headers())
-    inside = 0
-    most = 0
-    release = asyncio.Event()
-
-    async def request() -> None:
-        nonlocal inside, most
-        async with window.slot() as read_use:
-            inside += 1
-            most = max(most, inside)
-            await release.wait()
-            read_use(httpx.Headers({"API-KEY-MAX-LIMIT": "30"}))  # the use is not said
-            inside -= 1
-
-    tasks = [asyncio.create_task(request()) for _ in range(5)]
-    await settle()
-    release.set()
-    await asyncio.gather(*tasks)
-    assert most == 5
+    # The limit alone, without the use, holds nothing back either.
+    assert await sent_at_once(window, 5, httpx.Headers({"API-KEY-MAX-LIMIT": "30"})) == 5
 
 
 async def test_requests_in_flight_count_against_the_room(
@@ -178,20 +182,7 @@ async def test_answers_that_stop_saying_the_use_hold_nothing_back_after_a_rollov
     async with window.slot() as read_use:  # waits out the window, then goes alone
         read_use(httpx.Headers())  # an error page from a proxy, say
     assert fake_time.sleeps == [60.0]
-    release = asyncio.Event()
-    inside = 0
-
-    async def request() -> None:
-        nonlocal inside
-        async with window.slot():
-            inside += 1
-            await release.wait()
-
-    tasks = [asyncio.create_task(request()) for _ in range(3)]
-    await settle()
-    assert inside == 3
-    release.set()
-    await asyncio.gather(*tasks)
+    assert await sent_at_once(window, 3, httpx.Headers()) == 3
 
 
 async def test_each_wait_for_a_rollover_is_said_once(
@@ -218,18 +209,5 @@ async def test_a_reading_older_than_the_window_is_forgotten(
     fake_time.now += 60  # everything it counted has left the window since
     async with window.slot() as read_use:
         read_use(httpx.Headers())  # and answers no longer say the use
-    release = asyncio.Event()
-    inside = 0
-
-    async def request() -> None:
-        nonlocal inside
-        async with window.slot():
-            inside += 1
-            await release.wait()
-
-    tasks = [asyncio.create_task(request()) for _ in range(5)]
-    await settle()
-    assert inside == 5
-    release.set()
-    await asyncio.gather(*tasks)
+    assert await sent_at_once(window, 5, httpx.Headers()) == 5
     assert fake_time.sleeps == []
