@@ -203,6 +203,9 @@ _CANNED_FAULTS: dict[str, Reply] = {
 }
 
 
+_MEETING_FELL_THROUGH = _proxy_page(503, "Service Temporarily Unavailable")
+
+
 def _fault_reply(fault: Fault, path: str) -> Reply | None:
     """The whole answer for a fault that replaces one; None if it only alters a normal one."""
     if fault.kind in _CANNED_FAULTS:
@@ -356,6 +359,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         sandbox, request = self._receive()
         with sandbox._in_flight(request.path):
+            if not sandbox._met():
+                self._send(_MEETING_FELL_THROUGH)
+                return
             if sandbox.latency_ms > 0:
                 time.sleep(sandbox.latency_ms / 1000)
             fault = sandbox._take_fault(request.path)
@@ -409,11 +415,14 @@ class SandboxServer:
         self._lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._meeting: threading.Barrier | None = None
         self.reset()
 
     def reset(self) -> None:
         """Forget recorded requests, faults and usage; restore every default."""
         with self._lock:
+            if self._meeting is not None:
+                self._meeting.abort()  # what it still holds is sent away, not counted
             self._requests: list[RecordedRequest] = []
             self._queued: list[tuple[str | None, Fault]] = []
             self._permanent: dict[str | None, Fault] = {}
@@ -421,7 +430,7 @@ class SandboxServer:
             self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
             self._limits: dict[str, int] = {}  # keys with a limit of their own
             self._spending: dict[str, int] = {}  # spent by others when the key is next used
-            self._meeting: threading.Barrier | None = None
+            self._meeting = None
             self._to_meet = 0
             self._limit_refusals = 0
             self.rate_window_secs = 60.0
@@ -583,20 +592,28 @@ class SandboxServer:
             else:
                 self._used(key).extend([self.clock()] * count)
 
-    def meet(self, count: int, timeout_secs: float = 60.0) -> None:
+    def meet(self, count: int, timeout_secs: float = 20.0) -> None:
         """Hold each of the next ``count`` requests until all of them have arrived, so that
-        processes started together send together, however unevenly they start."""
+        processes started together send together, however unevenly they start. A meeting
+        that times out or outlives a ``reset()`` sends those it held away with HTTP 503,
+        counted nowhere: a client's own timeout is longer than ``timeout_secs``."""
         with self._lock:
             self._meeting = threading.Barrier(count, timeout=timeout_secs)
             self._to_meet = count
 
-    def _wait_for_the_meeting(self) -> None:
+    def _met(self) -> bool:
+        """Wait for the meeting the request is part of, if any; False when it fell through."""
         with self._lock:
-            meeting = self._meeting if self._to_meet > 0 else None
+            if self._meeting is None or self._to_meet == 0:
+                return True
+            meeting = self._meeting
             self._to_meet -= 1
-        if meeting is not None:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                meeting.wait()
+        try:
+            meeting.wait()
+        except threading.BrokenBarrierError:
+            return False
+        with self._lock:
+            return self._meeting is meeting  # not reset meanwhile
 
     def limit_of(self, key: str, plan: str) -> int:
         with self._lock:
@@ -641,7 +658,6 @@ class SandboxServer:
         return True
 
     def _answer(self, request: RecordedRequest, fault: Fault | None) -> Reply:
-        self._wait_for_the_meeting()
         path, query = request.path, request.query
         key = request.headers.get("cg-api-key", "")
         replaced = None if fault is None else _fault_reply(fault, path)

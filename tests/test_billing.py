@@ -94,3 +94,13 @@ async def test_room_held_elsewhere_lets_through_only_that_many_results() -> None
         with pytest.raises(BudgetExhausted):
             async with budget.reserve("liquidation_map"):
                 pass
+
+
+async def test_results_charged_beyond_those_held_release_nothing() -> None:
+    budget = Budget(Wallet("0.01"))
+    async with budget.hold("liquidation_map", 1) as held:
+        held.charged()
+        held.charged()  # a shared answer may carry more results than this request held
+        assert held.count == 0
+        async with budget.hold("liquidation_map", 2) as other:
+            assert other.count == 1  # nothing below zero lends room that is not there

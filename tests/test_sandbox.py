@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import hashlib
 import json
 import os
@@ -241,6 +242,36 @@ def test_a_key_is_limited_over_a_sliding_window_shared_by_its_users(server: Sand
         now[0] = 1069.0  # the requests at 1060 are still counted, and so are the two spent now
         assert shared.get(PAIRS_PATH).headers["API-KEY-USE-LIMIT"] == "5"
     assert server.limit_refusals == 1
+
+
+def pairs_of(server: SandboxServer) -> httpx.Response:
+    return httpx.get(f"{server.url}{PAIRS_PATH}", headers={"CG-API-KEY": server.PRO_KEY})
+
+
+def test_requests_meet_before_they_are_answered(server: SandboxServer) -> None:
+    server.meet(3)
+    ask = functools.partial(pairs_of, server)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        early = [pool.submit(ask) for _ in range(2)]
+        while len(server.requests) < 2:  # both have arrived, and wait for the third
+            time.sleep(0.01)
+        assert not any(future.done() for future in early)
+        late = pool.submit(ask)
+        answers = [future.result(timeout=10) for future in [*early, late]]
+    assert [answer.status_code for answer in answers] == [200] * 3
+    assert ask().status_code == 200  # the meeting is over: the next request is not held
+
+
+def test_a_meeting_cut_short_by_a_reset_is_sent_away_uncounted(server: SandboxServer) -> None:
+    server.meet(3)
+    ask = functools.partial(pairs_of, server)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(ask) for _ in range(2)]
+        while len(server.requests) < 2:
+            time.sleep(0.01)
+        server.reset()  # the next test starts
+        assert [future.result(timeout=10).status_code for future in held] == [503, 503]
+    assert ask().headers["API-KEY-USE-LIMIT"] == "1"  # neither held request was counted
 
 
 def test_exchange_filter_and_other_lists(client: httpx.Client) -> None:

@@ -240,6 +240,30 @@ def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
         assert json_size(complete) > item_limit.MAX_ITEM_BYTES
 
 
+def test_an_item_keeps_room_for_what_it_gains_after_it_is_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = liqmap.normalise(PairMapPayload.model_validate({"data": huge_map(40_000)}).data)
+    analysed = liqmap.analysed_map(
+        "Binance_BTCUSDT",
+        "1d",
+        data,
+        price=CurrentPrice(50_000, "test"),
+        missing="",
+        bucketing=liqmap.Bucketing(),
+    )
+    complete = analysed.item.model_copy(update={"levels": analysed.placement.levels()})
+    # A limit the complete item fits by a hair, as measured: its chart link would pass it.
+    monkeypatch.setattr(item_limit, "MAX_ITEM_BYTES", json_size(complete) + 100)
+    item = item_limit.fitted(analysed).item
+    url = "https://api.apify.com/v2/key-value-stores/a1b2c3/records/" + "k" * 256
+    drawn = item.model_copy(
+        update={"chart_url": url, "message": f"{item.message} The chart could not be drawn."}
+    )
+    assert json_size(drawn) <= item_limit.MAX_ITEM_BYTES
+    assert item.levels is None
+
+
 finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
 
 

@@ -97,9 +97,11 @@ class Held:
         self.count = count
 
     def charged(self) -> None:
-        """One of the results was charged: the run's charges count it from now on."""
-        self._held[self._event] -= 1
-        self.count -= 1
+        """One of the results was charged: the run's charges count it from now on. A result
+        charged beyond those held (a shared answer's) releases nothing."""
+        if self.count:
+            self._held[self._event] -= 1
+            self.count -= 1
 
 
 def at_most(count: int) -> Affordable:

@@ -92,7 +92,7 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
         f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as {key}:"
         " data_url links it."
     )
-    if levels_size is not None and _fits(levels_size):
+    if levels_size is not None and _fits(levels_size + len(b"null")):
         return FittedMap(with_levels.model_copy(update={"message": message}), drawn, key)
     message += f" The levels were left out too; {_fewer_levels(item)}."
     return FittedMap(apart.model_copy(update={"message": message}), drawn, key)

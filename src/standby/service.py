@@ -66,7 +66,7 @@ class Service:
             answer = []
             for item in await self._cache.get(key, fetch):
                 charged = await charge_answer(item)
-                if charged.success and held.count:
+                if charged.success:
                     held.charged()  # counted by the run's charges now, not by the hold
                 answer.append(charged)
             return answer
