@@ -75,6 +75,8 @@ def _instrument_or_coin(symbol: str) -> str:
 
 
 Symbol = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_instrument_or_coin)]
+# How Apify names a storage: up to 63 letters, digits and hyphens.
+StorageName = Annotated[str, Field(max_length=63, pattern=r"^[a-zA-Z0-9-]+$")]
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class LiquidationMapInput(_InputModel):
     price_step: float | None = Field(default=None, alias="priceStep", gt=0)
     price_percent_step: float | None = Field(default=None, alias="pricePercentStep", gt=0, le=50)
     chart: bool = False
+    history_dataset: StorageName | None = Field(default=None, alias="historyDataset")
 
     def targets(self) -> list[MapTarget]:
         """Every symbol × range pair, in input order, each once."""
@@ -129,6 +132,8 @@ SECRET_FIELDS = frozenset({"apiKey"})
 COMMON_FIELDS = frozenset(_aliases(_InputModel))
 """The fields every mode shares: access and reliability settings, not what to fetch."""
 KNOWN_FIELDS: frozenset[str] = frozenset().union(*(_aliases(m) for m in INPUT_MODELS.values()))
+BATCH_ONLY_FIELDS = frozenset({"historyDataset"})
+"""Settings of a scheduled run's own, which a Standby answer, polled by many, cannot take."""
 
 
 def parse_input(raw: object) -> ActorInput:

@@ -149,13 +149,16 @@ def test_lower_case_symbol_is_resolved_to_the_real_instrument(
     assert run.charged_events == ["LIQUIDATION_MAP"]
 
 
-def test_a_map_run_loads_no_module_only_charts_or_mistyped_symbols_need(
+def test_a_map_run_loads_no_module_only_charts_histories_or_mistyped_symbols_need(
     run_actor: Any,
 ) -> None:
-    run = run_actor({"apiKey": PRO_KEY}, command=patched("spy", "matplotlib", "difflib"))
+    run = run_actor(
+        {"apiKey": PRO_KEY}, command=patched("spy", "matplotlib", "difflib", "src.run.history")
+    )
     assert run.item["success"] is True
     assert "LOADED matplotlib False" in run.log
     assert "LOADED difflib False" in run.log
+    assert "LOADED src.run.history False" in run.log
     assert not record(run.storage, "report.html").exists()
 
 

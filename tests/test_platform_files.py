@@ -59,7 +59,12 @@ def schema_of(field: FieldInfo) -> dict[str, Any]:
     expected = _type_schema(annotation)
     if field.default is not None:
         expected["default"] = field.default
-    for constraint in field.metadata:
+    # Constraints of an optional field's type alias (``StorageName | None``) live in its type.
+    aliased = (
+        typing.get_args(annotation)[1:] if typing.get_origin(annotation) is typing.Annotated else ()
+    )
+    inner = [c for info in aliased if isinstance(info, FieldInfo) for c in info.metadata]
+    for constraint in [*field.metadata, *inner]:
         if isinstance(constraint, annotated_types.Ge | annotated_types.Gt):
             # The input schema has no exclusive minimum; the model refuses the bound itself.
             expected["minimum"] = getattr(constraint, "ge", getattr(constraint, "gt", None))
@@ -68,6 +73,8 @@ def schema_of(field: FieldInfo) -> dict[str, Any]:
         elif isinstance(constraint, annotated_types.MaxLen):
             key = "maxItems" if expected["type"] == "array" else "maxLength"
             expected[key] = constraint.max_length
+        elif getattr(constraint, "pattern", None):
+            expected["pattern"] = constraint.pattern
     return expected
 
 
@@ -82,7 +89,17 @@ def test_input_schema_property_matches_its_model_field(name: str) -> None:
     if name == "mode":
         expected["enum"] = list(INPUT_MODELS)
         expected["default"] = "liquidation_map"
-    compared = ("type", "enum", "items", "default", "minimum", "maximum", "maxLength", "maxItems")
+    compared = (
+        "type",
+        "enum",
+        "items",
+        "default",
+        "minimum",
+        "maximum",
+        "maxLength",
+        "maxItems",
+        "pattern",
+    )
     shown = {key: prop[key] for key in (*compared, "isSecret") if key in prop}
     if "items" in shown:
         shown["items"] = {k: v for k, v in shown["items"].items() if k != "enumTitles"}

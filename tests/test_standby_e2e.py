@@ -124,6 +124,7 @@ def test_lists_answer_an_array(standby: Standby) -> None:
         ({"apiKey": "in-the-url"}, 400, "invalid_input"),
         ({"maxRetries": "9"}, 400, "invalid_input"),  # the Standby run's own setting
         ({"chart": "true"}, 400, "invalid_input"),
+        ({"historyDataset": "btc-history"}, 400, "invalid_input"),  # a scheduled run's own
         ({"symbol": "Binance_NOSUCH"}, 404, "unknown_symbol"),
     ],
 )

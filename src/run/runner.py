@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from apify import Actor
 
@@ -25,6 +26,9 @@ from src.run.billing import Affordable, Budget, affordable, push_result
 from src.run.gallery import Gallery
 from src.run.pairs import CoinMarkets, PairDirectory
 from src.run.storage import run_store
+
+if TYPE_CHECKING:
+    from src.run.history import History
 
 Fetch = Callable[[], Awaitable[ResultItem]]
 OnFailure = Callable[[ActorError], FailureItem]
@@ -71,10 +75,15 @@ async def fulfil(
         return await _Limits(request, 1, deliver, budget).run_all(jobs)
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
+    history = None
+    if request.history_dataset:
+        from src.run.history import History  # noqa: PLC0415 - only runs that keep one load it
+
+        history = History(request.history_dataset)
     bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
     jobs = [
         (
-            partial(_map, upstream, target, bucketing, gallery=gallery),
+            partial(_map, upstream, target, bucketing, gallery=gallery, history=history),
             partial(map_failure, target=target),
         )
         for target in request.targets()
@@ -92,10 +101,17 @@ def result_count(request: ActorInput) -> int:
 
 
 async def _map(
-    upstream: Upstream, target: MapTarget, bucketing: Bucketing, *, gallery: Gallery | None
+    upstream: Upstream,
+    target: MapTarget,
+    bucketing: Bucketing,
+    *,
+    gallery: Gallery | None,
+    history: History | None,
 ) -> ResultItem:
     fitted = item_limit.fitted(await maps.liquidation_map(upstream, target, bucketing))
     item = await item_limit.stored(fitted, run_store())
+    if history is not None:
+        await history.add(item)
     return item if gallery is None else await gallery.add(item, fitted.drawn)
 
 

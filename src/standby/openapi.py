@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from src.coinglass.client import API_KEY_HEADER
-from src.inputs import INPUT_MODELS, ActorInput
+from src.inputs import BATCH_ONLY_FIELDS, INPUT_MODELS, ActorInput
 
 
 def openapi_document() -> dict[str, Any]:
@@ -17,7 +17,7 @@ def openapi_document() -> dict[str, Any]:
         return [
             {"name": name, "in": "query", "required": False, "schema": schema}
             for name, schema in properties.items()
-            if name not in {"mode", "apiKey"}
+            if name not in {"mode", "apiKey", *BATCH_ONLY_FIELDS}
         ]
 
     def operation(summary: str, model: type[ActorInput]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from apify import Actor
 
 from src.coinglass.endpoints import Endpoints
 from src.errors import ActorError, InvalidInput
-from src.inputs import COMMON_FIELDS, ActorInput, parse_input
+from src.inputs import BATCH_ONLY_FIELDS, COMMON_FIELDS, ActorInput, parse_input
 from src.outputs import ResultItem, input_failure
 from src.run import runner
 from src.run.access import open_endpoints
@@ -93,6 +93,12 @@ def _refuse_per_request(fields: dict[str, Any]) -> None:
         )
     if fields.get("chart") not in (None, False, "false", "0"):
         raise InvalidInput("Charts are drawn by batch runs; Standby answers carry data only.")
+    batch_only = sorted(BATCH_ONLY_FIELDS & fields.keys())
+    if batch_only:
+        raise InvalidInput(
+            f"{', '.join(batch_only)} belongs to scheduled batch runs: a Standby answer is"
+            " polled by many clients. Set it in the input of a run or a schedule."
+        )
 
 
 async def _answer_later(_: ResultItem) -> None:

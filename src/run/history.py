@@ -1,0 +1,31 @@
+"""Each map of a run appended to a named dataset as it is made: the history scheduled runs build,
+run after run, for dashboards and backtests. Never charged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apify import Actor
+
+from src.analysis.history import history_row
+from src.outputs import LiquidationMapItem
+
+
+class History:
+    """The named dataset ``name``, one flat row per map."""
+
+    def __init__(
+        self, name: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._name = name
+        self._clock = clock
+
+    async def add(self, item: LiquidationMapItem) -> None:
+        """Append ``item``'s row, stamped with the time it was made."""
+        at = self._clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        # A named dataset: Apify charges only for items of the run's default one.
+        dataset = await Actor.open_dataset(name=self._name)
+        row: dict[str, Any] = {**history_row(item, at)}
+        await dataset.push_data(row)
