@@ -7,6 +7,7 @@ After the replacement it runs ``src/__main__.py``, as ``python -m src`` does.
 - ``broken``: every map hits a bug.
 - ``broken_for_btc``: the BTC map hits a bug; the others are fetched as usual.
 - ``aborted_midway``: the platform aborts the run as its first map starts.
+- ``named_datasets_down``: every named dataset fails to open; the run's own dataset works.
 """
 
 from __future__ import annotations
@@ -56,6 +57,20 @@ def run(scenario: str, modules: list[str]) -> None:
         return
     # Imported only here: unittest loads difflib, and the spy checks that a run does not.
     from unittest import mock  # noqa: PLC0415
+
+    if scenario == "named_datasets_down":
+        from apify import Actor  # noqa: PLC0415
+
+        open_dataset = Actor.open_dataset
+
+        async def default_only(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("name"):
+                raise RuntimeError("the storage is down")
+            return await open_dataset(*args, **kwargs)
+
+        with mock.patch.object(Actor, "open_dataset", default_only):
+            runpy.run_module("src", run_name="__main__", alter_sys=True)
+        return
 
     from src.modes import maps  # noqa: PLC0415
 

@@ -9,7 +9,7 @@ from typing import Any
 import local_run
 import pytest
 import sandbox_data
-from conftest import PRO_KEY
+from conftest import PRO_KEY, patched
 from sandbox_server import SandboxServer
 from test_analytics_e2e import approx, expected_summary
 
@@ -109,3 +109,15 @@ def test_a_search_ignores_the_history(run_actor: Any) -> None:
     run = run_actor({"mode": "search_symbols", "historyDataset": HISTORY, "apiKey": PRO_KEY})
     assert run.item["success"] is True
     assert history(run.storage) == []
+
+
+def test_a_history_that_cannot_be_stored_costs_no_map(run_actor: Any) -> None:
+    run = run_actor(
+        {"historyDataset": HISTORY, "apiKey": PRO_KEY}, command=patched("named_datasets_down")
+    )
+    assert run.item["success"] is True
+    assert run.charged_events == ["LIQUIDATION_MAP"]
+    assert (
+        f"The history row of Binance_BTCUSDT 1d could not be appended to the dataset {HISTORY}."
+        in run.log
+    )

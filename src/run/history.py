@@ -23,9 +23,16 @@ class History:
         self._clock = clock
 
     async def add(self, item: LiquidationMapItem) -> None:
-        """Append ``item``'s row, stamped with the time it was made."""
+        """Append ``item``'s row, stamped with the time it was made; a row that cannot be
+        stored is reported in the log, never at the cost of the map."""
         at = self._clock().astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        # A named dataset: Apify charges only for items of the run's default one.
-        dataset = await Actor.open_dataset(name=self._name)
         row: dict[str, Any] = {**history_row(item, at)}
-        await dataset.push_data(row)
+        try:
+            # A named dataset: Apify charges only for items of the run's default one.
+            dataset = await Actor.open_dataset(name=self._name)
+            await dataset.push_data(row)
+        except Exception:  # the storage's failure must not cost the user the map they paid for
+            Actor.log.exception(
+                f"The history row of {item.symbol} {item.range} could not be appended to the"
+                f" dataset {self._name}."
+            )
