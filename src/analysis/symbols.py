@@ -102,7 +102,8 @@ def with_instrument_id(candidates: list[Instrument], name: str) -> list[Instrume
     """The instruments whose id is ``name`` (case and separators forgiven), those spelled as
     typed first, then by exchange: what someone who typed ``BTCUSDT`` alone meant."""
     wanted = name.strip().lower()
-    found = [i for i in candidates if _bare(instrument_id(i)) == _bare(wanted)]
+    bare = _bare(wanted)
+    found = [i for i in candidates if _bare(instrument_id(i)) == bare]
     return sorted(found, key=lambda i: (instrument_id(i).lower() != wanted, i.exchange.lower()))
 
 

@@ -49,15 +49,16 @@ async def kept(
 ) -> Kept[PayloadT]:
     """The copy stored under ``key`` while younger than ``ttl_secs`` (and not ``fresh``), else
     fetched now and stored; ``ttl_secs`` 0 keeps nothing."""
+    model = Kept[payload]  # type: ignore[valid-type]
     if not fresh and ttl_secs > 0:
         try:
-            stored = Kept[payload].model_validate(await store.get_value(key))  # type: ignore[valid-type]
+            stored = model.model_validate(await store.get_value(key))
         except ValidationError:
             pass  # nothing stored yet, or a copy from an older layout
         else:
             if clock() - stored.fetched_at < ttl_secs:
                 return stored
-    record = Kept[payload](fetched_at=clock(), value=await fetch())  # type: ignore[valid-type]
+    record = model(fetched_at=clock(), value=await fetch())
     if ttl_secs > 0:
         await store.set_value(key, record.model_dump(mode="json"))
     return record
