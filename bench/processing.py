@@ -19,7 +19,7 @@ from typing import Any
 import sandbox_data
 
 from bench.measure import median
-from src.analysis import liqmap
+from src.analysis import buckets, liqmap
 from src.analysis.markets import CurrentPrice
 from src.coinglass.payloads import Envelope, PairMapPayload
 from src.main import GC_THRESHOLDS
@@ -69,7 +69,7 @@ def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
     price = CurrentPrice(load.current_price, "benchmark")
     item = fitted(
         liqmap.analysed_map(
-            "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=liqmap.Bucketing()
+            "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=buckets.Bucketing()
         )
     ).item
     built = clock()

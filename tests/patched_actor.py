@@ -19,7 +19,8 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from src.analysis.liqmap import AnalysedMap, Bucketing
+    from src.analysis.buckets import Bucketing
+    from src.analysis.liqmap import AnalysedMap
     from src.inputs import MapTarget
     from src.modes.upstream import Upstream
 

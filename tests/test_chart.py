@@ -11,7 +11,7 @@ import pytest
 import sandbox_data
 from conftest import PNG_SIGNATURE, png_size
 
-from src.analysis import liqmap
+from src.analysis import buckets, liqmap
 from src.outputs import LiquidationMapItem, LiquidationRow, Number, PriceKeyedMap
 from src.render.chart import render_chart
 from src.render.formatting import format_compact, format_price
@@ -25,9 +25,9 @@ def item_of(
     data: PriceKeyedMap,
     price: Number | None,
     symbol: str = "Binance_BTCUSDT",
-    bucketing: liqmap.Bucketing | None = None,
+    bucketing: buckets.Bucketing | None = None,
 ) -> LiquidationMapItem:
-    summary, placement = liqmap.analyse(data, price, bucketing or liqmap.Bucketing())
+    summary, placement = liqmap.analyse(data, price, bucketing or buckets.Bucketing())
     return LiquidationMapItem(
         symbol=symbol, range="1d", data=data, summary=summary, levels=placement.levels()
     )
@@ -66,7 +66,7 @@ ITEMS: dict[str, Callable[[], LiquidationMapItem]] = {
     ),
     "price_unknown": lambda: item_of(grid_map(3000, 5, 50, (10, 50)), None, "Binance_ETHUSDT"),
     "re_bucketed": lambda: item_of(
-        grid_map(3000, 1, 200, (10, 50)), 3100.0, bucketing=liqmap.Bucketing(price_step=25)
+        grid_map(3000, 1, 200, (10, 50)), 3100.0, bucketing=buckets.Bucketing(price_step=25)
     ),
 }
 

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 from conftest import MemoryStore, png_size
 
-from src.analysis.liqmap import Bucketing, analysed_map
+from src.analysis.buckets import Bucketing
+from src.analysis.liqmap import analysed_map
 from src.analysis.markets import CurrentPrice
 from src.outputs import LiquidationMapItem, PriceKeyedMap
 from src.render import chart

@@ -8,7 +8,7 @@ import pytest
 import respx
 from conftest import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
 
-from src.analysis.liqmap import Bucketing
+from src.analysis.buckets import Bucketing
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.endpoints import Endpoints
 from src.coinglass.retry import RetryPolicy

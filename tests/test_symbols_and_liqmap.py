@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 from sandbox_data import huge_map
 
-from src.analysis import liqmap, symbols
+from src.analysis import buckets, liqmap, symbols
 from src.analysis.markets import CurrentPrice
 from src.coinglass.payloads import PairMapPayload, SupportedPairs
 from src.outputs import Instrument, LiquidationMapItem, LiquidationRow, PriceKeyedMap, record
@@ -140,7 +140,7 @@ def test_price_keys_are_read_as_float_reads_them_but_never_as_nan_or_infinity() 
 
 def test_cumulative_levels_are_floats_even_when_every_level_is_an_integer() -> None:
     data = liqmap.normalise(parse({"99": [[99, 7, 10, None]], "101": [[101, 2, 10, None]]}).data)
-    summary, placement = liqmap.analyse(data, 100, liqmap.Bucketing())
+    summary, placement = liqmap.analyse(data, 100, buckets.Bucketing())
     cumulative = [level["cumulative_level"] for level in placement.levels()]
     assert cumulative == [7.0, 2.0]
     assert all(type(total) is float for total in cumulative)
@@ -196,12 +196,12 @@ def test_a_map_that_is_not_an_object_is_refused(data: object) -> None:
 
 
 def huge_item(
-    rows: int, bucketing: liqmap.Bucketing | None = None
+    rows: int, bucketing: buckets.Bucketing | None = None
 ) -> tuple[LiquidationMapItem, liqmap.Placement]:
     """The item of a ``rows``-row map, and the placement its levels are made from."""
     data = liqmap.normalise(PairMapPayload.model_validate({"data": huge_map(rows)}).data)
     price = CurrentPrice(50_000, "test")
-    bucketing = bucketing or liqmap.Bucketing()
+    bucketing = bucketing or buckets.Bucketing()
     analysed = liqmap.analysed_map(
         "Binance_BTCUSDT", "1d", data, price=price, missing="", bucketing=bucketing
     )
@@ -215,16 +215,16 @@ def json_size(item: LiquidationMapItem) -> int:
 @pytest.mark.parametrize(
     ("rows", "bucketing", "kept"),
     [
-        (40_000, liqmap.Bucketing(), True),  # 7 MB with its levels
-        (60_000, liqmap.Bucketing(), False),  # its least possible size fits: only the built
+        (40_000, buckets.Bucketing(), True),  # 7 MB with its levels
+        (60_000, buckets.Bucketing(), False),  # its least possible size fits: only the built
         # levels tell
-        (100_000, liqmap.Bucketing(), False),  # known too big from its row count alone
+        (100_000, buckets.Bucketing(), False),  # known too big from its row count alone
         # Few levels (19,170), but data holds all 230,000 rows: 9.4 MB with them.
-        (230_000, liqmap.Bucketing(price_step=30), False),
+        (230_000, buckets.Bucketing(price_step=30), False),
     ],
 )
 def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
-    rows: int, bucketing: liqmap.Bucketing, kept: bool
+    rows: int, bucketing: buckets.Bucketing, kept: bool
 ) -> None:
     item, placement = huge_item(rows, bucketing)
     assert json_size(item) <= item_limit.MAX_ITEM_BYTES
@@ -250,7 +250,7 @@ def test_an_item_keeps_room_for_what_it_gains_after_it_is_measured(
         data,
         price=CurrentPrice(50_000, "test"),
         missing="",
-        bucketing=liqmap.Bucketing(),
+        bucketing=buckets.Bucketing(),
     )
     complete = analysed.item.model_copy(update={"levels": analysed.placement.levels()})
     # A limit the complete item fits by a hair, as measured: its chart link would pass it.
@@ -308,4 +308,4 @@ def test_the_data_size_bound_is_never_below_the_data_as_json(data: PriceKeyedMap
 @given(st.lists(st.floats(min_value=0, max_value=1e12), min_size=2, max_size=200))
 def test_the_cluster_threshold_is_the_standard_libraries_percentile(levels: list[float]) -> None:
     expected = statistics.quantiles(levels, n=100, method="inclusive")[89]
-    assert liqmap._percentile(levels, 90) == expected
+    assert buckets.percentile(levels, 90) == expected

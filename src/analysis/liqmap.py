@@ -10,18 +10,29 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-import math
-import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from src.analysis.buckets import (
+    Bucket,
+    Bucketing,
+    bucket_level,
+    by_leverage,
+    by_side,
+    cluster,
+    distance_pct,
+    percentile,
+    price_buckets,
+    rebucketed,
+    row_level,
+    row_price,
+)
 from src.analysis.markets import CurrentPrice
 from src.coinglass.payloads import CoinMapPayload, PairMapPayload, UpstreamMap
 from src.outputs import (
     MAP_SUCCESS_MESSAGE,
-    Cluster,
     LiquidationLevel,
     LiquidationMapItem,
     LiquidationRow,
@@ -62,42 +73,12 @@ def merge_coin_map(payload: CoinMapPayload) -> CoinMap:
     for item in shape.data:
         for key, rows in item.liqMapV2.items():
             merged[key].extend(rows)
-            by_exchange[item.instrument.exName] += sum(map(_row_level, rows))
+            by_exchange[item.instrument.exName] += sum(map(row_level, rows))
     skipped = sum(item.skipped_rows for item in shape.data)
     return CoinMap(normalise(merged), shape.last_price, _rounded_values(by_exchange), skipped)
 
 
 # ---------------------------------------------------------------- analysis
-
-
-@dataclass(frozen=True)
-class Bucketing:
-    """How rows are grouped into price buckets: CoinGlass's own keys, or a fixed width."""
-
-    top_clusters: int = 10
-    price_step: float | None = None
-    price_percent_step: float | None = None
-
-    def width(self, current_price: Number | None) -> float | None:
-        """The bucket width, if rows are re-bucketed (a percent step needs the current price)."""
-        if self.price_step is not None:
-            return self.price_step
-        if self.price_percent_step is not None and current_price is not None:
-            return current_price * self.price_percent_step / 100
-        return None
-
-
-@dataclass(slots=True)
-class _Bucket:
-    price: Number
-    rows: list[LiquidationRow]
-    level: float
-
-
-_row_price: Callable[[LiquidationRow], Number] = operator.itemgetter(0)
-_row_level: Callable[[LiquidationRow], float] = operator.itemgetter(1)
-_bucket_price_of: Callable[[_Bucket], Number] = operator.attrgetter("price")
-_bucket_level: Callable[[_Bucket], float] = operator.attrgetter("level")
 
 
 @dataclass(frozen=True)
@@ -116,10 +97,10 @@ class Placement:
     def of(cls, rows: list[LiquidationRow], current_price: Number | None) -> Placement:
         if current_price is None:
             return cls(rows, None)
-        below = bisect.bisect_left(rows, current_price, key=_row_price)
-        above = bisect.bisect_right(rows, current_price, key=_row_price)
-        longs = itertools.accumulate(map(_row_level, reversed(rows[:below])))
-        shorts = itertools.accumulate(map(_row_level, rows[above:]))
+        below = bisect.bisect_left(rows, current_price, key=row_price)
+        above = bisect.bisect_right(rows, current_price, key=row_price)
+        longs = itertools.accumulate(map(row_level, reversed(rows[:below])))
+        shorts = itertools.accumulate(map(row_level, rows[above:]))
         return cls(rows, current_price, below, above, list(longs)[::-1], list(shorts))
 
     def levels(self) -> list[LiquidationLevel]:
@@ -168,20 +149,20 @@ def analyse(
     its levels are made from; a caller that cannot deliver the levels never pays for them."""
     width = bucketing.width(current_price)
     # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
-    rows = sorted(itertools.chain.from_iterable(data.values()), key=_row_price)
+    rows = sorted(itertools.chain.from_iterable(data.values()), key=row_price)
     # Re-bucketed grids are laid from the current price, so no bucket straddles it.
     origin = current_price or 0
-    placement = Placement.of(_rebucketed(rows, width, origin) if width else rows, current_price)
-    buckets = _buckets(data, width, origin)
-    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=_bucket_level)
+    placement = Placement.of(rebucketed(rows, width, origin) if width else rows, current_price)
+    buckets = price_buckets(data, bucketing, current_price)
+    largest = heapq.nlargest(bucketing.top_clusters, buckets, key=bucket_level)
     summary = Summary(
         current_price=current_price,
         price_source=price_source if current_price is not None else None,
         **_sides(placement),
-        by_leverage=_by_leverage(rows),
+        by_leverage=by_leverage(rows),
         by_exchange=by_exchange,
-        top_clusters=[_cluster(bucket, current_price) for bucket in largest],
-        **_top_clusters_by_side(buckets, current_price, bucketing.top_clusters),
+        top_clusters=[cluster(bucket, current_price) for bucket in largest],
+        **_top_clustersby_side(buckets, current_price, bucketing.top_clusters),
         **_nearest_clusters(buckets, current_price),
         price_min=rows[0][0] if rows else None,
         price_max=rows[-1][0] if rows else None,
@@ -249,8 +230,8 @@ def _sides(placement: Placement) -> dict[str, Any]:
         # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
         # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
         reach = current_price * pct / 100 * (1 + 1e-12)
-        first_long = bisect.bisect_left(longs, current_price - reach, key=_row_price)
-        last_short = bisect.bisect_right(shorts, current_price + reach, key=_row_price)
+        first_long = bisect.bisect_left(longs, current_price - reach, key=row_price)
+        last_short = bisect.bisect_right(shorts, current_price + reach, key=row_price)
         return SideTotals(
             long=round(placement.long_curve[first_long], 2) if first_long < len(longs) else 0.0,
             short=round(placement.short_curve[last_short - 1], 2) if last_short else 0.0,
@@ -264,133 +245,37 @@ def _sides(placement: Placement) -> dict[str, Any]:
     }
 
 
-def _top_clusters_by_side(
-    buckets: list[_Bucket], current_price: Number | None, count: int
+def _top_clustersby_side(
+    buckets: list[Bucket], current_price: Number | None, count: int
 ) -> dict[str, Any]:
     """The largest buckets of each side on their own, so a side the other dwarfs still shows."""
     if current_price is None:
         return {"top_long_clusters": None, "top_short_clusters": None}
-    longs, shorts = _by_side(buckets, current_price)
+    longs, shorts = by_side(buckets, current_price)
     return {
         f"top_{side}_clusters": [
-            _cluster(bucket, current_price)
-            for bucket in heapq.nlargest(count, side_buckets, key=_bucket_level)
+            cluster(bucket, current_price)
+            for bucket in heapq.nlargest(count, side_buckets, key=bucket_level)
         ]
         for side, side_buckets in (("long", longs), ("short", shorts))
     }
 
 
-def _by_side(buckets: list[_Bucket], current_price: Number) -> tuple[list[_Bucket], list[_Bucket]]:
-    """Buckets below the price and above it, from buckets sorted by price; one at it in neither."""
-    below = bisect.bisect_left(buckets, current_price, key=_bucket_price_of)
-    above = bisect.bisect_right(buckets, current_price, key=_bucket_price_of)
-    return buckets[:below], buckets[above:]
-
-
-def _nearest_clusters(buckets: list[_Bucket], current_price: Number | None) -> dict[str, Any]:
+def _nearest_clusters(buckets: list[Bucket], current_price: Number | None) -> dict[str, Any]:
     """The closest bucket on each side whose level is at least the 90th percentile's."""
     if current_price is None:
         return {"nearest_long_cluster": None, "nearest_short_cluster": None}
-    threshold = _percentile([bucket.level for bucket in buckets], CLUSTER_PERCENTILE)
-    longs, shorts = _by_side([b for b in buckets if b.level >= threshold], current_price)
+    threshold = percentile([bucket.level for bucket in buckets], CLUSTER_PERCENTILE)
+    longs, shorts = by_side([b for b in buckets if b.level >= threshold], current_price)
     return {
-        "nearest_long_cluster": _cluster(longs[-1], current_price) if longs else None,
-        "nearest_short_cluster": _cluster(shorts[0], current_price) if shorts else None,
+        "nearest_long_cluster": cluster(longs[-1], current_price) if longs else None,
+        "nearest_short_cluster": cluster(shorts[0], current_price) if shorts else None,
     }
-
-
-def side_of(price: Number, current_price: Number | None) -> Side | None:
-    """Long liquidations sit below the current price, short ones above it."""
-    if current_price is None or price == current_price:
-        return None
-    return "long" if price < current_price else "short"
-
-
-def distance_pct(price: Number, current_price: Number | None) -> float | None:
-    """Signed distance from the current price, in percent of it."""
-    if current_price is None:
-        return None
-    return round((price - current_price) / current_price * 100, 4)
-
-
-def leverage_name(leverage: Number | None) -> str:
-    """A leverage tier as a key: ``"25"``, ``"12.5"``, or ``"unknown"`` where none is given."""
-    if leverage is None:
-        return "unknown"
-    return str(int(leverage)) if float(leverage).is_integer() else str(leverage)
-
-
-def _number(key: str) -> Number:
-    """A bucket key as the JSON number it names: ``"48935"`` → 48935, ``"0.5231"`` → 0.5231."""
-    return int(key) if key.lstrip("-").isdigit() else float(key)
-
-
-def _bucket_price(price: Number, width: float, origin: Number) -> Number:
-    """The centre of the ``width``-wide bucket holding ``price``, on a grid through ``origin``."""
-    # round() keeps 0.1 + 0.2 from becoming a bucket named 0.30000000000000004
-    return round(origin + (math.floor((price - origin) / width) + 0.5) * width, 12)
-
-
-def _buckets(data: PriceKeyedMap, width: float | None, origin: Number) -> list[_Bucket]:
-    """Price buckets in ascending order: CoinGlass's own keys, or fixed-width ones."""
-    if width:
-        grouped: dict[Number, list[LiquidationRow]] = defaultdict(list)
-        for rows in data.values():
-            for row in rows:
-                grouped[_bucket_price(row[0], width, origin)].append(row)
-        data_by_price = [(price, grouped[price]) for price in sorted(grouped)]
-    else:
-        data_by_price = [(_number(key), rows) for key, rows in data.items()]  # already sorted
-    return [_Bucket(price, rows, sum(map(_row_level, rows))) for price, rows in data_by_price]
-
-
-def _rebucketed(rows: list[LiquidationRow], width: float, origin: Number) -> list[LiquidationRow]:
-    """One row per bucket and leverage tier, priced at the bucket's centre."""
-    totals: dict[tuple[Number, Number | None], float] = defaultdict(float)
-    for price, level, leverage, _ in rows:
-        totals[(_bucket_price(price, width, origin), leverage)] += level
-    return sorted(
-        ((price, round(level, 2), leverage, None) for (price, leverage), level in totals.items()),
-        key=lambda row: (row[0], -1 if row[2] is None else row[2]),
-    )
-
-
-def _cluster(bucket: _Bucket, current_price: Number | None) -> Cluster:
-    return Cluster(
-        price=bucket.price,
-        level=round(bucket.level, 2),
-        side=side_of(bucket.price, current_price),
-        distance_pct=distance_pct(bucket.price, current_price),
-        leverage_mix=_by_leverage(bucket.rows),
-    )
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    """Linear interpolation between ranks, as numpy's default; +inf when there is nothing.
-
-    The arithmetic of ``statistics.quantiles(values, n=100, method="inclusive")``, to the bit:
-    importing that module for this one formula would cost a cold run more memory than the
-    summary itself uses.
-    """
-    if len(values) < 2:
-        return values[0] if values else math.inf
-    ordered = sorted(values)
-    last = len(ordered) - 1
-    rank, weight = divmod(percent * last, 100)
-    return (ordered[rank] * (100 - weight) + ordered[rank + 1] * weight) / 100
 
 
 def _imbalance(long_total: float, short_total: float) -> float | None:
     total = long_total + short_total
     return round((short_total - long_total) / total, 6) if total else None
-
-
-def _by_leverage(rows: Iterable[LiquidationRow]) -> dict[str, float]:
-    totals: dict[Number | None, float] = defaultdict(float)
-    for row in rows:
-        totals[row[2]] += row[1]
-    tiers = sorted(totals, key=lambda tier: math.inf if tier is None else tier)
-    return {leverage_name(tier): round(totals[tier], 2) for tier in tiers}
 
 
 def _rounded_values(totals: dict[str, float]) -> dict[str, float]:

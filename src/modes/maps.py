@@ -7,7 +7,8 @@ import asyncio
 from dataclasses import dataclass
 
 from src.analysis import liqmap, markets, symbols
-from src.analysis.liqmap import AnalysedMap, Bucketing
+from src.analysis.buckets import Bucketing
+from src.analysis.liqmap import AnalysedMap
 from src.coinglass.endpoints import DOCUMENTED_MAP_RANGES
 from src.errors import NoData
 from src.inputs import MapTarget

@@ -29,7 +29,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.typing import RcKeyType
 
-from src.analysis.liqmap import leverage_name
+from src.analysis.buckets import leverage_name
 from src.outputs import LiquidationMapItem, Number, Side
 from src.render.formatting import (
     format_compact,

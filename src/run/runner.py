@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from apify import Actor
 
-from src.analysis.liqmap import Bucketing
+from src.analysis.buckets import Bucketing
 from src.coinglass.endpoints import Endpoints
 from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded, InternalError
 from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
