@@ -6,11 +6,21 @@
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, Url
 
 from src.errors import InvalidInput
 
@@ -79,6 +89,86 @@ Symbol = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_ins
 StorageName = Annotated[str, Field(max_length=63, pattern=r"^[a-zA-Z0-9-]+$")]
 
 
+def _http_url(url: SecretStr) -> SecretStr:
+    text = url.get_secret_value()
+    try:
+        parsed = Url(text)
+    except ValueError:
+        parsed = None
+    if (
+        len(text) > 2000
+        or parsed is None
+        or parsed.scheme not in ("http", "https")
+        or not parsed.host
+    ):
+        msg = "must be an http:// or https:// URL (a Slack or Discord incoming webhook, say)"
+        raise ValueError(msg)
+    return SecretStr(text)
+
+
+WebhookUrl = Annotated[SecretStr, AfterValidator(_http_url)]
+AlertSide = Literal["long", "short", "any"]
+Pct = Annotated[float, Field(gt=0, le=100)]
+MinLevel = Annotated[float, Field(ge=0, alias="minLevel")]
+
+
+class _Rule(BaseModel):
+    # A misspelt parameter is refused with its name rather than silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClusterWithinPct(_Rule):
+    """A price bucket of at least ``minLevel`` within ``pct`` % of the price: the nearest one."""
+
+    type: Literal["cluster_within_pct"]
+    pct: Pct
+    min_level: MinLevel = 0
+    side: AlertSide = "any"
+
+
+class LiquidityWithinPct(_Rule):
+    """At least ``minLevel`` in total within ``pct`` % of the price, on a side."""
+
+    type: Literal["liquidity_within_pct"]
+    pct: Pct
+    min_level: MinLevel
+    side: AlertSide = "any"
+
+
+class ImbalanceBeyond(_Rule):
+    """One side outweighs the other: |imbalance| of at least ``value``."""
+
+    type: Literal["imbalance_beyond"]
+    value: float = Field(ge=0, le=1)
+
+
+class ClusterSwept(_Rule):
+    """The price has traded through a previous top cluster of at least ``minLevel``."""
+
+    type: Literal["cluster_swept"]
+    min_level: MinLevel = 0
+
+
+class NewCluster(_Rule):
+    """A new top cluster of at least ``minLevel``, within ``pct`` % of the price if given."""
+
+    type: Literal["new_cluster"]
+    min_level: MinLevel = 0
+    pct: Pct | None = None
+
+
+AlertRule = Annotated[
+    ClusterWithinPct | LiquidityWithinPct | ImbalanceBeyond | ClusterSwept | NewCluster,
+    Field(discriminator="type"),
+]
+RULE_TYPES = frozenset(
+    typing.get_args(rule.model_fields["type"].annotation)[0]
+    for rule in (ClusterWithinPct, LiquidityWithinPct, ImbalanceBeyond, ClusterSwept, NewCluster)
+)
+CHANGE_RULES = frozenset({"cluster_swept", "new_cluster"})
+"""Rules that read what changed since the last run, so they need ``trackChanges``."""
+
+
 @dataclass(frozen=True)
 class MapTarget:
     """One map a run fetches: an instrument (``Binance_BTCUSDT``) or coin (``BTC``), and a range."""
@@ -106,6 +196,36 @@ class LiquidationMapInput(_InputModel):
     price_percent_step: float | None = Field(default=None, alias="pricePercentStep", gt=0, le=50)
     chart: bool = False
     history_dataset: StorageName | None = Field(default=None, alias="historyDataset")
+    track_changes: bool = Field(default=True, alias="trackChanges")
+    snapshot_store: StorageName = Field(default="liquidation-map-snapshots", alias="snapshotStore")
+    cluster_match_pct: float = Field(default=0.25, alias="clusterMatchPct", ge=0, le=100)
+    alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
+    alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
+    webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
+    webhook_format: Literal["json", "slack", "discord"] = Field(
+        default="json", alias="webhookFormat"
+    )
+
+    @field_validator("alerts")
+    @classmethod
+    def _changes_tracked_for_change_rules(
+        cls, alerts: list[AlertRule], info: ValidationInfo
+    ) -> list[AlertRule]:
+        if info.data.get("track_changes", True):
+            return alerts
+        for index, rule in enumerate(alerts):
+            if rule.type in CHANGE_RULES:
+                msg = (
+                    f"rule {index} ({rule.type}) reads what changed since the last run, so it"
+                    " needs trackChanges: true"
+                )
+                raise ValueError(msg)
+        return alerts
+
+    @property
+    def watched(self) -> bool:
+        """Whether each map is compared with the last run's and remembered for the next."""
+        return self.track_changes or bool(self.alerts)
 
     def targets(self) -> list[MapTarget]:
         """Every symbol × range pair, in input order, each once."""
@@ -128,11 +248,22 @@ def _aliases(model: type[BaseModel]) -> set[str]:
     return {field.alias or name for name, field in model.model_fields.items()}
 
 
-SECRET_FIELDS = frozenset({"apiKey"})
+SECRET_FIELDS = frozenset({"apiKey", "webhookUrl"})
 COMMON_FIELDS = frozenset(_aliases(_InputModel))
 """The fields every mode shares: access and reliability settings, not what to fetch."""
 KNOWN_FIELDS: frozenset[str] = frozenset().union(*(_aliases(m) for m in INPUT_MODELS.values()))
-BATCH_ONLY_FIELDS = frozenset({"historyDataset"})
+BATCH_ONLY_FIELDS = frozenset(
+    {
+        "historyDataset",
+        "trackChanges",
+        "snapshotStore",
+        "clusterMatchPct",
+        "alerts",
+        "alertCooldownMins",
+        "webhookUrl",
+        "webhookFormat",
+    }
+)
 """Settings of a scheduled run's own, which a Standby answer, polled by many, cannot take."""
 
 
@@ -166,7 +297,9 @@ def parse_input(raw: object) -> ActorInput:
 
 
 def _problem(problem: ErrorDetails) -> str:
-    field = ".".join(str(part) for part in problem["loc"]) or "input"
+    # A rule's type is how pydantic picks its model: the user knows it as the rule's index.
+    parts = [part for part in problem["loc"] if part not in RULE_TYPES]
+    field = ".".join(str(part) for part in parts) or "input"
     reason = problem["msg"].removeprefix("Value error, ")
     # Never echo a secret back, not even a malformed one.
     given = "" if field in SECRET_FIELDS else f" (got {_shown(problem['input'])})"

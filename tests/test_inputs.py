@@ -100,12 +100,78 @@ def test_api_key_is_secret_in_reprs() -> None:
             {"mode": "search_symbols", "keyword": "x" * 101},
             "'keyword': String should have at most 100",
         ),
+        (
+            {
+                "alerts": [
+                    {"type": "imbalance_beyond", "value": 0.3},
+                    {"type": "cluster_within_pct"},
+                ]
+            },
+            "'alerts.1.pct': Field required",
+        ),
+        (
+            {"alerts": [{"type": "price_above", "value": 1}]},
+            "'alerts.0': Input tag 'price_above' found using 'type' does not match",
+        ),
+        ({"alerts": [{"pct": 1}]}, "'alerts.0': Unable to extract tag using discriminator 'type'"),
+        (
+            {"alerts": [{"type": "imbalance_beyond", "value": 1.5}]},
+            "'alerts.0.value': Input should be less than or equal to 1",
+        ),
+        (
+            {"alerts": [{"type": "liquidity_within_pct", "pct": 1}]},
+            "'alerts.0.minLevel': Field required",
+        ),
+        (
+            {"alerts": [{"type": "cluster_within_pct", "pct": 1, "side": "up"}]},
+            "'alerts.0.side': Input should be 'long', 'short' or 'any'",
+        ),
+        (
+            {"alerts": [{"type": "new_cluster", "min_level": 5}]},
+            "'alerts.0.min_level': Extra inputs are not permitted",
+        ),
+        (
+            {"alerts": [{"type": "cluster_within_pct", "pct": 0}]},
+            "'alerts.0.pct': Input should be greater than 0",
+        ),
+        (
+            {"alerts": [{"type": "cluster_swept"}], "trackChanges": False},
+            "'alerts': rule 0 (cluster_swept) reads what changed since the last run",
+        ),
+        ({"alertCooldownMins": -1}, "'alertCooldownMins': Input should be greater than or equal"),
+        ({"snapshotStore": "my store"}, "'snapshotStore': String should match pattern"),
+        ({"webhookFormat": "teams"}, "'webhookFormat': Input should be 'json', 'slack' or"),
+        ({"clusterMatchPct": -0.1}, "'clusterMatchPct': Input should be greater than or equal"),
     ],
 )
 def test_bad_input_names_the_field_and_what_it_accepts(raw: object, expected: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_input(raw)
     assert expected in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://hooks.example.com/T0KEN-in-path",
+        "hooks.example.com/T0KEN-in-path",
+        "https://?T0KEN-in-path",
+        "https://hooks.example.com/" + "T0KEN-in-path" * 200,
+    ],
+)
+def test_a_bad_webhook_url_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_input({"webhookUrl": url})
+    assert "'webhookUrl': must be an http:// or https:// URL" in caught.value.message
+    assert "T0KEN" not in caught.value.message
+
+
+def test_a_webhook_url_is_kept_secret_in_the_model() -> None:
+    request = parse_input({"webhookUrl": "https://hooks.slack.com/services/T0KEN"})
+    assert isinstance(request, LiquidationMapInput)
+    assert "T0KEN" not in repr(request)
+    assert request.webhook_url is not None
+    assert request.webhook_url.get_secret_value() == "https://hooks.slack.com/services/T0KEN"
 
 
 def test_failure_item_echoes_the_request_fields() -> None:

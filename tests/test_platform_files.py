@@ -16,6 +16,7 @@ import pytest
 from conftest import STORE_SCHEMA, collection_of
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
 from src.run.billing import EVENTS, UNDELIVERED_KEY
@@ -48,6 +49,8 @@ def _type_schema(annotation: Any) -> dict[str, Any]:
         return {"type": "array", **({"items": items} if "enum" in items else {})}
     if annotation is SecretStr:
         return {"type": "string", "isSecret": True}
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return {"type": "object"}  # an alert rule: its models check each one
     return {"type": {bool: "boolean", int: "integer", float: "number", str: "string"}[annotation]}
 
 
@@ -57,7 +60,7 @@ def schema_of(field: FieldInfo) -> dict[str, Any]:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
     expected = _type_schema(annotation)
-    if field.default is not None:
+    if field.default not in (None, PydanticUndefined):
         expected["default"] = field.default
     # Constraints of an optional field's type alias (``StorageName | None``) live in its type.
     aliased = (

@@ -125,6 +125,9 @@ def test_lists_answer_an_array(standby: Standby) -> None:
         ({"maxRetries": "9"}, 400, "invalid_input"),  # the Standby run's own setting
         ({"chart": "true"}, 400, "invalid_input"),
         ({"historyDataset": "btc-history"}, 400, "invalid_input"),  # a scheduled run's own
+        ({"trackChanges": "false"}, 400, "invalid_input"),
+        ({"alerts": '[{"type": "imbalance_beyond", "value": 0.1}]'}, 400, "invalid_input"),
+        ({"webhookUrl": "https://hooks.example.com/T0KEN"}, 400, "invalid_input"),
         ({"symbol": "Binance_NOSUCH"}, 404, "unknown_symbol"),
     ],
 )
@@ -140,6 +143,7 @@ def test_bad_requests_answer_the_failure_envelope(
     assert item["error"]["type"] == error_type
     assert standby.charged() == before
     assert "in-the-url" not in response.text
+    assert "T0KEN" not in response.text
 
 
 @pytest.mark.parametrize(
