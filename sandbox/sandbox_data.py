@@ -13,7 +13,9 @@ What it models:
   with clusters where leveraged positions would be liquidated, bigger bars at
   round prices, and wider spreads for longer ranges;
 * the two published shapes of the coin-wide (aggregated) map;
-* the lenient row encodings the contract warns about (``MAP_VARIANTS``).
+* the lenient row encodings the contract warns about (``MAP_VARIANTS``);
+* a market that moves: ``move_pct`` shifts a coin's prices by that many percent from its
+  base, sweeps the map's buckets the price has traded through since, and reshapes the rest.
 """
 
 from __future__ import annotations
@@ -278,11 +280,18 @@ def supported_pairs() -> dict[str, list[dict[str, Any]]]:
     return pairs
 
 
-def current_price(exchange: str, instrument_id: str) -> float:
-    """Last traded price of a listed pair; raises KeyError for an unknown pair."""
+def coin_of(exchange: str, instrument_id: str) -> str | None:
+    """The base coin of a listed pair; None for an unknown one."""
+    inst = _instrument_index().get((exchange, instrument_id))
+    return inst.base if inst else None
+
+
+def current_price(exchange: str, instrument_id: str, move_pct: float = 0.0) -> float:
+    """Last traded price of a listed pair, its coin moved ``move_pct`` percent from its base;
+    raises KeyError for an unknown pair."""
     inst = _instrument_index()[(exchange, instrument_id)]
     coin = COINS[inst.base]
-    price = coin.price * EXCHANGES[exchange].price_offset
+    price = coin.price * (1 + move_pct / 100) * EXCHANGES[exchange].price_offset
     if inst.inverse:
         price *= _INVERSE_PRICE_PREMIUM
     return round(price, coin.decimals)
@@ -294,7 +303,7 @@ def _open_interest(inst: Instrument) -> float:
     return COINS[inst.base].open_interest_usd * share * jitter
 
 
-def pairs_markets(base: str) -> list[dict[str, Any]]:
+def pairs_markets(base: str, move_pct: float = 0.0) -> list[dict[str, Any]]:
     """One row per listed pair of ``base`` across exchanges; empty for an unknown coin."""
     rows: list[dict[str, Any]] = []
     for inst in _instruments_of(base):
@@ -305,8 +314,10 @@ def pairs_markets(base: str) -> list[dict[str, Any]]:
                 "instrument_id": inst.instrument_id,
                 "exchange_name": _MARKET_EXCHANGE_NAMES.get(inst.exchange, inst.exchange),
                 "symbol": f"{inst.base}/{inst.quote}",
-                "current_price": current_price(inst.exchange, inst.instrument_id),
-                "index_price": round(coin.price * index_drift, coin.decimals),
+                "current_price": current_price(inst.exchange, inst.instrument_id, move_pct),
+                "index_price": round(
+                    coin.price * (1 + move_pct / 100) * index_drift, coin.decimals
+                ),
                 "open_interest_usd": round(_open_interest(inst), 2),
             }
         )
@@ -387,14 +398,23 @@ def _round_number_boost(ticks: int, grid: _Grid) -> float:
     return boost
 
 
-def liquidation_map(exchange: str, instrument_id: str, range_: str) -> LiqMap:
-    """The pair map for ``range_``; empty for an unknown pair, ValueError for a bad range."""
+def liquidation_map(
+    exchange: str, instrument_id: str, range_: str, move_pct: float = 0.0
+) -> LiqMap:
+    """The pair map for ``range_``; empty for an unknown pair, ValueError for a bad range.
+
+    The buckets stay where positions were opened around the base price. Moved, the price
+    has liquidated every bucket between the base and itself, and each other bucket's level is
+    scaled by a factor of 0.6 to 1.4 drawn from the move, so the largest clusters change too.
+    """
     inst = _instrument_index().get((exchange, instrument_id))
     if inst is None:
         return {}
     rng = _rng(exchange, instrument_id, range_)
     coin = COINS[inst.base]
     grid = _Grid.around(current_price(exchange, instrument_id), coin.decimals, range_, rng.random())
+    moved = current_price(exchange, instrument_id, move_pct) * 10**coin.decimals
+    swept = (min(grid.price_ticks, moved), max(grid.price_ticks, moved))
     spread = _spread(range_days(range_))
     # Longs sit below the price, shorts above; one side is usually more crowded.
     skew = rng.uniform(-0.25, 0.25)
@@ -420,11 +440,16 @@ def liquidation_map(exchange: str, instrument_id: str, range_: str) -> LiqMap:
         shares = [rng.random() + 0.2 for _ in range(count)]
         offsets = sorted(rng.randint(-jitter, jitter) for _ in range(count))
         rows: list[LiqRow] = []
+        key = _format_ticks(ticks, grid.decimals)
+        reshaped = 0.6 + 0.8 * _unit("move", exchange, instrument_id, range_, key, f"{move_pct}")
+        factor = reshaped if move_pct else 1.0
         for leverage, share, offset in zip(leverages, shares, offsets, strict=True):
             band = rng.choice(BANDS) if rng.random() < 0.06 else None
-            level = round(intensity * scale * share / sum(shares), 2)
+            level = round(intensity * scale * factor * share / sum(shares), 2)
             rows.append([_ticks_to_number(ticks + offset, grid.decimals), level, leverage, band])
-        result[_format_ticks(ticks, grid.decimals)] = rows
+        # Drawn like every other bucket, so the rest of the map is the same whatever is swept.
+        if not (move_pct and swept[0] <= ticks <= swept[1]):
+            result[key] = rows
     return result
 
 
@@ -432,12 +457,12 @@ def _without_leverage(liq_map: LiqMap) -> LiqMap:
     return {key: [[row[0], row[1], None, row[3]] for row in rows] for key, rows in liq_map.items()}
 
 
-def _reference_price(base: str) -> float:
+def _reference_price(base: str, move_pct: float = 0.0) -> float:
     first = _instruments_of(base)[0]
-    return current_price(first.exchange, first.instrument_id)
+    return current_price(first.exchange, first.instrument_id, move_pct)
 
 
-def aggregated_map_by_instrument(base: str, range_: str) -> dict[str, Any]:
+def aggregated_map_by_instrument(base: str, range_: str, move_pct: float = 0.0) -> dict[str, Any]:
     """The list shape: ``{"last_price": .., "data": [{"instrument": .., "liqMapV2": ..}]}``.
 
     Leverage is null in coin-wide maps. Empty dict for an unknown coin.
@@ -446,12 +471,12 @@ def aggregated_map_by_instrument(base: str, range_: str) -> dict[str, Any]:
     if not instruments:
         return {}
     return {
-        "last_price": _reference_price(base),
+        "last_price": _reference_price(base, move_pct),
         "data": [
             {
                 "instrument": {"exName": inst.exchange, "instrumentId": inst.instrument_id},
                 "liqMapV2": _without_leverage(
-                    liquidation_map(inst.exchange, inst.instrument_id, range_)
+                    liquidation_map(inst.exchange, inst.instrument_id, range_, move_pct)
                 ),
             }
             for inst in instruments
@@ -459,7 +484,7 @@ def aggregated_map_by_instrument(base: str, range_: str) -> dict[str, Any]:
     }
 
 
-def aggregated_map_merged(base: str, range_: str) -> LiqMap:
+def aggregated_map_merged(base: str, range_: str, move_pct: float = 0.0) -> LiqMap:
     """The merged shape: every instrument's rows summed onto one coin-wide bucket grid."""
     instruments = _instruments_of(base)
     if not instruments:
@@ -468,7 +493,7 @@ def aggregated_map_merged(base: str, range_: str) -> LiqMap:
     grid = _Grid.around(_reference_price(base), coin.decimals, range_, _unit("merged", base))
     levels: dict[int, float] = {}
     for inst in instruments:
-        for rows in liquidation_map(inst.exchange, inst.instrument_id, range_).values():
+        for rows in liquidation_map(inst.exchange, inst.instrument_id, range_, move_pct).values():
             for row in rows:
                 key = grid.snap(round(float(row[0]) * 10**coin.decimals))
                 levels[key] = levels.get(key, 0.0) + float(row[1])

@@ -257,17 +257,19 @@ def _supported_pairs(_: SandboxServer, call: _Call) -> Any:
 def _pair_map(server: SandboxServer, call: _Call) -> Any:
     liq_map = call.map_override
     if liq_map is None:
-        query = call.query
-        liq_map = data.liquidation_map(query["exchange"], query["symbol"], query["range"])
+        exchange, symbol, range_ = call.query["exchange"], call.query["symbol"], call.query["range"]
+        move = server.market_move(data.coin_of(exchange, symbol) or "")
+        liq_map = data.liquidation_map(exchange, symbol, range_, move)
     return {"data": data.apply_variant(liq_map, server.map_variant)}
 
 
 def _aggregated_map(server: SandboxServer, call: _Call) -> Any:
     symbol, range_, override = call.query["symbol"], call.query["range"], call.map_override
+    move = server.market_move(symbol)
     if server.aggregated_shape == "merged":
-        merged = data.aggregated_map_merged(symbol, range_) if override is None else override
+        merged = data.aggregated_map_merged(symbol, range_, move) if override is None else override
         return {"data": data.apply_variant(merged, server.map_variant)}
-    listed = data.aggregated_map_by_instrument(symbol, range_)
+    listed = data.aggregated_map_by_instrument(symbol, range_, move)
     if not listed:  # unknown coin: upstream answers with an empty map
         return {"data": {}}
     if override is not None:
@@ -287,7 +289,11 @@ _ENDPOINTS: dict[str, _Endpoint] = {
     "/api/futures/supported-coins": _Endpoint((), False, lambda *_: data.supported_coins()),
     "/api/futures/supported-exchanges": _Endpoint((), False, lambda *_: data.supported_exchanges()),
     "/api/futures/pairs-markets": _Endpoint(
-        ("symbol",), True, lambda _, call: data.pairs_markets(call.query["symbol"])
+        ("symbol",),
+        True,
+        lambda server, call: data.pairs_markets(
+            call.query["symbol"], server.market_move(call.query["symbol"])
+        ),
     ),
     MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map),
     AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map),
@@ -438,6 +444,7 @@ class SandboxServer:
             self._busy: dict[str, int] = {}
             self._peaks: dict[str, int] = {}
         self.latency_ms = self._default_latency_ms
+        self._market_moves: dict[str, float] = {}
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
         self._aggregated_shape = "merged"
@@ -451,6 +458,15 @@ class SandboxServer:
         if variant not in data.MAP_VARIANTS:
             raise ValueError(f"map_variant must be one of {data.MAP_VARIANTS}")
         self._map_variant = variant
+
+    def move_market(self, coin: str, pct: float) -> None:
+        """Move ``coin``'s prices ``pct`` percent from their base (0 moves them back): its
+        maps lose the buckets the price has traded through and reshape the rest."""
+        self._market_moves[coin] = pct
+
+    def market_move(self, coin: str) -> float:
+        """How far ``coin`` has been moved from its base, in percent."""
+        return self._market_moves.get(coin, 0.0)
 
     @property
     def aggregated_shape(self) -> str:

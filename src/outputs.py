@@ -6,6 +6,7 @@ the contract, and ``summary`` and ``levels`` come after it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -127,6 +128,74 @@ class Summary(BaseModel):
     bucket_width: float | None
 
 
+class Changes(BaseModel):
+    """What moved since the last run's map of the same symbol, range and bucketing; figures
+    that need a price are null when either map lacks one."""
+
+    previous_at: datetime
+    elapsed_secs: float
+    previous_price: Number | None
+    price_change_pct: float | None
+    long_level_total_change_pct: float | None
+    short_level_total_change_pct: float | None
+    imbalance_change: float | None
+    new_clusters: list[Cluster] | None
+    """Today's top clusters with no previous top cluster near their price."""
+    swept_clusters: list[Cluster] | None
+    """Previous top clusters the price has traded through since."""
+    faded_clusters: list[Cluster] | None
+    """Previous top clusters neither found again nor swept."""
+
+
+class Alert(BaseModel):
+    """One alert rule that fired on a map."""
+
+    rule: int  # its index in the input's rules
+    type: str
+    symbol: str
+    range: str
+    side: Side | None
+    price: Number | None  # the cluster's, for rules about one
+    level: float | None
+    distance_pct: float | None
+    current_price: Number | None
+    message: str
+    suppressed: bool = False  # held back by the cooldown: seen, but not sent again
+
+
+class Snapshot(BaseModel):
+    """What the next run compares a map with: its figures and top clusters, never its rows."""
+
+    at: datetime
+    current_price: Number | None
+    long_level_total: float | None
+    short_level_total: float | None
+    imbalance: float | None
+    within_pct: dict[str, SideTotals] | None
+    top_clusters: list[Cluster]
+
+
+class SentAlert(BaseModel):
+    """An alert delivered, which its cooldown holds back until it lapses."""
+
+    rule: str  # the rule itself as JSON, so an edited rule starts afresh
+    side: Side | None
+    price: Number | None
+    at: datetime
+
+
+class WatchRecord(BaseModel):
+    """The snapshot store's record of one symbol, range and bucketing."""
+
+    version: Literal[1] = 1
+    symbol: str
+    range: str
+    price_step: float | None
+    price_percent_step: float | None
+    snapshot: Snapshot
+    sent: list[SentAlert] = []
+
+
 class SearchSymbolsItem(BaseModel):
     """A successful search: every matching instrument, best matches first."""
 
@@ -150,6 +219,8 @@ class LiquidationMapItem(BaseModel):
     levels: list[LiquidationLevel] | None  # None only when the item would be too large
     chart_url: str | None = None
     data_url: str | None = None
+    changes: Changes | None = None  # null on the first run of a watch, and when not tracked
+    alerts: list[Alert] | None = None  # null when no rule is set
 
 
 class ErrorInfo(BaseModel):

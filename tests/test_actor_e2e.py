@@ -64,7 +64,12 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
         "levels",
         "chart_url",
         "data_url",
+        "changes",
+        "alerts",
     ]
+    assert run.item["changes"] is None  # the first run of a watch has nothing to compare with
+    assert run.item["alerts"] is None  # no rules, no alerts
+    assert "First snapshot of Binance_BTCUSDT 7d saved" in run.log
     assert run.item["chart_url"] is None  # charts only when asked for
     assert run.item["data_url"] is None  # the data is in the item
     assert run.item["success"] is True

@@ -22,6 +22,7 @@ from src.inputs import INPUT_MODELS, KNOWN_FIELDS
 from src.run.billing import EVENTS, UNDELIVERED_KEY
 from src.run.gallery import REPORT_KEY, chart_key
 from src.run.item_limit import map_key
+from src.run.watch import ALERTS_KEY
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
@@ -153,6 +154,7 @@ def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> No
         REPORT_KEY: "report",
         UNDELIVERED_KEY: "output",
         map_key("ApeX Omni_BTC-USDT", "1d", b"{}"): "maps",
+        ALERTS_KEY: "alerts",
     }
     outputs = json.loads((ACTOR_DIR / "output_schema.json").read_text())["properties"]
     templates = [output["template"] for output in outputs.values()]

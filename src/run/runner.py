@@ -29,6 +29,7 @@ from src.run.storage import run_store
 
 if TYPE_CHECKING:
     from src.run.history import History
+    from src.run.watch import Watch
 
 Fetch = Callable[[], Awaitable[ResultItem]]
 OnFailure = Callable[[ActorError], FailureItem]
@@ -49,7 +50,7 @@ async def serve(raw_input: object) -> bool:
         return True
     async with endpoints.client:
         instruments = PairDirectory(endpoints.supported_pairs, request.symbol_cache_ttl_secs)
-        items = await fulfil(request, endpoints, instruments)
+        items = await fulfil(request, endpoints, instruments, remember=True)
     return not any(
         isinstance(item, FailureItem) and item.error.type == InternalError.type for item in items
     )
@@ -61,11 +62,14 @@ async def fulfil(
     instruments: InstrumentSource,
     deliver: Deliver = push_result,
     afford: Affordable | None = None,
+    *,
+    remember: bool = False,
 ) -> list[ResultItem]:
     """Fetch every result ``request`` asks for, hand each to ``deliver`` as soon as it is ready,
     and return them all in the order they were asked for. A result the budget (``afford``; the
     run's maximum charge by default) leaves no room for is not fetched: it fails as
-    ``budget_exhausted``."""
+    ``budget_exhausted``. A run that may ``remember`` (a batch run, not a Standby answer)
+    compares its maps with the last run's and keeps a history, as its input asks."""
     budget = Budget(afford or affordable(pushed=True))
     jobs: list[tuple[Fetch, OnFailure]]
     if isinstance(request, SearchSymbolsInput):
@@ -75,21 +79,29 @@ async def fulfil(
         return await _Limits(request, 1, deliver, budget).run_all(jobs)
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
-    history = None
-    if request.history_dataset:
+    bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
+    history = watch = None
+    if remember and request.history_dataset:
         from src.run.history import History  # noqa: PLC0415 - only runs that keep one load it
 
         history = History(request.history_dataset)
-    bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
+    if remember and request.watched:
+        from src.run.watch import Watch  # noqa: PLC0415 - only runs that watch load it
+
+        watch = Watch(request, bucketing, Actor.log)
     jobs = [
         (
-            partial(_map, upstream, target, bucketing, gallery=gallery, history=history),
+            partial(
+                _map, upstream, target, bucketing, gallery=gallery, history=history, watch=watch
+            ),
             partial(map_failure, target=target),
         )
         for target in request.targets()
     ]
     items = await _Limits(request, request.max_concurrency, deliver, budget).run_all(jobs)
     upstream.prices.close()
+    if watch is not None:
+        await watch.finish()
     if gallery is not None:
         await gallery.save_report()
     return items
@@ -107,8 +119,12 @@ async def _map(
     *,
     gallery: Gallery | None,
     history: History | None,
+    watch: Watch | None,
 ) -> ResultItem:
-    fitted = item_limit.fitted(await maps.liquidation_map(upstream, target, bucketing))
+    analysed = await maps.liquidation_map(upstream, target, bucketing)
+    if watch is not None:
+        analysed = await watch.observe(analysed)
+    fitted = item_limit.fitted(analysed)
     item = await item_limit.stored(fitted, run_store())
     if history is not None:
         await history.add(item)

@@ -1,0 +1,214 @@
+"""A scheduled run as a watcher: each map is compared with the snapshot the last run left in a
+named key-value store, checked against the alert rules, and remembered for the next run; once
+the maps are done, the alerts go to the webhook. None of it is charged, and none of it can cost
+the user a map: a store that fails or a record that cannot be read is a warning in the log."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apify import Actor
+from pydantic import ValidationError
+
+from src.analysis import alerts, changes
+from src.analysis.buckets import Bucketing
+from src.analysis.liqmap import AnalysedMap
+from src.inputs import LiquidationMapInput
+from src.outputs import Alert, LiquidationMapItem, WatchRecord
+from src.run.storage import RecordStore, StoreOpener, named_store, run_store, store_key
+from src.run.webhook import Delivery, Webhook
+
+ALERTS_KEY = "ALERTS"
+CONSOLE_RUN_URL = "https://console.apify.com/view/runs/{run_id}"
+
+
+def record_key(symbol: str, range_: str, bucketing: Bucketing) -> str:
+    """The snapshot's key: readable, and unique for every symbol, range and bucketing even
+    where the symbol's spelling has to be changed to make a valid key."""
+    identity = json.dumps([symbol, range_, bucketing.price_step, bucketing.price_percent_step])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:10]
+    steps = "".join(
+        f"-{name}{value:g}"
+        for name, value in (("step", bucketing.price_step), ("pct", bucketing.price_percent_step))
+        if value is not None
+    )
+    return store_key(f"snapshot-{symbol}-{range_}{steps}", f"-{digest}")
+
+
+@dataclasses.dataclass
+class _Watched:
+    key: str
+    record: WatchRecord
+    alerts: list[Alert]
+
+
+class Watch:
+    """The snapshot store of one run's maps, and the alerts they raised."""
+
+    def __init__(
+        self,
+        request: LiquidationMapInput,
+        bucketing: Bucketing,
+        log: logging.Logger,
+        *,
+        snapshots: StoreOpener | None = None,
+        run_records: StoreOpener | None = None,
+        webhook: Webhook | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._request = request
+        self._bucketing = bucketing
+        self._log = log
+        self._open_snapshots = snapshots or named_store(request.snapshot_store)
+        self._run_records = run_records or run_store()
+        self._webhook = webhook or (
+            Webhook(request.webhook_url, request.webhook_format) if request.webhook_url else None
+        )
+        self._clock = clock
+        self._store: RecordStore | None = None
+        self._opening = asyncio.Lock()
+        self._watched: list[_Watched] = []
+
+    async def observe(self, analysed: AnalysedMap) -> AnalysedMap:
+        """The map with what changed since the last run and the alerts it raised; its snapshot
+        is saved for the next run."""
+        item, request, now = analysed.item, self._request, self._clock()
+        key = record_key(item.symbol, item.range, self._bucketing)
+        previous = await self._read(key, item)
+        current = changes.snapshot(item.summary, now)
+        changed = None
+        if request.track_changes and previous is not None:
+            changed = changes.changes(previous.snapshot, current, request.cluster_match_pct)
+        elif request.track_changes:
+            self._log.info(
+                f"First snapshot of {item.symbol} {item.range} saved in the store"
+                f" {request.snapshot_store}: the next run reports what changed since this one."
+            )
+        raised = None
+        if request.alerts:
+            raised = alerts.held_back(
+                alerts.fired(request.alerts, item, self._bucketing, changed),
+                request.alerts,
+                previous.sent if previous else [],
+                now=now,
+                cooldown_mins=request.alert_cooldown_mins,
+                match_pct=request.cluster_match_pct,
+            )
+        sent = previous.sent if previous else []
+        record = WatchRecord(
+            symbol=item.symbol,
+            range=item.range,
+            price_step=self._bucketing.price_step,
+            price_percent_step=self._bucketing.price_percent_step,
+            snapshot=current,
+            sent=alerts.still_cooling(sent, now=now, cooldown_mins=request.alert_cooldown_mins),
+        )
+        await self._write(key, record)
+        self._watched.append(_Watched(key, record, raised or []))
+        watched = item.model_copy(update={"changes": changed, "alerts": raised})
+        return dataclasses.replace(analysed, item=watched)
+
+    async def finish(self) -> None:
+        """Send the run's alerts that no cooldown holds back, and start their cooldown once
+        they are delivered; undelivered, they are sent again by the next run."""
+        to_send = [alert for watched in self._watched for alert in watched.alerts]
+        to_send = [alert for alert in to_send if not alert.suppressed]
+        if self._webhook is not None:
+            delivery = await self._deliver(self._webhook, to_send)
+            if not delivery.delivered:
+                return
+        if not to_send:
+            return
+        now = self._clock()
+        for watched in self._watched:
+            fresh = [alert for alert in watched.alerts if not alert.suppressed]
+            if fresh:
+                sent = [alerts.as_sent(a, self._request.alerts[a.rule], now) for a in fresh]
+                record = watched.record.model_copy(update={"sent": [*watched.record.sent, *sent]})
+                await self._write(watched.key, record)
+
+    async def _deliver(self, webhook: Webhook, to_send: list[Alert]) -> Delivery:
+        if to_send:
+            delivery = await webhook.post(to_send, _run_info())
+        else:
+            delivery = Delivery(delivered=False, status=None, attempts=0, error=None)
+        outcome = {
+            "alerts": [alert.model_dump(mode="json") for alert in to_send],
+            "format": webhook.format,
+            **delivery.model_dump(mode="json"),
+        }
+        if not to_send:
+            self._log.info("No alert to send: the webhook was not called.")
+        elif delivery.delivered:
+            self._log.info(
+                f"Sent {len(to_send)} alert(s) to the webhook ({webhook.format}): HTTP"
+                f" {delivery.status} after {delivery.attempts} attempt(s)."
+            )
+        else:
+            self._log.warning(
+                f"The {len(to_send)} alert(s) could not be delivered to the webhook after"
+                f" {delivery.attempts} attempt(s): {delivery.error}. The run goes on, and the next"
+                " run sends them again."
+            )
+        try:
+            store = await self._run_records()
+            await store.set_value(ALERTS_KEY, outcome, content_type="application/json")
+        except Exception:
+            self._log.exception("The ALERTS record could not be stored.")
+        return delivery
+
+    async def _snapshots(self) -> RecordStore:
+        async with self._opening:
+            if self._store is None:
+                self._store = await self._open_snapshots()
+            return self._store
+
+    async def _read(self, key: str, item: LiquidationMapItem) -> WatchRecord | None:
+        """The last run's record, or None: absent, unreadable, or of another version."""
+        try:
+            value: Any = await (await self._snapshots()).get_value(key)
+        except Exception:
+            self._log.exception(
+                f"The snapshot of {item.symbol} {item.range} could not be read from the store"
+                f" {self._request.snapshot_store}; this map is compared with nothing."
+            )
+            return None
+        if value is None:
+            return None
+        try:
+            record = WatchRecord.model_validate(value)
+        except ValidationError:
+            record = None
+        if record is None or (record.symbol, record.range) != (item.symbol, item.range):
+            self._log.warning(
+                f"The snapshot of {item.symbol} {item.range} in the store"
+                f" {self._request.snapshot_store} could not be read, so it counts as absent and"
+                " is replaced by this run's."
+            )
+            return None
+        return record
+
+    async def _write(self, key: str, record: WatchRecord) -> None:
+        try:
+            store = await self._snapshots()
+            await store.set_value(key, record.model_dump(mode="json"), "application/json")
+        except Exception:
+            self._log.exception(
+                f"The snapshot of {record.symbol} {record.range} could not be saved in the store"
+                f" {self._request.snapshot_store}; the next run compares with an older one."
+            )
+
+
+def _run_info() -> dict[str, str]:
+    """The run's id and Console page, on the platform; nothing in a local run."""
+    run_id = Actor.configuration.actor_run_id
+    if not Actor.is_at_home() or not run_id:
+        return {}
+    return {"id": run_id, "console_url": CONSOLE_RUN_URL.format(run_id=run_id)}

@@ -1,0 +1,119 @@
+"""One POST of a run's alerts to the user's webhook, as JSON, Slack or Discord expect it, with
+the retries CoinGlass requests get. The URL carries the receiver's token: it is never logged,
+stored or echoed, only sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, SecretStr
+
+from src.coinglass.retry import RetryPolicy
+from src.errors import ActorError, InvalidParameter, NetworkError, RateLimited, UpstreamUnavailable
+from src.outputs import Alert
+
+WebhookFormat = Literal["json", "slack", "discord"]
+TIMEOUT_SECS = 10.0
+# Its own settings: a chat webhook asks for patience, not the fractions of a second CoinGlass
+# retries start with.
+POLICY = RetryPolicy(max_retries=3, base_secs=1.0, rate_limit_base_secs=2.0, cap_secs=10.0)
+
+
+class Delivery(BaseModel):
+    """How the POST went: what the ``ALERTS`` record and the log say."""
+
+    delivered: bool
+    status: int | None  # the last answer's HTTP status; None when none came
+    attempts: int
+    error: str | None  # why it was not delivered, in words that never hold the URL
+
+
+def body(alerts: list[Alert], format_: WebhookFormat, run: dict[str, str]) -> dict[str, Any]:
+    """The request body ``format_`` asks for."""
+    text = "\n".join(alert.message for alert in alerts)
+    if format_ == "slack":
+        return {"text": text}
+    if format_ == "discord":
+        return {"content": text}
+    return {"alerts": [alert.model_dump(mode="json") for alert in alerts], "text": text, "run": run}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """The user's webhook: its secret URL, the format it takes, and how it is reached."""
+
+    url: SecretStr
+    format: WebhookFormat
+    transport: httpx.AsyncBaseTransport | None = None
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def post(self, alerts: list[Alert], run: dict[str, str]) -> Delivery:
+        """POST ``alerts``, retrying network errors, 429 and 5xx; never raises."""
+        secret = self.url.get_secret_value()
+        redaction = _Redacted(secret)
+        logging.getLogger("httpx").addFilter(redaction)  # httpx logs every URL it requests
+        try:
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT_SECS, transport=self.transport, follow_redirects=False
+            ) as client:
+                return await self._attempts(client, secret, body(alerts, self.format, run))
+        finally:
+            logging.getLogger("httpx").removeFilter(redaction)
+
+    async def _attempts(
+        self, client: httpx.AsyncClient, url: str, payload: dict[str, Any]
+    ) -> Delivery:
+        attempt, status = 0, None
+        while True:
+            attempt += 1
+            error: ActorError | None
+            try:
+                response = await client.post(url, json=payload)
+            except httpx.HTTPError as failure:
+                # The exception's own text may quote the URL: only its kind is kept.
+                error, status = NetworkError(f"{type(failure).__name__} reaching the webhook"), None
+            else:
+                status = response.status_code
+                error = _refusal(response)
+                if error is None:
+                    return Delivery(delivered=True, status=status, attempts=attempt, error=None)
+            delay = POLICY.delay(error, attempt)
+            if delay is None:
+                return Delivery(
+                    delivered=False, status=status, attempts=attempt, error=error.message
+                )
+            await self.sleep(delay)
+
+
+def _refusal(response: httpx.Response) -> ActorError | None:
+    """The failure a status stands for: 2xx is none; 429 and 5xx can be retried, other 4xx
+    cannot."""
+    status = response.status_code
+    if status < 300:
+        return None
+    if status == 429:
+        wait = POLICY.header_wait(response.headers.get("Retry-After"))
+        return RateLimited("The webhook answered HTTP 429", retry_after=wait)
+    if status >= 500:
+        return UpstreamUnavailable(f"The webhook answered HTTP {status}")
+    return InvalidParameter(f"The webhook refused the alerts with HTTP {status}")
+
+
+class _Redacted(logging.Filter):
+    """Replaces the webhook URL in httpx's log records, whatever the level."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                "<webhook URL>" if self._secret in str(arg) else arg for arg in record.args
+            )
+        return True
