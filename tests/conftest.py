@@ -59,6 +59,9 @@ class MemoryStore:
         record = self.records.get(key)
         return None if record is None else record.value
 
+    async def record_exists(self, key: str) -> bool:
+        return key in self.records
+
     async def set_value(self, key: str, value: Any, content_type: str | None = None) -> None:
         self.records[key] = StoredRecord(value, content_type)
 

@@ -173,14 +173,17 @@ class Watch:
     async def _read(self, key: str, item: LiquidationMapItem) -> WatchRecord | None:
         """The last run's record, or None: absent, unreadable, or of another version."""
         try:
-            value: Any = await (await self._snapshots()).get_value(key)
+            store = await self._snapshots()
+            value: Any = await store.get_value(key)
+            # A record whose JSON is broken reads as None, like an absent one.
+            unreadable = value is None and await store.record_exists(key)
         except Exception:
             self._log.exception(
                 f"The snapshot of {item.symbol} {item.range} could not be read from the store"
                 f" {self._request.snapshot_store}; this map is compared with nothing."
             )
             return None
-        if value is None:
+        if value is None and not unreadable:
             return None
         try:
             record = WatchRecord.model_validate(value)

@@ -1,0 +1,180 @@
+"""A scheduled run as a watcher, end to end: the actor run as real processes over one storage
+folder, the sandbox's market moved between runs. Every expected figure is worked out here from
+the sandbox's own data."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sandbox_data
+from conftest import MAP_PATH, PRO_KEY, ActorRun
+from sandbox_server import SandboxServer
+from test_analytics_e2e import approx, expected_summary
+
+from src.run.storage import KEY_FORBIDDEN, MAX_KEY_LENGTH
+
+SNAPSHOTS = "liquidation-map-snapshots"
+PAIR = ("Binance", "BTCUSDT")
+MOVE_PCT = 1.5
+MATCH_PCT = 0.25  # clusterMatchPct's default
+TOP = 10
+WATCH = {"symbol": "Binance_BTCUSDT", "range": "1d", "apiKey": PRO_KEY}
+
+
+def snapshot_records(storage: Path) -> dict[str, Any]:
+    """The snapshot store's records by key, as JSON."""
+    folder = storage / "key_value_stores" / SNAPSHOTS
+    return {
+        path.name: json.loads(path.read_text())
+        for path in sorted(folder.iterdir())
+        if "__metadata__" not in path.name
+    }
+
+
+def age_snapshots(storage: Path, minutes: float) -> None:
+    """Make the stored snapshots and cooldowns ``minutes`` older, as if that much time had
+    passed before the next run."""
+    folder = storage / "key_value_stores" / SNAPSHOTS
+    for name, record in snapshot_records(storage).items():
+        older = timedelta(minutes=minutes)
+        record["snapshot"]["at"] = _shifted(record["snapshot"]["at"], older)
+        for sent in record["sent"]:
+            sent["at"] = _shifted(sent["at"], older)
+        (folder / name).write_text(json.dumps(record))
+
+
+def _shifted(moment: str, older: timedelta) -> str:
+    return (datetime.fromisoformat(moment) - older).isoformat().replace("+00:00", "Z")
+
+
+def top_clusters(move_pct: float = 0.0) -> tuple[float, list[tuple[float, float]]]:
+    """The pair's price and its top clusters (price, level), with its coin moved ``move_pct``."""
+    liq_map = sandbox_data.liquidation_map(*PAIR, "1d", move_pct)
+    price = sandbox_data.current_price(*PAIR, move_pct)
+    return price, expected_summary(liq_map, price, TOP)["top"]
+
+
+def test_the_next_run_reports_what_changed_since_the_last(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    first = run_actor(WATCH)
+    assert first.item["changes"] is None
+    assert "First snapshot of Binance_BTCUSDT 1d saved" in first.log
+    sandbox.move_market("BTC", MOVE_PCT)
+    second = run_actor(WATCH, keep_storage=True)
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert "First snapshot" not in second.log
+    changes = second.item["changes"]
+
+    then_price, then_top = top_clusters()
+    now_price, now_top = top_clusters(MOVE_PCT)
+    then_map = sandbox_data.liquidation_map(*PAIR, "1d")
+    now_map = sandbox_data.liquidation_map(*PAIR, "1d", MOVE_PCT)
+    then = expected_summary(then_map, then_price, TOP)
+    now = expected_summary(now_map, now_price, TOP)
+    assert changes["previous_price"] == then_price == 97_000
+    assert changes["price_change_pct"] == pytest.approx((now_price / then_price - 1) * 100)
+    assert changes["long_level_total_change_pct"] == pytest.approx(
+        (now["long"] / then["long"] - 1) * 100, abs=1e-4
+    )
+    assert changes["short_level_total_change_pct"] == pytest.approx(
+        (now["short"] / then["short"] - 1) * 100, abs=1e-4
+    )
+    assert changes["imbalance_change"] == pytest.approx(
+        now["imbalance"] - then["imbalance"], abs=2e-6
+    )
+    tolerance = now_price * MATCH_PCT / 100
+    swept = [p for p, _ in then_top if then_price <= p <= now_price]
+    new = [p for p, _ in now_top if all(abs(p - q) > tolerance for q, _ in then_top)]
+    faded = [
+        p for p, _ in then_top if p not in swept and all(abs(p - q) > tolerance for q, _ in now_top)
+    ]
+    assert swept and new and faded  # the move exercises all three
+    assert [c["price"] for c in changes["swept_clusters"]] == swept
+    assert [c["price"] for c in changes["new_clusters"]] == new
+    assert [c["price"] for c in changes["faded_clusters"]] == faded
+    # Each cluster as the summary of its own run gave it.
+    then_by_price = {c["price"]: c for c in first.item["summary"]["top_clusters"]}
+    now_by_price = {c["price"]: c for c in second.item["summary"]["top_clusters"]}
+    for cluster in changes["swept_clusters"] + changes["faded_clusters"]:
+        assert cluster == then_by_price[cluster["price"]]
+    for cluster in changes["new_clusters"]:
+        assert cluster == now_by_price[cluster["price"]]
+
+    previous_at = datetime.fromisoformat(changes["previous_at"])
+    record = next(iter(snapshot_records(first.storage).values()))
+    assert changes["previous_at"].endswith("Z")
+    assert previous_at < datetime.now(UTC)
+    assert 0 < changes["elapsed_secs"] < 120
+    # The snapshot left for the next run is this run's: compact, never the rows.
+    assert record["snapshot"]["current_price"] == now_price
+    assert [c["price"] for c in record["snapshot"]["top_clusters"]] == [p for p, _ in now_top]
+    assert "data" not in record["snapshot"]
+    assert "levels" not in record["snapshot"]
+    # Comparisons cost nothing: one map, one charge, each run.
+    assert first.charged_events == second.charged_events == ["LIQUIDATION_MAP"]
+
+
+def test_each_symbol_range_and_bucketing_has_its_own_valid_record(run_actor: Any) -> None:
+    symbols = ["ApeX Omni_BTC-USDT", "Crypto.com_BTCUSD-PERP", "BTC"]
+    run = run_actor({"symbols": symbols, "ranges": ["1d", "7d"], "apiKey": PRO_KEY})
+    stepped = run_actor({**WATCH, "priceStep": 100}, keep_storage=True)
+    assert all(item["success"] for item in run.items + stepped.items)
+    records = snapshot_records(stepped.storage)
+    assert len(records) == len(symbols) * 2 + 1
+    for key, record in records.items():
+        assert not KEY_FORBIDDEN.search(key), key
+        assert len(key) <= MAX_KEY_LENGTH
+        assert record["version"] == 1
+    identities = {(r["symbol"], r["range"], r["price_step"]) for r in records.values()}
+    assert ("ApeX Omni_BTC-USDT", "7d", None) in identities
+    assert ("Binance_BTCUSDT", "1d", 100) in identities
+    assert stepped.item["changes"] is None  # another bucketing: another record
+
+
+def test_a_failed_map_leaves_the_previous_snapshot_in_place(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    first = run_actor(WATCH)
+    before = snapshot_records(first.storage)
+    sandbox.set_fault("http_500_spring", path=MAP_PATH)
+    failed = run_actor({**WATCH, "maxRetries": 0}, keep_storage=True)
+    assert failed.item["success"] is False
+    assert snapshot_records(failed.storage) == before
+    sandbox.set_fault(None, path=MAP_PATH)
+    third = run_actor(WATCH, keep_storage=True)
+    stored_at = next(iter(before.values()))["snapshot"]["at"]
+    assert third.item["changes"]["previous_at"] == stored_at
+
+
+@pytest.mark.parametrize(
+    "garbled",
+    ["{not json", json.dumps({"version": 2, "snapshot": {}}), json.dumps([1, 2])],
+)
+def test_a_snapshot_that_cannot_be_read_is_replaced_with_a_warning(
+    run_actor: Any, garbled: str
+) -> None:
+    first = run_actor(WATCH)
+    (key,) = snapshot_records(first.storage)
+    (first.storage / "key_value_stores" / SNAPSHOTS / key).write_text(garbled)
+    second = run_actor(WATCH, keep_storage=True)
+    assert second.item["success"] is True
+    assert second.item["changes"] is None
+    assert "could not be read, so it counts as absent and is replaced" in second.log
+    assert snapshot_records(second.storage)[key]["version"] == 1
+    assert second.charged_events == ["LIQUIDATION_MAP"]
+
+
+def test_without_track_changes_nothing_is_stored(run_actor: Any) -> None:
+    run = run_actor({**WATCH, "trackChanges": False})
+    assert run.item["changes"] is None
+    assert not (run.storage / "key_value_stores" / SNAPSHOTS).exists()
+
+
+def assert_watched(run: ActorRun) -> None:
+    assert run.exit_code == 0, run.log
+    assert all(item["success"] for item in run.items), run.items
