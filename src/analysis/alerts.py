@@ -18,6 +18,7 @@ from src.analysis.buckets import (
     price_buckets,
 )
 from src.analysis.changes import match_tolerance
+from src.analysis.liqmap import AnalysedMap
 from src.inputs import (
     AlertRule,
     AlertSide,
@@ -36,12 +37,13 @@ _EDGE = 1 + 1e-12
 
 def fired(
     rules: list[AlertRule],
-    item: LiquidationMapItem,
+    analysed: AnalysedMap,
     bucketing: Bucketing,
     changes: Changes | None,
 ) -> list[Alert]:
-    """Every alert ``rules`` raise on ``item``, in rule order. Rules that read the price stay
+    """Every alert ``rules`` raise on a map, in rule order. Rules that read the price stay
     silent without one; rules that read changes stay silent on a first run."""
+    item = analysed.item
     price = item.summary.current_price
     buckets = (
         price_buckets(item.data, bucketing, price)
@@ -51,7 +53,7 @@ def fired(
     return [
         _alert(index, rule, item, found, changes)
         for index, rule in enumerate(rules)
-        for found in _raised(rule, item, buckets, changes)
+        for found in _raised(rule, analysed, buckets, changes)
     ]
 
 
@@ -66,9 +68,9 @@ class _Found:
 
 
 def _raised(
-    rule: AlertRule, item: LiquidationMapItem, buckets: list[Bucket], changes: Changes | None
+    rule: AlertRule, analysed: AnalysedMap, buckets: list[Bucket], changes: Changes | None
 ) -> Iterator[_Found]:
-    summary, price = item.summary, item.summary.current_price
+    summary, price = analysed.item.summary, analysed.item.summary.current_price
     if isinstance(rule, ClusterWithinPct | LiquidityWithinPct):
         if price is None:
             return
@@ -84,7 +86,9 @@ def _raised(
                     found = cluster(nearest, price)
                     yield _Found(side, found, found.level, found.distance_pct)
             else:
-                total = round(sum(bucket.level for bucket in near[side]), 2)
+                # From the rows, as the summary's totals within a distance are.
+                within = analysed.placement.within(rule.pct)
+                total = within.long if side == "long" else within.short
                 if total >= rule.min_level and total > 0:
                     yield _Found(side, None, total, rule.pct)
     elif isinstance(rule, ImbalanceBeyond):

@@ -103,6 +103,23 @@ class Placement:
         shorts = itertools.accumulate(map(row_level, rows[above:]))
         return cls(rows, current_price, below, above, list(longs)[::-1], list(shorts))
 
+    def within(self, pct: float) -> SideTotals:
+        """The total level on each side within ``pct`` % of the price (which must be known)."""
+        current_price, rows = self.current_price, self.rows
+        if current_price is None:
+            raise ValueError("no side is within a distance of an unknown price")
+        # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
+        # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
+        reach = current_price * pct / 100 * (1 + 1e-12)
+        first_long = bisect.bisect_left(rows, current_price - reach, hi=self.below, key=row_price)
+        last_short = bisect.bisect_right(rows, current_price + reach, lo=self.above, key=row_price)
+        return SideTotals(
+            long=round(self.long_curve[first_long], 2) if first_long < self.below else 0.0,
+            short=round(self.short_curve[last_short - self.above - 1], 2)
+            if last_short > self.above
+            else 0.0,
+        )
+
     def levels(self) -> list[LiquidationLevel]:
         """Every row with its side, distance and cumulative level (sides null without a price)."""
         rows, price = self.rows, self.current_price
@@ -162,7 +179,7 @@ def analyse(
         by_leverage=by_leverage(rows),
         by_exchange=by_exchange,
         top_clusters=[cluster(bucket, current_price) for bucket in largest],
-        **_top_clustersby_side(buckets, current_price, bucketing.top_clusters),
+        **_top_clusters_by_side(buckets, current_price, bucketing.top_clusters),
         **_nearest_clusters(buckets, current_price),
         price_min=rows[0][0] if rows else None,
         price_max=rows[-1][0] if rows else None,
@@ -226,26 +243,15 @@ def _sides(placement: Placement) -> dict[str, Any]:
     long_total = round(placement.long_curve[0], 2) if longs else 0.0
     short_total = round(placement.short_curve[-1], 2) if shorts else 0.0
 
-    def within(pct: int) -> SideTotals:
-        # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
-        # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
-        reach = current_price * pct / 100 * (1 + 1e-12)
-        first_long = bisect.bisect_left(longs, current_price - reach, key=row_price)
-        last_short = bisect.bisect_right(shorts, current_price + reach, key=row_price)
-        return SideTotals(
-            long=round(placement.long_curve[first_long], 2) if first_long < len(longs) else 0.0,
-            short=round(placement.short_curve[last_short - 1], 2) if last_short else 0.0,
-        )
-
     return {
         "long_level_total": long_total,
         "short_level_total": short_total,
         "imbalance": _imbalance(long_total, short_total),
-        "within_pct": {str(pct): within(pct) for pct in WITHIN_PCTS},
+        "within_pct": {str(pct): placement.within(pct) for pct in WITHIN_PCTS},
     }
 
 
-def _top_clustersby_side(
+def _top_clusters_by_side(
     buckets: list[Bucket], current_price: Number | None, count: int
 ) -> dict[str, Any]:
     """The largest buckets of each side on their own, so a side the other dwarfs still shows."""

@@ -94,7 +94,7 @@ class Watch:
         raised = None
         if request.alerts:
             raised = alerts.held_back(
-                alerts.fired(request.alerts, item, self._bucketing, changed),
+                alerts.fired(request.alerts, analysed, self._bucketing, changed),
                 request.alerts,
                 previous.sent if previous else [],
                 now=now,
