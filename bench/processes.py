@@ -80,13 +80,17 @@ def run_process(
     env: Mapping[str, str],
     *,
     expect_items: int | None = 1,
+    seed: Path | None = None,
 ) -> ProcessRun:
-    """Run ``python <command>`` on ``actor_input`` with fresh local storage.
+    """Run ``python <command>`` on ``actor_input`` with fresh local storage, holding a copy of
+    the storage folder ``seed`` if given (what earlier runs left behind).
 
     Raises RunFailed unless it exits 0 with ``expect_items`` successful items (None: any).
     """
     storage = Path(tempfile.mkdtemp(prefix="bench-storage-"))
     try:
+        if seed is not None:
+            shutil.copytree(seed, storage, dirs_exist_ok=True)
         local_run.write_input(storage, actor_input)
         log_path, result_path = storage / "run.log", storage / "run.json"
         with log_path.open("wb") as log:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -21,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import local_run
 import sandbox_data
 from sandbox_server import RecordedRequest, SandboxServer
 
@@ -43,6 +45,7 @@ from src.outputs import LiquidationMapItem
 MAP_INPUT = {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}
 SEARCH_INPUT = {"mode": "search_symbols", "keyword": "btc"}
 COLD_GOAL = 1.10
+WATCH_GOAL = 1.05
 PROCESSING_GOAL = 3.0
 BATCH_GOAL = 1.25
 BATCH_RANGES = ("1d", "7d", "30d")
@@ -62,6 +65,7 @@ class Plan:
     latency_ms: float = 200
     chart_pairs: int = 5
     chart_renders: int = 5
+    watch_pairs: int = 7
     standby_warmup: int = 10
     standby_latency_requests: int = 200
     standby_rate_requests: int = 200
@@ -88,6 +92,7 @@ class Plan:
             batch_pairs=repetitions,
             chart_pairs=repetitions,
             chart_renders=repetitions,
+            watch_pairs=repetitions,
         )
 
 
@@ -513,7 +518,57 @@ def _without_matplotlib_cache(actor_input: object, env: dict[str, str]) -> Proce
         return run_process(ACTOR, actor_input, {**env, "MPLCONFIGDIR": config})
 
 
-# ---------------------------------------------------------------- 5. Standby
+# ---------------------------------------------------------------- 5. watch
+
+
+def watch(plan: Plan, sandbox: SandboxServer) -> Section:
+    """A cold map run that reads the last run's snapshot, compares and saves its own (the
+    default), against the same run with ``trackChanges`` off."""
+    env = actor_env(sandbox)
+    seed = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    # What a scheduled run finds: only the named snapshot store outlives a run.
+    earlier = local_run.run_actor(MAP_INPUT, seed / "earlier", env, capture=True)
+    if earlier.returncode:
+        raise RunFailed(f"the run that leaves a snapshot failed:\n{earlier.stdout}")
+    store = Path("key_value_stores") / LiquidationMapInput.model_fields["snapshot_store"].default
+    shutil.copytree(seed / "earlier" / store, seed / "next" / store)
+    progress(f"watch: cold map runs with and without trackChanges, {plan.watch_pairs} pairs")
+    untracked = {**MAP_INPUT, "trackChanges": False}
+    runs = interleaved(
+        {
+            "tracked": partial(run_process, ACTOR, MAP_INPUT, env, seed=seed / "next"),
+            "untracked": partial(run_process, ACTOR, untracked, env),
+        },
+        plan.watch_pairs,
+        warmup=1,
+    )
+    shutil.rmtree(seed, ignore_errors=True)
+    if runs["tracked"][0].items[0]["changes"] is None:
+        raise RunFailed("the tracked run found no snapshot to compare with")
+    walls = {name: [run.wall_s for run in done] for name, done in runs.items()}
+    rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
+    what = "map with `trackChanges` (a snapshot read, compared, written) vs without: {}"
+    rows = [
+        Row(
+            "Watch",
+            what.format(metric),
+            median(v["tracked"]),
+            median(v["untracked"]),
+            unit,
+            WATCH_GOAL,
+        )
+        for metric, v, unit in (("wall time", walls, "s"), ("peak RSS", rss, "MiB"))
+    ]
+    details = [
+        f"- With trackChanges {spread(walls['tracked'], 's')}, peak RSS"
+        f" {spread(rss['tracked'], 'MiB')}; without {spread(walls['untracked'], 's')},"
+        f" {spread(rss['untracked'], 'MiB')}. Each tracked run starts from the snapshot an"
+        " earlier run of the same map left in the snapshot store."
+    ]
+    return Section(rows, details)
+
+
+# ---------------------------------------------------------------- 6. Standby
 
 UPSTREAM_PER_MAP = 2  # the map and pairs-markets (the current price)
 

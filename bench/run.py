@@ -5,8 +5,9 @@
     python bench/run.py --reps 2 --rows 20000  # fewer repetitions, a smaller map
 
 Rows: cold run (map and search) against a minimal actor, processing of a big map against
-``json.loads``, a batch of maps through a slow upstream against its bound, charts, and a warm
-Standby server's map answers (cached and uncached) against the cold run.
+``json.loads``, a batch of maps through a slow upstream against its bound, charts, a map run
+that tracks changes against one that does not, and a warm Standby server's map answers (cached
+and uncached) against the cold run.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from bench import rows  # noqa: E402
 from bench.measure import ROW_NAMES, Machine, Row, machine, table  # noqa: E402
 
 DOCUMENT = ROOT / "BENCHMARKS.md"
-ROW_KEYS = dict(zip(("cold", "processing", "batch", "chart", "standby"), ROW_NAMES, strict=True))
+ROW_KEYS = dict(
+    zip(("cold", "processing", "batch", "chart", "watch", "standby"), ROW_NAMES, strict=True)
+)
 
 
 def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str, rows.Section]:
@@ -43,6 +46,7 @@ def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str,
             "processing": lambda: rows.processing_row(plan),
             "batch": lambda: rows.batch(plan),
             "chart": lambda: rows.chart(plan, sandbox),
+            "watch": lambda: rows.watch(plan, sandbox),
             # reuses the cold-run row's map runs when that row ran first
             "standby": lambda: rows.standby(plan, sandbox, _cold_map_walls(sections)),
         }

@@ -111,11 +111,36 @@ def describe(item: dict[str, Any]) -> str:
         f"    {c['price']:>14,}  level {c['level']:>16,.0f}  {c['side'] or ''}"
         for c in summary["top_clusters"][:5]
     ]
+    lines += _watched(item)
     if item.get("chart_url"):
         lines.append(f"  chart: {item['chart_url']}")
     first = dict(list(item["data"].items())[:2])
     lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
     return "\n".join(lines)
+
+
+def _watched(item: dict[str, Any]) -> list[str]:
+    """What a watching run adds to a map: the changes since the last run, and the alerts."""
+    lines = []
+    changes = item.get("changes")
+    if changes:
+        lines.append(
+            f"  changes since {changes['previous_at']} ({changes['elapsed_secs']:.0f} s ago):"
+            f" price {changes['previous_price']} -> {item['summary']['current_price']}"
+            f" ({changes['price_change_pct']:+.2f}%), longs"
+            f" {changes['long_level_total_change_pct']:+.2f}%, shorts"
+            f" {changes['short_level_total_change_pct']:+.2f}%, imbalance"
+            f" {changes['imbalance_change']:+.3f}"
+        )
+        for kind in ("new", "swept", "faded"):
+            prices = ", ".join(f"{c['price']:,}" for c in changes[f"{kind}_clusters"] or [])
+            lines.append(f"    {kind} clusters: {prices or 'none'}")
+    elif "changes" in item:
+        lines.append("  changes: null (the first snapshot of this map)")
+    for alert in item.get("alerts") or []:
+        held = " (held back by the cooldown)" if alert["suppressed"] else ""
+        lines.append(f"  alert: {alert['message']}{held}")
+    return lines
 
 
 def show(storage: Path) -> None:

@@ -166,6 +166,9 @@ class Alert(BaseModel):
 class Snapshot(BaseModel):
     """What the next run compares a map with: its figures and top clusters, never its rows."""
 
+    # Built when a run first watches, so a run that does not pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
+
     at: datetime
     current_price: Number | None
     long_level_total: float | None
@@ -178,6 +181,9 @@ class Snapshot(BaseModel):
 class SentAlert(BaseModel):
     """An alert delivered, which its cooldown holds back until it lapses."""
 
+    # Built when a run first watches, so a run that does not pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
+
     rule: str  # the rule itself as JSON, so an edited rule starts afresh
     side: Side | None
     price: Number | None
@@ -186,6 +192,9 @@ class SentAlert(BaseModel):
 
 class WatchRecord(BaseModel):
     """The snapshot store's record of one symbol, range and bucketing."""
+
+    # Built when a run first watches, so a run that does not pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
 
     version: Literal[1] = 1
     symbol: str
