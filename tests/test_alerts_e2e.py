@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import ActorRun, record
+from conftest import PRO_KEY, ActorRun, assert_records_fit_the_store_schema, record
 from sandbox_server import SandboxServer
 from test_analytics_e2e import approx, expected_summary
 from test_watch_e2e import MATCH_PCT, MOVE_PCT, PAIR, TOP, WATCH, age_snapshots, top_clusters
@@ -196,6 +196,7 @@ def test_each_webhook_format_gets_one_post_with_every_alert(run_actor: Any, form
         "error": None,
     }
     assert f"Sent {len(sent)} alert(s) to the webhook ({format_}): HTTP 200" in run.log
+    assert_records_fit_the_store_schema(run.storage)
     # The URL's token is in no log line at DEBUG level, and in no stored file.
     assert "DEBUG" in run.log
     assert TOKEN not in run.log
@@ -252,3 +253,21 @@ def test_no_alert_no_post(run_actor: Any) -> None:
     assert run.item["alerts"] == []
     assert receiver.bodies == []
     assert alerts_record(run.storage)["alerts"] == []
+
+
+def test_a_search_ignores_the_watch(run_actor: Any) -> None:
+    with WebhookReceiver() as receiver:
+        run = run_actor(
+            {
+                "mode": "search_symbols",
+                "keyword": "btc",
+                "trackChanges": True,
+                "alerts": [{"type": "imbalance_beyond", "value": 0}],
+                "webhookUrl": receiver.url,
+                "apiKey": PRO_KEY,
+            }
+        )
+    assert run.item["success"] is True
+    assert "alerts" not in run.item
+    assert receiver.bodies == []
+    assert not (run.storage / "key_value_stores" / "liquidation-map-snapshots").exists()

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
+from src.outputs import Alert
 from src.run.billing import EVENTS, UNDELIVERED_KEY
 from src.run.gallery import REPORT_KEY, chart_key
 from src.run.item_limit import map_key
@@ -122,6 +123,12 @@ def test_dataset_views_show_only_the_fields_they_select() -> None:
         shown = view["display"]["properties"]
         assert set(shown) <= set(view["transformation"]["fields"])
         assert {prop["format"] for prop in shown.values()} <= TABLE_FORMATS
+
+
+def test_the_alerts_view_has_a_row_per_alert_with_every_field() -> None:
+    view = DATASET_SCHEMA["views"]["alerts"]
+    assert view["transformation"]["unwind"] == ["alerts"]
+    assert set(view["transformation"]["fields"]) == set(Alert.model_fields)
 
 
 def test_pay_per_event_lists_the_charged_events() -> None:
