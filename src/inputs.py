@@ -97,17 +97,22 @@ def _http_url(url: SecretStr) -> SecretStr:
         parsed = None
     if (
         len(text) > 2000
+        or not all(" " < char <= "~" for char in text)  # what an HTTP client can send as is
         or parsed is None
         or parsed.scheme not in ("http", "https")
         or not parsed.host
     ):
-        msg = "must be an http:// or https:// URL (a Slack or Discord incoming webhook, say)"
+        msg = (
+            "must be an http:// or https:// URL of printable characters, such as a Slack or"
+            " Discord incoming webhook"
+        )
         raise ValueError(msg)
     return SecretStr(text)
 
 
 WebhookUrl = Annotated[SecretStr, AfterValidator(_http_url)]
 AlertSide = Literal["long", "short", "any"]
+WebhookFormat = Literal["json", "slack", "discord"]
 Pct = Annotated[float, Field(gt=0, le=100)]
 MinLevel = Annotated[float, Field(ge=0, alias="minLevel")]
 
@@ -202,9 +207,7 @@ class LiquidationMapInput(_InputModel):
     alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
     alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
     webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
-    webhook_format: Literal["json", "slack", "discord"] = Field(
-        default="json", alias="webhookFormat"
-    )
+    webhook_format: WebhookFormat = Field(default="json", alias="webhookFormat")
 
     @field_validator("alerts")
     @classmethod
@@ -221,6 +224,16 @@ class LiquidationMapInput(_InputModel):
                 )
                 raise ValueError(msg)
         return alerts
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _rules_for_the_webhook(
+        cls, url: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if url is not None and "alerts" in info.data and not info.data["alerts"]:
+            msg = "is set, but alerts has no rule, so nothing would ever be sent to it"
+            raise ValueError(msg)
+        return url
 
     @property
     def watched(self) -> bool:

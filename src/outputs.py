@@ -6,14 +6,13 @@ the contract, and ``summary`` and ``levels`` come after it.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 from typing_extensions import TypedDict
 
 from src.errors import ActorError
-from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget
+from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget, WebhookFormat
 
 SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
@@ -132,7 +131,7 @@ class Changes(BaseModel):
     """What moved since the last run's map of the same symbol, range and bucketing; figures
     that need a price are null when either map lacks one."""
 
-    previous_at: datetime
+    previous_at: AwareDatetime
     elapsed_secs: float
     previous_price: Number | None
     price_change_pct: float | None
@@ -169,7 +168,7 @@ class Snapshot(BaseModel):
     # Built when a run first watches, so a run that does not pays nothing for it.
     model_config = ConfigDict(defer_build=True)
 
-    at: datetime
+    at: AwareDatetime
     current_price: Number | None
     long_level_total: float | None
     short_level_total: float | None
@@ -187,7 +186,13 @@ class SentAlert(BaseModel):
     rule: str  # the rule itself as JSON, so an edited rule starts afresh
     side: Side | None
     price: Number | None
-    at: datetime
+    at: AwareDatetime
+
+
+class PendingAlert(SentAlert):
+    """An alert the webhook did not take, sent again by the next run: at least once."""
+
+    alert: Alert
 
 
 class WatchRecord(BaseModel):
@@ -203,6 +208,23 @@ class WatchRecord(BaseModel):
     price_percent_step: float | None
     snapshot: Snapshot
     sent: list[SentAlert] = []
+    pending: list[PendingAlert] = []
+
+
+class Delivery(BaseModel):
+    """How a POST of alerts to the webhook went."""
+
+    delivered: bool | None  # None: there was no alert to send, so nothing was posted
+    status: int | None  # the last answer's HTTP status; None when none came
+    attempts: int
+    error: str | None  # why it was not delivered, in words that never hold the URL
+
+
+class AlertsRecord(Delivery):
+    """The run's ``ALERTS`` record: what was sent to the webhook and how it went."""
+
+    alerts: list[Alert]
+    format: WebhookFormat
 
 
 class SearchSymbolsItem(BaseModel):
@@ -229,7 +251,7 @@ class LiquidationMapItem(BaseModel):
     chart_url: str | None = None
     data_url: str | None = None
     changes: Changes | None = None  # null on the first run of a watch, and when not tracked
-    alerts: list[Alert] | None = None  # null when no rule is set
+    alerts: list[Alert] = []  # empty when no rule fired, or none is set
 
 
 class ErrorInfo(BaseModel):

@@ -68,7 +68,7 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
         "alerts",
     ]
     assert run.item["changes"] is None  # the first run of a watch has nothing to compare with
-    assert run.item["alerts"] is None  # no rules, no alerts
+    assert run.item["alerts"] == []  # no rules, no alerts
     assert "First snapshot of Binance_BTCUSDT 7d saved" in run.log
     assert run.item["chart_url"] is None  # charts only when asked for
     assert run.item["data_url"] is None  # the data is in the item

@@ -107,7 +107,11 @@ def test_each_rule_fires_when_its_condition_holds_and_only_then(
     assert moved[6][0]["message"].endswith(
         f"swept: the price went from {price:,.0f} to {now_price:,.0f}"
     )
-    assert [alert["price"] for alert in moved[8]] == [c["price"] for c in changes["new_clusters"]]
+    tolerance = now_price * MATCH_PCT / 100
+    _, now_top = top_clusters(MOVE_PCT)
+    new = [p for p, _ in now_top if all(abs(p - q) > tolerance for q, _ in top_clusters()[1])]
+    assert new
+    assert [alert["price"] for alert in moved[8]] == new
     assert {1, 3, 5, 7, 9}.isdisjoint(moved)
     # Alerts are free: one charge per map.
     assert first.charged_events == second.charged_events == ["LIQUIDATION_MAP"]
@@ -147,10 +151,41 @@ def test_the_cooldown_holds_across_runs_and_lifts_after_it(run_actor: Any) -> No
 def test_a_cluster_the_price_moves_along_with_stays_in_its_cooldown(
     run_actor: Any, sandbox: SandboxServer
 ) -> None:
-    rules = {**WATCH, "alerts": [{"type": "imbalance_beyond", "value": 0}]}
-    run_actor(rules)
+    rule = {"type": "cluster_within_pct", "pct": 2, "minLevel": 5e6, "side": "long"}
+    watch = {**WATCH, "alerts": [rule]}
+    first = run_actor(watch)
+    (alert,) = first.item["alerts"]
+    price, levels = buckets()
+    # Move the price so little that the same bucket stays the nearest, a little farther off.
     sandbox.move_market("BTC", MATCH_PCT / 10)
-    assert suppressed(run_actor(rules, keep_storage=True)) == [True]
+    moved = run_actor(watch, keep_storage=True)
+    (again,) = moved.item["alerts"]
+    assert again["price"] == alert["price"]
+    assert again["current_price"] != price
+    assert again["suppressed"] is True
+    assert levels[alert["price"]] == approx(alert["level"])
+
+
+def test_a_swept_cluster_the_webhook_missed_is_sent_by_the_next_run(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    rules = [{"type": "cluster_swept"}]
+    with WebhookReceiver(500, 500, 500, 500) as receiver:
+        watch = {**WATCH, "alerts": rules, "webhookUrl": receiver.url}
+        run_actor(watch)
+        sandbox.move_market("BTC", MOVE_PCT)
+        missed = run_actor(watch, keep_storage=True)
+        assert receiver.statuses == [500] * 4
+        # Nothing moves now, so this run sweeps nothing itself: it sends what it owes.
+        owing = run_actor(watch, keep_storage=True)
+        assert owing.item["alerts"] == []
+        settled = run_actor(watch, keep_storage=True)
+    swept = missed.item["alerts"]
+    assert len(swept) >= 2
+    assert receiver.statuses == [500] * 4 + [200]
+    assert receiver.bodies[-1]["alerts"] == swept
+    assert f"Sent {len(swept)} alert(s)" in owing.log
+    assert "No alert to send" in settled.log
 
 
 def stored_files(storage: Path) -> list[Path]:
@@ -252,7 +287,8 @@ def test_no_alert_no_post(run_actor: Any) -> None:
         run = run_actor({**WATCH, "alerts": quiet_rules, "webhookUrl": receiver.url})
     assert run.item["alerts"] == []
     assert receiver.bodies == []
-    assert alerts_record(run.storage)["alerts"] == []
+    outcome = alerts_record(run.storage)
+    assert (outcome["alerts"], outcome["delivered"], outcome["attempts"]) == ([], None, 0)
 
 
 def test_a_search_ignores_the_watch(run_actor: Any) -> None:

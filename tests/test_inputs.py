@@ -142,6 +142,10 @@ def test_api_key_is_secret_in_reprs() -> None:
         ({"snapshotStore": "my store"}, "'snapshotStore': String should match pattern"),
         ({"webhookFormat": "teams"}, "'webhookFormat': Input should be 'json', 'slack' or"),
         ({"clusterMatchPct": -0.1}, "'clusterMatchPct': Input should be greater than or equal"),
+        (
+            {"webhookUrl": "https://hooks.example.com/x"},
+            "'webhookUrl': is set, but alerts has no rule, so nothing would ever be sent to it",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_what_it_accepts(raw: object, expected: str) -> None:
@@ -157,6 +161,8 @@ def test_bad_input_names_the_field_and_what_it_accepts(raw: object, expected: st
         "hooks.example.com/T0KEN-in-path",
         "https://?T0KEN-in-path",
         "https://hooks.example.com/" + "T0KEN-in-path" * 200,
+        "https://hooks.example.com/T0KEN-in-path\x7f",
+        "https://hooks.example.com/T0KEN in path",
     ],
 )
 def test_a_bad_webhook_url_is_refused_without_echoing_it(url: str) -> None:
@@ -167,7 +173,8 @@ def test_a_bad_webhook_url_is_refused_without_echoing_it(url: str) -> None:
 
 
 def test_a_webhook_url_is_kept_secret_in_the_model() -> None:
-    request = parse_input({"webhookUrl": "https://hooks.slack.com/services/T0KEN"})
+    rules = [{"type": "imbalance_beyond", "value": 0.3}]
+    request = parse_input({"webhookUrl": "https://hooks.slack.com/services/T0KEN", "alerts": rules})
     assert isinstance(request, LiquidationMapInput)
     assert "T0KEN" not in repr(request)
     assert request.webhook_url is not None

@@ -10,7 +10,7 @@ import respx
 from pydantic import SecretStr
 
 from src.outputs import Alert
-from src.run.webhook import Webhook
+from src.run.webhook import DISCORD_MAX_CHARS, Webhook, body
 
 URL = "https://hooks.example.com/services/T0KEN-secret"
 ALERT = Alert(
@@ -110,3 +110,42 @@ async def test_httpx_never_logs_the_url(caplog: pytest.LogCaptureFixture) -> Non
     assert "T0KEN" not in caplog.text
     assert "<webhook URL>" in caplog.text
     assert logging.getLogger("httpx").filters == []  # the filter leaves with the POST
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        "https://HOOKS.Example.com/services/T0KEN-secret",
+        "https://hooks.example.com:443/services/T0KEN-secret",
+        "https://hooks.example.com/services/T0KEN-secret?note=a b",
+    ],
+)
+@respx.mock
+async def test_httpx_never_logs_the_url_however_it_is_spelled(
+    spelled: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    respx.post(httpx.URL(spelled)).mock(return_value=httpx.Response(200))
+    with caplog.at_level(logging.DEBUG):
+        delivery = await Webhook(SecretStr(spelled), "json").post([ALERT], {})
+    assert delivery.delivered is True
+    assert "T0KEN" not in caplog.text
+
+
+async def test_a_url_httpx_cannot_send_fails_the_delivery_not_the_run() -> None:
+    waits = Waits()
+    delivery = await Webhook(
+        SecretStr("https://hooks.example.com:99999/T0KEN"), "json", sleep=waits
+    ).post([ALERT], {})
+    assert delivery.delivered is False
+    assert delivery.error is not None
+    assert "T0KEN" not in delivery.error
+
+
+def test_a_discord_message_stays_within_discord_s_limit() -> None:
+    many = [ALERT.model_copy(update={"message": f"{n:03} " + "x" * 96}) for n in range(40)]
+    content = body(many, "discord", {})["content"]
+    assert len(content) <= DISCORD_MAX_CHARS
+    lines = content.splitlines()
+    assert lines[:-1] == [alert.message for alert in many[: len(lines) - 1]]
+    assert lines[-1] == f"… and {40 - (len(lines) - 1)} more alert(s)"
+    assert body(many[:3], "discord", {})["content"] == "\n".join(a.message for a in many[:3])

@@ -16,6 +16,7 @@ from src.analysis.buckets import (
     cluster,
     distance_pct,
     price_buckets,
+    reach,
 )
 from src.analysis.changes import match_tolerance
 from src.analysis.liqmap import AnalysedMap
@@ -28,11 +29,8 @@ from src.inputs import (
     LiquidityWithinPct,
     NewCluster,
 )
-from src.outputs import Alert, Changes, Cluster, LiquidationMapItem, Number, SentAlert, Side
+from src.outputs import Alert, Changes, Cluster, Number, PendingAlert, SentAlert, Side
 from src.render.formatting import format_compact, format_price
-
-# Reaching exactly pct away counts, whatever float rounding makes of the edge.
-_EDGE = 1 + 1e-12
 
 
 def fired(
@@ -45,116 +43,137 @@ def fired(
     silent without one; rules that read changes stay silent on a first run."""
     item = analysed.item
     price = item.summary.current_price
-    buckets = (
-        price_buckets(item.data, bucketing, price)
-        if price is not None and item.data is not None
-        else []
-    )
+    if price is None:
+        return []
+    buckets = price_buckets(item.data, bucketing, price) if item.data is not None else []
+    read = _Read(analysed, buckets, price, changes)
     return [
-        _alert(index, rule, item, found, changes)
+        Alert(
+            rule=index,
+            type=rule.type,
+            symbol=item.symbol,
+            range=item.range,
+            side=found.side,
+            price=found.price,
+            level=found.level,
+            distance_pct=found.distance_pct,
+            current_price=price,
+            message=f"{item.symbol} {item.range}: {found.said}",
+        )
         for index, rule in enumerate(rules)
-        for found in _raised(rule, analysed, buckets, changes)
+        for found in _raised(rule, read)
     ]
 
 
 @dataclass(frozen=True)
 class _Found:
-    """What a rule found: the side, the cluster if it is about one, the level, the distance."""
+    """What a rule found: the side, the cluster's price if it is about one, the level, the
+    distance from the price, and all that in words."""
 
     side: Side | None
-    cluster: Cluster | None
-    level: float | None
+    price: Number | None
+    level: float
     distance_pct: float | None
+    said: str
 
 
-def _raised(
-    rule: AlertRule, analysed: AnalysedMap, buckets: list[Bucket], changes: Changes | None
-) -> Iterator[_Found]:
-    summary, price = analysed.item.summary, analysed.item.summary.current_price
-    if isinstance(rule, ClusterWithinPct | LiquidityWithinPct):
-        if price is None:
-            return
-        longs, shorts = by_side(buckets, price)
-        reach = price * rule.pct / 100 * _EDGE
-        first_long = bisect.bisect_left(longs, price - reach, key=bucket_price_of)
-        last_short = bisect.bisect_right(shorts, price + reach, key=bucket_price_of)
-        near = {"long": longs[first_long:][::-1], "short": shorts[:last_short]}  # nearest first
-        for side in _sides(rule.side):
-            if isinstance(rule, ClusterWithinPct):
-                nearest = next((b for b in near[side] if b.level >= rule.min_level), None)
-                if nearest is not None:
-                    found = cluster(nearest, price)
-                    yield _Found(side, found, found.level, found.distance_pct)
-            else:
-                # From the rows, as the summary's totals within a distance are.
-                within = analysed.placement.within(rule.pct)
-                total = within.long if side == "long" else within.short
-                if total >= rule.min_level and total > 0:
-                    yield _Found(side, None, total, rule.pct)
-    elif isinstance(rule, ImbalanceBeyond):
-        if summary.imbalance is not None and abs(summary.imbalance) >= rule.value:
-            heavier: Side = "short" if summary.imbalance > 0 else "long"
-            yield _Found(heavier, None, summary.imbalance, None)
-    elif changes is not None:
-        listed = changes.swept_clusters if isinstance(rule, ClusterSwept) else changes.new_clusters
-        for found in listed or []:
-            if found.level >= rule.min_level and _within(rule, found):
-                # A swept cluster keeps the side it was liquidated on; its distance is now's.
-                distance = distance_pct(found.price, price)
-                yield _Found(found.side, found, found.level, distance)
+@dataclass(frozen=True)
+class _Read:
+    """What the rules read a map by: the map, its price buckets, its price, what changed."""
+
+    analysed: AnalysedMap
+    buckets: list[Bucket]
+    price: Number
+    changes: Changes | None
 
 
-def _within(rule: ClusterSwept | NewCluster, found: Cluster) -> bool:
-    if isinstance(rule, ClusterSwept) or rule.pct is None:
-        return True
-    return found.distance_pct is not None and abs(found.distance_pct) <= rule.pct
+def _raised(rule: AlertRule, read: _Read) -> Iterator[_Found]:
+    if isinstance(rule, ClusterWithinPct):
+        return _cluster_within(rule, read)
+    if isinstance(rule, LiquidityWithinPct):
+        return _liquidity_within(rule, read)
+    if isinstance(rule, ImbalanceBeyond):
+        return _imbalance_beyond(rule, read)
+    if isinstance(rule, ClusterSwept):
+        return _swept(rule, read)
+    return _new(rule, read)
+
+
+def _cluster_within(rule: ClusterWithinPct, read: _Read) -> Iterator[_Found]:
+    price = read.price
+    longs, shorts = by_side(read.buckets, price)
+    first_long = bisect.bisect_left(longs, price - reach(price, rule.pct), key=bucket_price_of)
+    last_short = bisect.bisect_right(shorts, price + reach(price, rule.pct), key=bucket_price_of)
+    near = {"long": longs[first_long:][::-1], "short": shorts[:last_short]}  # nearest first
+    for side in _sides(rule.side):
+        nearest = next((b for b in near[side] if b.level >= rule.min_level), None)
+        if nearest is not None:
+            yield _at_cluster("", cluster(nearest, price), side, price)
+
+
+def _liquidity_within(rule: LiquidityWithinPct, read: _Read) -> Iterator[_Found]:
+    # From the rows, as the summary's totals within a distance are.
+    within = read.analysed.placement.within(rule.pct)
+    for side in _sides(rule.side):
+        total = within.long if side == "long" else within.short
+        if total >= rule.min_level and total > 0:
+            said = (
+                f"{format_compact(total)} of {side}s within {rule.pct:g}% of the price"
+                f" ({format_price(read.price)})"
+            )
+            yield _Found(side, None, total, -rule.pct if side == "long" else rule.pct, said)
+
+
+def _imbalance_beyond(rule: ImbalanceBeyond, read: _Read) -> Iterator[_Found]:
+    imbalance = read.analysed.item.summary.imbalance
+    if imbalance is not None and abs(imbalance) >= rule.value:
+        heavier: Side | None = "short" if imbalance > 0 else "long" if imbalance else None
+        leaning = f"{heavier}s heavier" if heavier else "balanced"
+        said = f"imbalance {imbalance:+.3f}, {leaning}, at the price ({format_price(read.price)})"
+        yield _Found(heavier, None, imbalance, None, said)
+
+
+def _swept(rule: ClusterSwept, read: _Read) -> Iterator[_Found]:
+    changes, price = read.changes, read.price
+    then = changes.previous_price if changes else None
+    if changes is None or then is None:
+        return
+    for found in changes.swept_clusters or []:
+        if found.level >= rule.min_level:
+            # A swept cluster keeps the side it was liquidated on; its distance is now's.
+            said = (
+                f"{_amount(found, found.side)} swept: the price went from"
+                f" {format_price(then)} to {format_price(price)}"
+            )
+            distance = distance_pct(found.price, price)
+            yield _Found(found.side, found.price, found.level, distance, said)
+
+
+def _new(rule: NewCluster, read: _Read) -> Iterator[_Found]:
+    listed = read.changes.new_clusters if read.changes else None
+    for found in listed or []:
+        near_enough = rule.pct is None or abs(found.distance_pct or 0) <= rule.pct
+        if found.level >= rule.min_level and near_enough:
+            yield _at_cluster("new cluster: ", found, found.side, read.price)
+
+
+def _at_cluster(what: str, found: Cluster, side: Side | None, price: Number) -> _Found:
+    distance = distance_pct(found.price, price)
+    where = ""
+    if distance is not None:
+        direction = "above" if distance > 0 else "below"
+        where = f", {abs(distance):.2f}% {direction} the price ({format_price(price)})"
+    said = f"{what}{_amount(found, side)}{where}"
+    return _Found(side, found.price, found.level, distance, said)
+
+
+def _amount(found: Cluster, side: Side | None) -> str:
+    sides = f"{side}s" if side else "liquidations"
+    return f"{format_compact(found.level)} of {sides} at {format_price(found.price)}"
 
 
 def _sides(side: AlertSide) -> tuple[Side, ...]:
     return ("long", "short") if side == "any" else (side,)
-
-
-def _alert(
-    index: int, rule: AlertRule, item: LiquidationMapItem, found: _Found, changes: Changes | None
-) -> Alert:
-    price = item.summary.current_price
-    previous_price = changes.previous_price if changes else None
-    return Alert(
-        rule=index,
-        type=rule.type,
-        symbol=item.symbol,
-        range=item.range,
-        side=found.side,
-        price=found.cluster.price if found.cluster else None,
-        level=found.level,
-        distance_pct=found.distance_pct,
-        current_price=price,
-        message=f"{item.symbol} {item.range}: {_said(rule, found, price, previous_price)}",
-    )
-
-
-def _said(
-    rule: AlertRule, raised: _Found, price: Number | None, previous_price: Number | None
-) -> str:
-    """The alert in words, as a person reads it in a chat."""
-    sides = f"{raised.side}s" if raised.side else "liquidations"
-    now = f"the price ({format_price(price)})" if price is not None else "the price"
-    level, found = raised.level or 0, raised.cluster
-    if isinstance(rule, ImbalanceBeyond):
-        return f"imbalance {level:+.3f}, {sides} heavier, at {now}"
-    if isinstance(rule, LiquidityWithinPct):
-        return f"{format_compact(level)} of {sides} within {rule.pct:g}% of {now}"
-    if found is None:
-        return f"{format_compact(level)} of {sides}"
-    at = f"{format_compact(found.level)} of {sides} at {format_price(found.price)}"
-    if isinstance(rule, ClusterSwept):
-        then = format_price(previous_price) if previous_price is not None else "?"
-        return f"{at} swept: the price went from {then} to {format_price(price or 0)}"
-    where = ""
-    if raised.distance_pct is not None:
-        direction = "above" if raised.distance_pct > 0 else "below"
-        where = f", {abs(raised.distance_pct):.2f}% {direction} {now}"
-    return f"{'new cluster: ' if isinstance(rule, NewCluster) else ''}{at}{where}"
 
 
 # ---------------------------------------------------------------- cooldown
@@ -196,7 +215,24 @@ def as_sent(alert: Alert, rule: AlertRule, at: datetime) -> SentAlert:
     return SentAlert(rule=rule_key(rule), side=alert.side, price=alert.price, at=at)
 
 
+def not_raised_again(
+    pending: list[PendingAlert], raised: list[Alert], rules: list[AlertRule], match_pct: float
+) -> list[PendingAlert]:
+    """The alerts still owed to the webhook that this run did not raise again itself."""
+    return [
+        owed
+        for owed in pending
+        if not any(_same(alert, rule_key(rules[alert.rule]), owed, match_pct) for alert in raised)
+    ]
+
+
+def owed(alert: Alert, rule: AlertRule, at: datetime) -> PendingAlert:
+    """An alert the webhook did not take, to be sent by the next run."""
+    return PendingAlert(rule=rule_key(rule), side=alert.side, price=alert.price, at=at, alert=alert)
+
+
 def _same(alert: Alert, key: str, past: SentAlert, match_pct: float) -> bool:
+    """The same rule and side, and the same cluster, matched by price."""
     if past.rule != key or past.side != alert.side:
         return False
     if alert.price is None or past.price is None:

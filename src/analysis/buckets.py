@@ -64,6 +64,12 @@ def leverage_name(leverage: Number | None) -> str:
     return str(int(leverage)) if float(leverage).is_integer() else str(leverage)
 
 
+def reach(price: Number, pct: float) -> float:
+    """How far ``pct`` % of ``price`` reaches, a level exactly that far away included,
+    whatever float rounding makes of the edge."""
+    return price * pct / 100 * (1 + 1e-12)
+
+
 def key_number(key: str) -> Number:
     """A bucket key as the JSON number it names: ``"48935"`` → 48935, ``"0.5231"`` → 0.5231."""
     return int(key) if key.lstrip("-").isdigit() else float(key)

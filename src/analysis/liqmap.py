@@ -25,6 +25,7 @@ from src.analysis.buckets import (
     distance_pct,
     percentile,
     price_buckets,
+    reach,
     rebucketed,
     row_level,
     row_price,
@@ -108,11 +109,12 @@ class Placement:
         current_price, rows = self.current_price, self.rows
         if current_price is None:
             raise ValueError("no side is within a distance of an unknown price")
-        # From exact prices (a rounded distance_pct would let 1.00004% count as 1%), and
-        # inclusive of a level exactly pct away, whatever float rounding makes of the edge.
-        reach = current_price * pct / 100 * (1 + 1e-12)
-        first_long = bisect.bisect_left(rows, current_price - reach, hi=self.below, key=row_price)
-        last_short = bisect.bisect_right(rows, current_price + reach, lo=self.above, key=row_price)
+        # From exact prices: a rounded distance_pct would let 1.00004% count as 1%.
+        reached = reach(current_price, pct)
+        first_long = bisect.bisect_left(rows, current_price - reached, hi=self.below, key=row_price)
+        last_short = bisect.bisect_right(
+            rows, current_price + reached, lo=self.above, key=row_price
+        )
         return SideTotals(
             long=round(self.long_curve[first_long], 2) if first_long < self.below else 0.0,
             short=round(self.short_curve[last_short - self.above - 1], 2)

@@ -122,13 +122,18 @@ async def _map(
     watch: Watch | None,
 ) -> ResultItem:
     analysed = await maps.liquidation_map(upstream, target, bucketing)
+    watched = None
     if watch is not None:
-        analysed = await watch.observe(analysed)
+        analysed, watched = await watch.observe(analysed)
     fitted = item_limit.fitted(analysed)
     item = await item_limit.stored(fitted, run_store())
     if history is not None:
         await history.add(item)
-    return item if gallery is None else await gallery.add(item, fitted.drawn)
+    if gallery is not None:
+        item = await gallery.add(item, fitted.drawn)
+    if watch is not None and watched is not None:
+        await watch.keep(watched)  # last, so a map that fails on the way leaves no snapshot
+    return item
 
 
 class _Limits:

@@ -21,12 +21,14 @@ from src.analysis import alerts, changes
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
 from src.inputs import LiquidationMapInput
-from src.outputs import Alert, LiquidationMapItem, WatchRecord
+from src.outputs import Alert, AlertsRecord, Delivery, LiquidationMapItem, WatchRecord
 from src.run.storage import RecordStore, StoreOpener, named_store, run_store, store_key
-from src.run.webhook import Delivery, Webhook
+from src.run.webhook import Webhook
 
 ALERTS_KEY = "ALERTS"
 CONSOLE_RUN_URL = "https://console.apify.com/view/runs/{run_id}"
+# Alerts owed to a webhook that keeps failing: the newest are kept, so a record stays small.
+MAX_PENDING = 200
 
 
 def record_key(symbol: str, range_: str, bucketing: Bucketing) -> str:
@@ -43,10 +45,15 @@ def record_key(symbol: str, range_: str, bucketing: Bucketing) -> str:
 
 
 @dataclasses.dataclass
-class _Watched:
+class Watched:
+    """One map as the watch saw it: the record to keep for the next run, and the alerts to
+    send (this map's, and those an earlier run could not deliver)."""
+
     key: str
     record: WatchRecord
-    alerts: list[Alert]
+    to_send: list[Alert]
+    first: bool  # no earlier snapshot to compare with
+    replaceable: bool  # False when the store could not be read: the record there is kept
 
 
 class Watch:
@@ -60,7 +67,6 @@ class Watch:
         *,
         snapshots: StoreOpener | None = None,
         run_records: StoreOpener | None = None,
-        webhook: Webhook | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._request = request
@@ -68,40 +74,39 @@ class Watch:
         self._log = log
         self._open_snapshots = snapshots or named_store(request.snapshot_store)
         self._run_records = run_records or run_store()
-        self._webhook = webhook or (
-            Webhook(request.webhook_url, request.webhook_format) if request.webhook_url else None
-        )
+        url = request.webhook_url
+        self._webhook = Webhook(url, request.webhook_format) if url else None
         self._clock = clock
         self._store: RecordStore | None = None
         self._opening = asyncio.Lock()
-        self._watched: list[_Watched] = []
+        self._kept: list[Watched] = []
 
-    async def observe(self, analysed: AnalysedMap) -> AnalysedMap:
-        """The map with what changed since the last run and the alerts it raised; its snapshot
-        is saved for the next run."""
+    async def observe(self, analysed: AnalysedMap) -> tuple[AnalysedMap, Watched]:
+        """The map with what changed since the last run and the alerts it raised, and what
+        to ``keep`` once the map is delivered."""
         item, request, now = analysed.item, self._request, self._clock()
         key = record_key(item.symbol, item.range, self._bucketing)
-        previous = await self._read(key, item)
+        replaceable, previous = await self._read(key, item)
         current = changes.snapshot(item.summary, now)
         changed = None
         if request.track_changes and previous is not None:
             changed = changes.changes(previous.snapshot, current, request.cluster_match_pct)
-        elif request.track_changes:
-            self._log.info(
-                f"First snapshot of {item.symbol} {item.range} saved in the store"
-                f" {request.snapshot_store}: the next run reports what changed since this one."
-            )
-        raised = None
-        if request.alerts:
-            raised = alerts.held_back(
-                alerts.fired(request.alerts, analysed, self._bucketing, changed),
-                request.alerts,
-                previous.sent if previous else [],
-                now=now,
-                cooldown_mins=request.alert_cooldown_mins,
-                match_pct=request.cluster_match_pct,
-            )
         sent = previous.sent if previous else []
+        raised = alerts.held_back(
+            alerts.fired(request.alerts, analysed, self._bucketing, changed),
+            request.alerts,
+            sent,
+            now=now,
+            cooldown_mins=request.alert_cooldown_mins,
+            match_pct=request.cluster_match_pct,
+        )
+        # What an earlier run owes the webhook, unless this run raised it again itself.
+        owed = alerts.not_raised_again(
+            previous.pending if previous and self._webhook else [],
+            raised,
+            request.alerts,
+            request.cluster_match_pct,
+        )
         record = WatchRecord(
             symbol=item.symbol,
             range=item.range,
@@ -109,41 +114,57 @@ class Watch:
             price_percent_step=self._bucketing.price_percent_step,
             snapshot=current,
             sent=alerts.still_cooling(sent, now=now, cooldown_mins=request.alert_cooldown_mins),
+            pending=owed,
         )
-        await self._write(key, record)
-        self._watched.append(_Watched(key, record, raised or []))
+        to_send = [owed_alert.alert for owed_alert in owed]
+        to_send += [alert for alert in raised if not alert.suppressed]
         watched = item.model_copy(update={"changes": changed, "alerts": raised})
-        return dataclasses.replace(analysed, item=watched)
+        observed = Watched(key, record, to_send, previous is None, replaceable)
+        return dataclasses.replace(analysed, item=watched), observed
+
+    async def keep(self, watched: Watched) -> None:
+        """Save a delivered map's snapshot for the next run."""
+        self._kept.append(watched)
+        if await self._write(watched) and watched.first and self._request.track_changes:
+            record = watched.record
+            self._log.info(
+                f"First snapshot of {record.symbol} {record.range} saved in the store"
+                f" {self._request.snapshot_store}: the next run reports what changed since"
+                " this one."
+            )
 
     async def finish(self) -> None:
-        """Send the run's alerts that no cooldown holds back, and start their cooldown once
-        they are delivered; undelivered, they are sent again by the next run."""
-        to_send = [alert for watched in self._watched for alert in watched.alerts]
-        to_send = [alert for alert in to_send if not alert.suppressed]
+        """Send the run's alerts that no cooldown holds back. Delivered, they start their
+        cooldown; undelivered, they are owed, and the next run sends them again."""
+        to_send = [alert for watched in self._kept for alert in watched.to_send]
+        delivered = True
         if self._webhook is not None:
-            delivery = await self._deliver(self._webhook, to_send)
-            if not delivery.delivered:
-                return
+            delivered = bool((await self._deliver(self._webhook, to_send)).delivered)
         if not to_send:
             return
         now = self._clock()
-        for watched in self._watched:
-            fresh = [alert for alert in watched.alerts if not alert.suppressed]
-            if fresh:
-                sent = [alerts.as_sent(a, self._request.alerts[a.rule], now) for a in fresh]
-                record = watched.record.model_copy(update={"sent": [*watched.record.sent, *sent]})
-                await self._write(watched.key, record)
+        for watched in self._kept:
+            if not watched.to_send:
+                continue
+            rules = self._request.alerts
+            record = watched.record
+            if delivered:
+                sent = [
+                    *record.sent,
+                    *(alerts.as_sent(a, rules[a.rule], now) for a in watched.to_send),
+                ]
+                update: dict[str, Any] = {"sent": sent, "pending": []}
+            else:
+                fresh = [a for a in watched.to_send if a not in [p.alert for p in record.pending]]
+                owed = [*record.pending, *(alerts.owed(a, rules[a.rule], now) for a in fresh)]
+                update = {"pending": owed[-MAX_PENDING:]}
+            await self._write(dataclasses.replace(watched, record=record.model_copy(update=update)))
 
     async def _deliver(self, webhook: Webhook, to_send: list[Alert]) -> Delivery:
         if to_send:
             delivery = await webhook.post(to_send, _run_info())
         else:
-            delivery = Delivery(delivered=False, status=None, attempts=0, error=None)
-        outcome = {
-            "alerts": [alert.model_dump(mode="json") for alert in to_send],
-            "format": webhook.format,
-            **delivery.model_dump(mode="json"),
-        }
+            delivery = Delivery(delivered=None, status=None, attempts=0, error=None)
         if not to_send:
             self._log.info("No alert to send: the webhook was not called.")
         elif delivery.delivered:
@@ -157,9 +178,10 @@ class Watch:
                 f" {delivery.attempts} attempt(s): {delivery.error}. The run goes on, and the next"
                 " run sends them again."
             )
+        outcome = AlertsRecord(alerts=to_send, format=webhook.format, **delivery.model_dump())
         try:
             store = await self._run_records()
-            await store.set_value(ALERTS_KEY, outcome, content_type="application/json")
+            await store.set_value(ALERTS_KEY, outcome.model_dump(mode="json"), "application/json")
         except Exception:
             self._log.exception("The ALERTS record could not be stored.")
         return delivery
@@ -170,8 +192,10 @@ class Watch:
                 self._store = await self._open_snapshots()
             return self._store
 
-    async def _read(self, key: str, item: LiquidationMapItem) -> WatchRecord | None:
-        """The last run's record, or None: absent, unreadable, or of another version."""
+    async def _read(self, key: str, item: LiquidationMapItem) -> tuple[bool, WatchRecord | None]:
+        """The last run's record, or None: absent, unreadable, or of another version; and
+        whether this run may replace it (not when the store itself failed)."""
+        named = f"{item.symbol} {item.range} in the store {self._request.snapshot_store}"
         try:
             store = await self._snapshots()
             value: Any = await store.get_value(key)
@@ -179,34 +203,39 @@ class Watch:
             unreadable = value is None and await store.record_exists(key)
         except Exception:
             self._log.exception(
-                f"The snapshot of {item.symbol} {item.range} could not be read from the store"
-                f" {self._request.snapshot_store}; this map is compared with nothing."
+                f"The snapshot of {named} could not be read: this map is compared with nothing,"
+                " and the snapshot is left as it is."
             )
-            return None
+            return False, None
         if value is None and not unreadable:
-            return None
+            return True, None
         try:
             record = WatchRecord.model_validate(value)
         except ValidationError:
             record = None
         if record is None or (record.symbol, record.range) != (item.symbol, item.range):
             self._log.warning(
-                f"The snapshot of {item.symbol} {item.range} in the store"
-                f" {self._request.snapshot_store} could not be read, so it counts as absent and"
-                " is replaced by this run's."
+                f"The snapshot of {named} could not be read, so it counts as absent and is"
+                " replaced by this run's."
             )
-            return None
-        return record
+            return True, None
+        return True, record
 
-    async def _write(self, key: str, record: WatchRecord) -> None:
+    async def _write(self, watched: Watched) -> bool:
+        """Save ``watched``'s record; False when it is not, which the log says."""
+        record = watched.record
+        if not watched.replaceable:
+            return False
         try:
             store = await self._snapshots()
-            await store.set_value(key, record.model_dump(mode="json"), "application/json")
+            await store.set_value(watched.key, record.model_dump(mode="json"), "application/json")
         except Exception:
             self._log.exception(
                 f"The snapshot of {record.symbol} {record.range} could not be saved in the store"
                 f" {self._request.snapshot_store}; the next run compares with an older one."
             )
+            return False
+        return True
 
 
 def _run_info() -> dict[str, str]:

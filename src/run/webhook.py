@@ -8,29 +8,24 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from src.coinglass.retry import RetryPolicy
 from src.errors import ActorError, InvalidParameter, NetworkError, RateLimited, UpstreamUnavailable
-from src.outputs import Alert
+from src.inputs import WebhookFormat
+from src.outputs import Alert, Delivery
 
-WebhookFormat = Literal["json", "slack", "discord"]
 TIMEOUT_SECS = 10.0
 # Its own settings: a chat webhook asks for patience, not the fractions of a second CoinGlass
-# retries start with.
-POLICY = RetryPolicy(max_retries=3, base_secs=1.0, rate_limit_base_secs=2.0, cap_secs=10.0)
-
-
-class Delivery(BaseModel):
-    """How the POST went: what the ``ALERTS`` record and the log say."""
-
-    delivered: bool
-    status: int | None  # the last answer's HTTP status; None when none came
-    attempts: int
-    error: str | None  # why it was not delivered, in words that never hold the URL
+# retries start with, and no Retry-After holds the end of the run back for long.
+POLICY = RetryPolicy(
+    max_retries=3, base_secs=1.0, rate_limit_base_secs=2.0, cap_secs=10.0, retry_after_cap_secs=10.0
+)
+# Discord refuses a message longer than this.
+DISCORD_MAX_CHARS = 2000
 
 
 def body(alerts: list[Alert], format_: WebhookFormat, run: dict[str, str]) -> dict[str, Any]:
@@ -39,8 +34,22 @@ def body(alerts: list[Alert], format_: WebhookFormat, run: dict[str, str]) -> di
     if format_ == "slack":
         return {"text": text}
     if format_ == "discord":
-        return {"content": text}
+        return {"content": _at_most(alerts, DISCORD_MAX_CHARS)}
     return {"alerts": [alert.model_dump(mode="json") for alert in alerts], "text": text, "run": run}
+
+
+def _at_most(alerts: list[Alert], limit: int) -> str:
+    """The messages, one per line, as many as fit in ``limit`` characters with a last line
+    saying how many more there are."""
+    lines: list[str] = []
+    for index, alert in enumerate(alerts):
+        rest = len(alerts) - index
+        more = f"… and {rest - 1} more alert(s)" if rest > 1 else ""
+        kept = "\n".join([*lines, alert.message, more]).strip()
+        if len(kept) > limit:
+            return "\n".join([*lines, f"… and {rest} more alert(s)"])[:limit]
+        lines.append(alert.message)
+    return "\n".join(lines)[:limit]
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,7 @@ class Webhook:
     async def post(self, alerts: list[Alert], run: dict[str, str]) -> Delivery:
         """POST ``alerts``, retrying network errors, 429 and 5xx; never raises."""
         secret = self.url.get_secret_value()
-        redaction = _Redacted(secret)
+        redaction = _Redacted(_spellings(secret))
         logging.getLogger("httpx").addFilter(redaction)  # httpx logs every URL it requests
         try:
             async with httpx.AsyncClient(
@@ -73,8 +82,9 @@ class Webhook:
             attempt += 1
             error: ActorError | None
             try:
-                response = await client.post(url, json=payload)
-            except httpx.HTTPError as failure:
+                async with asyncio.timeout(TIMEOUT_SECS):  # httpx's own timeout is per phase
+                    response = await client.post(url, json=payload)
+            except Exception as failure:
                 # The exception's own text may quote the URL: only its kind is kept.
                 error, status = NetworkError(f"{type(failure).__name__} reaching the webhook"), None
             else:
@@ -104,16 +114,26 @@ def _refusal(response: httpx.Response) -> ActorError | None:
     return InvalidParameter(f"The webhook refused the alerts with HTTP {status}")
 
 
+def _spellings(url: str) -> set[str]:
+    """The URL as given, and as httpx normalises it for its log (lower-case host, no default
+    port, escapes)."""
+    try:
+        return {url, str(httpx.URL(url))}
+    except Exception:  # a URL httpx cannot parse is never sent, so never logged either
+        return {url}
+
+
 class _Redacted(logging.Filter):
     """Replaces the webhook URL in httpx's log records, whatever the level."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, spellings: set[str]) -> None:
         super().__init__()
-        self._secret = secret
+        self._spellings = spellings
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                "<webhook URL>" if self._secret in str(arg) else arg for arg in record.args
+                "<webhook URL>" if any(url in str(arg) for url in self._spellings) else arg
+                for arg in record.args
             )
         return True

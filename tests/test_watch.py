@@ -1,0 +1,154 @@
+"""The watch in-process, over a key-value store in memory and a clock the test sets: what it
+does when the store fails or holds a record it cannot use, and the rules' figures on a map
+small enough to work out by hand."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import MemoryStore, StoredRecord
+
+from src.analysis import alerts
+from src.analysis.buckets import Bucketing
+from src.analysis.liqmap import AnalysedMap, analysed_map
+from src.analysis.markets import CurrentPrice
+from src.inputs import LiquidationMapInput, parse_input
+from src.outputs import PriceKeyedMap
+from src.run.watch import Watch, record_key
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DATA: PriceKeyedMap = {
+    "97": [(97, 40.0, 10, None)],
+    "99": [(99, 70.0, 10, None), (99.2, 30.0, 25, None)],
+    "101": [(101, 20.0, 10, None)],
+    "103": [(103, 50.0, 100, None)],
+}
+
+
+def a_map(price: float | None = 100) -> AnalysedMap:
+    current = CurrentPrice(price, "test") if price is not None else None
+    return analysed_map("BTC", "1d", DATA, price=current, missing="no price", bucketing=Bucketing())
+
+
+def a_request(**fields: Any) -> LiquidationMapInput:
+    request = parse_input({"symbol": "BTC", **fields})
+    assert isinstance(request, LiquidationMapInput)
+    return request
+
+
+class FailingStore(MemoryStore):
+    async def get_value(self, key: str) -> Any:
+        raise OSError("the store is down")
+
+
+def a_watch(request: LiquidationMapInput, store: MemoryStore, at: datetime = NOW) -> Watch:
+    return Watch(
+        request, Bucketing(), logging.getLogger("test"), snapshots=store.open, clock=lambda: at
+    )
+
+
+async def test_a_store_that_cannot_be_read_keeps_its_record(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = FailingStore()
+    key = record_key("BTC", "1d", Bucketing())
+    kept = StoredRecord({"the last run's": "record"}, "application/json")
+    store.records[key] = kept
+    watch = a_watch(a_request(), store)
+    analysed, watched = await watch.observe(a_map())
+    await watch.keep(watched)
+    assert analysed.item.changes is None
+    assert store.records[key] is kept  # not replaced by a record without its past
+    assert "could not be read: this map is compared with nothing" in caplog.text
+
+
+@pytest.mark.parametrize("stored_at", ["2026-12-01T11:00:00", "yesterday", None])
+async def test_a_record_of_another_shape_counts_as_absent(
+    stored_at: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = MemoryStore()
+    first = a_watch(a_request(), store, NOW - timedelta(hours=1))
+    _, watched = await first.observe(a_map())
+    await first.keep(watched)
+    (key,) = store.records
+    value = store.records[key].value
+    value["snapshot"]["at"] = stored_at  # naive, unreadable or missing
+    watch = a_watch(a_request(), store)
+    analysed, watched = await watch.observe(a_map())
+    await watch.keep(watched)
+    assert analysed.item.changes is None
+    assert "could not be read, so it counts as absent and is replaced" in caplog.text
+    assert store.records[key].value["snapshot"]["at"] == "2026-12-01T12:00:00Z"
+
+
+def fired(rules: list[dict[str, Any]], price: float | None = 100) -> list[dict[str, Any]]:
+    request = a_request(alerts=rules)
+    found = alerts.fired(request.alerts, a_map(price), Bucketing(), None)
+    return [
+        alert.model_dump(exclude={"message", "symbol", "range", "type", "suppressed"})
+        for alert in found
+    ]
+
+
+def test_the_rules_figures_on_a_map_worked_out_by_hand() -> None:
+    # Longs: 97 (40), 99 (100, rows at 99 and 99.2); shorts: 101 (20), 103 (50).
+    assert fired([{"type": "cluster_within_pct", "pct": 3, "minLevel": 30}]) == [
+        {
+            "rule": 0,
+            "side": "long",
+            "price": 99,
+            "level": 100.0,
+            "distance_pct": -1.0,
+            "current_price": 100,
+        },
+        {
+            "rule": 0,
+            "side": "short",
+            "price": 103,
+            "level": 50.0,
+            "distance_pct": 3.0,
+            "current_price": 100,
+        },
+    ]
+    assert fired([{"type": "liquidity_within_pct", "pct": 1, "minLevel": 20}]) == [
+        {
+            "rule": 0,
+            "side": "long",
+            "price": None,
+            "level": 100.0,
+            "distance_pct": -1.0,
+            "current_price": 100,
+        },
+        {
+            "rule": 0,
+            "side": "short",
+            "price": None,
+            "level": 20.0,
+            "distance_pct": 1.0,
+            "current_price": 100,
+        },
+    ]
+    # (70 - 140) / 210: longs heavier.
+    assert fired([{"type": "imbalance_beyond", "value": 0.3}]) == [
+        {
+            "rule": 0,
+            "side": "long",
+            "price": None,
+            "level": -0.333333,
+            "distance_pct": None,
+            "current_price": 100,
+        },
+    ]
+    assert fired([{"type": "imbalance_beyond", "value": 0.34}]) == []
+
+
+def test_no_rule_fires_without_a_price() -> None:
+    rules = [
+        {"type": "cluster_within_pct", "pct": 50},
+        {"type": "liquidity_within_pct", "pct": 50, "minLevel": 0},
+        {"type": "imbalance_beyond", "value": 0},
+    ]
+    assert fired(rules, price=None) == []
