@@ -124,13 +124,19 @@ def _watched(item: dict[str, Any]) -> list[str]:
     lines = []
     changes = item.get("changes")
     if changes:
+        moved = ", ".join(
+            f"{name} {changes[field]:+.3f}{unit}"
+            for name, field, unit in (
+                ("price", "price_change_pct", "%"),
+                ("longs", "long_level_total_change_pct", "%"),
+                ("shorts", "short_level_total_change_pct", "%"),
+                ("imbalance", "imbalance_change", ""),
+            )
+            if changes[field] is not None
+        )
         lines.append(
             f"  changes since {changes['previous_at']} ({changes['elapsed_secs']:.0f} s ago):"
-            f" price {changes['previous_price']} -> {item['summary']['current_price']}"
-            f" ({changes['price_change_pct']:+.2f}%), longs"
-            f" {changes['long_level_total_change_pct']:+.2f}%, shorts"
-            f" {changes['short_level_total_change_pct']:+.2f}%, imbalance"
-            f" {changes['imbalance_change']:+.3f}"
+            f" {moved or 'nothing comparable without a price'}"
         )
         for kind in ("new", "swept", "faded"):
             prices = ", ".join(f"{c['price']:,}" for c in changes[f"{kind}_clusters"] or [])

@@ -68,6 +68,9 @@ def test_map_answer_is_the_batch_envelope_and_is_charged(
     assert item["data"] == {k: raw[k] for k in sorted(raw, key=float)}
     assert item["summary"]["current_price"] == sandbox_data.current_price("Binance", "ETHUSDT")
     assert standby.charged()[len(before) :] == ["LIQUIDATION_MAP"]
+    # An answer polled by many compares with no earlier one and leaves no snapshot behind.
+    assert (item["changes"], item["alerts"]) == (None, [])
+    assert not (standby.storage / "key_value_stores" / "liquidation-map-snapshots").exists()
 
 
 def test_search_answer(standby: Standby) -> None:
