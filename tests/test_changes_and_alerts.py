@@ -75,7 +75,7 @@ def an_alert(price: Number | None, side: Side = "long") -> Alert:
 
 
 def test_the_cooldown_matches_rule_side_and_cluster_price() -> None:
-    sent = [alerts.as_sent(an_alert(990), RULE, THEN)]
+    sent = [alerts.sent_at(alerts.owed(an_alert(990), RULE, THEN), THEN)]
     now = THEN + timedelta(minutes=59)
     held = alerts.held_back(
         [an_alert(992), an_alert(993), an_alert(990, "short"), an_alert(None)],
@@ -99,7 +99,10 @@ def test_the_cooldown_matches_rule_side_and_cluster_price() -> None:
 
 def test_an_edited_rule_has_no_cooldown() -> None:
     sent = [
-        alerts.as_sent(an_alert(None), ImbalanceBeyond(type="imbalance_beyond", value=0.2), THEN)
+        alerts.sent_at(
+            alerts.owed(an_alert(None), ImbalanceBeyond(type="imbalance_beyond", value=0.2), THEN),
+            THEN,
+        )
     ]
     other = ImbalanceBeyond(type="imbalance_beyond", value=0.3)
     held = alerts.held_back(

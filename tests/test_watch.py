@@ -4,11 +4,14 @@ small enough to work out by hand."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+import respx
 from conftest import MemoryStore, StoredRecord
 
 from src.analysis import alerts
@@ -152,3 +155,50 @@ def test_no_rule_fires_without_a_price() -> None:
         {"type": "imbalance_beyond", "value": 0},
     ]
     assert fired(rules, price=None) == []
+
+
+URL = "https://hooks.example.com/services/T0KEN"
+IMBALANCE = {"type": "imbalance_beyond", "value": 0.3}
+CLUSTERS = {"type": "cluster_within_pct", "pct": 3, "minLevel": 30}
+
+
+@respx.mock
+async def test_alerts_owed_follow_their_rule_when_the_rules_change() -> None:
+    snapshots, records = MemoryStore(), MemoryStore()
+    hook = respx.post(URL).mock(return_value=httpx.Response(500, headers={"Retry-After": "0"}))
+
+    async def run(rules: list[dict[str, Any]], at: datetime) -> None:
+        request = a_request(alerts=rules, webhookUrl=URL)
+        watch = Watch(
+            request,
+            Bucketing(),
+            logging.getLogger("test"),
+            snapshots=snapshots.open,
+            run_records=records.open,
+            clock=lambda: at,
+        )
+        _, watched = await watch.observe(a_map())
+        await watch.keep(watched)
+        await watch.finish()
+
+    await run([IMBALANCE, CLUSTERS], NOW)
+    (key,) = snapshots.records
+    owed = snapshots.records[key].value["pending"]
+    assert [(alert["alert"]["rule"], alert["alert"]["side"]) for alert in owed] == [
+        (0, "long"),
+        (1, "long"),
+        (1, "short"),
+    ]
+    # The imbalance rule is dropped, and the clusters' rule moves to index 0: what is owed of
+    # the dropped rule is forgotten, and the clusters, raised again, are sent once.
+    hook.mock(return_value=httpx.Response(200))
+    await run([CLUSTERS], NOW + timedelta(minutes=15))
+    sent = json.loads(hook.calls.last.request.read())["alerts"]
+    assert [(alert["rule"], alert["side"], alert["price"]) for alert in sent] == [
+        (0, "long", 99),
+        (0, "short", 103),
+    ]
+    record = snapshots.records[key].value
+    assert record["pending"] == []
+    assert [entry["price"] for entry in record["sent"]] == [99, 103]
+    assert records.records["ALERTS"].value["delivered"] is True

@@ -210,19 +210,22 @@ def still_cooling(sent: list[SentAlert], *, now: datetime, cooldown_mins: int) -
     return [past for past in sent if past.at > since]
 
 
-def as_sent(alert: Alert, rule: AlertRule, at: datetime) -> SentAlert:
+def sent_at(owed: PendingAlert, at: datetime) -> SentAlert:
     """What the cooldown remembers of an alert delivered at ``at``."""
-    return SentAlert(rule=rule_key(rule), side=alert.side, price=alert.price, at=at)
+    return SentAlert(rule=owed.rule, side=owed.side, price=owed.price, at=at)
 
 
 def not_raised_again(
     pending: list[PendingAlert], raised: list[Alert], rules: list[AlertRule], match_pct: float
 ) -> list[PendingAlert]:
-    """The alerts still owed to the webhook that this run did not raise again itself."""
+    """The alerts still owed to the webhook whose rule is still set, and which this run did
+    not raise again itself."""
+    keys = {rule_key(rule) for rule in rules}
     return [
         owed
         for owed in pending
-        if not any(_same(alert, rule_key(rules[alert.rule]), owed, match_pct) for alert in raised)
+        if owed.rule in keys
+        and not any(_same(alert, rule_key(rules[alert.rule]), owed, match_pct) for alert in raised)
     ]
 
 

@@ -21,7 +21,14 @@ from src.analysis import alerts, changes
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
 from src.inputs import LiquidationMapInput
-from src.outputs import Alert, AlertsRecord, Delivery, LiquidationMapItem, WatchRecord
+from src.outputs import (
+    Alert,
+    AlertsRecord,
+    Delivery,
+    LiquidationMapItem,
+    PendingAlert,
+    WatchRecord,
+)
 from src.run.storage import RecordStore, StoreOpener, named_store, run_store, store_key
 from src.run.webhook import Webhook
 
@@ -51,7 +58,7 @@ class Watched:
 
     key: str
     record: WatchRecord
-    to_send: list[Alert]
+    to_send: list[PendingAlert]  # each with the rule it came from, should the rules change
     first: bool  # no earlier snapshot to compare with
     replaceable: bool  # False when the store could not be read: the record there is kept
 
@@ -100,7 +107,8 @@ class Watch:
             cooldown_mins=request.alert_cooldown_mins,
             match_pct=request.cluster_match_pct,
         )
-        # What an earlier run owes the webhook, unless this run raised it again itself.
+        # What an earlier run owes the webhook, unless its rule is gone or this run raised it
+        # again itself.
         owed = alerts.not_raised_again(
             previous.pending if previous and self._webhook else [],
             raised,
@@ -116,8 +124,12 @@ class Watch:
             sent=alerts.still_cooling(sent, now=now, cooldown_mins=request.alert_cooldown_mins),
             pending=owed,
         )
-        to_send = [owed_alert.alert for owed_alert in owed]
-        to_send += [alert for alert in raised if not alert.suppressed]
+        fresh = [
+            alerts.owed(alert, request.alerts[alert.rule], now)
+            for alert in raised
+            if not alert.suppressed
+        ]
+        to_send = [*owed, *fresh]
         watched = item.model_copy(update={"changes": changed, "alerts": raised})
         observed = Watched(key, record, to_send, previous is None, replaceable)
         return dataclasses.replace(analysed, item=watched), observed
@@ -136,28 +148,20 @@ class Watch:
     async def finish(self) -> None:
         """Send the run's alerts that no cooldown holds back. Delivered, they start their
         cooldown; undelivered, they are owed, and the next run sends them again."""
-        to_send = [alert for watched in self._kept for alert in watched.to_send]
+        to_send = [owed.alert for watched in self._kept for owed in watched.to_send]
         delivered = True
         if self._webhook is not None:
             delivered = bool((await self._deliver(self._webhook, to_send)).delivered)
-        if not to_send:
-            return
         now = self._clock()
         for watched in self._kept:
+            record = watched.record
             if not watched.to_send:
                 continue
-            rules = self._request.alerts
-            record = watched.record
             if delivered:
-                sent = [
-                    *record.sent,
-                    *(alerts.as_sent(a, rules[a.rule], now) for a in watched.to_send),
-                ]
-                update: dict[str, Any] = {"sent": sent, "pending": []}
+                sent = [alerts.sent_at(owed, now) for owed in watched.to_send]
+                update: dict[str, Any] = {"sent": [*record.sent, *sent], "pending": []}
             else:
-                fresh = [a for a in watched.to_send if a not in [p.alert for p in record.pending]]
-                owed = [*record.pending, *(alerts.owed(a, rules[a.rule], now) for a in fresh)]
-                update = {"pending": owed[-MAX_PENDING:]}
+                update = {"pending": watched.to_send[-MAX_PENDING:]}
             await self._write(dataclasses.replace(watched, record=record.model_copy(update=update)))
 
     async def _deliver(self, webhook: Webhook, to_send: list[Alert]) -> Delivery:
