@@ -241,13 +241,13 @@ class LiquidationMapInput(_InputModel):
         return self.track_changes or bool(self.alerts)
 
     def targets(self) -> list[MapTarget]:
-        """Every symbol × range pair, in input order, each once."""
-        pairs = [
-            MapTarget(symbol, range_)
-            for symbol in self.symbols or [self.symbol]
-            for range_ in self.ranges or [self.range]
-        ]
-        return list(dict.fromkeys(pairs))
+        """Every symbol × range pair, in input order, each once: symbols are matched ignoring
+        case, so ``BTC`` and ``btc`` are one map, as they resolve to one."""
+        pairs: dict[tuple[str, str], MapTarget] = {}
+        for symbol in self.symbols or [self.symbol]:
+            for range_ in self.ranges or [self.range]:
+                pairs.setdefault((symbol.casefold(), range_), MapTarget(symbol, range_))
+        return list(pairs.values())
 
 
 ActorInput = SearchSymbolsInput | LiquidationMapInput

@@ -181,6 +181,12 @@ def test_a_webhook_url_is_kept_secret_in_the_model() -> None:
     assert request.webhook_url.get_secret_value() == "https://hooks.slack.com/services/T0KEN"
 
 
+def test_a_symbol_spelt_twice_is_one_map() -> None:
+    request = parse_input({"symbols": ["BTC", "binance_btcusdt", "btc", "Binance_BTCUSDT"]})
+    assert isinstance(request, LiquidationMapInput)
+    assert request.targets() == [MapTarget("BTC", "1d"), MapTarget("binance_btcusdt", "1d")]
+
+
 def test_failure_item_echoes_the_request_fields() -> None:
     error = RateLimited("slow down", upstream_code="429")
     item = input_failure(error, {"symbol": "OKX_BTC-USDT-SWAP"})

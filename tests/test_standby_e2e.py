@@ -130,7 +130,14 @@ def test_lists_answer_an_array(standby: Standby) -> None:
         ({"historyDataset": "btc-history"}, 400, "invalid_input"),  # a scheduled run's own
         ({"trackChanges": "false"}, 400, "invalid_input"),
         ({"alerts": '[{"type": "imbalance_beyond", "value": 0.1}]'}, 400, "invalid_input"),
-        ({"webhookUrl": "https://hooks.example.com/T0KEN"}, 400, "invalid_input"),
+        (
+            {
+                "webhookUrl": "https://hooks.example.com/T0KEN",
+                "alerts": '[{"type": "imbalance_beyond", "value": 0.1}]',
+            },
+            400,
+            "invalid_input",
+        ),
         ({"symbol": "Binance_NOSUCH"}, 404, "unknown_symbol"),
     ],
 )
@@ -146,6 +153,26 @@ def test_bad_requests_answer_the_failure_envelope(
     assert item["error"]["type"] == error_type
     assert standby.charged() == before
     assert "in-the-url" not in response.text
+    assert "T0KEN" not in response.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"historyDataset": "btc-history"},
+        {"trackChanges": "false"},
+        {"alerts": '[{"type": "imbalance_beyond", "value": 0.1}]'},
+        {"alerts": "[]", "webhookUrl": "https://hooks.example.com/T0KEN"},
+    ],
+)
+def test_a_scheduled_run_s_settings_are_refused_by_name(
+    standby: Standby, params: dict[str, str]
+) -> None:
+    response = httpx.get(f"{standby.url}/liquidation-map", params=params, headers=KEY)
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith(", ".join(sorted(params)))
+    assert "belongs to scheduled batch runs" in message
     assert "T0KEN" not in response.text
 
 

@@ -61,8 +61,8 @@ async def test_a_store_that_cannot_be_read_keeps_its_record(
     kept = StoredRecord({"the last run's": "record"}, "application/json")
     store.records[key] = kept
     watch = a_watch(a_request(), store)
-    analysed, watched = await watch.observe(a_map())
-    await watch.keep(watched)
+    analysed = await watch.observe(a_map())
+    await watch.keep(analysed.item)
     assert analysed.item.changes is None
     assert store.records[key] is kept  # not replaced by a record without its past
     assert "could not be read: this map is compared with nothing" in caplog.text
@@ -74,14 +74,13 @@ async def test_a_record_of_another_shape_counts_as_absent(
 ) -> None:
     store = MemoryStore()
     first = a_watch(a_request(), store, NOW - timedelta(hours=1))
-    _, watched = await first.observe(a_map())
-    await first.keep(watched)
+    await first.keep((await first.observe(a_map())).item)
     (key,) = store.records
     value = store.records[key].value
     value["snapshot"]["at"] = stored_at  # naive, unreadable or missing
     watch = a_watch(a_request(), store)
-    analysed, watched = await watch.observe(a_map())
-    await watch.keep(watched)
+    analysed = await watch.observe(a_map())
+    await watch.keep(analysed.item)
     assert analysed.item.changes is None
     assert "could not be read, so it counts as absent and is replaced" in caplog.text
     assert store.records[key].value["snapshot"]["at"] == "2026-12-01T12:00:00Z"
@@ -177,8 +176,7 @@ async def test_alerts_owed_follow_their_rule_when_the_rules_change() -> None:
             run_records=records.open,
             clock=lambda: at,
         )
-        _, watched = await watch.observe(a_map())
-        await watch.keep(watched)
+        await watch.keep((await watch.observe(a_map())).item)
         await watch.finish()
 
     await run([IMBALANCE, CLUSTERS], NOW)
@@ -202,3 +200,55 @@ async def test_alerts_owed_follow_their_rule_when_the_rules_change() -> None:
     assert record["pending"] == []
     assert [entry["price"] for entry in record["sent"]] == [99, 103]
     assert records.records["ALERTS"].value["delivered"] is True
+
+
+@respx.mock
+async def test_owed_alerts_keep_their_rule_as_the_rules_are_numbered_now() -> None:
+    snapshots, records = MemoryStore(), MemoryStore()
+    hook = respx.post(URL).mock(return_value=httpx.Response(503, headers={"Retry-After": "0"}))
+
+    async def run(rules: list[dict[str, Any]], price: float, webhook: bool = True) -> None:
+        fields: dict[str, Any] = {"alerts": rules, "webhookUrl": URL} if webhook else {}
+        request = a_request(**(fields or {"alerts": rules}))
+        watch = Watch(
+            request,
+            Bucketing(),
+            logging.getLogger("test"),
+            snapshots=snapshots.open,
+            run_records=records.open,
+            clock=lambda: NOW,
+        )
+        await watch.keep((await watch.observe(a_map(price))).item)
+        await watch.finish()
+
+    await run([CLUSTERS], 100)  # 99 and 103, within 3% of 100: owed, the webhook is down
+    # A run without the webhook (the same store, say, by hand) sends none of it and owes it on.
+    await run([CLUSTERS], 110, webhook=False)
+    (key,) = snapshots.records
+    assert len(snapshots.records[key].value["pending"]) == 2
+    # Nothing lies within 3% of 110, so nothing is raised again: the owed alerts go, under
+    # their rule's index now.
+    hook.mock(return_value=httpx.Response(200))
+    never = {"type": "liquidity_within_pct", "pct": 1, "minLevel": 1e9}
+    await run([never, CLUSTERS], 110)
+    sent = json.loads(hook.calls.last.request.read())["alerts"]
+    assert [(alert["rule"], alert["price"], alert["current_price"]) for alert in sent] == [
+        (1, 99, 100),
+        (1, 103, 100),
+    ]
+    assert snapshots.records[key].value["pending"] == []
+
+
+async def test_a_map_without_a_price_keeps_the_last_priced_snapshot() -> None:
+    store = MemoryStore()
+    priced = a_watch(a_request(), store, NOW - timedelta(minutes=15))
+    await priced.keep((await priced.observe(a_map(100))).item)
+    unpriced = a_watch(a_request(), store)
+    await unpriced.keep((await unpriced.observe(a_map(None))).item)
+    (record,) = (stored.value for stored in store.records.values())
+    assert record["snapshot"]["current_price"] == 100
+    assert record["snapshot"]["at"] == "2026-12-01T11:45:00Z"
+    later = a_watch(a_request(), store, NOW + timedelta(minutes=15))
+    changes = (await later.observe(a_map(104))).item.changes
+    assert changes is not None
+    assert (changes.previous_price, changes.elapsed_secs) == (100, 1800)

@@ -218,13 +218,15 @@ def sent_at(owed: PendingAlert, at: datetime) -> SentAlert:
 def not_raised_again(
     pending: list[PendingAlert], raised: list[Alert], rules: list[AlertRule], match_pct: float
 ) -> list[PendingAlert]:
-    """The alerts still owed to the webhook whose rule is still set, and which this run did
-    not raise again itself."""
-    keys = {rule_key(rule) for rule in rules}
+    """The alerts still owed to the webhook whose rule is still set, numbered as the rules
+    are now, less those this run raised again itself."""
+    index_of = {rule_key(rule): index for index, rule in reversed(list(enumerate(rules)))}
     return [
-        owed
+        owed.model_copy(
+            update={"alert": owed.alert.model_copy(update={"rule": index_of[owed.rule]})}
+        )
         for owed in pending
-        if owed.rule in keys
+        if owed.rule in index_of
         and not any(_same(alert, rule_key(rules[alert.rule]), owed, match_pct) for alert in raised)
     ]
 

@@ -19,7 +19,14 @@ from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded, Int
 from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
 from src.modes import maps, search
 from src.modes.upstream import InstrumentSource, MarketPrices, Upstream
-from src.outputs import FailureItem, ResultItem, input_failure, map_failure, request_failure
+from src.outputs import (
+    FailureItem,
+    LiquidationMapItem,
+    ResultItem,
+    input_failure,
+    map_failure,
+    request_failure,
+)
 from src.run import item_limit
 from src.run.access import open_endpoints
 from src.run.billing import Affordable, Budget, affordable, push_result
@@ -89,6 +96,7 @@ async def fulfil(
         from src.run.watch import Watch  # noqa: PLC0415 - only runs that watch load it
 
         watch = Watch(request, bucketing, Actor.log)
+        deliver = partial(_deliver_then_keep, deliver, watch)
     jobs = [
         (
             partial(
@@ -122,18 +130,21 @@ async def _map(
     watch: Watch | None,
 ) -> ResultItem:
     analysed = await maps.liquidation_map(upstream, target, bucketing)
-    watched = None
     if watch is not None:
-        analysed, watched = await watch.observe(analysed)
+        analysed = await watch.observe(analysed)
     fitted = item_limit.fitted(analysed)
     item = await item_limit.stored(fitted, run_store())
     if history is not None:
         await history.add(item)
-    if gallery is not None:
-        item = await gallery.add(item, fitted.drawn)
-    if watch is not None and watched is not None:
-        await watch.keep(watched)  # last, so a map that fails on the way leaves no snapshot
-    return item
+    return item if gallery is None else await gallery.add(item, fitted.drawn)
+
+
+async def _deliver_then_keep(deliver: Deliver, watch: Watch, item: ResultItem) -> None:
+    """Deliver ``item``, and only then keep its snapshot: a map that fails on the way, or
+    is never delivered, leaves the last one in place."""
+    await deliver(item)
+    if isinstance(item, LiquidationMapItem):
+        await watch.keep(item)
 
 
 class _Limits:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apify import Actor
+from apify_client.errors import InvalidResponseBodyError
 from pydantic import ValidationError
 
 from src.analysis import alerts, changes
@@ -86,11 +87,12 @@ class Watch:
         self._clock = clock
         self._store: RecordStore | None = None
         self._opening = asyncio.Lock()
+        self._observed: dict[tuple[str, str], Watched] = {}
         self._kept: list[Watched] = []
 
-    async def observe(self, analysed: AnalysedMap) -> tuple[AnalysedMap, Watched]:
-        """The map with what changed since the last run and the alerts it raised, and what
-        to ``keep`` once the map is delivered."""
+    async def observe(self, analysed: AnalysedMap) -> AnalysedMap:
+        """The map with what changed since the last run and the alerts it raised; its
+        snapshot is kept once the map is delivered."""
         item, request, now = analysed.item, self._request, self._clock()
         key = record_key(item.symbol, item.range, self._bucketing)
         replaceable, previous = await self._read(key, item)
@@ -108,34 +110,39 @@ class Watch:
             match_pct=request.cluster_match_pct,
         )
         # What an earlier run owes the webhook, unless its rule is gone or this run raised it
-        # again itself.
+        # again itself. A run without a webhook sends none of it, and leaves it owed.
+        owed_before = previous.pending if previous else []
         owed = alerts.not_raised_again(
-            previous.pending if previous and self._webhook else [],
-            raised,
-            request.alerts,
-            request.cluster_match_pct,
+            owed_before, raised, request.alerts, request.cluster_match_pct
         )
+        # A map without a price has nothing to compare with: the last priced one stays.
+        kept = previous.snapshot if previous and current.current_price is None else current
         record = WatchRecord(
             symbol=item.symbol,
             range=item.range,
             price_step=self._bucketing.price_step,
             price_percent_step=self._bucketing.price_percent_step,
-            snapshot=current,
+            snapshot=kept,
             sent=alerts.still_cooling(sent, now=now, cooldown_mins=request.alert_cooldown_mins),
-            pending=owed,
+            pending=owed if self._webhook else owed_before,
         )
         fresh = [
             alerts.owed(alert, request.alerts[alert.rule], now)
             for alert in raised
             if not alert.suppressed
         ]
-        to_send = [*owed, *fresh]
+        to_send = [*(owed if self._webhook else []), *fresh]
         watched = item.model_copy(update={"changes": changed, "alerts": raised})
-        observed = Watched(key, record, to_send, previous is None, replaceable)
-        return dataclasses.replace(analysed, item=watched), observed
+        self._observed[(item.symbol, item.range)] = Watched(
+            key, record, to_send, previous is None, replaceable
+        )
+        return dataclasses.replace(analysed, item=watched)
 
-    async def keep(self, watched: Watched) -> None:
+    async def keep(self, item: LiquidationMapItem) -> None:
         """Save a delivered map's snapshot for the next run."""
+        watched = self._observed.pop((item.symbol, item.range), None)
+        if watched is None:
+            return
         self._kept.append(watched)
         if await self._write(watched) and watched.first and self._request.track_changes:
             record = watched.record
@@ -159,7 +166,9 @@ class Watch:
                 continue
             if delivered:
                 sent = [alerts.sent_at(owed, now) for owed in watched.to_send]
-                update: dict[str, Any] = {"sent": [*record.sent, *sent], "pending": []}
+                update: dict[str, Any] = {"sent": [*record.sent, *sent]}
+                if self._webhook is not None:
+                    update["pending"] = []
             else:
                 update = {"pending": watched.to_send[-MAX_PENDING:]}
             await self._write(dataclasses.replace(watched, record=record.model_copy(update=update)))
@@ -203,8 +212,10 @@ class Watch:
         try:
             store = await self._snapshots()
             value: Any = await store.get_value(key)
-            # A record whose JSON is broken reads as None, like an absent one.
+            # A record whose JSON is broken reads as None locally, like an absent one.
             unreadable = value is None and await store.record_exists(key)
+        except InvalidResponseBodyError:  # the same, on the platform
+            value, unreadable = None, True
         except Exception:
             self._log.exception(
                 f"The snapshot of {named} could not be read: this map is compared with nothing,"
