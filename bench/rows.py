@@ -110,6 +110,29 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+Samples = dict[str, list[float]]
+
+
+def walls_and_rss(runs: dict[str, list[ProcessRun]]) -> tuple[Samples, Samples]:
+    """Each variant's wall times and peak RSS."""
+    wall = {name: [run.wall_s for run in done] for name, done in runs.items()}
+    rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
+    return wall, rss
+
+
+def paired_rows(
+    row: str, what: str, samples: tuple[Samples, Samples], pair: tuple[str, str], goal: float
+) -> list[Row]:
+    """A wall-time row and a peak-RSS row of ``pair``'s first variant against its second."""
+    ours, baseline = pair
+    return [
+        Row(row, what.format(metric), median(values[ours]), median(values[baseline]), unit, goal)
+        for metric, values, unit in zip(
+            ("wall time", "peak RSS"), samples, ("s", "MiB"), strict=True
+        )
+    ]
+
+
 # ---------------------------------------------------------------- 1. cold run
 
 
@@ -137,20 +160,9 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
                 run_process, MINIMAL_ACTOR, actor_input, same_requests
             )
         runs = interleaved(variants, plan.cold_pairs, warmup=1)
-        wall = {name: [run.wall_s for run in done] for name, done in runs.items()}
-        rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
+        wall, rss = walls_and_rss(runs)
         what = f"{label}: {{}}, `python -m src` vs minimal actor"
-        section.rows += [
-            Row(
-                "Cold run",
-                what.format(metric),
-                median(values["actor"]),
-                median(values["minimal"]),
-                unit,
-                COLD_GOAL,
-            )
-            for metric, values, unit in (("wall time", wall, "s"), ("peak RSS", rss, "MiB"))
-        ]
+        section.rows += paired_rows("Cold run", what, (wall, rss), ("actor", "minimal"), COLD_GOAL)
         section.samples[f"{label} wall"] = wall["actor"]
         section.details.append(
             f"- {label} `{json.dumps(actor_input)}`: actor {spread(wall['actor'], 's')},"
@@ -545,20 +557,9 @@ def watch(plan: Plan, sandbox: SandboxServer) -> Section:
     shutil.rmtree(seed, ignore_errors=True)
     if runs["tracked"][0].items[0]["changes"] is None:
         raise RunFailed("the tracked run found no snapshot to compare with")
-    walls = {name: [run.wall_s for run in done] for name, done in runs.items()}
-    rss = {name: [run.peak_rss_mib for run in done] for name, done in runs.items()}
+    walls, rss = walls_and_rss(runs)
     what = "map with `trackChanges` (a snapshot read, compared, written) vs without: {}"
-    rows = [
-        Row(
-            "Watch",
-            what.format(metric),
-            median(v["tracked"]),
-            median(v["untracked"]),
-            unit,
-            WATCH_GOAL,
-        )
-        for metric, v, unit in (("wall time", walls, "s"), ("peak RSS", rss, "MiB"))
-    ]
+    rows = paired_rows("Watch", what, (walls, rss), ("tracked", "untracked"), WATCH_GOAL)
     details = [
         f"- With trackChanges {spread(walls['tracked'], 's')}, peak RSS"
         f" {spread(rss['tracked'], 'MiB')}; without {spread(walls['untracked'], 's')},"

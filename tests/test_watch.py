@@ -47,10 +47,26 @@ class FailingStore(MemoryStore):
         raise OSError("the store is down")
 
 
-def a_watch(request: LiquidationMapInput, store: MemoryStore, at: datetime = NOW) -> Watch:
+def a_watch(
+    request: LiquidationMapInput,
+    store: MemoryStore,
+    at: datetime = NOW,
+    records: MemoryStore | None = None,
+) -> Watch:
     return Watch(
-        request, Bucketing(), logging.getLogger("test"), snapshots=store.open, clock=lambda: at
+        request,
+        Bucketing(),
+        logging.getLogger("test"),
+        snapshots=store.open,
+        run_records=(records or MemoryStore()).open,
+        clock=lambda: at,
     )
+
+
+async def a_run(watch: Watch, analysed: AnalysedMap) -> None:
+    """One run of a single map: observed, delivered and kept, then its alerts sent."""
+    await watch.keep((await watch.observe(analysed)).item)
+    await watch.finish()
 
 
 async def test_a_store_that_cannot_be_read_keeps_its_record(
@@ -168,16 +184,7 @@ async def test_alerts_owed_follow_their_rule_when_the_rules_change() -> None:
 
     async def run(rules: list[dict[str, Any]], at: datetime) -> None:
         request = a_request(alerts=rules, webhookUrl=URL)
-        watch = Watch(
-            request,
-            Bucketing(),
-            logging.getLogger("test"),
-            snapshots=snapshots.open,
-            run_records=records.open,
-            clock=lambda: at,
-        )
-        await watch.keep((await watch.observe(a_map())).item)
-        await watch.finish()
+        await a_run(a_watch(request, snapshots, at, records), a_map())
 
     await run([IMBALANCE, CLUSTERS], NOW)
     (key,) = snapshots.records
@@ -208,18 +215,8 @@ async def test_owed_alerts_keep_their_rule_as_the_rules_are_numbered_now() -> No
     hook = respx.post(URL).mock(return_value=httpx.Response(503, headers={"Retry-After": "0"}))
 
     async def run(rules: list[dict[str, Any]], price: float, webhook: bool = True) -> None:
-        fields: dict[str, Any] = {"alerts": rules, "webhookUrl": URL} if webhook else {}
-        request = a_request(**(fields or {"alerts": rules}))
-        watch = Watch(
-            request,
-            Bucketing(),
-            logging.getLogger("test"),
-            snapshots=snapshots.open,
-            run_records=records.open,
-            clock=lambda: NOW,
-        )
-        await watch.keep((await watch.observe(a_map(price))).item)
-        await watch.finish()
+        request = a_request(alerts=rules, **({"webhookUrl": URL} if webhook else {}))
+        await a_run(a_watch(request, snapshots, NOW, records), a_map(price))
 
     await run([CLUSTERS], 100)  # 99 and 103, within 3% of 100: owed, the webhook is down
     # A run without the webhook (the same store, say, by hand) sends none of it and owes it on.
