@@ -1,0 +1,134 @@
+"""The heatmap endpoints through the client, against mocked HTTP: their paths and parameters,
+and every published variant of the body read as one shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import respx
+
+from src import errors
+from src.coinglass.client import CoinGlassClient
+from src.coinglass.endpoints import Endpoints
+from src.coinglass.retry import RetryPolicy
+
+BASE = "https://cg.test"
+PUBLISHED = {
+    "y_axis": [47968.54, 48000.00, 48031.46],
+    "liquidation_leverage_data": [[0, 2, 2288867.26], [1, 1, 318624.82], [1, 0, 1527940.12]],
+    "price_candlesticks": [
+        [1722676500, "61486", "61596.4", "61434.4", "61539.9", "63753192.1129"],
+        [1722676800, "61539.9", "61600", "61500", "61550.5", "1000.5"],
+    ],
+    "update_time": 1777283472660,
+}
+READ = {
+    "y_axis": [47968.54, 48000.0, 48031.46],
+    "liquidation_leverage_data": [(0, 2, 2288867.26), (1, 1, 318624.82), (1, 0, 1527940.12)],
+    "price_candlesticks": [
+        (1722676500, 61486.0, 61596.4, 61434.4, 61539.9, 63753192.1129),
+        (1722676800, 61539.9, 61600.0, 61500.0, 61550.5, 1000.5),
+    ],
+    "update_time": 1777283472660,
+}
+
+
+@pytest.fixture
+async def endpoints() -> AsyncIterator[Endpoints]:
+    async def wait(seconds: float) -> None:
+        """No wait: these bodies are never retried."""
+
+    async with CoinGlassClient("key", base_url=BASE, retry=RetryPolicy(0), sleep=wait) as cg:
+        yield Endpoints(cg)
+
+
+def body(data: Any) -> dict[str, Any]:
+    return {"code": "0", "msg": "success", "data": data}
+
+
+def as_text(values: list[Any]) -> list[Any]:
+    return [str(value) for value in values]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        PUBLISHED,
+        {**PUBLISHED, "price_candlesticks": [list(c) for c in READ["price_candlesticks"]]},
+        {
+            "y": PUBLISHED["y_axis"],
+            "liq": PUBLISHED["liquidation_leverage_data"],
+            "prices": PUBLISHED["price_candlesticks"],
+            "update_time": PUBLISHED["update_time"],
+        },
+        {
+            "y_axis": as_text(PUBLISHED["y_axis"]),
+            "liquidation_leverage_data": [
+                as_text(c) for c in PUBLISHED["liquidation_leverage_data"]
+            ],
+            "price_candlesticks": [as_text(c) for c in PUBLISHED["price_candlesticks"]],
+            "update_time": PUBLISHED["update_time"],
+        },
+    ],
+    ids=["published", "numbers", "v3 names", "all text"],
+)
+@respx.mock
+async def test_every_published_variant_reads_as_numbers(
+    endpoints: Endpoints, data: dict[str, Any]
+) -> None:
+    route = respx.get(f"{BASE}/api/futures/liquidation/heatmap/model2").respond(json=body(data))
+    payload = await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model2")
+    assert dict(route.calls.last.request.url.params) == {
+        "exchange": "Binance",
+        "symbol": "BTCUSDT",
+        "range": "24h",
+    }
+    assert payload.model_dump() == READ
+    assert payload.skipped_cells == 0
+
+
+@respx.mock
+async def test_the_coin_heatmap_without_update_time(endpoints: Endpoints) -> None:
+    data = {key: value for key, value in PUBLISHED.items() if key != "update_time"}
+    route = respx.get(f"{BASE}/api/futures/liquidation/aggregated-heatmap/model1").respond(
+        json=body(data)
+    )
+    payload = await endpoints.coin_heatmap("BTC", "1y", "model1")
+    assert dict(route.calls.last.request.url.params) == {"symbol": "BTC", "range": "1y"}
+    assert payload.update_time is None
+    assert payload.model_dump()["liquidation_leverage_data"] == READ["liquidation_leverage_data"]
+
+
+@respx.mock
+async def test_unreadable_cells_are_left_out_and_counted(endpoints: Endpoints) -> None:
+    cells = [*PUBLISHED["liquidation_leverage_data"], [1, "x", 5], [2, 1], [-1, 0, 3], "cell"]
+    respx.get(f"{BASE}/api/futures/liquidation/heatmap/model1").respond(
+        json=body({**PUBLISHED, "liquidation_leverage_data": cells})
+    )
+    payload = await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model1")
+    assert payload.model_dump()["liquidation_leverage_data"] == READ["liquidation_leverage_data"]
+    assert payload.skipped_cells == 4
+
+
+@pytest.mark.parametrize("data", [None, [], {}])
+@respx.mock
+async def test_an_absent_heatmap_reads_as_empty(endpoints: Endpoints, data: Any) -> None:
+    respx.get(f"{BASE}/api/futures/liquidation/heatmap/model1").respond(json=body(data))
+    payload = await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model1")
+    assert payload.model_dump() == {
+        "y_axis": [],
+        "liquidation_leverage_data": [],
+        "price_candlesticks": [],
+        "update_time": None,
+    }
+
+
+@respx.mock
+async def test_a_heatmap_without_prices_is_a_bad_response(endpoints: Endpoints) -> None:
+    respx.get(f"{BASE}/api/futures/liquidation/heatmap/model1").respond(
+        json=body({**PUBLISHED, "y_axis": ["abc"]})
+    )
+    with pytest.raises(errors.BadResponse):
+        await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model1")
