@@ -15,7 +15,7 @@ from src.coinglass.endpoints import Endpoints
 from src.coinglass.retry import RetryPolicy
 
 BASE = "https://cg.test"
-PUBLISHED = {
+PUBLISHED: dict[str, Any] = {
     "y_axis": [47968.54, 48000.00, 48031.46],
     "liquidation_leverage_data": [[0, 2, 2288867.26], [1, 1, 318624.82], [1, 0, 1527940.12]],
     "price_candlesticks": [
@@ -24,7 +24,7 @@ PUBLISHED = {
     ],
     "update_time": 1777283472660,
 }
-READ = {
+READ: dict[str, Any] = {
     "y_axis": [47968.54, 48000.0, 48031.46],
     "liquidation_leverage_data": [(0, 2, 2288867.26), (1, 1, 318624.82), (1, 0, 1527940.12)],
     "price_candlesticks": [
