@@ -2,7 +2,8 @@
 
 It follows the contract as CoinGlass publishes it, variants included: string
 ``code`` envelopes, errors delivered with HTTP 200, both shapes of the
-aggregated map, and every lenient encoding of map rows. Standard library only.
+aggregated map, every lenient encoding of map rows, and the pair and coin liquidation heatmaps
+of every model and range. Standard library only.
 
 In-process use::
 
@@ -56,6 +57,8 @@ path)`` lifts a permanent one, ``reset()`` lifts all.
 
 ``map_variant`` re-encodes every served map (see ``sandbox_data.MAP_VARIANTS``) and
 ``aggregated_shape`` picks ``merged`` or ``by_instrument`` for the coin map.
+``heatmap_variant`` re-encodes every served heatmap (see ``sandbox_heatmaps.HEATMAP_VARIANTS``),
+and ``move_market(coin, pct)`` moves a coin's prices, maps and heatmaps between two runs.
 ``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
 lives in memory only, since nothing is ever logged or echoed back.
 """
@@ -85,6 +88,7 @@ if _HERE not in sys.path:  # lets the file run as a script and load from any cwd
     sys.path.insert(0, _HERE)
 
 import sandbox_data as data  # noqa: E402
+import sandbox_heatmaps as heatmaps  # noqa: E402
 
 FAULT_KINDS: frozenset[str] = frozenset(
     {
@@ -118,6 +122,8 @@ DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d", "90d", "180d", "3
 
 MAP_PATH = "/api/futures/liquidation/map"
 AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
+PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap"
+COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap"
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,7 @@ class _Endpoint:
     required: tuple[str, ...]
     pro_only: bool
     answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
+    ranges: frozenset[str] | None = None  # the ranges it takes, when not the maps'
 
 
 def _supported_pairs(_: SandboxServer, call: _Call) -> Any:
@@ -280,6 +287,21 @@ def _aggregated_map(server: SandboxServer, call: _Call) -> Any:
     return listed
 
 
+def _heatmap_answer(model: str, coin_wide: bool) -> Callable[[SandboxServer, _Call], Any]:
+    def answer(server: SandboxServer, call: _Call) -> Any:
+        query = call.query
+        if coin_wide:
+            symbol = query["symbol"]
+            found = heatmaps.coin_heatmap(symbol, query["range"], model, server.market_move(symbol))
+        else:
+            exchange, symbol = query["exchange"], query["symbol"]
+            move = server.market_move(data.coin_of(exchange, symbol) or "")
+            found = heatmaps.pair_heatmap(exchange, symbol, query["range"], model, move)
+        return heatmaps.encoded(found, server.heatmap_variant)
+
+    return answer
+
+
 def _subscription(server: SandboxServer, call: _Call) -> Any:
     return {"level": server.plan_of(call.key), "expired": False}
 
@@ -298,6 +320,24 @@ _ENDPOINTS: dict[str, _Endpoint] = {
     MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map),
     AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map),
     "/api/user/account/subscription": _Endpoint((), False, _subscription),
+    **{
+        f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
+            ("exchange", "symbol", "range"),
+            True,
+            _heatmap_answer(model, coin_wide=False),
+            frozenset(heatmaps.HEATMAP_RANGES),
+        )
+        for model in heatmaps.HEATMAP_MODELS
+    },
+    **{
+        f"{COIN_HEATMAP_PATH}/{model}": _Endpoint(
+            ("symbol", "range"),
+            True,
+            _heatmap_answer(model, coin_wide=True),
+            frozenset(heatmaps.HEATMAP_RANGES),
+        )
+        for model in heatmaps.HEATMAP_MODELS
+    },
 }
 
 
@@ -447,6 +487,7 @@ class SandboxServer:
         self._market_moves: dict[str, float] = {}
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
+        self._heatmap_variant = "published"
         self._aggregated_shape = "merged"
 
     @property
@@ -458,6 +499,16 @@ class SandboxServer:
         if variant not in data.MAP_VARIANTS:
             raise ValueError(f"map_variant must be one of {data.MAP_VARIANTS}")
         self._map_variant = variant
+
+    @property
+    def heatmap_variant(self) -> str:
+        return self._heatmap_variant
+
+    @heatmap_variant.setter
+    def heatmap_variant(self, variant: str) -> None:
+        if variant not in heatmaps.HEATMAP_VARIANTS:
+            raise ValueError(f"heatmap_variant must be one of {heatmaps.HEATMAP_VARIANTS}")
+        self._heatmap_variant = variant
 
     def move_market(self, coin: str, pct: float) -> None:
         """Move ``coin``'s prices ``pct`` percent from their base (0 moves them back): its
@@ -660,12 +711,12 @@ class SandboxServer:
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
             return _error("400", f"{missing[0]} is required")
-        if "range" in endpoint.required and not self._takes_range(query["range"]):
+        if "range" in endpoint.required and not self._takes_range(query["range"], endpoint):
             return _error("400", "range is invalid")
         return None
 
-    def _takes_range(self, range_: str) -> bool:
-        if range_ not in self.accepted_ranges:
+    def _takes_range(self, range_: str, endpoint: _Endpoint) -> bool:
+        if range_ not in (endpoint.ranges or self.accepted_ranges):
             return False
         try:
             data.range_days(range_)

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import sandbox_data as data
+import sandbox_heatmaps
 from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, Fault, SandboxServer
 
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "sandbox" / "sandbox_server.py"
@@ -671,3 +672,73 @@ def test_peak_in_flight_counts_overlapping_requests(server: SandboxServer) -> No
     assert [r.status_code for r in responses] == [200] * 3
     assert server.peak_in_flight(PAIRS_PATH) == 3
     assert server.peak_in_flight(MAP_PATH) == 0
+
+
+# ---------------------------------------------------------------- heatmaps
+
+
+@pytest.mark.parametrize("model", sandbox_heatmaps.HEATMAP_MODELS)
+@pytest.mark.parametrize("range_", sandbox_heatmaps.HEATMAP_RANGES)
+def test_heatmaps_are_consistent_for_every_model_and_range(model: str, range_: str) -> None:
+    heatmap = sandbox_heatmaps.pair_heatmap("Binance", "BTCUSDT", range_, model)
+    candles, prices = heatmap["price_candlesticks"], heatmap["y_axis"]
+    cells = heatmap["liquidation_leverage_data"]
+    assert 100 <= len(candles) <= 400
+    assert len(prices) == sandbox_heatmaps.PRICE_LEVELS
+    assert prices == sorted(prices)
+    assert candles[-1][4] == data.current_price("Binance", "BTCUSDT")
+    assert [c[0] for c in candles] == sorted({c[0] for c in candles})  # one candle per time
+    assert all(low <= min(o, c) and max(o, c) <= high for _, o, high, low, c, _ in candles)
+    assert prices[0] < min(c[3] for c in candles) < max(c[2] for c in candles) < prices[-1]
+    # Sparse, and inside the grid: no cell where the price traded within its candle.
+    assert 0.03 < len(cells) / (len(candles) * len(prices)) < 0.3
+    for x, y, value in cells:
+        assert value > 0
+        assert not candles[x][3] <= prices[y] <= candles[x][2]
+    assert sandbox_heatmaps.pair_heatmap("Binance", "BTCUSDT", range_, model) == heatmap
+
+
+def test_heatmap_models_differ_and_unknown_pairs_are_empty() -> None:
+    pictures = [
+        sandbox_heatmaps.pair_heatmap("OKX", "BTC-USDT-SWAP", "24h", model)
+        for model in sandbox_heatmaps.HEATMAP_MODELS
+    ]
+    assert len({len(p["liquidation_leverage_data"]) for p in pictures}) == 3
+    assert sandbox_heatmaps.pair_heatmap("Binance", "NOSUCH", "24h", "model1")["y_axis"] == []
+    assert sandbox_heatmaps.coin_heatmap("NOSUCH", "24h", "model1")["y_axis"] == []
+
+
+@pytest.mark.parametrize("variant", sandbox_heatmaps.HEATMAP_VARIANTS)
+def test_heatmap_endpoints_serve_every_variant(
+    server: SandboxServer, client: httpx.Client, variant: str
+) -> None:
+    server.heatmap_variant = variant
+    path = "/api/futures/liquidation/aggregated-heatmap/model3"
+    body = client.get(path, params={"symbol": "ETH", "range": "7d"}).json()
+    assert body["code"] == "0"
+    names = (
+        {"y", "liq", "prices"}
+        if variant == "v3"
+        else {
+            "y_axis",
+            "liquidation_leverage_data",
+            "price_candlesticks",
+        }
+    )
+    assert names <= set(body["data"])
+    assert ("update_time" in body["data"]) is (variant != "no_update_time")
+    expected = sandbox_heatmaps.encoded(
+        sandbox_heatmaps.coin_heatmap("ETH", "7d", "model3"), variant
+    )
+    assert body["data"] == json.loads(json.dumps(expected))
+
+
+def test_heatmaps_take_their_own_ranges_and_the_pro_plan(
+    server: SandboxServer, client: httpx.Client
+) -> None:
+    path = "/api/futures/liquidation/heatmap/model1"
+    query = {"exchange": "Binance", "symbol": "BTCUSDT"}
+    assert client.get(path, params={**query, "range": "12h"}).json()["code"] == "0"
+    assert client.get(path, params={**query, "range": "1d"}).json()["code"] == "400"
+    hobby = httpx.get(f"{server.url}{path}", params={**query, "range": "12h"}, headers=HOBBY)
+    assert hobby.json()["code"] == "401"
