@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from typing_extensions import TypedDict
 
 from src.errors import ActorError
-from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget, WebhookFormat
+from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget
 
 SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
@@ -160,71 +160,6 @@ class Alert(BaseModel):
     current_price: Number | None
     message: str
     suppressed: bool = False  # held back by the cooldown: seen, but not sent again
-
-
-class Snapshot(BaseModel):
-    """What the next run compares a map with: its figures and top clusters, never its rows."""
-
-    # Built when a run first watches, so a run that does not pays nothing for it.
-    model_config = ConfigDict(defer_build=True)
-
-    at: AwareDatetime
-    current_price: Number | None
-    long_level_total: float | None
-    short_level_total: float | None
-    imbalance: float | None
-    within_pct: dict[str, SideTotals] | None
-    top_clusters: list[Cluster]
-
-
-class SentAlert(BaseModel):
-    """An alert delivered, which its cooldown holds back until it lapses."""
-
-    # Built when a run first watches, so a run that does not pays nothing for it.
-    model_config = ConfigDict(defer_build=True)
-
-    rule: str  # the rule itself as JSON, so an edited rule starts afresh
-    side: Side | None
-    price: Number | None
-    at: AwareDatetime
-
-
-class PendingAlert(SentAlert):
-    """An alert the webhook did not take, sent again by the next run: at least once."""
-
-    alert: Alert
-
-
-class WatchRecord(BaseModel):
-    """The snapshot store's record of one symbol, range and bucketing."""
-
-    # Built when a run first watches, so a run that does not pays nothing for it.
-    model_config = ConfigDict(defer_build=True)
-
-    version: Literal[1] = 1
-    symbol: str
-    range: str
-    price_step: float | None
-    price_percent_step: float | None
-    snapshot: Snapshot
-    sent: list[SentAlert] = []
-    pending: list[PendingAlert] = []
-
-
-class Delivery(BaseModel):
-    """How a POST of alerts to the webhook went."""
-
-    delivered: bool | None  # None: there was no alert to send, so nothing was posted
-    status: int | None  # the last answer's HTTP status; None when none came
-    attempts: int
-    error: str | None  # why it was not delivered, in words that never hold the URL
-
-
-class AlertsRecord(Delivery):
-    """The run's ``ALERTS`` record: what was sent to the webhook and how it went."""
-
-    alerts: list[Alert]
-    format: WebhookFormat
 
 
 class SearchSymbolsItem(BaseModel):

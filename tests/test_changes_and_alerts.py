@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from src.analysis import alerts, changes
 from src.inputs import ImbalanceBeyond, LiquidityWithinPct
-from src.outputs import Alert, Cluster, Number, SentAlert, Side, Snapshot
+from src.outputs import Alert, Cluster, Number, Side
+from src.records import SentAlert, Snapshot
 
 THEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

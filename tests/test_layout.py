@@ -47,6 +47,7 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "src.render.formatting": IMPURE,
     "src.inputs": IMPURE,
     "src.outputs": IMPURE,
+    "src.records": IMPURE,
     "src.errors": IMPURE,
     "src.coinglass": APIFY_AND_SERVERS | {"matplotlib"},
     "src.modes": APIFY_AND_SERVERS | {"matplotlib"},
@@ -67,6 +68,7 @@ PURE_ROOMS = (
     "src.render.formatting",
     "src.inputs",
     "src.outputs",
+    "src.records",
     "src.errors",
 )
 # A clock read, called or handed on (``clock=datetime.now``), and a file opened.

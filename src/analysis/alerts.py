@@ -29,7 +29,8 @@ from src.inputs import (
     LiquidityWithinPct,
     NewCluster,
 )
-from src.outputs import Alert, Changes, Cluster, Number, PendingAlert, SentAlert, Side
+from src.outputs import Alert, Changes, Cluster, Number, Side
+from src.records import PendingAlert, SentAlert
 from src.render.formatting import format_compact, format_price
 
 

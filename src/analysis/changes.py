@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from src.outputs import Changes, Cluster, Number, Snapshot, Summary
+from src.outputs import Changes, Cluster, Number, Summary
+from src.records import Snapshot
 
 
 def snapshot(summary: Summary, at: datetime) -> Snapshot:

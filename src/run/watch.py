@@ -22,14 +22,8 @@ from src.analysis import alerts, changes
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
 from src.inputs import LiquidationMapInput
-from src.outputs import (
-    Alert,
-    AlertsRecord,
-    Delivery,
-    LiquidationMapItem,
-    PendingAlert,
-    WatchRecord,
-)
+from src.outputs import Alert, LiquidationMapItem
+from src.records import AlertsRecord, Delivery, PendingAlert, WatchRecord
 from src.run.storage import RecordStore, StoreOpener, named_store, run_store, store_key
 from src.run.webhook import Webhook
 

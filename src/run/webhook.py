@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from src.coinglass.retry import RetryPolicy
 from src.errors import ActorError, InvalidParameter, NetworkError, RateLimited, UpstreamUnavailable
 from src.inputs import WebhookFormat
-from src.outputs import Alert, Delivery
+from src.outputs import Alert
+from src.records import Delivery
 
 TIMEOUT_SECS = 10.0
 # Its own settings: a chat webhook asks for patience, not the fractions of a second CoinGlass
