@@ -16,6 +16,7 @@ from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget
 
 SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
+HEATMAP_SUCCESS_MESSAGE = "Liquidation heatmap data fetched successfully."
 
 Number = int | float
 Side = Literal["long", "short"]
@@ -187,6 +188,88 @@ class LiquidationMapItem(BaseModel):
     data_url: str | None = None
     changes: Changes | None = None  # null on the first run of a watch, and when not tracked
     alerts: list[Alert] = []  # empty when no rule fired, or none is set
+
+
+# ---------------------------------------------------------------- heatmaps
+# Built when a heatmap is first made, so a map run never pays for them.
+_DEFERRED = ConfigDict(defer_build=True)
+Candle = tuple[int, Number, Number, Number, Number, Number]
+"""``[time in seconds, open, high, low, close, volume in USD]``."""
+
+
+class HeatmapData(BaseModel):
+    """CoinGlass's heatmap as published, numbers as numbers, cells all inside the grid."""
+
+    model_config = _DEFERRED
+
+    y_axis: list[Number]
+    liquidation_leverage_data: list[tuple[int, int, Number]]  # [x (candle), y (price), value]
+    price_candlesticks: list[Candle]
+    update_time: int | None  # milliseconds
+
+
+class HeatLevel(TypedDict):
+    """One cell of the latest column, placed against the current price."""
+
+    price: Number
+    value: float
+    side: Side | None  # short above the price, long below
+    distance_pct: float | None
+
+
+class HeatSides(BaseModel):
+    """A total on each side of the current price."""
+
+    model_config = _DEFERRED
+
+    above: float
+    below: float
+
+
+class LatestColumn(BaseModel):
+    """The heatmap's current picture: its latest column, never summed with earlier ones."""
+
+    model_config = _DEFERRED
+
+    at: AwareDatetime  # the column's candle
+    total_above: float
+    total_below: float
+    imbalance: float | None  # (above - below) / (above + below)
+    within_pct: dict[str, HeatSides]
+    top_levels: list[HeatLevel]
+    nearest_above: HeatLevel | None  # the nearest cell at or above the column's 90th percentile
+    nearest_below: HeatLevel | None
+
+
+class HotZone(BaseModel):
+    """A band of adjacent price levels of the latest column, each at or above its 90th
+    percentile."""
+
+    model_config = _DEFERRED
+
+    price_low: Number
+    price_high: Number
+    total: float
+    peak_price: Number
+    peak_value: float
+    side: Side | None  # None when the band holds the price
+    distance_pct: float  # of its nearest edge
+
+
+class HeatmapSummary(BaseModel):
+    """The answers a trader reads a heatmap for."""
+
+    model_config = _DEFERRED
+
+    current_price: Number
+    price_source: str
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    columns: int
+    price_levels: int
+    cells: int
+    latest: LatestColumn
+    hot_zones: list[HotZone]
 
 
 class ErrorInfo(BaseModel):

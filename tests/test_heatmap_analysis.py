@@ -1,0 +1,113 @@
+"""The heatmap's summary, worked out by hand on grids small enough to read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from src.analysis.heatmap import analysed_heatmap
+from src.coinglass.heatmap_payloads import HeatmapPayload
+from src.errors import BadResponse, NoData
+
+T0 = 1_764_590_400  # 2025-12-01 12:00 UTC
+PRICES = [80, 85, 90, 95, 100, 105, 110, 115, 120, 125, 130]  # the price, 100, is row 4
+
+
+def payload(latest: dict[int, float], history: list[list[Any]] | None = None) -> HeatmapPayload:
+    """Three candles closing at 99, 101 and 100; ``latest`` maps a price to its cell's value
+    in the last column."""
+    candles = [
+        [T0 + 300 * x, close - 1, close + 1, close - 2, close, 1000.0]
+        for x, close in enumerate((99, 101, 100))
+    ]
+    cells = [[2, PRICES.index(price), value] for price, value in latest.items()]
+    return HeatmapPayload.model_validate(
+        {
+            "y_axis": PRICES,
+            "liquidation_leverage_data": [*(history or []), *cells],
+            "price_candlesticks": candles,
+        }
+    )
+
+
+SMALL = {80: 1, 90: 3, 95: 4, 100: 5, 115: 6, 120: 7, 125: 8, 130: 9}
+
+
+def test_the_latest_column_against_the_price() -> None:
+    latest = {**SMALL, 85: 2, 105: 50, 110: 60}
+    # History is never summed into the picture, and cells outside the grid are counted.
+    history = [[0, 5, 1000.0], [1, 6, 2000.0], [3, 0, 1.0], [0, 11, 1.0]]
+    analysed = analysed_heatmap(payload(latest, history), top=3)
+    summary = analysed.summary
+    assert analysed.outside_cells == 2
+    assert (summary.current_price, summary.price_source) == (100, "last candle close")
+    assert summary.start_time == datetime(2025, 12, 1, 12, 0, tzinfo=UTC)
+    assert summary.end_time == datetime(2025, 12, 1, 12, 10, tzinfo=UTC)
+    assert (summary.columns, summary.price_levels, summary.cells) == (3, 11, 13)
+    column = summary.latest
+    assert column.at == summary.end_time
+    assert (column.total_above, column.total_below) == (140.0, 10.0)  # 50+60+6+7+8+9; 1+2+3+4
+    assert column.imbalance == pytest.approx((140 - 10) / 150, abs=1e-6)
+    assert {pct: (s.above, s.below) for pct, s in column.within_pct.items()} == {
+        "1": (0.0, 0.0),
+        "2": (0.0, 0.0),
+        "5": (50.0, 4.0),
+        "10": (110.0, 7.0),
+    }
+    assert [(lv["price"], lv["value"], lv["side"]) for lv in column.top_levels] == [
+        (110, 60.0, "short"),
+        (105, 50.0, "short"),
+        (130, 9.0, "short"),
+    ]
+    # The 90th percentile of the eleven values is the tenth smallest, 50.
+    assert column.nearest_above is not None
+    assert (column.nearest_above["price"], column.nearest_above["distance_pct"]) == (105, 5.0)
+    assert column.nearest_below is None
+    (zone,) = summary.hot_zones
+    assert zone.model_dump() == {
+        "price_low": 105,
+        "price_high": 110,
+        "total": 110.0,
+        "peak_price": 110,
+        "peak_value": 60.0,
+        "side": "short",
+        "distance_pct": 5.0,
+    }
+    assert [(lv["price"], lv["side"]) for lv in analysed.levels] == [
+        (80, "long"),
+        (85, "long"),
+        (90, "long"),
+        (95, "long"),
+        (100, None),
+        (105, "short"),
+        (110, "short"),
+        (115, "short"),
+        (120, "short"),
+        (125, "short"),
+        (130, "short"),
+    ]
+    assert analysed.data.liquidation_leverage_data[:2] == [(0, 5, 1000.0), (1, 6, 2000.0)]
+
+
+def test_hot_zones_on_each_side_and_across_the_price() -> None:
+    apart = analysed_heatmap(payload({**SMALL, 85: 55, 105: 50, 110: 60}), top=5).summary
+    assert [(z.price_low, z.price_high, z.side, z.distance_pct) for z in apart.hot_zones] == [
+        (110, 110, "short", 10.0),
+        (85, 85, "long", -15.0),
+    ]
+    assert apart.latest.nearest_below is not None
+    assert apart.latest.nearest_below["price"] == 85
+    across = {80: 1, 85: 2, 90: 3, 95: 50, 100: 60, 105: 55, 115: 6, 120: 7, 125: 8, 130: 9}
+    zones = analysed_heatmap(payload({**across, 110: 4}), top=5).summary.hot_zones
+    assert [(z.price_low, z.price_high, z.side, z.distance_pct) for z in zones] == [
+        (100, 105, None, 0.0)
+    ]
+
+
+def test_no_cell_is_no_data_and_no_cell_inside_is_a_bad_response() -> None:
+    with pytest.raises(NoData):
+        analysed_heatmap(payload({}), top=3)
+    with pytest.raises(BadResponse, match="None of the 2 cells"):
+        analysed_heatmap(payload({}, [[3, 0, 1.0], [0, 11, 1.0]]), top=3)
