@@ -15,7 +15,7 @@ T0 = 1_764_590_400  # 2025-12-01 12:00 UTC
 PRICES = [80, 85, 90, 95, 100, 105, 110, 115, 120, 125, 130]  # the price, 100, is row 4
 
 
-def payload(latest: dict[int, float], history: list[list[Any]] | None = None) -> HeatmapPayload:
+def payload(latest: dict[int, int], history: list[list[Any]] | None = None) -> HeatmapPayload:
     """Three candles closing at 99, 101 and 100; ``latest`` maps a price to its cell's value
     in the last column."""
     candles = [
