@@ -37,6 +37,7 @@ WATCH_INPUT: dict[str, Any] = {
         {"type": "imbalance_beyond", "value": 0.15},
     ],
     "webhookFormat": "slack",
+    "chart": True,
 }
 MOVE_PCT = 1.5
 

@@ -14,7 +14,7 @@ from conftest import MemoryStore, png_size
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import analysed_map
 from src.analysis.markets import CurrentPrice
-from src.outputs import LiquidationMapItem, PriceKeyedMap
+from src.outputs import Alert, Changes, LiquidationMapItem, PriceKeyedMap
 from src.render import chart
 from src.run.gallery import REPORT_KEY, Gallery
 from src.run.item_limit import fitted
@@ -103,3 +103,46 @@ async def test_a_run_without_charts_stores_no_report(gallery: Gallery, store: Me
     await gallery.save_report()
     assert store.opened == 0
     assert store.records == {}
+
+
+async def test_the_report_says_what_changed_and_which_alerts_fired(
+    gallery: Gallery, store: MemoryStore
+) -> None:
+    item = map_item("Binance_BTCUSDT")
+    cluster = item.summary.top_clusters[0]
+    changes = Changes(
+        previous_at=datetime(2026, 12, 1, 11, 45, tzinfo=UTC),
+        elapsed_secs=900,
+        previous_price=98,
+        price_change_pct=2.0408,
+        long_level_total_change_pct=-12.5,
+        short_level_total_change_pct=None,
+        imbalance_change=0.05,
+        new_clusters=[cluster],
+        swept_clusters=[],
+        faded_clusters=None,
+    )
+    alert = Alert(
+        rule=0,
+        type="imbalance_beyond",
+        symbol=item.symbol,
+        range=item.range,
+        side="long",
+        price=None,
+        level=-0.5,
+        distance_pct=None,
+        current_price=100,
+        message="Binance_BTCUSDT 1d: imbalance -0.500, longs heavier, at the price (100)",
+        suppressed=True,
+    )
+    await gallery.add(item.model_copy(update={"changes": changes, "alerts": [alert]}))
+    await gallery.save_report()
+    page = store.records[REPORT_KEY].value
+    assert "<caption>Since 2026-12-01 11:45 UTC</caption>" in page
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]*)</td>', page))
+    assert rows["Price then"] == "98 (+2.04% since)"
+    assert (rows["Longs total"], rows["Shorts total"]) == ("-12.50%", "n/a")
+    assert rows["Imbalance"] == "+0.050"
+    assert rows["New clusters"] == f"{cluster.price:g}"
+    assert (rows["Swept clusters"], rows["Faded clusters"]) == ("none", "n/a")
+    assert f"<td>{alert.message}</td><td>held back</td>" in page

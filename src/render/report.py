@@ -122,7 +122,13 @@ def _heading(item: LiquidationMapItem) -> str:
 def _section(number: int, entry: ReportEntry) -> str:
     item = entry.item
     summary = item.summary
-    tables = [_summary_table(summary), _within_table(summary), _leverage_table(summary)]
+    tables = [
+        _summary_table(summary),
+        _within_table(summary),
+        _leverage_table(summary),
+        _changes_table(item),
+        _alerts_table(item),
+    ]
     if summary.by_exchange:
         tables.append(_share_table("By exchange", "Exchange", summary.by_exchange))
     return "\n".join(
@@ -179,6 +185,45 @@ def _summary_table(summary: Summary) -> str:
         ],
     ]
     return _table("Summary", None, [[_th(name), _td(value)] for name, value in rows])
+
+
+def _changes_table(item: LiquidationMapItem) -> str:
+    """What moved since the last run's map, for a run that tracks changes."""
+    changes = item.changes
+    if changes is None:
+        return ""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else format_pct(value)
+
+    def prices(clusters: list[Cluster] | None) -> str:
+        if clusters is None:
+            return "n/a"
+        return ", ".join(format_price(cluster.price) for cluster in clusters) or "none"
+
+    then = "n/a" if changes.previous_price is None else format_price(changes.previous_price)
+    imbalance = changes.imbalance_change
+    rows = [
+        ["Price then", f"{then} ({pct(changes.price_change_pct)} since)"],
+        ["Longs total", pct(changes.long_level_total_change_pct)],
+        ["Shorts total", pct(changes.short_level_total_change_pct)],
+        ["Imbalance", "n/a" if imbalance is None else f"{imbalance:+.3f}"],
+        ["New clusters", prices(changes.new_clusters)],
+        ["Swept clusters", prices(changes.swept_clusters)],
+        ["Faded clusters", prices(changes.faded_clusters)],
+    ]
+    caption = f"Since {format_utc(changes.previous_at)}"
+    return _table(caption, None, [[_th(name), _td(value)] for name, value in rows])
+
+
+def _alerts_table(item: LiquidationMapItem) -> str:
+    if not item.alerts:
+        return ""
+    rows = [
+        [_td(alert.message), _td("held back" if alert.suppressed else "sent")]
+        for alert in item.alerts
+    ]
+    return _table("Alerts", ["Alert", "Cooldown"], rows)
 
 
 def _price_text(summary: Summary) -> str:
