@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -24,8 +25,14 @@ from pydantic_core import ErrorDetails, Url
 
 from src.errors import InvalidInput
 
-Mode = Literal["search_symbols", "liquidation_map"]
+Mode = Literal["search_symbols", "liquidation_map", "liquidation_heatmap"]
 Range = Literal["1d", "7d", "30d", "90d", "180d", "365d"]
+# CoinGlass's heatmap ranges, after the map names, which one ``ranges`` list may serve both with.
+HeatmapRange = Literal["1d", "7d", "30d", "90d", "180d", "365d", "12h", "24h", "3d", "1y"]
+HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}
+"""The map names of two heatmap ranges, and CoinGlass's."""
+HeatmapModel = Literal["model1", "model2", "model3"]
+TargetT = TypeVar("TargetT", bound="_Target")
 DEFAULT_MODE: Mode = "liquidation_map"
 COIN_PATTERN = re.compile(r"[A-Za-z0-9]{1,20}")
 
@@ -175,16 +182,55 @@ CHANGE_RULES = frozenset({"cluster_swept", "new_cluster"})
 
 
 @dataclass(frozen=True)
-class MapTarget:
-    """One map a run fetches: an instrument (``Binance_BTCUSDT``) or coin (``BTC``), and a range."""
-
-    symbol: str
-    range: Range
+class _Target:
+    symbol: str  # an instrument (``Binance_BTCUSDT``) or a coin (``BTC``)
 
     @property
     def is_coin(self) -> bool:
-        """A coin-wide map across exchanges, rather than one instrument's."""
+        """A coin-wide result across exchanges, rather than one instrument's."""
         return "_" not in self.symbol
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """What makes two targets one result: symbols are matched ignoring case, as they
+        resolve ignoring it."""
+        return (self.symbol.casefold(),)
+
+
+@dataclass(frozen=True)
+class MapTarget(_Target):
+    """One map a run fetches: an instrument or coin, and a range."""
+
+    range: Range
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return (*super().identity, self.range)
+
+
+@dataclass(frozen=True)
+class HeatmapTarget(_Target):
+    """One heatmap a run fetches: an instrument or coin, a range and one of CoinGlass's models."""
+
+    range: HeatmapRange  # as the user wrote it
+    model: HeatmapModel
+
+    @property
+    def upstream_range(self) -> str:
+        """The range as CoinGlass names it."""
+        return HEATMAP_RANGE_NAMES.get(self.range, self.range)
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return (*super().identity, self.upstream_range, self.model)
+
+
+def _each_once(targets: Iterable[TargetT]) -> list[TargetT]:
+    """``targets`` in input order, each result once."""
+    kept: dict[tuple[str, ...], TargetT] = {}
+    for target in targets:
+        kept.setdefault(target.identity, target)
+    return list(kept.values())
 
 
 class LiquidationMapInput(_InputModel):
@@ -241,19 +287,44 @@ class LiquidationMapInput(_InputModel):
         return self.track_changes or bool(self.alerts)
 
     def targets(self) -> list[MapTarget]:
-        """Every symbol × range pair, in input order, each once: symbols are matched ignoring
-        case, so ``BTC`` and ``btc`` are one map, as they resolve to one."""
-        pairs: dict[tuple[str, str], MapTarget] = {}
-        for symbol in self.symbols or [self.symbol]:
-            for range_ in self.ranges or [self.range]:
-                pairs.setdefault((symbol.casefold(), range_), MapTarget(symbol, range_))
-        return list(pairs.values())
+        """Every symbol × range map, in input order, each once."""
+        return _each_once(
+            MapTarget(symbol, range_)
+            for symbol in self.symbols or [self.symbol]
+            for range_ in self.ranges or [self.range]
+        )
 
 
-ActorInput = SearchSymbolsInput | LiquidationMapInput
+class LiquidationHeatmapInput(_InputModel):
+    """Fetch CoinGlass's liquidation heatmaps: one instrument, range and model, or every
+    combination of lists."""
+
+    mode: Literal["liquidation_heatmap"]
+    symbol: Symbol = "Binance_BTCUSDT"
+    range: HeatmapRange = "1d"
+    model: HeatmapModel = "model1"
+    symbols: list[Symbol] | None = Field(default=None, max_length=50)
+    ranges: list[HeatmapRange] | None = Field(default=None, max_length=10)
+    models: list[HeatmapModel] | None = Field(default=None, max_length=3)
+    max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
+    top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+
+    def targets(self) -> list[HeatmapTarget]:
+        """Every symbol × range × model heatmap, in input order, each once (``1d`` and
+        ``24h`` are one range)."""
+        return _each_once(
+            HeatmapTarget(symbol, range_, model)
+            for model in self.models or [self.model]
+            for symbol in self.symbols or [self.symbol]
+            for range_ in self.ranges or [self.range]
+        )
+
+
+ActorInput = SearchSymbolsInput | LiquidationMapInput | LiquidationHeatmapInput
 INPUT_MODELS: dict[str, type[ActorInput]] = {
     "search_symbols": SearchSymbolsInput,
     "liquidation_map": LiquidationMapInput,
+    "liquidation_heatmap": LiquidationHeatmapInput,
 }
 
 

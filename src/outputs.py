@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from typing_extensions import TypedDict
 
 from src.errors import ActorError
-from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, MapTarget
+from src.inputs import DEFAULT_MODE, INPUT_MODELS, ActorInput, HeatmapTarget, MapTarget
 
 SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
@@ -272,6 +272,22 @@ class HeatmapSummary(BaseModel):
     hot_zones: list[HotZone]
 
 
+class LiquidationHeatmapItem(BaseModel):
+    """A successful heatmap: CoinGlass's grid, numbers as numbers, and what it says now."""
+
+    model_config = _DEFERRED
+
+    success: Literal[True] = True
+    message: str = HEATMAP_SUCCESS_MESSAGE
+    mode: Literal["liquidation_heatmap"] = "liquidation_heatmap"
+    symbol: str
+    range: str
+    model: str
+    data: HeatmapData
+    summary: HeatmapSummary
+    levels: list[HeatLevel]  # the latest column, by price
+
+
 class ErrorInfo(BaseModel):
     """What went wrong, for programs: a stable type name and whether a retry can help."""
 
@@ -289,11 +305,13 @@ class FailureItem(BaseModel):
     keyword: str | None = None
     symbol: str | None = None
     range: str | None = None
+    model: str | None = None
     data: None = None
     error: ErrorInfo
 
 
-ResultItem = SearchSymbolsItem | LiquidationMapItem | FailureItem
+SuccessItem = SearchSymbolsItem | LiquidationMapItem | LiquidationHeatmapItem
+ResultItem = SuccessItem | FailureItem
 
 
 def failure_item(error: ActorError, mode: str | None, **request: str | None) -> FailureItem:
@@ -319,9 +337,21 @@ def map_failure(error: ActorError, target: MapTarget) -> FailureItem:
     return failure_item(error, "liquidation_map", symbol=target.symbol, range=target.range)
 
 
+def heatmap_failure(error: ActorError, target: HeatmapTarget) -> FailureItem:
+    """The failure item of one heatmap of a run."""
+    return failure_item(
+        error,
+        "liquidation_heatmap",
+        symbol=target.symbol,
+        range=target.range,
+        model=target.model,
+    )
+
+
 _REQUEST_FIELDS: dict[str, tuple[str, ...]] = {
     "search_symbols": ("keyword",),
     "liquidation_map": ("symbol", "range"),
+    "liquidation_heatmap": ("symbol", "range", "model"),
 }
 
 
@@ -340,9 +370,7 @@ def input_failure(error: ActorError, raw_input: object) -> FailureItem:
     return failure_item(error, mode, **echoed)
 
 
-def request_failure(
-    error: ActorError, source: ActorInput | SearchSymbolsItem | LiquidationMapItem
-) -> FailureItem:
+def request_failure(error: ActorError, source: ActorInput | SuccessItem) -> FailureItem:
     """The failure of a validated request, or the one that replaces its result, echoing the
     request's own fields."""
     own = {name: getattr(source, name) for name in _REQUEST_FIELDS[source.mode]}

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from src.errors import InvalidInput, RateLimited
-from src.inputs import LiquidationMapInput, MapTarget, SearchSymbolsInput, parse_input
+from src.inputs import (
+    LiquidationHeatmapInput,
+    LiquidationMapInput,
+    MapTarget,
+    SearchSymbolsInput,
+    parse_input,
+)
 from src.outputs import input_failure
 
 
@@ -73,7 +79,8 @@ def test_api_key_is_secret_in_reprs() -> None:
         ([], "must be a JSON object"),
         (
             {"mode": "heatmap"},
-            "'mode' must be one of 'search_symbols', 'liquidation_map', not 'heatmap'",
+            "'mode' must be one of 'search_symbols', 'liquidation_map', 'liquidation_heatmap',"
+            " not 'heatmap'",
         ),
         (
             {"range": "2d"},
@@ -93,7 +100,11 @@ def test_api_key_is_secret_in_reprs() -> None:
         ),
         ({"maxRetries": 11}, "'maxRetries': Input should be less than or equal to 10"),
         ({"symbl": "Binance_BTCUSDT"}, "Unknown input field(s) 'symbl'; accepted fields are"),
-        ({"mode": ["a"]}, "'mode' must be one of 'search_symbols', 'liquidation_map', not ['a']"),
+        (
+            {"mode": ["a"]},
+            "'mode' must be one of 'search_symbols', 'liquidation_map', 'liquidation_heatmap',"
+            " not ['a']",
+        ),
         ({"apiKey": "secret with spaces"}, "'apiKey': must be a CoinGlass API key"),
         ({"apiKey": 12345}, "'apiKey': Input should be a valid string."),
         (
@@ -179,6 +190,39 @@ def test_a_webhook_url_is_kept_secret_in_the_model() -> None:
     assert "T0KEN" not in repr(request)
     assert request.webhook_url is not None
     assert request.webhook_url.get_secret_value() == "https://hooks.slack.com/services/T0KEN"
+
+
+def test_heatmap_targets_multiply_and_read_map_range_names() -> None:
+    request = parse_input(
+        {
+            "mode": "liquidation_heatmap",
+            "symbols": ["BTC", "btc", "OKX_ETH-USDT-SWAP"],
+            "ranges": ["1d", "24h", "365d"],
+            "models": ["model3", "model1"],
+        }
+    )
+    assert isinstance(request, LiquidationHeatmapInput)
+    made = [(t.symbol, t.range, t.upstream_range, t.model) for t in request.targets()]
+    assert made == [
+        (symbol, range_, upstream, model)
+        for model in ("model3", "model1")
+        for symbol in ("BTC", "OKX_ETH-USDT-SWAP")
+        for range_, upstream in (("1d", "24h"), ("365d", "1y"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"model": "model4"}, "'model': Input should be 'model1', 'model2' or 'model3'"),
+        ({"range": "2d"}, "'range': Input should be '1d', '7d', '30d', '90d', '180d', '365d',"),
+        ({"models": ["model1"] * 4}, "'models': List should have at most 3 items"),
+    ],
+)
+def test_bad_heatmap_input_names_the_field(raw: dict[str, object], expected: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_input({"mode": "liquidation_heatmap", **raw})
+    assert expected in caught.value.message
 
 
 def test_a_symbol_spelt_twice_is_one_map() -> None:

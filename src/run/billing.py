@@ -15,14 +15,17 @@ from src.errors import BudgetExhausted
 from src.inputs import Mode
 from src.outputs import (
     FailureItem,
-    LiquidationMapItem,
     ResultItem,
-    SearchSymbolsItem,
+    SuccessItem,
     record,
     request_failure,
 )
 
-EVENTS: dict[Mode, str] = {"search_symbols": "SEARCH_SYMBOLS", "liquidation_map": "LIQUIDATION_MAP"}
+EVENTS: dict[Mode, str] = {
+    "search_symbols": "SEARCH_SYMBOLS",
+    "liquidation_map": "LIQUIDATION_MAP",
+    "liquidation_heatmap": "LIQUIDATION_HEATMAP",
+}
 # Apify's own event for every item of the default dataset, which it turns on for new
 # pay-per-event actors: failure items then cost the user too.
 DATASET_ITEM_EVENT = "apify-default-dataset-item"
@@ -178,7 +181,7 @@ def _refused(result: ChargeResult) -> bool:
     return result.charged_count == 0 and bool(result.event_charge_limit_reached)
 
 
-def _unpaid(item: SearchSymbolsItem | LiquidationMapItem) -> FailureItem:
+def _unpaid(item: SuccessItem) -> FailureItem:
     return request_failure(budget_exhausted(item.mode), item)
 
 

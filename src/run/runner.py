@@ -16,13 +16,20 @@ from apify import Actor
 from src.analysis.buckets import Bucketing
 from src.coinglass.endpoints import Endpoints
 from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded, InternalError
-from src.inputs import ActorInput, MapTarget, SearchSymbolsInput, parse_input
+from src.inputs import (
+    ActorInput,
+    LiquidationHeatmapInput,
+    MapTarget,
+    SearchSymbolsInput,
+    parse_input,
+)
 from src.modes import maps, search
 from src.modes.upstream import InstrumentSource, MarketPrices, Upstream
 from src.outputs import (
     FailureItem,
     LiquidationMapItem,
     ResultItem,
+    heatmap_failure,
     input_failure,
     map_failure,
     request_failure,
@@ -84,6 +91,18 @@ async def fulfil(
         searching = partial(search.search_symbols, request, instruments, coin_markets)
         jobs = [(searching, partial(request_failure, source=request))]
         return await _Limits(request, 1, deliver, budget).run_all(jobs)
+    if isinstance(request, LiquidationHeatmapInput):
+        from src.modes import heatmaps  # noqa: PLC0415 - only heatmap runs load their models
+
+        heatmap = partial(heatmaps.liquidation_heatmap, endpoints, instruments)
+        jobs = [
+            (
+                partial(heatmap, target, request.top_clusters),
+                partial(heatmap_failure, target=target),
+            )
+            for target in request.targets()
+        ]
+        return await _Limits(request, request.max_concurrency, deliver, budget).run_all(jobs)
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
     bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)

@@ -1,0 +1,191 @@
+"""Mode ``liquidation_heatmap`` end to end: the actor as a real process against the sandbox.
+Every figure is worked out here from the sandbox's own heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sandbox_heatmaps
+from conftest import PRO_KEY, calls
+from sandbox_server import COIN_HEATMAP_PATH, PAIR_HEATMAP_PATH, SandboxServer
+from test_analytics_e2e import approx, percentile_90
+
+HEATMAP = {"mode": "liquidation_heatmap", "symbol": "Binance_BTCUSDT", "apiKey": PRO_KEY}
+
+
+def expected(heatmap: dict[str, Any], top: int = 10) -> dict[str, Any]:
+    """The latest column read by hand: its cells against the last close."""
+    candles, prices = heatmap["price_candlesticks"], heatmap["y_axis"]
+    price, last = candles[-1][4], len(candles) - 1
+    latest = sorted((prices[y], v) for x, y, v in heatmap["liquidation_leverage_data"] if x == last)
+    above = [(p, v) for p, v in latest if p > price]
+    below = [(p, v) for p, v in latest if p < price]
+    threshold = percentile_90([v for _, v in latest])
+    hot_rows = [prices.index(p) for p, v in latest if v >= threshold]
+    zones: list[list[int]] = []
+    for row in hot_rows:
+        if zones and zones[-1][-1] == row - 1:
+            zones[-1].append(row)
+        else:
+            zones.append([row])
+    values = dict(latest)
+    totals = sorted(
+        (
+            (sum(values[prices[r]] for r in zone), prices[zone[0]], prices[zone[-1]])
+            for zone in zones
+        ),
+        reverse=True,
+    )
+    return {
+        "price": price,
+        "above": sum(v for _, v in above),
+        "below": sum(v for _, v in below),
+        "within": {
+            pct: (
+                sum(v for p, v in above if (p - price) / price * 100 <= pct + 1e-9),
+                sum(v for p, v in below if (price - p) / price * 100 <= pct + 1e-9),
+            )
+            for pct in (1, 2, 5, 10)
+        },
+        "top": sorted(latest, key=lambda cell: -cell[1])[:top],
+        "nearest_above": min((p for p, v in above if v >= threshold), default=None),
+        "nearest_below": max((p for p, v in below if v >= threshold), default=None),
+        "zones": [(low, high, total) for total, low, high in totals[:top]],
+        "levels": [p for p, _ in latest],
+    }
+
+
+def assert_heatmap(item: dict[str, Any], heatmap: dict[str, Any]) -> None:
+    want = expected(heatmap)
+    summary, latest = item["summary"], item["summary"]["latest"]
+    assert item["data"] == {
+        "y_axis": heatmap["y_axis"],
+        "liquidation_leverage_data": heatmap["liquidation_leverage_data"],
+        "price_candlesticks": heatmap["price_candlesticks"],
+        "update_time": heatmap["update_time"],
+    }
+    assert (summary["current_price"], summary["price_source"]) == (
+        want["price"],
+        "last candle close",
+    )
+    assert summary["columns"] == len(heatmap["price_candlesticks"])
+    assert summary["price_levels"] == len(heatmap["y_axis"])
+    assert summary["cells"] == len(heatmap["liquidation_leverage_data"])
+    assert summary["end_time"] == latest["at"] == "2026-12-01T12:00:00Z"
+    assert latest["total_above"] == approx(want["above"])
+    assert latest["total_below"] == approx(want["below"])
+    assert latest["imbalance"] == pytest.approx(
+        (want["above"] - want["below"]) / (want["above"] + want["below"]), abs=1e-6
+    )
+    for pct, (above, below) in want["within"].items():
+        assert latest["within_pct"][str(pct)]["above"] == approx(above)
+        assert latest["within_pct"][str(pct)]["below"] == approx(below)
+    assert [(lv["price"], lv["value"]) for lv in latest["top_levels"]] == [
+        (p, approx(v)) for p, v in want["top"]
+    ]
+    assert (latest["nearest_above"] or {}).get("price") == want["nearest_above"]
+    assert (latest["nearest_below"] or {}).get("price") == want["nearest_below"]
+    assert [(z["price_low"], z["price_high"], z["total"]) for z in summary["hot_zones"]] == [
+        (low, high, approx(total)) for low, high, total in want["zones"]
+    ]
+    assert [level["price"] for level in item["levels"]] == want["levels"]
+    for level in item["levels"]:
+        side = "short" if level["price"] > want["price"] else "long"
+        assert level["side"] == (None if level["price"] == want["price"] else side)
+
+
+def test_a_pair_heatmap_is_the_sandbox_s_read_at_its_latest_column(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    run = run_actor({**HEATMAP, "range": "1d", "model": "model2"})
+    assert run.exit_code == 0, run.log
+    item = run.item
+    assert list(item) == [
+        "success",
+        "message",
+        "mode",
+        "symbol",
+        "range",
+        "model",
+        "data",
+        "summary",
+        "levels",
+    ]
+    assert (item["success"], item["mode"], item["symbol"]) == (
+        True,
+        "liquidation_heatmap",
+        "Binance_BTCUSDT",
+    )
+    assert item["message"] == "Liquidation heatmap data fetched successfully."
+    assert (item["range"], item["model"]) == ("1d", "model2")  # echoed as the user wrote it
+    (request,) = calls(sandbox, f"{PAIR_HEATMAP_PATH}/model2")
+    assert request.query == {"exchange": "Binance", "symbol": "BTCUSDT", "range": "24h"}
+    assert_heatmap(item, sandbox_heatmaps.pair_heatmap("Binance", "BTCUSDT", "24h", "model2"))
+    assert run.charged_events == ["LIQUIDATION_HEATMAP"]
+
+
+@pytest.mark.parametrize("variant", ["v3", "text", "no_update_time"])
+def test_a_coin_heatmap_in_every_published_variant(
+    run_actor: Any, sandbox: SandboxServer, variant: str
+) -> None:
+    sandbox.heatmap_variant = variant
+    run = run_actor({**HEATMAP, "symbol": "btc", "range": "365d", "model": "model3"})
+    (request,) = calls(sandbox, f"{COIN_HEATMAP_PATH}/model3")
+    assert request.query == {"symbol": "BTC", "range": "1y"}
+    heatmap = sandbox_heatmaps.coin_heatmap("BTC", "1y", "model3")
+    if variant == "no_update_time":
+        heatmap = {**heatmap, "update_time": None}
+    assert run.item["symbol"] == "BTC"
+    assert_heatmap(run.item, heatmap)
+
+
+def test_lists_multiply_and_each_result_is_charged(run_actor: Any) -> None:
+    run = run_actor(
+        {
+            **HEATMAP,
+            "symbols": ["Binance_BTCUSDT", "ETH", "Binance_NOSUCH"],
+            "ranges": ["12h", "24h", "1d"],  # 1d is 24h: asked once
+            "models": ["model1", "model3"],
+        }
+    )
+    made = [(i["symbol"], i["range"], i["model"], i["success"]) for i in run.items]
+    assert sorted(made) == sorted(
+        (symbol, range_, model, symbol != "Binance_NOSUCH")
+        for symbol in ("Binance_BTCUSDT", "ETH", "Binance_NOSUCH")
+        for range_ in ("12h", "24h")
+        for model in ("model1", "model3")
+    )
+    failed = [i for i in run.items if not i["success"]]
+    assert {i["error"]["type"] for i in failed} == {"unknown_symbol"}
+    assert run.charged_events == ["LIQUIDATION_HEATMAP"] * 8
+
+
+def test_a_refused_pair_heatmap_suggests_the_coin_s_and_the_other_models(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.set_fault("bad_param", path=f"{PAIR_HEATMAP_PATH}/model1")
+    run = run_actor(HEATMAP)
+    item = run.item
+    assert item["success"] is False
+    assert (item["mode"], item["symbol"], item["range"], item["model"]) == (
+        "liquidation_heatmap",
+        "Binance_BTCUSDT",
+        "1d",
+        "model1",
+    )
+    assert item["error"]["type"] == "invalid_parameter"
+    assert item["message"].endswith(
+        "Try the coin's heatmap across exchanges (symbol BTC) or another model (model2 or model3)."
+    )
+    assert run.charged_events == []
+
+
+def test_a_heatmap_only_range_asked_of_a_map_names_the_map_ranges(run_actor: Any) -> None:
+    run = run_actor({"symbol": "Binance_BTCUSDT", "range": "12h", "apiKey": PRO_KEY})
+    assert run.item["error"]["type"] == "invalid_input"
+    assert (
+        "'range': Input should be '1d', '7d', '30d', '90d', '180d' or '365d' (got '12h')"
+        in run.item["message"]
+    )
+    assert run.charged_events == []
