@@ -13,6 +13,7 @@ import httpx
 import local_run
 import pytest
 import sandbox_data
+import sandbox_heatmaps
 from conftest import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls, charged_events
 from mcp import Client
 from sandbox_server import SandboxServer
@@ -196,7 +197,9 @@ def test_upstream_failures_answer_their_status(
 def test_openapi_document_is_served_and_published(standby: Standby) -> None:
     served = httpx.get(f"{standby.url}/openapi.json").json()
     assert served == json.loads((ROOT / ".actor" / "openapi.json").read_text())
-    assert {"/symbols", "/liquidation-map"} <= served["paths"].keys()
+    assert set(served["paths"]) == {"/symbols", "/liquidation-map", "/liquidation-heatmap"}
+    heatmap = {p["name"] for p in served["paths"]["/liquidation-heatmap"]["get"]["parameters"]}
+    assert {"symbol", "range", "model", "symbols", "ranges", "models"} <= heatmap
     actor = json.loads((ROOT / ".actor" / "actor.json").read_text())
     assert (actor["usesStandbyMode"], actor["webServerSchema"], actor["webServerMcpPath"]) == (
         True,
@@ -219,13 +222,67 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
             return tools, summary.structured_content or {}, levels.structured_content or {}
 
     tools, summary, with_levels = asyncio.run(use_tools())
-    assert tools == {"search_symbols", "liquidation_map"}
+    assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap"}
     assert summary["success"] is True
     assert "levels" not in summary
     assert "data" not in summary
     assert summary["summary"]["current_price"] == sandbox_data.current_price("Binance", "SOLUSDT")
     assert len(with_levels["levels"]) == with_levels["summary"]["level_count"]
     assert standby.charged()[len(before) :] == ["LIQUIDATION_MAP"] * 2
+
+
+def test_a_heatmap_answer_is_the_batch_item_and_is_charged(
+    standby: Standby, sandbox: SandboxServer
+) -> None:
+    before = standby.charged()
+    response = httpx.get(
+        f"{standby.url}/liquidation-heatmap",
+        params={"symbol": "ETH", "range": "365d", "model": "model2"},
+        headers=KEY,
+    )
+    assert response.status_code == 200
+    item = response.json()
+    ITEM_SCHEMA.validate(item)
+    assert (item["mode"], item["symbol"], item["range"], item["model"]) == (
+        "liquidation_heatmap",
+        "ETH",
+        "365d",
+        "model2",
+    )
+    heatmap = sandbox_heatmaps.coin_heatmap("ETH", "1y", "model2")
+    assert item["data"]["y_axis"] == heatmap["y_axis"]
+    assert item["summary"]["current_price"] == heatmap["price_candlesticks"][-1][4]
+    both = httpx.get(
+        f"{standby.url}/liquidation-heatmap",
+        params={"symbol": "Binance_BTCUSDT", "models": "model1,model3"},
+        headers=KEY,
+    ).json()
+    assert [answer["model"] for answer in both] == ["model1", "model3"]
+    unknown = httpx.get(
+        f"{standby.url}/liquidation-heatmap", params={"symbol": "Binance_NOSUCH"}, headers=KEY
+    )
+    assert unknown.status_code == 404
+    assert standby.charged()[len(before) :] == ["LIQUIDATION_HEATMAP"] * 3
+
+
+def test_the_mcp_heatmap_tool_answers_the_summary_and_the_data_on_request(
+    standby: Standby,
+) -> None:
+    async def use_tool() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with Client(f"{standby.url}/mcp") as client:
+            args = {"symbol": "Binance_SOLUSDT", "range": "3d", "model": "model3"}
+            summary = await client.call_tool("liquidation_heatmap", args)
+            full = await client.call_tool("liquidation_heatmap", {**args, "include_data": True})
+            return summary.structured_content or {}, full.structured_content or {}
+
+    summary, full = asyncio.run(use_tool())
+    heatmap = sandbox_heatmaps.pair_heatmap("Binance", "SOLUSDT", "3d", "model3")
+    assert "data" not in summary
+    assert summary["summary"]["cells"] == len(heatmap["liquidation_leverage_data"])
+    assert [level["price"] for level in summary["levels"]] == [
+        level["price"] for level in full["levels"]
+    ]
+    assert full["data"]["price_candlesticks"] == heatmap["price_candlesticks"]
 
 
 def test_concurrent_requests_fetch_only_the_maps_the_budget_pays_for(

@@ -36,7 +36,9 @@ def openapi_document() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": {
-                        "description": "The result item (a list when symbols/ranges are given)."
+                        "description": (
+                            "The result item (a list when symbols, ranges or models are given)."
+                        )
                     },
                     "default": {"description": "A failure item; error.type says which failure."},
                 },
@@ -50,6 +52,10 @@ def openapi_document() -> dict[str, Any]:
             "/symbols": operation("Search futures symbols", INPUT_MODELS["search_symbols"]),
             "/liquidation-map": operation(
                 "Liquidation maps with summary and levels", INPUT_MODELS["liquidation_map"]
+            ),
+            "/liquidation-heatmap": operation(
+                "Liquidation heatmaps (time × price) with a summary of their latest column",
+                INPUT_MODELS["liquidation_heatmap"],
             ),
         },
     }

@@ -25,7 +25,7 @@ from src.standby.openapi import OPENAPI
 from src.standby.service import Service
 from src.standby.tools import build_mcp
 
-LIST_FIELDS = frozenset({"symbols", "ranges"})
+LIST_FIELDS = frozenset({"symbols", "ranges", "models"})
 # The HTTP status that tells a caller what kind of failure an answer is.
 STATUS_BY_ERROR = {
     "invalid_input": 400,
@@ -47,7 +47,7 @@ STATUS_BY_ERROR = {
 
 
 def _query_fields(request: Request) -> dict[str, Any]:
-    """Query parameters as input fields; ``symbols`` and ``ranges`` take lists."""
+    """Query parameters as input fields; ``symbols``, ``ranges`` and ``models`` take lists."""
     fields: dict[str, Any] = {}
     for name in request.query_params:
         values = request.query_params.getlist(name)
@@ -84,7 +84,8 @@ def build_app(service: Service) -> Starlette:
     async def root(request: Request) -> Response:
         if READINESS_HEADER in request.headers:
             return Response("ok")
-        return JSONResponse({"routes": ["/symbols", "/liquidation-map", "/openapi.json", "/mcp"]})
+        routes = ["/symbols", "/liquidation-map", "/liquidation-heatmap", "/openapi.json", "/mcp"]
+        return JSONResponse({"routes": routes})
 
     def mode_route(mode: str) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -114,6 +115,7 @@ def build_app(service: Service) -> Starlette:
             Route("/", root),
             Route("/symbols", mode_route("search_symbols")),
             Route("/liquidation-map", mode_route("liquidation_map")),
+            Route("/liquidation-heatmap", mode_route("liquidation_heatmap")),
             Route("/openapi.json", openapi),
             Mount("/", app=mcp_app),
         ],

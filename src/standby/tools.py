@@ -13,12 +13,13 @@ from src.standby.service import Service
 
 
 def build_mcp(service: Service) -> MCPServer:
-    """Two tools, charged like the HTTP routes: a summary by default, levels on request."""
+    """Three tools, charged like the HTTP routes: a summary by default, the rest on request."""
     mcp: MCPServer = MCPServer(
         "CoinGlass liquidation maps",
         instructions=(
             "Find CoinGlass futures instruments with search_symbols, then read where leveraged"
-            " positions would be liquidated with liquidation_map."
+            " positions would be liquidated with liquidation_map, or how that has built up over"
+            " time with liquidation_heatmap."
         ),
     )
 
@@ -48,5 +49,20 @@ def build_mcp(service: Service) -> MCPServer:
         fields = {"symbol": symbol, "range": range, "topClusters": top_clusters}
         [item] = await service.answer("liquidation_map", fields, key_of(ctx))
         return record(item, exclude={"data"} if include_levels else {"data", "levels"})
+
+    @mcp.tool()
+    async def liquidation_heatmap(
+        ctx: Context,
+        symbol: str = "Binance_BTCUSDT",
+        range: str = "24h",
+        model: str = "model1",
+        include_data: bool = False,
+    ) -> dict[str, Any]:
+        """CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a
+        coin such as BTC) under model1, model2 or model3, read at its latest column: totals
+        above and below the price, top levels, hot zones; the raw grid on request."""
+        fields = {"symbol": symbol, "range": range, "model": model}
+        [item] = await service.answer("liquidation_heatmap", fields, key_of(ctx))
+        return record(item, exclude=None if include_data else {"data"})
 
     return mcp
