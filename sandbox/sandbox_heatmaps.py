@@ -5,17 +5,18 @@ A pure function of its arguments, seeded like the maps in ``sandbox_data``. What
 * candles ``[time s, open, high, low, close, volume]`` walking back from the pair's current
   price, so the last close is the price the maps and ``pairs-markets`` report;
 * a price axis spanning the candles and the spread of the range, a few hundred levels;
-* sparse cells ``[x, y, value]``: each column holds the liquidation levels of positions opened
-  around that candle's close (longs below, shorts above), with more of them at round prices, and
-  none inside the candle's own range, where the price has just traded;
-* the three models as three different pictures of the same market (model2 sparser, model3
-  smoother);
+* sparse cells ``[x, y, value]``: each candle opens positions whose liquidation prices lie
+  1/leverage from its close (longs below, shorts above, more at round prices); they stay as bands
+  across later columns, slowly closing, until a candle trades through them;
+* the three models as three different pictures of the same market (model2 sparser and quicker
+  to forget, model3 denser);
 * the published encodings (``HEATMAP_VARIANTS``): prices and volumes as text, the v3 names
   ``y`` / ``liq`` / ``prices``, and no ``update_time``.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -39,11 +40,12 @@ _COLUMNS: dict[str, int] = {
     "180d": 360,
     "1y": 365,
 }
-# model → (share of price levels holding a cell in a column, scale of the values, smoothing)
+# model → (chance that a candle opens positions at a tier and side, scale of the values, the
+# share of open positions still open one candle later)
 _MODELS: dict[str, tuple[float, float, float]] = {
-    "model1": (0.16, 1.0, 0.35),
-    "model2": (0.09, 0.7, 0.45),
-    "model3": (0.22, 1.2, 0.15),
+    "model1": (0.35, 1.0, 0.985),
+    "model2": (0.25, 0.7, 0.975),
+    "model3": (0.45, 1.2, 0.99),
 }
 Heatmap = dict[str, Any]
 
@@ -112,7 +114,7 @@ def _empty() -> Heatmap:
 
 def _heatmap(price: float, decimals: int, range_: str, model: str, *seed: str) -> Heatmap:
     columns = _COLUMNS[range_]
-    density, scale, smoothing = _MODELS[model]
+    density, scale, decay = _MODELS[model]
     days = data.range_days(range_)
     step_s = int(days * 86400 / columns)
     rng = data._rng("heatmap", range_, model, *seed)
@@ -124,13 +126,13 @@ def _heatmap(price: float, decimals: int, range_: str, model: str, *seed: str) -
     closes.reverse()
     candles: list[list[Any]] = []
     for x, close in enumerate(closes):
-        opened = closes[x - 1] if x else close * (1 + rng.gauss(0, volatility / 2))
-        high = max(opened, close) * (1 + abs(rng.gauss(0, volatility / 2)))
-        low = min(opened, close) * (1 - abs(rng.gauss(0, volatility / 2)))
+        start = closes[x - 1] if x else close * (1 + rng.gauss(0, volatility / 2))
+        high = max(start, close) * (1 + abs(rng.gauss(0, volatility / 2)))
+        low = min(start, close) * (1 - abs(rng.gauss(0, volatility / 2)))
         volume = round(rng.lognormvariate(math.log(price * 400), 0.5), 2)
         time_s = LAST_CANDLE_S - (columns - 1 - x) * step_s
         candles.append(
-            [time_s, *(round(value, decimals) for value in (opened, high, low, close)), volume]
+            [time_s, *(round(value, decimals) for value in (start, high, low, close)), volume]
         )
     spread = data._spread(days)
     bottom = min(c[3] for c in candles) * (1 - spread / 2)
@@ -141,19 +143,28 @@ def _heatmap(price: float, decimals: int, range_: str, model: str, *seed: str) -
     ]
     round_step = 10 ** (len(str(int(price))) - 2)
     cells: list[list[Any]] = []
-    level = 1.0
+    # Each candle opens positions whose liquidation prices sit 1/leverage away from its close;
+    # they stay on the map, slowly closing, until a later candle trades through them.
+    opened: dict[int, float] = {}
+    floor = 2e4 * scale
     for x, candle in enumerate(candles):
         close, high, low = candle[4], candle[2], candle[3]
-        for y, level_price in enumerate(y_axis):
-            if low <= level_price <= high or rng.random() >= density:
-                continue
-            distance = abs(level_price / close - 1)
-            # Positions at 10x to 100x leverage are liquidated 1% to 10% away; fewer far out.
-            weight = math.exp(-distance / (spread / 3))
-            if abs(level_price % round_step) < (top - bottom) / PRICE_LEVELS:
-                weight *= 2.5
-            level = smoothing * level + (1 - smoothing) * rng.lognormvariate(0, 0.6)
-            cells.append([x, y, round(1e6 * scale * weight * level, 2)])
+        for y in [y for y in opened if low <= y_axis[y] <= high]:
+            del opened[y]
+        for leverage in data.LEVERAGE_TIERS:
+            for direction in (-1, 1):
+                if rng.random() >= density:
+                    continue
+                target = close * (1 + direction / leverage * rng.uniform(0.8, 1.2))
+                y = bisect.bisect_left(y_axis, target)
+                if y >= PRICE_LEVELS or y_axis[0] > target or low <= y_axis[y] <= high:
+                    continue  # off the axis, or already traded through
+                boost = 2.5 if abs(y_axis[y] % round_step) < (top - bottom) / PRICE_LEVELS else 1
+                weight = boost * rng.lognormvariate(0, 0.6) * 10 / leverage
+                opened[y] = opened.get(y, 0.0) + 1e5 * scale * weight
+        # Closed positions leave the map once little of them is left.
+        opened = {y: value * decay for y, value in opened.items() if value * decay >= floor}
+        cells += [[x, y, round(value, 2)] for y, value in sorted(opened.items())]
     return {
         "y_axis": y_axis,
         "liquidation_leverage_data": cells,

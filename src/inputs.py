@@ -308,6 +308,7 @@ class LiquidationHeatmapInput(_InputModel):
     models: list[HeatmapModel] | None = Field(default=None, max_length=3)
     max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
     top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+    chart: bool = False
 
     def targets(self) -> list[HeatmapTarget]:
         """Every symbol × range × model heatmap, in input order, each once (``1d`` and

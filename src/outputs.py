@@ -59,36 +59,6 @@ class LiquidationLevel(TypedDict):
     cumulative_level: float | None
 
 
-class HistoryRow(TypedDict):
-    """One map's summary as a flat row of the history dataset: a time series that exports as
-    CSV, one column per figure."""
-
-    at: str
-    symbol: str
-    range: str
-    current_price: Number | None
-    long_level_total: float | None
-    short_level_total: float | None
-    imbalance: float | None
-    within_1_long: float | None
-    within_1_short: float | None
-    within_2_long: float | None
-    within_2_short: float | None
-    within_5_long: float | None
-    within_5_short: float | None
-    within_10_long: float | None
-    within_10_short: float | None
-    nearest_long_price: Number | None
-    nearest_long_level: float | None
-    nearest_long_distance_pct: float | None
-    nearest_short_price: Number | None
-    nearest_short_level: float | None
-    nearest_short_distance_pct: float | None
-    top_cluster_price: Number | None
-    top_cluster_level: float | None
-    top_cluster_side: Side | None
-
-
 class Cluster(BaseModel):
     """One price bucket with its total level and how that level splits across leverage tiers."""
 
@@ -286,6 +256,7 @@ class LiquidationHeatmapItem(BaseModel):
     data: HeatmapData
     summary: HeatmapSummary
     levels: list[HeatLevel]  # the latest column, by price
+    chart_url: str | None = None
 
 
 class ErrorInfo(BaseModel):

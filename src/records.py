@@ -1,14 +1,46 @@
-"""The records the actor keeps in key-value stores, as pydantic models: a watch's snapshots
-and cooldowns between runs, and how a run's alerts were delivered."""
+"""The records the actor keeps in storages besides its dataset items, as pydantic models and
+typed dicts: a history's rows, a watch's snapshots and cooldowns between runs, and how a run's
+alerts were delivered."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
+from typing_extensions import TypedDict
 
 from src.inputs import WebhookFormat
 from src.outputs import Alert, Cluster, Number, Side, SideTotals
+
+
+class HistoryRow(TypedDict):
+    """One map's summary as a flat row of the history dataset: a time series that exports as
+    CSV, one column per figure."""
+
+    at: str
+    symbol: str
+    range: str
+    current_price: Number | None
+    long_level_total: float | None
+    short_level_total: float | None
+    imbalance: float | None
+    within_1_long: float | None
+    within_1_short: float | None
+    within_2_long: float | None
+    within_2_short: float | None
+    within_5_long: float | None
+    within_5_short: float | None
+    within_10_long: float | None
+    within_10_short: float | None
+    nearest_long_price: Number | None
+    nearest_long_level: float | None
+    nearest_long_distance_pct: float | None
+    nearest_short_price: Number | None
+    nearest_short_level: float | None
+    nearest_short_distance_pct: float | None
+    top_cluster_price: Number | None
+    top_cluster_level: float | None
+    top_cluster_side: Side | None
 
 
 class Snapshot(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import sandbox_heatmaps
-from conftest import PRO_KEY, calls
+from conftest import PRO_KEY, assert_records_fit_the_store_schema, calls, png_size, record
 from sandbox_server import COIN_HEATMAP_PATH, PAIR_HEATMAP_PATH, SandboxServer
 from test_analytics_e2e import approx, percentile_90
 
@@ -111,7 +111,9 @@ def test_a_pair_heatmap_is_the_sandbox_s_read_at_its_latest_column(
         "data",
         "summary",
         "levels",
+        "chart_url",
     ]
+    assert item["chart_url"] is None  # pictures only when asked for
     assert (item["success"], item["mode"], item["symbol"]) == (
         True,
         "liquidation_heatmap",
@@ -189,3 +191,21 @@ def test_a_heatmap_only_range_asked_of_a_map_names_the_map_ranges(run_actor: Any
         in run.item["message"]
     )
     assert run.charged_events == []
+
+
+def test_a_heatmap_picture_and_the_report_beside_a_map(run_actor: Any) -> None:
+    run = run_actor(
+        {**HEATMAP, "symbols": ["Binance_BTCUSDT", "BTC"], "range": "3d", "chart": True}
+    )
+    assert run.exit_code == 0, run.log
+    for item in run.items:
+        key = f"heatmap-{item['symbol']}-3d-model1.png"
+        assert item["chart_url"].endswith(key)
+        png = record(run.storage, key).read_bytes()
+        assert png_size(png) == (1600, 900)
+    page = record(run.storage, "report.html").read_text()
+    assert "2 heatmaps" in page
+    assert page.count("<caption>Hot zones</caption>") == 2
+    assert "Binance_BTCUSDT · 3d · model1" in page
+    assert_records_fit_the_store_schema(run.storage)
+    assert run.charged_events == ["LIQUIDATION_HEATMAP"] * 2

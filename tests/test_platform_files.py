@@ -21,7 +21,7 @@ from pydantic_core import PydanticUndefined
 from src.inputs import INPUT_MODELS, KNOWN_FIELDS
 from src.outputs import Alert
 from src.run.billing import EVENTS, UNDELIVERED_KEY
-from src.run.gallery import REPORT_KEY, chart_key
+from src.run.gallery import REPORT_KEY, chart_key, heatmap_key
 from src.run.item_limit import map_key
 from src.run.watch import ALERTS_KEY
 
@@ -162,6 +162,7 @@ def test_each_record_the_actor_writes_has_its_collection_and_output_link() -> No
         UNDELIVERED_KEY: "output",
         map_key("ApeX Omni_BTC-USDT", "1d", b"{}"): "maps",
         ALERTS_KEY: "alerts",
+        heatmap_key("ApeX Omni_BTC-USDT", "24h", "model1"): "heatmaps",
     }
     outputs = json.loads((ACTOR_DIR / "output_schema.json").read_text())["properties"]
     templates = [output["template"] for output in outputs.values()]

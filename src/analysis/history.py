@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from src.outputs import HistoryRow, LiquidationMapItem, Side
+from src.outputs import LiquidationMapItem, Side
+from src.records import HistoryRow
 
 
 def history_row(item: LiquidationMapItem, at: str) -> HistoryRow:

@@ -12,7 +12,14 @@ from datetime import datetime
 from html import escape
 from string import Template
 
-from src.outputs import Cluster, LiquidationMapItem, Number, Summary
+from src.outputs import (
+    Cluster,
+    HeatLevel,
+    LiquidationHeatmapItem,
+    LiquidationMapItem,
+    Number,
+    Summary,
+)
 from src.render.formatting import (
     format_imbalance,
     format_level,
@@ -25,9 +32,10 @@ from src.render.formatting import (
 
 @dataclass(frozen=True)
 class ReportEntry:
-    """One map of the report, with its chart's PNG (None when the chart could not be drawn)."""
+    """One map or heatmap of the report, with its chart's PNG (None when it could not be
+    drawn)."""
 
-    item: LiquidationMapItem
+    item: LiquidationMapItem | LiquidationHeatmapItem
     png: bytes | None
 
 
@@ -95,8 +103,10 @@ tbody th { font-weight: 500; color: #3d4755; }
 
 def render_report(entries: list[ReportEntry], generated_at: datetime) -> str:
     """The HTML page of ``entries``, in the order given."""
-    title = "Liquidation maps"
-    count = f"{len(entries)} map" + ("" if len(entries) == 1 else "s")
+    heatmaps = sum(isinstance(entry.item, LiquidationHeatmapItem) for entry in entries)
+    counts = ((len(entries) - heatmaps, "map"), (heatmaps, "heatmap"))
+    title = "Liquidation heatmaps" if heatmaps == len(entries) else "Liquidation maps"
+    count = ", ".join(f"{n} {name}" + ("" if n == 1 else "s") for n, name in counts if n)
     return _PAGE.substitute(
         title=escape(title),
         style=_STYLE,
@@ -115,12 +125,72 @@ def _anchor(number: int) -> str:
     return f"map-{number}"
 
 
-def _heading(item: LiquidationMapItem) -> str:
-    return f"{item.symbol} · {item.range}"
+def _heading(item: LiquidationMapItem | LiquidationHeatmapItem) -> str:
+    model = f" · {item.model}" if isinstance(item, LiquidationHeatmapItem) else ""
+    return f"{item.symbol} · {item.range}{model}"
 
 
 def _section(number: int, entry: ReportEntry) -> str:
     item = entry.item
+    body = _heatmap_body(item) if isinstance(item, LiquidationHeatmapItem) else _map_body(item)
+    return "\n".join(
+        [
+            f'<section id="{_anchor(number)}">',
+            f"<h2>{escape(_heading(item))}</h2>",
+            _figure(entry),
+            *body,
+            '<p class="back"><a href="#top">Back to contents</a></p>',
+            "</section>",
+        ]
+    )
+
+
+def _heatmap_body(item: LiquidationHeatmapItem) -> list[str]:
+    summary, latest = item.summary, item.summary.latest
+
+    def level(found: HeatLevel | None) -> str:
+        if found is None:
+            return "none"
+        return f"{format_price(found['price'])} ({format_pct(found['distance_pct'] or 0)})"
+
+    rows = [
+        ["Current price", f"{format_price(summary.current_price)} ({summary.price_source})"],
+        ["Above the price", format_level(latest.total_above)],
+        ["Below the price", format_level(latest.total_below)],
+        ["Imbalance", "n/a" if latest.imbalance is None else f"{latest.imbalance:+.3f}"],
+        ["Nearest above", level(latest.nearest_above)],
+        ["Nearest below", level(latest.nearest_below)],
+        ["Span", f"{format_utc(summary.start_time)} – {format_utc(summary.end_time)}"],
+        ["Grid", f"{summary.columns:,} candles × {summary.price_levels:,} prices"],
+        ["Cells", f"{summary.cells:,}"],
+    ]
+    within = [
+        [
+            _th(f"±{pct}%"),
+            _td(format_level(sides.below)),
+            _td(format_level(sides.above)),
+        ]
+        for pct, sides in latest.within_pct.items()
+    ]
+    zones = [
+        [
+            _td(f"{format_price(zone.price_low)} – {format_price(zone.price_high)}"),
+            _td(format_level(zone.total)),
+            _td(zone.side or "at the price", zone.side),
+            _td(format_pct(zone.distance_pct)),
+        ]
+        for zone in summary.hot_zones
+    ]
+    return [
+        '<div class="tables">',
+        _table("Latest column", None, [[_th(name), _td(value)] for name, value in rows]),
+        _table("Within a distance of the price", ["Distance", "Below", "Above"], within),
+        "</div>",
+        _table("Hot zones", ["Prices", "Total", "Side", "Distance"], zones),
+    ]
+
+
+def _map_body(item: LiquidationMapItem) -> list[str]:
     summary = item.summary
     tables = [
         _summary_table(summary),
@@ -131,33 +201,27 @@ def _section(number: int, entry: ReportEntry) -> str:
     ]
     if summary.by_exchange:
         tables.append(_share_table("By exchange", "Exchange", summary.by_exchange))
-    return "\n".join(
-        [
-            f'<section id="{_anchor(number)}">',
-            f"<h2>{escape(_heading(item))}</h2>",
-            _figure(entry),
-            '<div class="tables">',
-            *(table for table in tables if table),
-            "</div>",
-            _clusters_table("Top clusters", summary.top_clusters),
-            *(
-                _clusters_table(f"Top {side} clusters", clusters)
-                for side, clusters in (
-                    ("long", summary.top_long_clusters),
-                    ("short", summary.top_short_clusters),
-                )
-                if clusters is not None
-            ),
-            '<p class="back"><a href="#top">Back to contents</a></p>',
-            "</section>",
-        ]
-    )
+    return [
+        '<div class="tables">',
+        *(table for table in tables if table),
+        "</div>",
+        _clusters_table("Top clusters", summary.top_clusters),
+        *(
+            _clusters_table(f"Top {side} clusters", clusters)
+            for side, clusters in (
+                ("long", summary.top_long_clusters),
+                ("short", summary.top_short_clusters),
+            )
+            if clusters is not None
+        ),
+    ]
 
 
 def _figure(entry: ReportEntry) -> str:
+    kind = "heatmap" if isinstance(entry.item, LiquidationHeatmapItem) else "map"
     if entry.png is None:
-        return '<p class="missing">The chart of this map could not be drawn.</p>'
-    alt = f"Liquidation map chart of {entry.item.symbol}, range {entry.item.range}"
+        return f'<p class="missing">The chart of this {kind} could not be drawn.</p>'
+    alt = f"Liquidation {kind} chart of {entry.item.symbol}, range {entry.item.range}"
     data = base64.b64encode(entry.png).decode("ascii")
     return (
         # The chart's own size, so the page keeps its place before the image decodes.

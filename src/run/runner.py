@@ -18,6 +18,7 @@ from src.coinglass.endpoints import Endpoints
 from src.errors import INTERNAL_ERROR_MESSAGE, ActorError, DeadlineExceeded, InternalError
 from src.inputs import (
     ActorInput,
+    HeatmapTarget,
     LiquidationHeatmapInput,
     MapTarget,
     SearchSymbolsInput,
@@ -92,17 +93,16 @@ async def fulfil(
         jobs = [(searching, partial(request_failure, source=request))]
         return await _Limits(request, 1, deliver, budget).run_all(jobs)
     if isinstance(request, LiquidationHeatmapInput):
-        from src.modes import heatmaps  # noqa: PLC0415 - only heatmap runs load their models
-
-        heatmap = partial(heatmaps.liquidation_heatmap, endpoints, instruments)
+        gallery = Gallery(run_store(), Actor.log) if request.chart else None
+        heatmap = partial(_heatmap, endpoints, instruments, top=request.top_clusters)
         jobs = [
-            (
-                partial(heatmap, target, request.top_clusters),
-                partial(heatmap_failure, target=target),
-            )
+            (partial(heatmap, target, gallery), partial(heatmap_failure, target=target))
             for target in request.targets()
         ]
-        return await _Limits(request, request.max_concurrency, deliver, budget).run_all(jobs)
+        items = await _Limits(request, request.max_concurrency, deliver, budget).run_all(jobs)
+        if gallery is not None:
+            await gallery.save_report()
+        return items
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     gallery = Gallery(run_store(), Actor.log) if request.chart else None
     bucketing = Bucketing(request.top_clusters, request.price_step, request.price_percent_step)
@@ -156,6 +156,20 @@ async def _map(
     if history is not None:
         await history.add(item)
     return item if gallery is None else await gallery.add(item, fitted.drawn)
+
+
+async def _heatmap(
+    endpoints: Endpoints,
+    instruments: InstrumentSource,
+    target: HeatmapTarget,
+    gallery: Gallery | None,
+    *,
+    top: int,
+) -> ResultItem:
+    from src.modes import heatmaps  # noqa: PLC0415 - only heatmap runs load their models
+
+    item = await heatmaps.liquidation_heatmap(endpoints, instruments, target, top)
+    return item if gallery is None else await gallery.add_heatmap(item)
 
 
 async def _deliver_then_keep(deliver: Deliver, watch: Watch, item: ResultItem) -> None:
