@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sandbox_data
 
@@ -26,6 +26,7 @@ from src.main import GC_THRESHOLDS
 from src.outputs import record
 from src.run.item_limit import fitted
 
+LoadT = TypeVar("LoadT")
 STAGES = ("parse", "item", "record")
 STAGE_TITLES = {
     "parse": "parse: Envelope[PairMapPayload].model_validate_json",
@@ -100,7 +101,7 @@ def json_loads(load: Payload) -> dict[str, float]:
     return {"total": time.perf_counter() - start}
 
 
-def collected(run: Callable[[Payload], dict[str, float]], load: Payload) -> dict[str, float]:
+def collected(run: Callable[[LoadT], dict[str, float]], load: LoadT) -> dict[str, float]:
     """``run(load)`` after a full collection, so one side does not pay for the other's garbage,
     under the collector thresholds the actor sets (both sides alike)."""
     gc.collect()

@@ -26,7 +26,7 @@ import local_run
 import sandbox_data
 from sandbox_server import RecordedRequest, SandboxServer
 
-from bench import imports, processing
+from bench import heatmaps, imports, processing
 from bench import standby as standby_load
 from bench.measure import Row, fmt, interleaved, median, percentile, spread
 from bench.processes import (
@@ -66,6 +66,7 @@ class Plan:
     chart_pairs: int = 5
     chart_renders: int = 5
     watch_pairs: int = 7
+    heatmap_cells: int = heatmaps.HEATMAP_CELLS
     standby_warmup: int = 10
     standby_latency_requests: int = 200
     standby_rate_requests: int = 200
@@ -569,7 +570,53 @@ def watch(plan: Plan, sandbox: SandboxServer) -> Section:
     return Section(rows, details)
 
 
-# ---------------------------------------------------------------- 6. Standby
+# ---------------------------------------------------------------- 6. heatmaps
+
+
+def heatmap_row(plan: Plan) -> Section:
+    """Validate, read and record a big heatmap against ``json.loads`` of it, and draw one."""
+    heatmap = heatmaps.load(plan.heatmap_cells)
+    progress(f"heatmap: {plan.heatmap_cells:,} cells, {plan.processing_pairs} interleaved pairs")
+    runs = interleaved(
+        {
+            "actor": partial(processing.collected, heatmaps.actor_pipeline, heatmap),
+            "json": partial(processing.collected, heatmaps.json_loads, heatmap),
+        },
+        plan.processing_pairs,
+        warmup=1,
+    )
+    ours = [sample["total"] for sample in runs["actor"]]
+    loads = [sample["total"] for sample in runs["json"]]
+    progress(f"heatmap: {plan.chart_renders} renders of a sandbox heatmap")
+    from src.render.heatmap_chart import render_heatmap  # noqa: PLC0415 - matplotlib, measured
+
+    drawn = heatmaps.item_of(heatmaps.sandbox_body("BTC", "24h", "model1"))
+    renders = []
+    for _ in range(plan.chart_renders + 1):
+        begin = time.perf_counter()
+        png = render_heatmap(drawn)
+        renders.append(time.perf_counter() - begin)
+    what = f"{plan.heatmap_cells:,}-cell heatmap: validate, read, record vs `json.loads`"
+    rows = [
+        Row("Heatmap", what, median(ours), median(loads), "s", PROCESSING_GOAL),
+        Row(
+            "Heatmap",
+            f"render one heatmap picture ({drawn.summary.cells:,} cells, warm process)",
+            median(renders[1:]),
+            None,
+            "s",
+        ),
+    ]
+    details = [
+        f"- Body: {len(heatmap.body) / 1e6:.1f} MB (`sandbox_heatmaps.huge_heatmap`, 1,000"
+        f" candles × 600 prices). Actor {spread(ours, 's')}; `json.loads` {spread(loads, 's')}.",
+        f"- Render: {spread(renders[1:], 's')} after a first one of {fmt(renders[0], 's')},"
+        f" {len(png) / 1024:.0f} KiB PNG.",
+    ]
+    return Section(rows, details)
+
+
+# ---------------------------------------------------------------- 7. Standby
 
 UPSTREAM_PER_MAP = 2  # the map and pairs-markets (the current price)
 

@@ -6,8 +6,9 @@
 
 Rows: cold run (map and search) against a minimal actor, processing of a big map against
 ``json.loads``, a batch of maps through a slow upstream against its bound, charts, a map run
-that tracks changes against one that does not, and a warm Standby server's map answers (cached
-and uncached) against the cold run.
+that tracks changes against one that does not, a big heatmap against ``json.loads`` and the
+drawing of one, and a warm Standby server's map answers (cached and uncached) against the cold
+run.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ from bench.measure import ROW_NAMES, Machine, Row, machine, table  # noqa: E402
 
 DOCUMENT = ROOT / "BENCHMARKS.md"
 ROW_KEYS = dict(
-    zip(("cold", "processing", "batch", "chart", "watch", "standby"), ROW_NAMES, strict=True)
+    zip(
+        ("cold", "processing", "batch", "chart", "watch", "heatmap", "standby"),
+        ROW_NAMES,
+        strict=True,
+    )
 )
 
 
@@ -47,6 +52,7 @@ def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str,
             "batch": lambda: rows.batch(plan),
             "chart": lambda: rows.chart(plan, sandbox),
             "watch": lambda: rows.watch(plan, sandbox),
+            "heatmap": lambda: rows.heatmap_row(plan),
             # reuses the cold-run row's map runs when that row ran first
             "standby": lambda: rows.standby(plan, sandbox, _cold_map_walls(sections)),
         }

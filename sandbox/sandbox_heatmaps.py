@@ -171,3 +171,22 @@ def _heatmap(price: float, decimals: int, range_: str, model: str, *seed: str) -
         "price_candlesticks": candles,
         "update_time": (LAST_CANDLE_S + step_s) * 1000,
     }
+
+
+def huge_heatmap(cells: int, columns: int = 1000, levels: int = 600) -> Heatmap:
+    """A heatmap of exactly ``cells`` cells over ``columns`` candles × ``levels`` prices, as the
+    published encoding sends it: for measuring, not for realism."""
+    rng = data._rng("huge heatmap", str(cells))
+    chosen = sorted(rng.sample(range(columns * levels), cells))
+    candles = [
+        [LAST_CANDLE_S - (columns - 1 - x) * 300, "97000", "97100", "96900", "97000", "1000.5"]
+        for x in range(columns)
+    ]
+    return {
+        "y_axis": [round(80_000 + 40_000 * y / (levels - 1), 2) for y in range(levels)],
+        "liquidation_leverage_data": [
+            [index // levels, index % levels, round(rng.uniform(1e3, 5e6), 2)] for index in chosen
+        ],
+        "price_candlesticks": candles,
+        "update_time": (LAST_CANDLE_S + 300) * 1000,
+    }

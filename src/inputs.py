@@ -29,8 +29,7 @@ Mode = Literal["search_symbols", "liquidation_map", "liquidation_heatmap"]
 Range = Literal["1d", "7d", "30d", "90d", "180d", "365d"]
 # CoinGlass's heatmap ranges, after the map names, which one ``ranges`` list may serve both with.
 HeatmapRange = Literal["1d", "7d", "30d", "90d", "180d", "365d", "12h", "24h", "3d", "1y"]
-HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}
-"""The map names of two heatmap ranges, and CoinGlass's."""
+HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}  # the map names of two, and CoinGlass's
 HeatmapModel = Literal["model1", "model2", "model3"]
 TargetT = TypeVar("TargetT", bound="_Target")
 DEFAULT_MODE: Mode = "liquidation_map"
@@ -173,9 +172,9 @@ AlertRule = Annotated[
     ClusterWithinPct | LiquidityWithinPct | ImbalanceBeyond | ClusterSwept | NewCluster,
     Field(discriminator="type"),
 ]
+_RULE_MODELS: tuple[type[_Rule], ...] = typing.get_args(typing.get_args(AlertRule)[0])
 RULE_TYPES = frozenset(
-    typing.get_args(rule.model_fields["type"].annotation)[0]
-    for rule in (ClusterWithinPct, LiquidityWithinPct, ImbalanceBeyond, ClusterSwept, NewCluster)
+    typing.get_args(rule.model_fields["type"].annotation)[0] for rule in _RULE_MODELS
 )
 CHANGE_RULES = frozenset({"cluster_swept", "new_cluster"})
 """Rules that read what changed since the last run, so they need ``trackChanges``."""

@@ -350,20 +350,29 @@ def request_failure(error: ActorError, source: ActorInput | SuccessItem) -> Fail
 
 def record(item: ResultItem, exclude: set[str] | None = None) -> dict[str, Any]:
     """An item as the dataset holds it: a failure carries only its own request's fields."""
+    ready = _json_ready(item)
+    if not ready:
+        return item.model_dump(
+            mode="json", exclude_unset=isinstance(item, FailureItem), exclude=exclude
+        )
+    excluded = exclude or set()
+    dumped = item.model_dump(mode="json", exclude=excluded | ready.keys())
+    return {
+        name: ready[name] if name in ready else dumped[name]
+        for name in type(item).model_fields
+        if name not in excluded
+    }
+
+
+def _json_ready(item: ResultItem) -> dict[str, Any]:
+    """The parts of an item that are JSON-ready as built (validated numbers, text and null in
+    lists, tuples and dicts): walking every row or cell through the serializer again buys
+    nothing."""
     if isinstance(item, LiquidationMapItem):
-        # data and levels are JSON-ready as built (validated numbers, text and null in lists,
-        # tuples and dicts): walking every row through the serializer again buys nothing.
-        excluded = exclude or set()
-        dumped = item.model_dump(mode="json", exclude=excluded | {"data", "levels"})
-        ready = {"data": item.data, "levels": item.levels}
-        return {
-            name: ready[name] if name in ready else dumped[name]
-            for name in LiquidationMapItem.model_fields
-            if name not in excluded
-        }
-    return item.model_dump(
-        mode="json", exclude_unset=isinstance(item, FailureItem), exclude=exclude
-    )
+        return {"data": item.data, "levels": item.levels}
+    if isinstance(item, LiquidationHeatmapItem):
+        return {"data": dict(item.data), "levels": item.levels}
+    return {}
 
 
 def _echo(value: object) -> str | None:

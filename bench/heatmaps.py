@@ -1,0 +1,74 @@
+"""The heatmap row: what the actor does with a heatmap once its bytes have arrived, against
+``json.loads`` of them, and the drawing of its picture.
+
+The actor's path, as ``modes.heatmaps`` and ``run.billing.push_result`` take it: validate the
+body (``Envelope[HeatmapPayload]``), read the grid (``analysis.heatmap.analysed_heatmap``: the
+cells kept, the latest column, the hot zones) and make the record ``Actor.push_data`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sandbox_heatmaps
+
+from src.analysis.heatmap import analysed_heatmap
+from src.coinglass.heatmap_payloads import HeatmapPayload
+from src.coinglass.payloads import Envelope
+from src.outputs import LiquidationHeatmapItem, record
+
+HEATMAP_CELLS = 300_000
+
+
+@dataclass(frozen=True)
+class Load:
+    """The upstream body of one heatmap, built once."""
+
+    body: bytes
+    cells: int
+
+
+def load(cells: int = HEATMAP_CELLS) -> Load:
+    """A v4 heatmap body of exactly ``cells`` cells (``sandbox_heatmaps.huge_heatmap``)."""
+    envelope = {"code": "0", "msg": "success", "data": sandbox_heatmaps.huge_heatmap(cells)}
+    return Load(json.dumps(envelope, separators=(",", ":")).encode(), cells)
+
+
+def sandbox_body(coin: str, range_: str, model: str) -> bytes:
+    """The sandbox's coin heatmap as CoinGlass publishes it, as a body."""
+    data = sandbox_heatmaps.encoded(sandbox_heatmaps.coin_heatmap(coin, range_, model), "published")
+    return json.dumps({"code": "0", "msg": "success", "data": data}).encode()
+
+
+def item_of(body: bytes) -> LiquidationHeatmapItem:
+    """The item the actor makes of ``body``."""
+    payload = Envelope[HeatmapPayload].model_validate_json(body).data
+    analysed = analysed_heatmap(payload, 10)
+    return LiquidationHeatmapItem.model_construct(
+        symbol="BTC",
+        range="24h",
+        model="model1",
+        data=analysed.data,
+        summary=analysed.summary,
+        levels=analysed.levels,
+    )
+
+
+def actor_pipeline(heatmap: Load) -> dict[str, float]:
+    """The actor's processing of ``heatmap`` (seconds)."""
+    start = time.perf_counter()
+    pushed: dict[str, Any] = record(item_of(heatmap.body))
+    took = time.perf_counter() - start
+    if pushed["summary"]["cells"] != heatmap.cells:
+        raise AssertionError(f"{pushed['summary']['cells']} cells read from {heatmap.cells}")
+    return {"total": took}
+
+
+def json_loads(heatmap: Load) -> dict[str, float]:
+    """The floor: the standard library's parse of the same bytes, nothing else."""
+    start = time.perf_counter()
+    json.loads(heatmap.body)
+    return {"total": time.perf_counter() - start}
