@@ -253,10 +253,11 @@ class LiquidationHeatmapItem(BaseModel):
     symbol: str
     range: str
     model: str
-    data: HeatmapData
+    data: HeatmapData | None  # None only when it is too large: data_url links it then
     summary: HeatmapSummary
     levels: list[HeatLevel]  # the latest column, by price
     chart_url: str | None = None
+    data_url: str | None = None
 
 
 class ErrorInfo(BaseModel):
@@ -371,7 +372,7 @@ def _json_ready(item: ResultItem) -> dict[str, Any]:
     if isinstance(item, LiquidationMapItem):
         return {"data": item.data, "levels": item.levels}
     if isinstance(item, LiquidationHeatmapItem):
-        return {"data": dict(item.data), "levels": item.levels}
+        return {"data": item.data and dict(item.data), "levels": item.levels}
     return {}
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sandbox_heatmaps
+from conftest import MemoryStore
 
 from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload
+from src.coinglass.payloads import Envelope
 from src.errors import BadResponse, NoData
+from src.outputs import LiquidationHeatmapItem, record
+from src.run.item_limit import fitted_heatmap
 
 T0 = 1_764_590_400  # 2025-12-01 12:00 UTC
 PRICES = [80, 85, 90, 95, 100, 105, 110, 115, 120, 125, 130]  # the price, 100, is row 4
@@ -111,3 +117,40 @@ def test_no_cell_is_no_data_and_no_cell_inside_is_a_bad_response() -> None:
         analysed_heatmap(payload({}), top=3)
     with pytest.raises(BadResponse, match="None of the 2 cells"):
         analysed_heatmap(payload({}, [[3, 0, 1.0], [0, 11, 1.0]]), top=3)
+
+
+async def test_a_heatmap_too_large_for_an_item_keeps_its_data_apart() -> None:
+    body = json.dumps(
+        {"code": "0", "msg": "success", "data": sandbox_heatmaps.huge_heatmap(450_000)}
+    ).encode()
+    payload = Envelope[HeatmapPayload].model_validate_json(body).data
+    analysed = analysed_heatmap(payload, top=3)
+    item = LiquidationHeatmapItem.model_construct(
+        symbol="ApeX Omni_BTC-USDT",
+        range="1y",
+        model="model2",
+        data=analysed.data,
+        summary=analysed.summary,
+        levels=analysed.levels,
+    )
+    store = MemoryStore()
+    fitted = await fitted_heatmap(item, store.open)
+    (key,) = store.records
+    assert key.startswith("map-heatmap-ApeX-Omni_BTC-USDT-1y-model2-")
+    assert fitted.data is None
+    assert fitted.data_url == f"memory://store/{key}"
+    assert f"stored in the run's key-value store as {key}: data_url links it." in fitted.message
+    pushed = record(fitted)
+    assert len(json.dumps(pushed).encode()) < 9_000_000
+    assert pushed["summary"] == record(item)["summary"]
+    stored = json.loads(json.dumps(store.records[key].value))
+    assert (
+        stored["liquidation_leverage_data"] == json.loads(body)["data"]["liquidation_leverage_data"]
+    )
+    small = item.model_copy(update={"data": analysed_heatmap(payload_of_few(), 3).data})
+    assert await fitted_heatmap(small, store.open) is small  # whole, and nothing more stored
+    assert len(store.records) == 1
+
+
+def payload_of_few() -> HeatmapPayload:
+    return payload({100: 5, 105: 50})

@@ -112,8 +112,10 @@ def test_a_pair_heatmap_is_the_sandbox_s_read_at_its_latest_column(
         "summary",
         "levels",
         "chart_url",
+        "data_url",
     ]
     assert item["chart_url"] is None  # pictures only when asked for
+    assert item["data_url"] is None  # the data is in the item
     assert (item["success"], item["mode"], item["symbol"]) == (
         True,
         "liquidation_heatmap",

@@ -26,6 +26,8 @@ MIN_LABEL_GAP = 0.035  # of the price axis, so two labels never overlap
 def render_heatmap(item: LiquidationHeatmapItem) -> bytes:
     """The heatmap of ``item`` as a 1600 × 900 PNG."""
     summary, data = item.summary, item.data
+    if data is None:
+        raise ValueError("a heatmap is drawn from its data, which this item has stored apart")
     title = (
         f"{item.symbol} · {item.range} · {item.model} liquidation heatmap ·"
         f" {format_utc(summary.end_time)}"

@@ -1,4 +1,5 @@
-"""The platform's limit on one dataset item, and how a map too large for it is still delivered."""
+"""The platform's limit on one dataset item, and how a map or heatmap too large for it is still
+delivered."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from dataclasses import dataclass
 from pydantic_core import to_json
 
 from src.analysis.liqmap import AnalysedMap
-from src.outputs import LiquidationMapItem, LiquidationRow, PriceKeyedMap, record
+from src.outputs import (
+    LiquidationHeatmapItem,
+    LiquidationMapItem,
+    LiquidationRow,
+    PriceKeyedMap,
+    record,
+)
 from src.run.storage import MAX_KEY_LENGTH, StoreOpener, store_key
 
 # Apify stores a dataset item of up to 9 MB; only maps of tens of thousands of rows come near it.
@@ -47,6 +54,28 @@ def map_key(symbol: str, range_: str, data: bytes) -> str:
     replaces what an earlier answer links to."""
     digest = hashlib.sha256(data).hexdigest()[:12]
     return store_key(f"map-{symbol}-{range_}-{digest}", ".json")
+
+
+async def fitted_heatmap(
+    item: LiquidationHeatmapItem, store: StoreOpener
+) -> LiquidationHeatmapItem:
+    """The heatmap's item as the platform takes it: whole, or, when its data would take it past
+    the item limit, with the data in a record of its own that ``data_url`` links."""
+    pushed = record(item)
+    if _fits(len(to_json(pushed))):
+        return item
+    data = to_json(pushed["data"])
+    key = map_key(f"heatmap-{item.symbol}", f"{item.range}-{item.model}", data)
+    opened = await store()
+    await opened.set_value(key, pushed["data"], content_type="application/json")
+    message = (
+        f"{item.message} Its data ({item.summary.cells:,} cells, {len(data) / 1e6:.1f} MB)"
+        f" exceeds the platform's {LIMIT_MB} MB item limit, so it is stored in the run's"
+        f" key-value store as {key}: data_url links it."
+    )
+    return item.model_copy(
+        update={"data": None, "data_url": await opened.get_public_url(key), "message": message}
+    )
 
 
 def fitted(analysed: AnalysedMap) -> FittedMap:

@@ -169,7 +169,9 @@ async def _heatmap(
     from src.modes import heatmaps  # noqa: PLC0415 - only heatmap runs load their models
 
     item = await heatmaps.liquidation_heatmap(endpoints, instruments, target, top)
-    return item if gallery is None else await gallery.add_heatmap(item)
+    if gallery is not None:
+        item = await gallery.add_heatmap(item)  # drawn from every cell, whatever is stored apart
+    return await item_limit.fitted_heatmap(item, run_store())
 
 
 async def _deliver_then_keep(deliver: Deliver, watch: Watch, item: ResultItem) -> None:
