@@ -57,7 +57,7 @@ def pair_heatmap(
     model."""
     coin = data.coin_of(exchange, instrument_id)
     if coin is None:
-        return _empty()
+        return empty()
     price = data.current_price(exchange, instrument_id, move_pct)
     return _heatmap(price, data.COINS[coin].decimals, range_, model, exchange, instrument_id)
 
@@ -66,7 +66,7 @@ def coin_heatmap(coin: str, range_: str, model: str, move_pct: float = 0.0) -> H
     """The coin heatmap across exchanges, as numbers; empty for an unknown coin."""
     instruments = data.pairs_markets(coin, move_pct)
     if not instruments:
-        return _empty()
+        return empty()
     price = instruments[0]["current_price"]
     heatmap = _heatmap(price, data.COINS[coin].decimals, range_, model, "all", coin)
     # Every exchange's positions together: the values of many pairs' pictures.
@@ -108,8 +108,14 @@ def encoded(heatmap: Heatmap, variant: str) -> Heatmap:
     raise ValueError(f"variant must be one of {HEATMAP_VARIANTS}")
 
 
-def _empty() -> Heatmap:
-    return {"y_axis": [], "liquidation_leverage_data": [], "price_candlesticks": []}
+def empty() -> Heatmap:
+    """A heatmap without a cell, as CoinGlass has answered for some pairs and models."""
+    return {
+        "y_axis": [],
+        "liquidation_leverage_data": [],
+        "price_candlesticks": [],
+        "update_time": None,
+    }
 
 
 def _heatmap(price: float, decimals: int, range_: str, model: str, *seed: str) -> Heatmap:

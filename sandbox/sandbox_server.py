@@ -297,6 +297,8 @@ def _heatmap_answer(model: str, coin_wide: bool) -> Callable[[SandboxServer, _Ca
             exchange, symbol = query["exchange"], query["symbol"]
             move = server.market_move(data.coin_of(exchange, symbol) or "")
             found = heatmaps.pair_heatmap(exchange, symbol, query["range"], model, move)
+        if call.map_override == {}:  # the empty_map fault: an empty answer, as model2 has given
+            found = heatmaps.empty()
         return heatmaps.encoded(found, server.heatmap_variant)
 
     return answer

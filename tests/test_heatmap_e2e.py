@@ -211,3 +211,45 @@ def test_a_heatmap_picture_and_the_report_beside_a_map(run_actor: Any) -> None:
     assert "Binance_BTCUSDT · 3d · model1" in page
     assert_records_fit_the_store_schema(run.storage)
     assert run.charged_events == ["LIQUIDATION_HEATMAP"] * 2
+
+
+def test_an_empty_heatmap_is_no_data_and_free(run_actor: Any, sandbox: SandboxServer) -> None:
+    sandbox.set_fault("empty_map", path=f"{PAIR_HEATMAP_PATH}/model2")
+    item = run_actor({**HEATMAP, "model": "model2"}).item
+    assert item["error"]["type"] == "no_data"
+    assert item["message"] == (
+        "CoinGlass returned an empty model2 liquidation heatmap for Binance_BTCUSDT over 1d, so"
+        " there is nothing to deliver and nothing was charged. Try the coin's heatmap across"
+        " exchanges (symbol BTC) or another model (model1 or model3)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_type"),
+    [
+        ("upgrade_plan", "plan_too_low"),
+        ("invalid_key_401", "invalid_api_key"),
+        ("http_503", "upstream_unavailable"),
+        ("truncated_json", "bad_response"),
+    ],
+)
+def test_published_errors_fail_the_heatmap_clearly_and_free(
+    run_actor: Any, sandbox: SandboxServer, fault: str, error_type: str
+) -> None:
+    sandbox.set_fault(fault, path=COIN_HEATMAP_PATH)
+    run = run_actor({**HEATMAP, "symbol": "ETH", "maxRetries": 0})
+    assert run.exit_code == 0, run.log
+    assert run.item["success"] is False
+    assert run.item["error"]["type"] == error_type
+    assert run.charged_events == []
+
+
+def test_a_map_range_coinglass_refuses_points_to_its_heatmap(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.accepted_ranges = {"1d", "7d", "30d"}
+    item = run_actor({"symbol": "Binance_BTCUSDT", "range": "90d", "apiKey": PRO_KEY}).item
+    assert item["error"]["type"] == "invalid_parameter"
+    assert item["message"].endswith(
+        "Its liquidation heatmap covers 90d: ask mode liquidation_heatmap with range 90d."
+    )

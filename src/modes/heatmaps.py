@@ -22,11 +22,11 @@ async def liquidation_heatmap(
     """One heatmap, its summary and its latest column's levels."""
     range_, model = target.upstream_range, target.model
     if target.is_coin:
-        symbol = await resolve_coin(instruments, target.symbol)
-        payload = await endpoints.coin_heatmap(symbol, range_, model)
+        symbol = coin = await resolve_coin(instruments, target.symbol)
+        payload = await endpoints.coin_heatmap(coin, range_, model)
     else:
         instrument = await resolve_instrument(instruments, target.symbol)
-        symbol = instrument.symbol
+        symbol, coin = instrument.symbol, instrument.base_asset
         payload = await _pair_heatmap(endpoints, instrument, target)
     try:
         analysed = analysed_heatmap(payload, top)
@@ -34,7 +34,7 @@ async def liquidation_heatmap(
         empty.message = (
             f"CoinGlass returned an empty {model} liquidation heatmap for {symbol} over"
             f" {target.range}, so there is nothing to deliver and nothing was charged."
-            f" {_elsewhere(target, symbol)}"
+            f" {_elsewhere(target, coin)}"
         )
         raise
     message = HEATMAP_SUCCESS_MESSAGE

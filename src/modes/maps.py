@@ -10,7 +10,7 @@ from src.analysis import liqmap, markets, symbols
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
 from src.coinglass.endpoints import DOCUMENTED_MAP_RANGES
-from src.errors import NoData
+from src.errors import InvalidParameter, NoData
 from src.inputs import MapTarget
 from src.modes.resolve import resolve_coin, resolve_instrument
 from src.modes.upstream import Upstream, current_price
@@ -33,7 +33,16 @@ async def liquidation_map(
     upstream: Upstream, target: MapTarget, bucketing: Bucketing
 ) -> AnalysedMap:
     """One map, its summary and the placement of its levels."""
-    fetched = await (_coin_map if target.is_coin else _pair_map)(upstream, target)
+    try:
+        fetched = await (_coin_map if target.is_coin else _pair_map)(upstream, target)
+    except InvalidParameter as refused:
+        if target.range not in DOCUMENTED_MAP_RANGES:
+            # CoinGlass documents its heatmaps up to a year, where it documents maps to 30d.
+            refused.message += (
+                f" Its liquidation heatmap covers {target.range}: ask mode liquidation_heatmap"
+                f" with range {target.range}."
+            )
+        raise
     if not fetched.data:
         raise NoData(
             f"CoinGlass returned an empty liquidation map for {fetched.symbol} over"
