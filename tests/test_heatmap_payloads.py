@@ -13,6 +13,9 @@ from src import errors
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.endpoints import Endpoints
 from src.coinglass.retry import RetryPolicy
+from src.inputs import HeatmapTarget
+from src.modes.heatmaps import liquidation_heatmap
+from src.outputs import Instrument
 
 BASE = "https://cg.test"
 PUBLISHED: dict[str, Any] = {
@@ -132,3 +135,28 @@ async def test_a_heatmap_without_prices_is_a_bad_response(endpoints: Endpoints) 
     )
     with pytest.raises(errors.BadResponse):
         await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model1")
+
+
+async def btc_listed(*, fresh: bool = False) -> list[Instrument]:
+    """An instrument list holding one BTC pair, so the coin BTC resolves."""
+    return [
+        Instrument(
+            base_asset="BTC", quote_asset="USDT", exchange="Binance", symbol="Binance_BTCUSDT"
+        )
+    ]
+
+
+@respx.mock
+async def test_cells_left_out_are_counted_in_the_message(endpoints: Endpoints) -> None:
+    cells = [*PUBLISHED["liquidation_leverage_data"], [1, "x", 5], [2, 0, 7.0], [0, 3, 7.0]]
+    respx.get(f"{BASE}/api/futures/liquidation/aggregated-heatmap/model1").respond(
+        json=body({**PUBLISHED, "liquidation_leverage_data": cells})
+    )
+    target = HeatmapTarget("BTC", "1d", "model1")
+    item = await liquidation_heatmap(endpoints, btc_listed, target, top=3)
+    # One cell unreadable, one past the candles, one past the prices.
+    assert item.message == (
+        "Liquidation heatmap data fetched successfully. 3 cell(s) from CoinGlass were left out:"
+        " unreadable, or outside its own price axis or candles."
+    )
+    assert item.summary.cells == 3
