@@ -143,8 +143,9 @@ def _heatmap(price: float, decimals: int, range_: str, model: str, *seed: str) -
     spread = data._spread(days)
     bottom = min(c[3] for c in candles) * (1 - spread / 2)
     top = max(c[2] for c in candles) * (1 + spread / 2)
+    # Finer than the price tick, so a cheap coin's rows stay apart.
     y_axis = [
-        round(bottom + (top - bottom) * j / (PRICE_LEVELS - 1), decimals)
+        round(bottom + (top - bottom) * j / (PRICE_LEVELS - 1), decimals + 3)
         for j in range(PRICE_LEVELS)
     ]
     round_step = 10 ** (len(str(int(price))) - 2)

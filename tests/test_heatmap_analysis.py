@@ -154,3 +154,18 @@ async def test_a_heatmap_too_large_for_an_item_keeps_its_data_apart() -> None:
 
 def payload_of_few() -> HeatmapPayload:
     return payload({100: 5, 105: 50})
+
+
+def test_zero_cells_are_never_hot_and_an_empty_latest_column_is_said() -> None:
+    mostly_zero = dict.fromkeys(PRICES, 0)
+    mostly_zero.update({95: 40, 105: 30})
+    column = analysed_heatmap(payload(mostly_zero), top=5)
+    # The percentile of the two non-zero values is 39; zeros are as empty as absent cells.
+    assert [(z.price_low, z.price_high) for z in column.summary.hot_zones] == [(95, 95)]
+    assert column.summary.latest.nearest_above is None
+    assert column.latest_empty is False
+    history_only = analysed_heatmap(payload({}, [[0, 5, 10.0], [1, 6, 20.0]]), top=5)
+    assert history_only.latest_empty is True
+    assert history_only.levels == []
+    assert history_only.summary.hot_zones == []
+    assert (history_only.summary.latest.total_above, history_only.summary.cells) == (0.0, 2)

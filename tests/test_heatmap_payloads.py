@@ -160,3 +160,45 @@ async def test_cells_left_out_are_counted_in_the_message(endpoints: Endpoints) -
         " unreadable, or outside its own price axis or candles."
     )
     assert item.summary.cells == 3
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"y_axis": list(reversed(PUBLISHED["y_axis"]))},  # descending
+        {"y_axis": [47968.54, 47968.54, 48031.46]},  # a price twice
+        {"y_axis": [0, 48000.0, 48031.46]},  # no price is zero
+        {"price_candlesticks": list(reversed(PUBLISHED["price_candlesticks"]))},
+        {"price_candlesticks": [[1722676500000, "1", "1", "1", "0", "1"]]},  # ms, and close 0
+        {"liquidation_leverage_data": [[0, 0, "1e300"]]},  # past any published value
+    ],
+)
+@respx.mock
+async def test_a_grid_out_of_order_or_out_of_bounds_is_a_bad_response(
+    endpoints: Endpoints, broken: dict[str, Any]
+) -> None:
+    respx.get(f"{BASE}/api/futures/liquidation/heatmap/model1").respond(
+        json=body({**PUBLISHED, **broken})
+    )
+    if "liquidation_leverage_data" in broken:  # a cell alone is left out, not the heatmap
+        payload = await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model1")
+        assert (payload.liquidation_leverage_data, payload.skipped_cells) == ([], 1)
+        return
+    with pytest.raises(errors.BadResponse):
+        await endpoints.pair_heatmap("Binance", "BTCUSDT", "24h", "model1")
+
+
+@respx.mock
+async def test_a_heatmap_whose_latest_candle_is_empty_says_so(endpoints: Endpoints) -> None:
+    history = [[0, 2, 2288867.26], [0, 1, 318624.82]]
+    respx.get(f"{BASE}/api/futures/liquidation/aggregated-heatmap/model2").respond(
+        json=body({**PUBLISHED, "liquidation_leverage_data": history})
+    )
+    item = await liquidation_heatmap(
+        endpoints, btc_listed, HeatmapTarget("BTC", "24h", "model2"), top=3
+    )
+    assert item.message.endswith(
+        "Its latest candle holds no cell, so the current picture (summary.latest, levels,"
+        " hot_zones) is empty; earlier columns are in data."
+    )
+    assert item.levels == []

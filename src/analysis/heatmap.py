@@ -38,6 +38,7 @@ class AnalysedHeatmap:
     summary: HeatmapSummary
     levels: list[HeatLevel]
     outside_cells: int
+    latest_empty: bool  # the last candle holds no cell: the current picture is empty
 
 
 def analysed_heatmap(payload: HeatmapPayload, top: int) -> AnalysedHeatmap:
@@ -63,8 +64,10 @@ def analysed_heatmap(payload: HeatmapPayload, top: int) -> AnalysedHeatmap:
         update_time=payload.update_time,
     )
     price, last = candles[-1][4], len(candles) - 1
-    latest = sorted((prices[y], value) for x, y, value in cells if x == last)
-    levels = [_level(at, value, price) for at, value in latest]
+    latest = sorted((y, value) for x, y, value in cells if x == last)
+    levels = [_level(prices[y], value, price) for y, value in latest]
+    # A cell of zero is as empty as an absent one: it is never hot, nor the percentile's.
+    threshold = percentile([value for _, value in latest if value > 0], CLUSTER_PERCENTILE)
     summary = HeatmapSummary(
         current_price=price,
         price_source=PRICE_SOURCE,
@@ -73,10 +76,10 @@ def analysed_heatmap(payload: HeatmapPayload, top: int) -> AnalysedHeatmap:
         columns=len(candles),
         price_levels=len(prices),
         cells=len(cells),
-        latest=_latest(levels, price, _utc(candles[last][0]), top),
-        hot_zones=_hot_zones(latest, prices, price, top),
+        latest=_latest(levels, price, _utc(candles[last][0]), top, threshold),
+        hot_zones=_hot_zones(latest, prices, price, top, threshold),
     )
-    return AnalysedHeatmap(data, summary, levels, len(sent) - len(cells))
+    return AnalysedHeatmap(data, summary, levels, len(sent) - len(cells), not latest)
 
 
 def _utc(seconds: int) -> datetime:
@@ -92,12 +95,13 @@ def _level(price: Number, value: float, current_price: Number) -> HeatLevel:
     }
 
 
-def _latest(levels: list[HeatLevel], price: Number, at: datetime, top: int) -> LatestColumn:
+def _latest(
+    levels: list[HeatLevel], price: Number, at: datetime, top: int, threshold: float
+) -> LatestColumn:
     above = [level for level in levels if level["side"] == "short"]  # ascending: nearest first
     below = [level for level in levels if level["side"] == "long"][::-1]  # nearest first
     total_above = round(sum(level["value"] for level in above), 2)
     total_below = round(sum(level["value"] for level in below), 2)
-    threshold = percentile([level["value"] for level in levels], CLUSTER_PERCENTILE)
 
     def within(pct: int) -> HeatSides:
         # From exact prices, a level exactly pct away included, as the maps count it.
@@ -121,21 +125,19 @@ def _latest(levels: list[HeatLevel], price: Number, at: datetime, top: int) -> L
 
 
 def _hot_zones(
-    latest: list[tuple[Number, float]], prices: list[Number], price: Number, top: int
+    latest: list[tuple[int, float]], prices: list[Number], price: Number, top: int, threshold: float
 ) -> list[HotZone]:
-    """Runs of adjacent price levels of the latest column at or above its 90th percentile,
+    """Runs of adjacent price rows of the latest column at or above its 90th percentile,
     largest total first."""
-    threshold = percentile([value for _, value in latest], CLUSTER_PERCENTILE)
-    row_of = {at: index for index, at in enumerate(prices)}
-    hot = [(row_of[at], at, value) for at, value in latest if value >= threshold]
+    hot = [(y, prices[y], value) for y, value in latest if value >= threshold]
     # Adjacent rows differ by one: row minus position is constant along a run.
     runs = [
-        list(run)
+        [cell for _, cell in run]
         for _, run in itertools.groupby(
             enumerate(hot), key=lambda indexed: indexed[1][0] - indexed[0]
         )
     ]
-    zones = [_zone([cell for _, cell in run], price) for run in runs]
+    zones = [_zone(run, price) for run in runs]
     return heapq.nlargest(top, zones, key=lambda zone: zone.total)
 
 
@@ -155,5 +157,5 @@ def _zone(run: list[tuple[int, Number, float]], price: Number) -> HotZone:
         peak_price=peak[1],
         peak_value=round(peak[2], 2),
         side=side,
-        distance_pct=distance_pct(edge, price) or 0.0,
+        distance_pct=round((edge - price) / price * 100, 4),
     )

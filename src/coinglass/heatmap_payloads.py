@@ -8,16 +8,28 @@ it out and counts it.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any, Self
 
-from pydantic import AliasChoices, BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 # Lax, as the published samples send prices and volumes as text: "61486" reads as 61486.0.
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# Bounded as the maps' numbers are: anything outside is not a published heatmap.
+Price = Annotated[float, Field(gt=0, le=1e15, allow_inf_nan=False)]
+Amount = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
+Seconds = Annotated[int, Field(ge=0, lt=10**11)]  # candle times are seconds, not milliseconds
 Index = Annotated[int, Field(ge=0)]
-HeatmapCell = tuple[Index, Index, Finite]
+HeatmapCell = tuple[Index, Index, Amount]
 """``[x, y, value]``: x indexes the candles (time), y the price axis."""
-Candle = tuple[int, Finite, Finite, Finite, Finite, Finite]
+Candle = tuple[Seconds, Price, Price, Price, Price, Amount]
 """``[time in seconds, open, high, low, close, volume in USD]``."""
 _CELL: TypeAdapter[HeatmapCell] = TypeAdapter(HeatmapCell)
 
@@ -25,7 +37,7 @@ _CELL: TypeAdapter[HeatmapCell] = TypeAdapter(HeatmapCell)
 class HeatmapPayload(BaseModel):
     """``data`` of the pair and the coin heatmap, whichever names and number style it has."""
 
-    y_axis: list[Finite] = Field(validation_alias=AliasChoices("y_axis", "y"))
+    y_axis: list[Price] = Field(validation_alias=AliasChoices("y_axis", "y"))
     liquidation_leverage_data: list[HeatmapCell] = Field(
         validation_alias=AliasChoices("liquidation_leverage_data", "liq")
     )
@@ -34,6 +46,16 @@ class HeatmapPayload(BaseModel):
     )
     update_time: int | None = None  # milliseconds; absent from the official samples
     _skipped_cells: int = PrivateAttr(0)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Self:
+        # Rows and columns are read by position: an axis out of order is not a grid.
+        prices, times = self.y_axis, [candle[0] for candle in self.price_candlesticks]
+        if any(a >= b for a, b in itertools.pairwise(prices)):
+            raise ValueError("y_axis must list each price once, ascending")
+        if any(a >= b for a, b in itertools.pairwise(times)):
+            raise ValueError("price_candlesticks must list each time once, ascending")
+        return self
 
     @property
     def skipped_cells(self) -> int:

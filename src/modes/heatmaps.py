@@ -44,6 +44,11 @@ async def liquidation_heatmap(
             f" {left_out} cell(s) from CoinGlass were left out: unreadable, or outside its own"
             " price axis or candles."
         )
+    if analysed.latest_empty:
+        message += (
+            " Its latest candle holds no cell, so the current picture (summary.latest, levels,"
+            " hot_zones) is empty; earlier columns are in data."
+        )
     return LiquidationHeatmapItem.model_construct(
         message=message,
         symbol=symbol,
