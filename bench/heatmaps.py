@@ -1,13 +1,16 @@
 """The heatmap row: what the actor does with a heatmap once its bytes have arrived, against
 ``json.loads`` of them, and the drawing of its picture.
 
-The actor's path, as ``modes.heatmaps`` and ``run.billing.push_result`` take it: validate the
-body (``Envelope[HeatmapPayload]``), read the grid (``analysis.heatmap.analysed_heatmap``: the
-cells kept, the latest column, the hot zones) and make the record ``Actor.push_data`` is given.
+The actor's path, as ``modes.heatmaps``, ``run.runner`` and ``run.billing.push_result`` take
+it: validate the body (``Envelope[HeatmapPayload]``), read the grid
+(``analysis.heatmap.analysed_heatmap``: the cells kept, the latest column, the hot zones), fit
+it to the item limit (``item_limit.fitted_heatmap``) and make the record ``Actor.push_data`` is
+given.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -19,6 +22,8 @@ from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.coinglass.payloads import Envelope
 from src.outputs import LiquidationHeatmapItem, record
+from src.run.item_limit import fitted_heatmap
+from src.run.storage import RecordStore
 
 HEATMAP_CELLS = 300_000
 
@@ -57,10 +62,34 @@ def item_of(body: bytes) -> LiquidationHeatmapItem:
     )
 
 
+class _Kept:
+    """A key-value store in memory: where a heatmap too large for its item keeps its data."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Any] = {}
+
+    async def get_value(self, key: str) -> Any:
+        return self.records.get(key)
+
+    async def record_exists(self, key: str) -> bool:
+        return key in self.records
+
+    async def set_value(self, key: str, value: Any, content_type: str | None = None) -> None:
+        self.records[key] = value
+
+    async def get_public_url(self, key: str) -> str:
+        return f"memory://{key}"
+
+
+async def _opened() -> RecordStore:
+    return _Kept()
+
+
 def actor_pipeline(heatmap: Load) -> dict[str, float]:
-    """The actor's processing of ``heatmap`` (seconds)."""
+    """The actor's processing of ``heatmap`` (seconds), its fit to the item limit included."""
     start = time.perf_counter()
-    pushed: dict[str, Any] = record(item_of(heatmap.body))
+    item = asyncio.run(fitted_heatmap(item_of(heatmap.body), _opened))
+    pushed: dict[str, Any] = record(item)
     took = time.perf_counter() - start
     if pushed["summary"]["cells"] != heatmap.cells:
         raise AssertionError(f"{pushed['summary']['cells']} cells read from {heatmap.cells}")

@@ -596,7 +596,7 @@ def heatmap_row(plan: Plan) -> Section:
         begin = time.perf_counter()
         png = render_heatmap(drawn)
         renders.append(time.perf_counter() - begin)
-    what = f"{plan.heatmap_cells:,}-cell heatmap: validate, read, record vs `json.loads`"
+    what = f"{plan.heatmap_cells:,}-cell heatmap: validate, read, fit, record vs `json.loads`"
     rows = [
         Row("Heatmap", what, median(ours), median(loads), "s", PROCESSING_GOAL),
         Row(

@@ -195,7 +195,7 @@ def test_a_heatmap_only_range_asked_of_a_map_names_the_map_ranges(run_actor: Any
     assert run.charged_events == []
 
 
-def test_a_heatmap_picture_and_the_report_beside_a_map(run_actor: Any) -> None:
+def test_a_heatmap_picture_for_each_heatmap_and_the_report(run_actor: Any) -> None:
     run = run_actor(
         {**HEATMAP, "symbols": ["Binance_BTCUSDT", "BTC"], "range": "3d", "chart": True}
     )

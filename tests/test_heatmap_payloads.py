@@ -129,7 +129,7 @@ async def test_an_absent_heatmap_reads_as_empty(endpoints: Endpoints, data: Any)
 
 
 @respx.mock
-async def test_a_heatmap_without_prices_is_a_bad_response(endpoints: Endpoints) -> None:
+async def test_a_heatmap_with_an_unreadable_price_is_a_bad_response(endpoints: Endpoints) -> None:
     respx.get(f"{BASE}/api/futures/liquidation/heatmap/model1").respond(
         json=body({**PUBLISHED, "y_axis": ["abc"]})
     )

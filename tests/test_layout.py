@@ -44,6 +44,7 @@ APIFY_AND_SERVERS = frozenset({"apify", "crawlee", "starlette", "uvicorn", "mcp"
 FORBIDDEN: dict[str, frozenset[str]] = {
     "src.analysis": IMPURE,
     "src.coinglass.payloads": IMPURE,
+    "src.coinglass.heatmap_payloads": IMPURE,
     "src.render.formatting": IMPURE,
     "src.inputs": IMPURE,
     "src.outputs": IMPURE,
@@ -65,6 +66,7 @@ FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
 PURE_ROOMS = (
     "src.analysis",
     "src.coinglass.payloads",
+    "src.coinglass.heatmap_payloads",
     "src.render.formatting",
     "src.inputs",
     "src.outputs",

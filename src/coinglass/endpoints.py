@@ -25,8 +25,6 @@ COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 DOCUMENTED_MAP_RANGES = ("1d", "7d", "30d")
 PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap/{model}"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap/{model}"
-HEATMAP_MODELS = ("model1", "model2", "model3")
-HEATMAP_RANGES = ("12h", "24h", "3d", "7d", "30d", "90d", "180d", "1y")
 
 
 class Endpoints:

@@ -99,10 +99,11 @@ def _apart(zones: list[HotZone], span: float) -> list[HotZone]:
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
-    """The cell edges around ``centres`` (times or prices): halfway between neighbours, and
-    as far out again at both ends."""
+    """The cell edges around ``centres`` (times or prices): halfway between neighbours, and as
+    far out again at both ends; a lone centre gets a cell one percent of itself wide (a price),
+    or five minutes wide (a time)."""
     if len(centres) == 1:
-        step = centres[:1] - centres[:1] + (1 if centres.dtype.kind == "M" else 1.0)
+        step = np.timedelta64(150, "s") if centres.dtype.kind == "M" else abs(centres) * 0.005
         return np.concatenate([centres - step, centres + step])
     middles = centres[:-1] + (centres[1:] - centres[:-1]) / 2
     first = centres[0] - (middles[0] - centres[0])

@@ -13,6 +13,7 @@ from pydantic_core import to_json
 
 from src.analysis.liqmap import AnalysedMap
 from src.outputs import (
+    HeatmapData,
     LiquidationHeatmapItem,
     LiquidationMapItem,
     LiquidationRow,
@@ -34,6 +35,10 @@ MAX_ROW_BYTES = 3 * 24 + 4 + 5
 # Room for what an item gains after it is measured: notes in its message, and two URLs of a
 # store key each.
 ADDED_AFTER_MEASURE_BYTES = 1_000 + 2 * (200 + MAX_KEY_LENGTH)
+# The most a level of a heatmap's latest column takes (price, value, side, distance), and its
+# summary with a hundred top levels and hot zones.
+HEAT_LEVEL_BYTES = 120
+HEATMAP_SUMMARY_BYTES = 100 * (HEAT_LEVEL_BYTES + 250) + 5_000
 _band: Callable[[LiquidationRow], str | None] = operator.itemgetter(3)
 
 
@@ -61,6 +66,8 @@ async def fitted_heatmap(
 ) -> LiquidationHeatmapItem:
     """The heatmap's item as the platform takes it: whole, or, when its data would take it past
     the item limit, with the data in a record of its own that ``data_url`` links."""
+    if item.data is None or _fits(_heatmap_bytes_at_most(item.data)):
+        return item  # known to fit without serializing a cell
     pushed = record(item)
     if _fits(len(to_json(pushed))):
         return item
@@ -76,6 +83,17 @@ async def fitted_heatmap(
     return item.model_copy(
         update={"data": None, "data_url": await opened.get_public_url(key), "message": message}
     )
+
+
+def _heatmap_bytes_at_most(data: HeatmapData) -> int:
+    """A bound on a heatmap item's size as JSON, from its counts alone: each number at a
+    double's longest, the latest column's levels at most one per price, and the summary's
+    lists at their longest."""
+    number = 24
+    cells = len(data.liquidation_leverage_data) * (3 * number + 4)
+    candles = len(data.price_candlesticks) * (6 * number + 7)
+    prices = len(data.y_axis) * (number + 1)
+    return cells + candles + prices * (1 + HEAT_LEVEL_BYTES) + HEATMAP_SUMMARY_BYTES
 
 
 def fitted(analysed: AnalysedMap) -> FittedMap:

@@ -54,14 +54,16 @@ def build_mcp(service: Service) -> MCPServer:
     async def liquidation_heatmap(
         ctx: Context,
         symbol: str = "Binance_BTCUSDT",
-        range: str = "24h",
+        range: str = "1d",
         model: str = "model1",
+        *,
         include_data: bool = False,
+        top_clusters: int = 10,
     ) -> dict[str, Any]:
         """CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a
         coin such as BTC) under model1, model2 or model3, read at its latest column: totals
         above and below the price, top levels, hot zones; the raw grid on request."""
-        fields = {"symbol": symbol, "range": range, "model": model}
+        fields = {"symbol": symbol, "range": range, "model": model, "topClusters": top_clusters}
         [item] = await service.answer("liquidation_heatmap", fields, key_of(ctx))
         return record(item, exclude=None if include_data else {"data"})
 
