@@ -51,15 +51,7 @@ def sandbox_body(coin: str, range_: str, model: str) -> bytes:
 def item_of(body: bytes) -> LiquidationHeatmapItem:
     """The item the actor makes of ``body``."""
     payload = Envelope[HeatmapPayload].model_validate_json(body).data
-    analysed = analysed_heatmap(payload, 10)
-    return LiquidationHeatmapItem.model_construct(
-        symbol="BTC",
-        range="24h",
-        model="model1",
-        data=analysed.data,
-        summary=analysed.summary,
-        levels=analysed.levels,
-    )
+    return analysed_heatmap(payload, 10).item("BTC", "24h", "model1")
 
 
 class _Kept:

@@ -14,7 +14,7 @@ from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.coinglass.payloads import Envelope
 from src.errors import BadResponse, NoData
-from src.outputs import LiquidationHeatmapItem, record
+from src.outputs import record
 from src.run.item_limit import fitted_heatmap
 
 T0 = 1_764_590_400  # 2025-12-01 12:00 UTC
@@ -125,14 +125,7 @@ async def test_a_heatmap_too_large_for_an_item_keeps_its_data_apart() -> None:
     ).encode()
     payload = Envelope[HeatmapPayload].model_validate_json(body).data
     analysed = analysed_heatmap(payload, top=3)
-    item = LiquidationHeatmapItem.model_construct(
-        symbol="ApeX Omni_BTC-USDT",
-        range="1y",
-        model="model2",
-        data=analysed.data,
-        summary=analysed.summary,
-        levels=analysed.levels,
-    )
+    item = analysed.item("ApeX Omni_BTC-USDT", "1y", "model2")
     store = MemoryStore()
     fitted = await fitted_heatmap(item, store.open)
     (key,) = store.records

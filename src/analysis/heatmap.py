@@ -17,12 +17,14 @@ from src.analysis.liqmap import CLUSTER_PERCENTILE, WITHIN_PCTS
 from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.errors import BadResponse, NoData
 from src.outputs import (
+    HEATMAP_SUCCESS_MESSAGE,
     HeatLevel,
     HeatmapData,
     HeatmapSummary,
     HeatSides,
     HotZone,
     LatestColumn,
+    LiquidationHeatmapItem,
     Number,
 )
 
@@ -39,6 +41,20 @@ class AnalysedHeatmap:
     levels: list[HeatLevel]
     outside_cells: int
     latest_empty: bool  # the last candle holds no cell: the current picture is empty
+
+    def item(
+        self, symbol: str, range_: str, model: str, message: str = HEATMAP_SUCCESS_MESSAGE
+    ) -> LiquidationHeatmapItem:
+        """The heatmap's item; every part was validated where it was made."""
+        return LiquidationHeatmapItem.model_construct(
+            message=message,
+            symbol=symbol,
+            range=range_,
+            model=model,
+            data=self.data,
+            summary=self.summary,
+            levels=self.levels,
+        )
 
 
 def analysed_heatmap(payload: HeatmapPayload, top: int) -> AnalysedHeatmap:

@@ -49,15 +49,7 @@ async def liquidation_heatmap(
             " Its latest candle holds no cell, so the current picture (summary.latest, levels,"
             " hot_zones) is empty; earlier columns are in data."
         )
-    return LiquidationHeatmapItem.model_construct(
-        message=message,
-        symbol=symbol,
-        range=target.range,
-        model=model,
-        data=analysed.data,
-        summary=analysed.summary,
-        levels=analysed.levels,
-    )
+    return analysed.item(symbol, target.range, model, message)
 
 
 async def _pair_heatmap(
