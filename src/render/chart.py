@@ -37,6 +37,7 @@ from src.render.formatting import (
     format_price,
     format_tier,
     format_utc,
+    spaced,
 )
 
 FloatArray = npt.NDArray[np.floating]
@@ -361,12 +362,10 @@ def _label_clusters(top: Axes, axes: Axes, item: LiquidationMapItem, bars: _Bars
     """
     lo, hi = axes.get_xlim()
     totals = bars.totals
-    placed: list[float] = []
-    for cluster in item.summary.top_clusters:
+    clusters = item.summary.top_clusters
+    labelled = spaced([cluster.price for cluster in clusters], hi - lo, MIN_LABEL_GAP)
+    for cluster in (clusters[index] for index in labelled[:MAX_LABELLED_CLUSTERS]):
         x = cluster.price
-        if any(abs(x - other) < (hi - lo) * MIN_LABEL_GAP for other in placed):
-            continue
-        placed.append(x)
         bar = int(np.argmin(np.abs(bars.centres - x)))
         top.annotate(
             f"{format_compact(cluster.level)}\n{format_price(cluster.price)}",
@@ -380,8 +379,6 @@ def _label_clusters(top: Axes, axes: Axes, item: LiquidationMapItem, bars: _Bars
             linespacing=1.1,
             bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85, "lw": 0},
         )
-        if len(placed) == MAX_LABELLED_CLUSTERS:
-            return
 
 
 def _subtitle(item: LiquidationMapItem) -> str:

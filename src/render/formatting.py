@@ -1,5 +1,5 @@
 """Numbers and times as people read them, the same in the charts and the report: "97,000",
-"449M", "+3.09%", "2026-11-25 14:03 UTC"."""
+"449M", "+3.09%", "2026-11-25 14:03 UTC"; and which price labels a chart has room for."""
 
 from __future__ import annotations
 
@@ -66,3 +66,13 @@ def format_utc(moment: datetime) -> str:
 
 def _trimmed(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def spaced(prices: list[Number], span: float, gap: float) -> list[int]:
+    """The indices of ``prices`` (most important first) whose labels sit at least ``gap`` of
+    ``span`` from every one kept before them, so no two labels overlap."""
+    kept: list[int] = []
+    for index, price in enumerate(prices):
+        if all(abs(price - prices[other]) >= gap * span for other in kept):
+            kept.append(index)
+    return kept

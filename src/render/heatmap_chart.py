@@ -11,9 +11,9 @@ from matplotlib import rc_context
 from matplotlib.colors import PowerNorm
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
-from src.outputs import HotZone, LiquidationHeatmapItem
+from src.outputs import LiquidationHeatmapItem
 from src.render.chart import PRICE_COLOUR, STYLE, new_figure, png_of
-from src.render.formatting import format_compact, format_price, format_utc
+from src.render.formatting import format_compact, format_price, format_utc, spaced
 
 COLORMAP = "inferno"
 # A square root scale, so the many small cells still show beside a few large ones.
@@ -63,7 +63,10 @@ def render_heatmap(item: LiquidationHeatmapItem) -> bytes:
             fontsize=13,
             bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
         )
-        for zone in _apart(summary.hot_zones, float(prices[-1] - prices[0]))[:LABELLED_ZONES]:
+        zones = summary.hot_zones
+        span = float(prices[-1] - prices[0])
+        labelled = spaced([zone.peak_price for zone in zones], span, MIN_LABEL_GAP)
+        for zone in (zones[index] for index in labelled[:LABELLED_ZONES]):
             axes.annotate(
                 f"{format_price(zone.peak_price)} · {format_compact(zone.total)}",
                 xy=(1, float(zone.peak_price)),
@@ -87,15 +90,6 @@ def render_heatmap(item: LiquidationHeatmapItem) -> bytes:
         bar.formatter = lambda value, _: format_compact(value)  # type: ignore[assignment]
         bar.update_ticks()
         return png_of(figure)
-
-
-def _apart(zones: list[HotZone], span: float) -> list[HotZone]:
-    """The zones, largest first, less those whose label would sit on a larger one's."""
-    kept: list[HotZone] = []
-    for zone in zones:
-        if all(abs(zone.peak_price - other.peak_price) >= MIN_LABEL_GAP * span for other in kept):
-            kept.append(zone)
-    return kept
 
 
 def _edges(centres: np.ndarray) -> np.ndarray:
