@@ -4,7 +4,7 @@
 The actor's path, as ``modes.heatmaps``, ``run.runner`` and ``run.billing.push_result`` take
 it: validate the body (``Envelope[HeatmapPayload]``), read the grid
 (``analysis.heatmap.analysed_heatmap``: the cells kept, the latest column, the hot zones), fit
-it to the item limit (``item_limit.fitted_heatmap``) and make the record ``Actor.push_data`` is
+it to the item limit (``modes.heatmaps.fitted_heatmap``) and make the record ``Actor.push_data`` is
 given.
 """
 
@@ -21,9 +21,10 @@ import sandbox_heatmaps
 from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.coinglass.payloads import Envelope
-from src.outputs import LiquidationHeatmapItem, record
-from src.run.item_limit import fitted_heatmap
+from src.outputs import record
+from src.modes.heatmaps import fitted_heatmap
 from src.run.storage import RecordStore
+from src.schemas.heatmaps import LiquidationHeatmapItem
 
 HEATMAP_CELLS = 300_000
 
@@ -51,7 +52,7 @@ def sandbox_body(coin: str, range_: str, model: str) -> bytes:
 def item_of(body: bytes) -> LiquidationHeatmapItem:
     """The item the actor makes of ``body``."""
     payload = Envelope[HeatmapPayload].model_validate_json(body).data
-    return analysed_heatmap(payload, 10).item("BTC", "24h", "model1")
+    return analysed_heatmap(payload.heatmap(), 10).item("BTC", "24h", "model1")
 
 
 class _Kept:

@@ -2,7 +2,7 @@
 
 The actor's path, as ``modes.maps`` and ``run.billing.push_result`` take it: validate the
 upstream body (``Envelope[PairMapPayload]``, the client's first reading), sort the buckets
-(``liqmap.normalise``), make the item (``liqmap.analysed_map`` for the summary, then
+(``PairMapPayload.liquidation_map``), make the item (``liqmap.analysed_map`` for the summary, then
 ``item_limit.fitted`` for the levels if the item can carry them) and its record, the
 JSON-ready data ``Actor.push_data`` is given.
 """
@@ -29,8 +29,8 @@ from src.run.item_limit import fitted
 LoadT = TypeVar("LoadT")
 STAGES = ("parse", "item", "record")
 STAGE_TITLES = {
-    "parse": "parse: Envelope[PairMapPayload].model_validate_json",
-    "item": "item: liqmap.normalise, analysed_map, fitted (summary, levels if they fit)",
+    "parse": "parse: Envelope[PairMapPayload].model_validate_json, liquidation_map()",
+    "item": "item: liqmap.analysed_map, fitted (summary, levels if they fit)",
     "record": "record: outputs.record(item), what Actor.push_data is given",
 }
 
@@ -65,8 +65,8 @@ def processed(load: Payload) -> tuple[dict[str, float], dict[str, Any]]:
     clock = time.perf_counter
     start = clock()
     envelope = Envelope[PairMapPayload].model_validate_json(load.body)
+    data = envelope.data.liquidation_map().data
     parsed = clock()
-    data = liqmap.normalise(envelope.data.data)
     price = CurrentPrice(load.current_price, "benchmark")
     item = fitted(
         liqmap.analysed_map(

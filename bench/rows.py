@@ -39,8 +39,7 @@ from bench.processes import (
     run_process,
 )
 from src.coinglass.endpoints import PAIR_MAP_PATH
-from src.inputs import LiquidationMapInput
-from src.outputs import LiquidationMapItem
+from src.schemas.maps import LiquidationMapInput, LiquidationMapItem
 
 MAP_INPUT = {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}
 SEARCH_INPUT = {"mode": "search_symbols", "keyword": "btc"}
@@ -482,7 +481,7 @@ def chart(plan: Plan, sandbox: SandboxServer) -> Section:
     item = LiquidationMapItem.model_validate(runs["plain"][0].items[0])
     progress(f"chart: {plan.chart_renders} renders of {item.symbol} {item.range}")
     started = time.perf_counter()
-    from src.render import chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
+    from src.render import map_chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
 
     imported = time.perf_counter()
     charts.render_chart(item, datetime.now(UTC))

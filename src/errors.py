@@ -31,7 +31,8 @@ client.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import copy
+from typing import ClassVar, Self
 
 INTERNAL_ERROR_MESSAGE = (
     "The actor failed unexpectedly; nothing was charged for this result. Please report this"
@@ -44,11 +45,21 @@ class ActorError(Exception):
 
     type: ClassVar[str]
     retryable: ClassVar[bool] = False
+    rate_limited: ClassVar[bool] = False
+    retry_after: float | None = None  # the seconds the server asked to wait, if it asked
 
     def __init__(self, message: str, *, upstream_code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.upstream_code = upstream_code
+
+    def with_note(self, note: str) -> Self:
+        """A new error of the same kind and code whose message goes on with ``note``: what a
+        caller that knows more says when it raises it again (``from`` this one)."""
+        noted = copy.copy(self)
+        noted.message = f"{self.message} {note}"
+        noted.args = (noted.message,)
+        return noted
 
 
 class InternalError(ActorError):
@@ -134,6 +145,7 @@ class RateLimited(CoinGlassError):
 
     type = "rate_limited"
     retryable = True
+    rate_limited = True
 
     def __init__(
         self, message: str, *, upstream_code: str | None = None, retry_after: float | None = None

@@ -12,8 +12,8 @@ import gc
 
 from apify import Actor, Event, EventAbortingData
 
+from src.catalog import input_failure
 from src.errors import INTERNAL_ERROR_MESSAGE, Aborted, InternalError
-from src.outputs import input_failure
 from src.run import runner
 from src.run.billing import push_result, warn_if_items_are_priced
 

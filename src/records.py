@@ -9,8 +9,10 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from typing_extensions import TypedDict
 
-from src.inputs import WebhookFormat
-from src.outputs import Alert, Cluster, Number, Side, SideTotals
+from src.market_data import Number
+from src.outputs import Side
+from src.schemas.alerts import Alert, WebhookFormat
+from src.schemas.maps import Cluster, SideTotals
 
 
 class HistoryRow(TypedDict):

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from src.analysis.buckets import Bucketing
     from src.analysis.liqmap import AnalysedMap
-    from src.inputs import MapTarget
-    from src.modes.upstream import Upstream
+    from src.run.upstream import Upstream
+    from src.schemas.maps import MapTarget
 
     FetchMap = Callable[[Upstream, MapTarget, Bucketing], Coroutine[Any, Any, AnalysedMap]]
 

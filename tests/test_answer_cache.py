@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from src.errors import RateLimited
-from src.outputs import FailureItem, ResultItem, SearchSymbolsItem, failure_item
+from src.outputs import FailureItem, ResultItem, failure_item
+from src.schemas.search import SearchSymbolsItem
 from src.standby.answers import AnswerCache
 
 SUCCESS = SearchSymbolsItem(keyword="btc", data=[])

@@ -32,14 +32,14 @@ class Wallet:
 async def test_results_in_flight_hold_their_room_until_they_end() -> None:
     wallet = Wallet("0.02")
     budget = Budget(wallet)
-    async with budget.reserve("liquidation_map"), budget.reserve("liquidation_map"):
+    async with budget.reserve("LIQUIDATION_MAP"), budget.reserve("LIQUIDATION_MAP"):
         with pytest.raises(BudgetExhausted) as refused:
-            async with budget.reserve("liquidation_map"):
+            async with budget.reserve("LIQUIDATION_MAP"):
                 pass
         assert "no room for another LIQUIDATION_MAP result" in refused.value.message
         assert not refused.value.retryable
     # Both ended, so their room is free again.
-    async with budget.reserve("liquidation_map"):
+    async with budget.reserve("LIQUIDATION_MAP"):
         pass
     maps = [asked["LIQUIDATION_MAP"] for asked in wallet.asked]
     assert maps == [1, 2, 3, 1]
@@ -47,60 +47,60 @@ async def test_results_in_flight_hold_their_room_until_they_end() -> None:
 
 async def test_results_of_every_event_share_one_budget() -> None:
     budget = Budget(Wallet("0.0115"))
-    async with budget.reserve("liquidation_map"):
-        async with budget.reserve("search_symbols"):
+    async with budget.reserve("LIQUIDATION_MAP"):
+        async with budget.reserve("SEARCH_SYMBOLS"):
             # A map and a search held: the 0.0005 left pays for no second search.
             with pytest.raises(BudgetExhausted):
-                async with budget.reserve("search_symbols"):
+                async with budget.reserve("SEARCH_SYMBOLS"):
                     pass
-        async with budget.reserve("search_symbols"):
+        async with budget.reserve("SEARCH_SYMBOLS"):
             pass
 
 
 async def test_a_result_that_fails_frees_its_room() -> None:
     budget = Budget(Wallet("0.01"))
     with pytest.raises(RuntimeError):
-        async with budget.reserve("liquidation_map"):
+        async with budget.reserve("LIQUIDATION_MAP"):
             raise RuntimeError("the fetch failed")
-    async with budget.reserve("liquidation_map"):
+    async with budget.reserve("LIQUIDATION_MAP"):
         pass
 
 
 async def test_a_request_holds_what_fits_of_its_results_until_it_ends() -> None:
     budget = Budget(Wallet("0.05"))
     async with (
-        budget.hold("liquidation_map", 3) as first,
-        budget.hold("liquidation_map", 3) as second,
-        budget.hold("liquidation_map", 1) as third,
+        budget.hold("LIQUIDATION_MAP", 3) as first,
+        budget.hold("LIQUIDATION_MAP", 3) as second,
+        budget.hold("LIQUIDATION_MAP", 1) as third,
     ):
         assert (first.count, second.count, third.count) == (3, 2, 0)
-    async with budget.hold("liquidation_map", 5) as again:
+    async with budget.hold("LIQUIDATION_MAP", 5) as again:
         assert again.count == 5
 
 
 async def test_a_charged_result_stops_holding_room() -> None:
     wallet = Wallet("0.03")
     budget = Budget(wallet)
-    async with budget.hold("liquidation_map", 2) as first:
+    async with budget.hold("LIQUIDATION_MAP", 2) as first:
         first.charged()  # the run's charges now count it: 0.01 of the 0.03 is spent
         wallet.usd -= Decimal("0.01")
-        async with budget.hold("liquidation_map", 1) as second:
+        async with budget.hold("LIQUIDATION_MAP", 1) as second:
             assert (first.count, second.count) == (1, 1)
 
 
 async def test_room_held_elsewhere_lets_through_only_that_many_results() -> None:
     budget = Budget(at_most(2))
-    async with budget.reserve("liquidation_map"), budget.reserve("search_symbols"):
+    async with budget.reserve("LIQUIDATION_MAP"), budget.reserve("SEARCH_SYMBOLS"):
         with pytest.raises(BudgetExhausted):
-            async with budget.reserve("liquidation_map"):
+            async with budget.reserve("LIQUIDATION_MAP"):
                 pass
 
 
 async def test_results_charged_beyond_those_held_release_nothing() -> None:
     budget = Budget(Wallet("0.01"))
-    async with budget.hold("liquidation_map", 1) as held:
+    async with budget.hold("LIQUIDATION_MAP", 1) as held:
         held.charged()
         held.charged()  # a shared answer may carry more results than this request held
         assert held.count == 0
-        async with budget.hold("liquidation_map", 2) as other:
+        async with budget.hold("LIQUIDATION_MAP", 2) as other:
             assert other.count == 1  # nothing below zero lends room that is not there

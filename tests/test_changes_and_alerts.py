@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from src.analysis import alerts, changes
-from src.inputs import ImbalanceBeyond, LiquidityWithinPct
-from src.outputs import Alert, Cluster, Number, Side
+from src.market_data import Number
+from src.outputs import Side
 from src.records import SentAlert, Snapshot
+from src.schemas.alerts import Alert, ImbalanceBeyond, LiquidityWithinPct
+from src.schemas.maps import Cluster
 
 THEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -12,11 +12,13 @@ import sandbox_data
 from conftest import PNG_SIGNATURE, png_size
 
 from src.analysis import buckets, liqmap
-from src.outputs import LiquidationMapItem, LiquidationRow, Number, PriceKeyedMap
-from src.render.chart import render_chart
-from src.render.formatting import format_compact, format_price
-from src.render.report import ReportEntry, render_report
-from src.run.gallery import chart_key
+from src.formatting import format_compact, format_price
+from src.market_data import LiquidationRow, Number, PriceKeyedMap
+from src.modes.maps import chart_key, picture
+from src.render.map_chart import render_chart
+from src.render.report import render_report
+from src.run.gallery import report_entry
+from src.schemas.maps import LiquidationMapItem
 
 FETCHED_AT = datetime(2026, 11, 25, 14, 3, tzinfo=UTC)
 
@@ -130,9 +132,9 @@ def test_levels_read_in_compact_units(level: float, text: str) -> None:
 
 
 def report_of(charts: dict[str, tuple[LiquidationMapItem, bytes]]) -> str:
-    entries = [ReportEntry(item, png) for item, png in charts.values()]
+    entries = [report_entry(picture(item), png) for item, png in charts.values()]
     hostile = charts["realistic"][0].model_copy(update={"symbol": "<script>alert(1)</script>"})
-    entries.append(ReportEntry(hostile, None))
+    entries.append(report_entry(picture(hostile), None))
     return render_report(entries, FETCHED_AT)
 
 
@@ -186,7 +188,7 @@ def test_report_shows_the_top_clusters_of_each_side(
     charts: dict[str, tuple[LiquidationMapItem, bytes]],
 ) -> None:
     one_sided, png = charts["one_sided"]
-    page = render_report([ReportEntry(one_sided, png)], FETCHED_AT)
+    page = render_report([report_entry(picture(one_sided), png)], FETCHED_AT)
     long_table = re.search(r"<caption>Top long clusters</caption>.*?</table>", page, re.DOTALL)
     assert long_table is not None
     assert one_sided.summary.top_long_clusters

@@ -12,8 +12,8 @@ from conftest import MAP_PATH
 from src import errors
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.endpoints import Endpoints
-from src.coinglass.payloads import PairMapPayload
-from src.coinglass.retry import RetryPolicy
+from src.market_data import LiquidationMap
+from src.retry import RetryPolicy
 
 BASE = "https://cg.test"
 KEY = "secret-key-123"
@@ -41,7 +41,7 @@ async def client(waits: list[float]) -> AsyncIterator[CoinGlassClient]:
         yield cg
 
 
-async def fetch(client: CoinGlassClient) -> PairMapPayload:
+async def fetch(client: CoinGlassClient) -> LiquidationMap:
     return await Endpoints(client).pair_map("Binance", "BTCUSDT", "1d")
 
 

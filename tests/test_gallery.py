@@ -14,10 +14,13 @@ from conftest import MemoryStore, png_size
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import analysed_map
 from src.analysis.markets import CurrentPrice
-from src.outputs import Alert, Changes, LiquidationMapItem, PriceKeyedMap
-from src.render import chart
+from src.market_data import PriceKeyedMap
+from src.modes.maps import picture
+from src.render import map_chart
 from src.run.gallery import REPORT_KEY, Gallery
 from src.run.item_limit import fitted
+from src.schemas.alerts import Alert
+from src.schemas.maps import Changes, LiquidationMapItem
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -48,7 +51,7 @@ async def test_a_chart_is_stored_and_linked_from_its_item(
     gallery: Gallery, store: MemoryStore
 ) -> None:
     plain = map_item("Binance_BTCUSDT")
-    charted = await gallery.add(plain)
+    charted = await gallery.add(plain, picture(plain))
     key = "chart-Binance_BTCUSDT-1d.png"
     assert charted.chart_url == f"memory://store/{key}"
     assert charted.model_copy(update={"chart_url": None}) == plain
@@ -66,9 +69,9 @@ async def test_a_chart_that_cannot_be_drawn_costs_the_map_nothing(
     def broken(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
         raise RuntimeError("a drawing bug")
 
-    monkeypatch.setattr(chart, "render_chart", broken)
+    monkeypatch.setattr(map_chart, "render_chart", broken)
     plain = map_item("Binance_BTCUSDT")
-    item = await gallery.add(plain)
+    item = await gallery.add(plain, picture(plain))
     assert item.chart_url is None
     assert item.message == f"{plain.message} The chart could not be drawn."
     assert item.data == plain.data
@@ -83,8 +86,9 @@ async def test_a_chart_that_cannot_be_drawn_costs_the_map_nothing(
 async def test_the_report_holds_every_chart_in_symbol_order(
     gallery: Gallery, store: MemoryStore
 ) -> None:
-    await gallery.add(map_item("OKX_ETH-USDT-SWAP"))
-    await gallery.add(map_item("Binance_BTCUSDT"))
+    for symbol in ("OKX_ETH-USDT-SWAP", "Binance_BTCUSDT"):
+        item = map_item(symbol)
+        await gallery.add(item, picture(item))
     await gallery.save_report()
     report = store.records[REPORT_KEY]
     assert report.content_type == "text/html"
@@ -135,7 +139,8 @@ async def test_the_report_says_what_changed_and_which_alerts_fired(
         message="Binance_BTCUSDT 1d: imbalance -0.500, longs heavier, at the price (100)",
         suppressed=True,
     )
-    await gallery.add(item.model_copy(update={"changes": changes, "alerts": [alert]}))
+    watched = item.model_copy(update={"changes": changes, "alerts": [alert]})
+    await gallery.add(watched, picture(watched))
     await gallery.save_report()
     page = store.records[REPORT_KEY].value
     assert "<caption>Since 2026-12-01 11:45 UTC</caption>" in page

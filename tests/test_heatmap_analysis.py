@@ -14,14 +14,15 @@ from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.coinglass.payloads import Envelope
 from src.errors import BadResponse, NoData
+from src.market_data import Heatmap
+from src.modes.heatmaps import fitted_heatmap
 from src.outputs import record
-from src.run.item_limit import fitted_heatmap
 
 T0 = 1_764_590_400  # 2025-12-01 12:00 UTC
 PRICES = [80, 85, 90, 95, 100, 105, 110, 115, 120, 125, 130]  # the price, 100, is row 4
 
 
-def payload(latest: dict[int, int], history: list[list[Any]] | None = None) -> HeatmapPayload:
+def payload(latest: dict[int, int], history: list[list[Any]] | None = None) -> Heatmap:
     """Three candles closing at 99, 101 and 100; ``latest`` maps a price to its cell's value
     in the last column."""
     candles = [
@@ -35,7 +36,7 @@ def payload(latest: dict[int, int], history: list[list[Any]] | None = None) -> H
             "liquidation_leverage_data": [*(history or []), *cells],
             "price_candlesticks": candles,
         }
-    )
+    ).heatmap()
 
 
 SMALL = {80: 1, 90: 3, 95: 4, 100: 5, 115: 6, 120: 7, 125: 8, 130: 9}
@@ -123,8 +124,8 @@ async def test_a_heatmap_too_large_for_an_item_keeps_its_data_apart() -> None:
     body = json.dumps(
         {"code": "0", "msg": "success", "data": sandbox_heatmaps.huge_heatmap(450_000)}
     ).encode()
-    payload = Envelope[HeatmapPayload].model_validate_json(body).data
-    analysed = analysed_heatmap(payload, top=3)
+    heatmap = Envelope[HeatmapPayload].model_validate_json(body).data.heatmap()
+    analysed = analysed_heatmap(heatmap, top=3)
     item = analysed.item("ApeX Omni_BTC-USDT", "1y", "model2")
     store = MemoryStore()
     fitted = await fitted_heatmap(item, store.open)
@@ -145,7 +146,7 @@ async def test_a_heatmap_too_large_for_an_item_keeps_its_data_apart() -> None:
     assert len(store.records) == 1
 
 
-def payload_of_few() -> HeatmapPayload:
+def payload_of_few() -> Heatmap:
     return payload({100: 5, 105: 50})
 
 

@@ -15,13 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
-from src.analysis import liqmap
+from src.catalog import BY_NAME, KNOWN_FIELDS, input_failure, parse_input
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.payloads import CoinMapPayload, MapPayloadT, PairMapPayload
-from src.coinglass.retry import RetryPolicy
 from src.errors import BadResponse, InvalidInput
-from src.inputs import INPUT_MODELS, KNOWN_FIELDS, parse_input
-from src.outputs import LiquidationRow, input_failure
+from src.market_data import LiquidationRow
+from src.retry import RetryPolicy
 
 json_scalars = (
     st.none()
@@ -39,7 +38,7 @@ json_values = st.recursive(
 )
 field_names = st.sampled_from(sorted(KNOWN_FIELDS)) | st.text(max_size=300)
 plausible = {
-    "mode": st.sampled_from([*INPUT_MODELS, "MAP", ""]),
+    "mode": st.sampled_from([*BY_NAME, "MAP", ""]),
     "symbol": st.text(max_size=200)
     | st.sampled_from(["Binance_BTCUSDT", "binance_btcusdt ", "_", "A_"]),
     "range": st.sampled_from(["1d", "7d", "2d", "1D", "", " 30d"]),
@@ -75,7 +74,7 @@ def test_any_input_is_accepted_or_refused_by_name(raw: Any) -> None:
     except InvalidInput as error:
         assert_clear_failure(error, raw)
     else:
-        assert request.mode in INPUT_MODELS
+        assert request.mode in BY_NAME
 
 
 @settings(max_examples=200, deadline=None)
@@ -272,4 +271,4 @@ def test_any_coin_map_is_read_to_published_rows_or_refused_as_a_bad_response(
         payload = asyncio.run(read_map(COIN_MAP_PATH, CoinMapPayload, data))
     except BadResponse:
         return
-    assert_published_rows(liqmap.merge_coin_map(payload).data)
+    assert_published_rows(payload.liquidation_map().data)

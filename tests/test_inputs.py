@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from src.catalog import input_failure, parse_input
 from src.errors import InvalidInput, RateLimited
-from src.inputs import (
-    LiquidationHeatmapInput,
-    LiquidationMapInput,
-    MapTarget,
-    SearchSymbolsInput,
-    parse_input,
-)
-from src.outputs import input_failure
+from src.schemas.heatmaps import LiquidationHeatmapInput
+from src.schemas.maps import LiquidationMapInput, MapTarget
+from src.schemas.search import SearchSymbolsInput
 
 
 def test_defaults_give_the_btc_daily_map() -> None:

@@ -40,39 +40,69 @@ IMPURE = frozenset(
     }
 )
 APIFY_AND_SERVERS = frozenset({"apify", "crawlee", "starlette", "uvicorn", "mcp"})
-# Room → what it may not import, directly or through the modules of src it imports.
-FORBIDDEN: dict[str, frozenset[str]] = {
-    "src.analysis": IMPURE,
-    "src.coinglass.payloads": IMPURE,
-    "src.coinglass.heatmap_payloads": IMPURE,
-    "src.render.formatting": IMPURE,
-    "src.inputs": IMPURE,
-    "src.outputs": IMPURE,
-    "src.records": IMPURE,
-    "src.errors": IMPURE,
-    "src.coinglass": APIFY_AND_SERVERS | {"matplotlib"},
-    "src.modes": APIFY_AND_SERVERS | {"matplotlib"},
-    "src.render": APIFY_AND_SERVERS | {"httpx"},
-}
-# Rooms that must not reach into the rooms built on them.
-FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
-    "src.analysis": ("src.coinglass.client", "src.coinglass.endpoints", "src.modes", "src.run"),
-    "src.coinglass": ("src.analysis", "src.modes", "src.run", "src.render", "src.standby"),
-    "src.modes": ("src.run", "src.render", "src.standby"),
-    "src.render": ("src.coinglass", "src.modes", "src.run", "src.standby"),
-    "src.run": ("src.standby",),
-}
-# Rooms that read no clock: results must follow from their inputs alone.
+# The boundary models and the core: data in, data out, for any room to build on.
 PURE_ROOMS = (
     "src.analysis",
+    "src.market_data",
     "src.coinglass.payloads",
     "src.coinglass.heatmap_payloads",
-    "src.render.formatting",
+    "src.formatting",
     "src.inputs",
     "src.outputs",
+    "src.schemas",
     "src.records",
     "src.errors",
+    "src.catalog",
 )
+# Room → what it may not import, directly or through the modules of src it imports.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    **dict.fromkeys(PURE_ROOMS, IMPURE),
+    "src.coinglass": APIFY_AND_SERVERS | {"matplotlib"},
+    "src.modes": APIFY_AND_SERVERS - {"apify", "crawlee"},  # Apify through run's pieces only
+    "src.render": APIFY_AND_SERVERS | {"httpx"},
+}
+# Room → what it may not import itself (at the top of a module, or anywhere).
+FORBIDDEN_DIRECTLY: dict[str, frozenset[str]] = {
+    "src.modes": frozenset({"apify", "crawlee", "matplotlib"}),
+}
+BOUNDARY_MODELS = ("src.inputs", "src.outputs", "src.schemas", "src.records", "src.errors")
+ROOMS_ABOVE_THE_BOUNDARY = (
+    "src.catalog",
+    "src.coinglass",
+    "src.analysis",
+    "src.modes",
+    "src.run",
+    "src.render",
+    "src.standby",
+    "src.main",
+)
+# Rooms that must not reach into the rooms built on them: imports run one way.
+FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
+    "src.market_data": ("src",),
+    "src.formatting": ("src.analysis", "src.render", *BOUNDARY_MODELS, "src.catalog"),
+    **dict.fromkeys(BOUNDARY_MODELS, ROOMS_ABOVE_THE_BOUNDARY),
+    # The catalog names each mode's pipeline; it imports none of them.
+    "src.catalog": ROOMS_ABOVE_THE_BOUNDARY[1:],
+    # The client translates the wire into the core's own types, and knows no item or mode.
+    "src.coinglass": (
+        "src.analysis",
+        "src.modes",
+        "src.run",
+        "src.render",
+        "src.standby",
+        "src.catalog",
+        *BOUNDARY_MODELS[:-1],
+    ),
+    # The core reads the core's types, never CoinGlass's wire models, and no picture.
+    "src.analysis": ("src.coinglass", "src.modes", "src.run", "src.render", "src.standby"),
+    "src.modes": ("src.standby",),
+    "src.render": ("src.coinglass", "src.analysis", "src.modes", "src.run", "src.standby"),
+    "src.run": ("src.modes", "src.standby"),
+}
+# Rooms that import these only inside a function, when a run asks for what they draw.
+LAZY_ONLY: dict[str, tuple[str, ...]] = {"src.modes": ("src.render",), "src.run": ("src.render",)}
+CATALOG = "src.catalog"
+SCHEMAS = "src.schemas"
 # A clock read, called or handed on (``clock=datetime.now``), and a file opened.
 CLOCK_NAMES = frozenset({"now", "today", "utcnow", "monotonic", "perf_counter"})
 CLIENT_PACKAGE = "src.coinglass"
@@ -102,13 +132,14 @@ def modules(root: Path) -> dict[str, Module]:
     return found
 
 
-def imported(module: Module, known: set[str]) -> set[str]:
-    """Every module ``module`` imports anywhere (lazily and for type checking too): modules of
-    src by their full name, with the packages whose ``__init__`` that runs, and the others by
-    their top-level name."""
+def imported(module: Module, known: set[str], *, top_level: bool = False) -> set[str]:
+    """Every module ``module`` imports anywhere (lazily and for type checking too), or only at
+    its top level: modules of src by their full name, with the packages whose ``__init__``
+    that runs, and the others by their top-level name."""
     names: set[str] = set()
     package = module.name if module.is_package else module.name.rpartition(".")[0]
-    for node in ast.walk(module.tree):
+    nodes = module.tree.body if top_level else ast.walk(module.tree)
+    for node in nodes:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -159,11 +190,75 @@ def import_problems(module: Module, graph: dict[str, set[str]]) -> Iterator[str]
                 if target in forbidden:
                     via = "" if importer == name else f" through {importer}"
                     yield f"{shown} imports {target}{via}"
+    for room, forbidden in FORBIDDEN_DIRECTLY.items():
+        if in_room(name, room):
+            for target in sorted(graph[name] & forbidden):
+                yield f"{shown} imports {target} itself"
     for room, rooms in FORBIDDEN_ROOMS.items():
         if in_room(name, room):
             for target in sorted(graph[name]):
-                if any(in_room(target, other) for other in rooms):
+                if target != name and any(in_room(target, other) for other in rooms):
                     yield f"{shown} imports {target}, a room built on it"
+
+
+def lazy_problems(module: Module, known: set[str]) -> Iterator[str]:
+    """Rooms imported at the top of a module that may load them only when they are needed."""
+    for room, rooms in LAZY_ONLY.items():
+        if in_room(module.name, room):
+            for target in sorted(imported(module, known, top_level=True)):
+                if any(in_room(target, other) for other in rooms):
+                    yield f"{module.shown} imports {target} at its top, not when it is needed"
+
+
+def mode_schemas(found: dict[str, Module]) -> set[str]:
+    """The modules of ``src.schemas`` that hold a mode's models: an input or item model with a
+    ``mode`` field."""
+    return {
+        name
+        for name, module in found.items()
+        if in_room(name, SCHEMAS)
+        and any(
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "mode"
+            for node in ast.walk(module.tree)
+        )
+    }
+
+
+def catalog_words(found: dict[str, Module]) -> set[str]:
+    """Each mode's name, event and route, as the catalog's entries spell them."""
+    words: set[str] = set()
+    catalog = found.get(CATALOG)
+    for node in ast.walk(catalog.tree) if catalog else ():
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Mode":
+            words.update(
+                keyword.value.value
+                for keyword in node.keywords
+                if keyword.arg in {"name", "event", "route"}
+                and isinstance(keyword.value, ast.Constant)
+            )
+    return words
+
+
+def catalog_problems(found: dict[str, Module], graph: dict[str, set[str]]) -> Iterator[str]:
+    """Modes listed outside the catalog: a module that knows the models of several modes, or
+    that names a mode, its event or its route, where only the catalog (and a mode's own
+    schemas, for its name) may."""
+    schemas = mode_schemas(found)
+    words = catalog_words(found)
+    for name, module in found.items():
+        if name == CATALOG:
+            continue
+        known = sorted(graph[name] & schemas - {name})
+        if len(known) > 1:
+            yield f"{module.shown} lists modes: it imports {', '.join(known)}"
+        for node in ast.walk(module.tree):
+            if not (isinstance(node, ast.Constant) and node.value in words):
+                continue
+            if name in schemas and not str(node.value).isupper() and "/" not in node.value:
+                continue  # a mode's own schemas declare its name
+            yield f"{module.shown}:{node.lineno} names the mode's {node.value!r}"
 
 
 def code_problems(module: Module) -> Iterator[str]:
@@ -196,9 +291,10 @@ def violations(root: Path) -> list[str]:
     """What breaks the house rules in the package at ``root``, one sentence each."""
     found = modules(root)
     graph = {name: imported(module, set(found)) for name, module in found.items()}
-    problems: set[str] = set()
+    problems: set[str] = set(catalog_problems(found, graph))
     for module in found.values():
         problems.update(import_problems(module, graph))
+        problems.update(lazy_problems(module, set(found)))
         problems.update(code_problems(module))
         problems.update(shape_problems(module))
     return sorted(problems)
@@ -211,7 +307,7 @@ def test_src_keeps_the_house_rules() -> None:
 def test_the_readme_walks_every_room() -> None:
     readme = (SRC.parent / "README.md").read_text()
     rooms = sorted(path.parent.name for path in SRC.glob("*/__init__.py"))
-    assert rooms == ["analysis", "coinglass", "modes", "render", "run", "standby"]
+    assert rooms == ["analysis", "coinglass", "modes", "render", "run", "schemas", "standby"]
     assert [room for room in rooms if f"`src/{room}/`" not in readme] == []
 
 
@@ -237,9 +333,59 @@ def append(path: Path, text: str) -> None:
         ),
         ("outputs.py", "\nimport time\n", "src/outputs.py imports time"),
         (
-            "render/formatting.py",
+            "formatting.py",
             "\nfrom src.run import billing\n",
-            "src/render/formatting.py imports apify through src.run.billing",
+            "src/formatting.py imports apify through src.run.billing",
+        ),
+        (
+            "analysis/alerts.py",
+            "\nfrom src.render import map_section\n",
+            "src/analysis/alerts.py imports src.render.map_section, a room built on it",
+        ),
+        (
+            "analysis/markets.py",
+            "\nfrom src.coinglass.payloads import PairsMarkets\n",
+            "src/analysis/markets.py imports src.coinglass.payloads, a room built on it",
+        ),
+        (
+            "coinglass/payloads.py",
+            "\nfrom src.outputs import record\n",
+            "src/coinglass/payloads.py imports src.outputs, a room built on it",
+        ),
+        (
+            "run/runner.py",
+            "\nfrom src.modes import maps\n",
+            "src/run/runner.py imports src.modes.maps, a room built on it",
+        ),
+        (
+            "modes/maps.py",
+            "\nfrom src.render.map_chart import render_chart\n",
+            "src/modes/maps.py imports src.render.map_chart at its top",
+        ),
+        (
+            "modes/search.py",
+            "\nfrom apify import Actor\n",
+            "src/modes/search.py imports apify itself",
+        ),
+        (
+            "run/gallery.py",
+            '\nKIND = "liquidation_heatmap"\n',
+            "src/run/gallery.py:",
+        ),
+        (
+            "standby/routes.py",
+            '\nROUTE = "/liquidation-map"\n',
+            "src/standby/routes.py:",
+        ),
+        (
+            "run/billing.py",
+            '\nMAP_EVENT = "LIQUIDATION_MAP"\n',
+            "src/run/billing.py:",
+        ),
+        (
+            "render/report.py",
+            "\nfrom src.schemas import heatmaps, maps\n",
+            "src/render/report.py lists modes",
         ),
         (
             "coinglass/client.py",
@@ -253,8 +399,8 @@ def append(path: Path, text: str) -> None:
         ),
         (
             "modes/maps.py",
-            "\nfrom src.run import item_limit\n",
-            "src/modes/maps.py imports src.run.item_limit, a room built on it",
+            "\nfrom src.standby import routes\n",
+            "src/modes/maps.py imports src.standby.routes, a room built on it",
         ),
         (
             "run/runner.py",
@@ -262,7 +408,7 @@ def append(path: Path, text: str) -> None:
             "src/run/runner.py:",
         ),
         ("render/__init__.py", "", "src/render/__init__.py has no docstring"),
-        ("render/chart.py", "\n" * MAX_MODULE_LINES, "src/render/chart.py has"),
+        ("render/map_chart.py", "\n" * MAX_MODULE_LINES, "src/render/map_chart.py has"),
         (
             "analysis/symbols.py",
             "\n\ndef stamp() -> object:\n    import datetime  # noqa\n\n"
@@ -287,10 +433,10 @@ def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported
 
 
 def test_a_package_whose_init_imports_httpx_is_caught(broken: Path) -> None:
-    # Importing src.coinglass.payloads runs src/coinglass/__init__.py first.
-    append(broken / "coinglass" / "__init__.py", "\nimport httpx\n")
+    # Importing src.schemas.maps runs src/schemas/__init__.py first.
+    append(broken / "schemas" / "__init__.py", "\nimport httpx\n")
     problems = violations(broken)
-    assert "src/analysis/liqmap.py imports httpx through src.coinglass" in problems
+    assert "src/analysis/liqmap.py imports httpx through src.schemas" in problems
 
 
 @pytest.mark.parametrize(
@@ -312,9 +458,9 @@ def test_a_package_whose_init_imports_httpx_is_caught(broken: Path) -> None:
             "src/analysis/__init__.py imports apify through src.run.billing",
         ),
         (
-            "render/formatting.py",
-            "\nfrom . import chart\n",
-            "src/render/formatting.py imports matplotlib through src.render.chart",
+            "formatting.py",
+            "\nfrom .render import map_chart\n",
+            "src/formatting.py imports matplotlib through src.render.map_chart",
         ),
     ],
 )
@@ -327,6 +473,6 @@ def test_a_relative_import_is_read_as_the_module_it_names(
 
 def test_the_analysis_reaching_httpx_through_another_module_is_caught(broken: Path) -> None:
     # A pure module imports nothing impure itself, but a module it imports does.
-    append(broken / "coinglass" / "payloads.py", "\nimport httpx\n")
+    append(broken / "market_data.py", "\nimport httpx\n")
     problems = violations(broken)
-    assert "src/analysis/liqmap.py imports httpx through src.coinglass.payloads" in problems
+    assert "src/analysis/liqmap.py imports httpx through src.market_data" in problems

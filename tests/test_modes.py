@@ -11,11 +11,11 @@ from conftest import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
 from src.analysis.buckets import Bucketing
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.endpoints import Endpoints
-from src.coinglass.retry import RetryPolicy
-from src.inputs import MapTarget
+from src.market_data import Instrument
 from src.modes import maps
-from src.modes.upstream import MarketPrices, Upstream
-from src.outputs import Instrument
+from src.retry import RetryPolicy
+from src.run.upstream import MarketPrices, Upstream
+from src.schemas.maps import MapTarget
 
 BASE = "https://cg.test"
 BTCUSDT = Instrument(

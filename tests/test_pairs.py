@@ -5,26 +5,26 @@ from __future__ import annotations
 from conftest import MemoryStore
 
 from src.coinglass.payloads import SupportedPairs
-from src.outputs import Instrument
+from src.market_data import Instrument, Instruments
 from src.run.pairs import PAIRS_KEY, PairDirectory
 
 TTL = 3600
 START = 1_000_000.0
 
 
-def pairs(*ids: str) -> SupportedPairs:
+def pairs(*ids: str) -> Instruments:
     rows = [{"instrument_id": i, "base_asset": i[:3], "quote_asset": "USDT"} for i in ids]
-    return SupportedPairs.model_validate({"Binance": rows})
+    return SupportedPairs.model_validate({"Binance": rows}).instruments()
 
 
 class PairsEndpoint:
     """CoinGlass's supported-exchange-pairs: each call answers the next list, and is counted."""
 
-    def __init__(self, *answers: SupportedPairs) -> None:
+    def __init__(self, *answers: Instruments) -> None:
         self.answers = list(answers)
         self.calls = 0
 
-    async def __call__(self) -> SupportedPairs:
+    async def __call__(self) -> Instruments:
         self.calls += 1
         return self.answers[min(self.calls, len(self.answers)) - 1]
 
@@ -56,9 +56,14 @@ async def test_the_list_is_fetched_once_and_stored_with_its_time() -> None:
     assert upstream.calls == 1
     assert store.records[PAIRS_KEY].value == {
         "fetched_at": START,
-        "value": {
-            "Binance": [{"instrument_id": "BTCUSDT", "base_asset": "BTC", "quote_asset": "USDT"}]
-        },
+        "value": [
+            {
+                "base_asset": "BTC",
+                "quote_asset": "USDT",
+                "exchange": "Binance",
+                "symbol": "Binance_BTCUSDT",
+            }
+        ],
     }
 
 

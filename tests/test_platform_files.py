@@ -18,12 +18,14 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from src.inputs import INPUT_MODELS, KNOWN_FIELDS
-from src.outputs import Alert
-from src.run.billing import EVENTS, UNDELIVERED_KEY
-from src.run.gallery import REPORT_KEY, chart_key, heatmap_key
+from src.catalog import KNOWN_FIELDS, MODES
+from src.modes.heatmaps import heatmap_key
+from src.modes.maps import chart_key
+from src.run.billing import UNDELIVERED_KEY
+from src.run.gallery import REPORT_KEY
 from src.run.item_limit import map_key
 from src.run.watch import ALERTS_KEY
+from src.schemas.alerts import Alert
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
@@ -34,8 +36,8 @@ TABLE_FORMATS = {"text", "number", "date", "link", "boolean", "image", "array", 
 def model_fields() -> dict[str, FieldInfo]:
     """Every input field by its alias, as the models declare it (``mode`` from the union)."""
     fields: dict[str, FieldInfo] = {}
-    for model in INPUT_MODELS.values():
-        for name, field in model.model_fields.items():
+    for mode in MODES:
+        for name, field in mode.input.model_fields.items():
             fields[field.alias or name] = field
     return fields
 
@@ -92,7 +94,7 @@ def test_input_schema_property_matches_its_model_field(name: str) -> None:
     prop = INPUT_SCHEMA["properties"][name]
     expected = schema_of(model_fields()[name])
     if name == "mode":
-        expected["enum"] = list(INPUT_MODELS)
+        expected["enum"] = [mode.name for mode in MODES]
         expected["default"] = "liquidation_map"
     compared = (
         "type",
@@ -133,7 +135,7 @@ def test_the_alerts_view_has_a_row_per_alert_with_every_field() -> None:
 
 def test_pay_per_event_lists_the_charged_events() -> None:
     prices = json.loads((ACTOR_DIR / "pay_per_event.json").read_text())
-    assert set(prices) == set(EVENTS.values())
+    assert set(prices) == {mode.event for mode in MODES}
     assert prices["LIQUIDATION_MAP"]["eventPriceUsd"] == 0.01
     assert prices["SEARCH_SYMBOLS"]["eventPriceUsd"] == 0.001
 

@@ -15,8 +15,10 @@ from sandbox_data import huge_map
 from src.analysis import buckets, liqmap, symbols
 from src.analysis.markets import CurrentPrice
 from src.coinglass.payloads import PairMapPayload, SupportedPairs
-from src.outputs import Instrument, LiquidationMapItem, LiquidationRow, PriceKeyedMap, record
+from src.market_data import Instrument, LiquidationRow, PriceKeyedMap
+from src.outputs import record
 from src.run import item_limit
+from src.schemas.maps import LiquidationMapItem
 
 PAIRS = SupportedPairs.model_validate(
     {
@@ -36,7 +38,7 @@ PAIRS = SupportedPairs.model_validate(
         "BTCC": [{"instrument_id": "SOLUSDT", "base_asset": "SOL", "quote_asset": "USDT"}],
     }
 )
-ALL = symbols.instruments(PAIRS)
+ALL = PAIRS.instruments().root
 
 
 def test_instruments_are_named_exchange_underscore_id() -> None:
@@ -116,7 +118,7 @@ def test_normalise_keeps_every_published_variant_as_four_members() -> None:
             "60000": [[60000, 1, None, 7, "extra"]],
         }
     )
-    assert liqmap.normalise(payload.data) == {
+    assert payload.liquidation_map().data == {
         "48935": [(48935, 1579370.77, 25, None)],
         "50000.5": [(50000.5, 12.25, 50, None), (50001, 3, None, None), (50002, 4, 5, None)],
         "60000": [(60000, 1, None, "7")],
@@ -135,11 +137,11 @@ def test_price_keys_are_read_as_float_reads_them_but_never_as_nan_or_infinity() 
     payload = parse({key: [[1, 2]] for key in keys})
     assert list(payload.data) == [".5", "+5", " 7", "5.", "1e3"]
     assert payload.skipped_rows == 3
-    assert list(liqmap.normalise(payload.data)) == [".5", "+5", "5.", " 7", "1e3"]
+    assert list(payload.liquidation_map().data) == [".5", "+5", "5.", " 7", "1e3"]
 
 
 def test_cumulative_levels_are_floats_even_when_every_level_is_an_integer() -> None:
-    data = liqmap.normalise(parse({"99": [[99, 7, 10, None]], "101": [[101, 2, 10, None]]}).data)
+    data = parse({"99": [[99, 7, 10, None]], "101": [[101, 2, 10, None]]}).liquidation_map().data
     summary, placement = liqmap.analyse(data, 100, buckets.Bucketing())
     cumulative = [level["cumulative_level"] for level in placement.levels()]
     assert cumulative == [7.0, 2.0]
@@ -157,7 +159,7 @@ def test_normalise_sorts_decimal_price_keys_numerically() -> None:
             }
         }
     )
-    assert list(liqmap.normalise(payload.data)) == ["0.00001234", "0.5231", "10"]
+    assert list(payload.liquidation_map().data) == ["0.00001234", "0.5231", "10"]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +175,7 @@ def test_normalise_sorts_decimal_price_keys_numerically() -> None:
 )
 def test_unreadable_rows_are_left_out_and_counted(bad_row: object) -> None:
     payload = parse({"1": [bad_row, [1, 2, 5, None]], "2": [[2, 3]]})
-    assert liqmap.normalise(payload.data) == {"1": [(1, 2, 5, None)], "2": [(2, 3, None, None)]}
+    assert payload.liquidation_map().data == {"1": [(1, 2, 5, None)], "2": [(2, 3, None, None)]}
     assert payload.skipped_rows == 1
 
 
@@ -199,7 +201,7 @@ def huge_item(
     rows: int, bucketing: buckets.Bucketing | None = None
 ) -> tuple[LiquidationMapItem, liqmap.Placement]:
     """The item of a ``rows``-row map, and the placement its levels are made from."""
-    data = liqmap.normalise(PairMapPayload.model_validate({"data": huge_map(rows)}).data)
+    data = PairMapPayload.model_validate({"data": huge_map(rows)}).liquidation_map().data
     price = CurrentPrice(50_000, "test")
     bucketing = bucketing or buckets.Bucketing()
     analysed = liqmap.analysed_map(
@@ -243,7 +245,7 @@ def test_levels_are_kept_exactly_when_the_item_fits_the_platform_limit(
 def test_an_item_keeps_room_for_what_it_gains_after_it_is_measured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    data = liqmap.normalise(PairMapPayload.model_validate({"data": huge_map(40_000)}).data)
+    data = PairMapPayload.model_validate({"data": huge_map(40_000)}).liquidation_map().data
     analysed = liqmap.analysed_map(
         "Binance_BTCUSDT",
         "1d",

@@ -18,9 +18,10 @@ from src.analysis import alerts
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap, analysed_map
 from src.analysis.markets import CurrentPrice
-from src.inputs import LiquidationMapInput, parse_input
-from src.outputs import PriceKeyedMap
+from src.catalog import parse_input
+from src.market_data import PriceKeyedMap
 from src.run.watch import Watch, record_key
+from src.schemas.maps import LiquidationMapInput
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DATA: PriceKeyedMap = {

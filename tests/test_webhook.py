@@ -9,8 +9,8 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from src.outputs import Alert
 from src.run.webhook import DISCORD_MAX_CHARS, Webhook, body
+from src.schemas.alerts import Alert
 
 URL = "https://hooks.example.com/services/T0KEN-secret"
 ALERT = Alert(

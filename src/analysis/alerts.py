@@ -20,7 +20,12 @@ from src.analysis.buckets import (
 )
 from src.analysis.changes import match_tolerance
 from src.analysis.liqmap import AnalysedMap
-from src.inputs import (
+from src.formatting import format_compact, format_price
+from src.market_data import Number
+from src.outputs import Side
+from src.records import PendingAlert, SentAlert
+from src.schemas.alerts import (
+    Alert,
     AlertRule,
     AlertSide,
     ClusterSwept,
@@ -29,9 +34,7 @@ from src.inputs import (
     LiquidityWithinPct,
     NewCluster,
 )
-from src.outputs import Alert, Changes, Cluster, Number, Side
-from src.records import PendingAlert, SentAlert
-from src.render.formatting import format_compact, format_price
+from src.schemas.maps import Changes, Cluster
 
 
 def fired(

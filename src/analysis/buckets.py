@@ -10,7 +10,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from src.outputs import Cluster, LiquidationRow, Number, PriceKeyedMap, Side
+from src.formatting import leverage_name
+from src.market_data import LiquidationRow, Number, PriceKeyedMap
+from src.outputs import Side
+from src.schemas.maps import Cluster
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,6 @@ def distance_pct(price: Number, current_price: Number | None) -> float | None:
     if current_price is None:
         return None
     return round((price - current_price) / current_price * 100, 4)
-
-
-def leverage_name(leverage: Number | None) -> str:
-    """A leverage tier as a key: ``"25"``, ``"12.5"``, or ``"unknown"`` where none is given."""
-    if leverage is None:
-        return "unknown"
-    return str(int(leverage)) if float(leverage).is_integer() else str(leverage)
 
 
 def reach(price: Number, pct: float) -> float:

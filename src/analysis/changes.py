@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from src.outputs import Changes, Cluster, Number, Summary
+from src.market_data import Number
 from src.records import Snapshot
+from src.schemas.maps import Changes, Cluster, Summary
 
 
 def snapshot(summary: Summary, at: datetime) -> Snapshot:

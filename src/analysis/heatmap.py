@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 from src.analysis.buckets import distance_pct, percentile, reach, side_of
 from src.analysis.liqmap import CLUSTER_PERCENTILE, WITHIN_PCTS
-from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.errors import BadResponse, NoData
-from src.outputs import (
+from src.market_data import Heatmap, Number
+from src.schemas.heatmaps import (
     HEATMAP_SUCCESS_MESSAGE,
     HeatLevel,
     HeatmapData,
@@ -25,7 +25,6 @@ from src.outputs import (
     HotZone,
     LatestColumn,
     LiquidationHeatmapItem,
-    Number,
 )
 
 PRICE_SOURCE = "last candle close"
@@ -57,14 +56,13 @@ class AnalysedHeatmap:
         )
 
 
-def analysed_heatmap(payload: HeatmapPayload, top: int) -> AnalysedHeatmap:
+def analysed_heatmap(heatmap: Heatmap, top: int) -> AnalysedHeatmap:
     """The heatmap's data (cells outside the price axis or the candles left out), summary and
     levels, with ``top`` levels and hot zones.
 
     Raises NoData when CoinGlass sent no cell, BadResponse when none lies inside the grid.
     """
-    prices, candles = payload.y_axis, payload.price_candlesticks
-    sent = payload.liquidation_leverage_data
+    prices, candles, sent = heatmap.y_axis, heatmap.candles, heatmap.cells
     if not sent:
         raise NoData("CoinGlass returned a heatmap without a single cell.")
     cells = [cell for cell in sent if cell[0] < len(candles) and cell[1] < len(prices)]
@@ -77,7 +75,7 @@ def analysed_heatmap(payload: HeatmapPayload, top: int) -> AnalysedHeatmap:
         y_axis=prices,
         liquidation_leverage_data=cells,
         price_candlesticks=candles,
-        update_time=payload.update_time,
+        update_time=heatmap.update_time,
     )
     price, last = candles[-1][4], len(candles) - 1
     latest = sorted((y, value) for x, y, value in cells if x == last)

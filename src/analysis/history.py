@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from src.outputs import LiquidationMapItem, Side
+from src.outputs import Side
 from src.records import HistoryRow
+from src.schemas.maps import LiquidationMapItem
 
 
 def history_row(item: LiquidationMapItem, at: str) -> HistoryRow:

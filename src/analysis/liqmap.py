@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,15 +30,12 @@ from src.analysis.buckets import (
     row_price,
 )
 from src.analysis.markets import CurrentPrice
-from src.coinglass.payloads import CoinMapPayload, PairMapPayload, UpstreamMap
-from src.outputs import (
+from src.market_data import LiquidationRow, Number, PriceKeyedMap
+from src.outputs import Side
+from src.schemas.maps import (
     MAP_SUCCESS_MESSAGE,
     LiquidationLevel,
     LiquidationMapItem,
-    LiquidationRow,
-    Number,
-    PriceKeyedMap,
-    Side,
     SideTotals,
     Summary,
 )
@@ -47,36 +43,6 @@ from src.outputs import (
 WITHIN_PCTS = (1, 2, 5, 10)
 # A bucket at or above this percentile of all buckets' levels counts as a cluster ("magnet").
 CLUSTER_PERCENTILE = 90
-
-
-@dataclass(frozen=True)
-class CoinMap:
-    """A coin map merged across instruments, with each exchange's share when CoinGlass gives it."""
-
-    data: PriceKeyedMap
-    last_price: Number | None
-    by_exchange: dict[str, float] | None
-    skipped_rows: int
-
-
-def normalise(data: UpstreamMap) -> PriceKeyedMap:
-    """The price-keyed map with its buckets in ascending price order."""
-    return dict(sorted(data.items(), key=lambda bucket: float(bucket[0])))
-
-
-def merge_coin_map(payload: CoinMapPayload) -> CoinMap:
-    """One price-keyed map from either shape: rows of the same price bucket are put together."""
-    shape = payload.root
-    if isinstance(shape, PairMapPayload):
-        return CoinMap(normalise(shape.data), None, None, shape.skipped_rows)
-    merged: dict[str, list[LiquidationRow]] = defaultdict(list)
-    by_exchange: dict[str, float] = defaultdict(float)
-    for item in shape.data:
-        for key, rows in item.liqMapV2.items():
-            merged[key].extend(rows)
-            by_exchange[item.instrument.exName] += sum(map(row_level, rows))
-    skipped = sum(item.skipped_rows for item in shape.data)
-    return CoinMap(normalise(merged), shape.last_price, _rounded_values(by_exchange), skipped)
 
 
 # ---------------------------------------------------------------- analysis
@@ -284,7 +250,3 @@ def _nearest_clusters(buckets: list[Bucket], current_price: Number | None) -> di
 def _imbalance(long_total: float, short_total: float) -> float | None:
     total = long_total + short_total
     return round((short_total - long_total) / total, 6) if total else None
-
-
-def _rounded_values(totals: dict[str, float]) -> dict[str, float]:
-    return {name: round(total, 2) for name, total in totals.items()}

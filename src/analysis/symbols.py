@@ -1,31 +1,12 @@
-"""Pure functions from CoinGlass's pair list to the actor's instruments: list, search, resolve.
-
-No I/O: the pair list comes in as the parsed upstream payload.
-"""
+"""Pure functions over CoinGlass's instruments: search, resolve, suggest."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from src.coinglass.payloads import SupportedPairs
-from src.outputs import Instrument
+from src.market_data import Instrument
 
 MAX_SUGGESTIONS = 5
-
-
-def instruments(pairs: SupportedPairs) -> list[Instrument]:
-    """Every instrument, named ``<exchange>_<instrument id>`` as the map mode expects."""
-    return [
-        Instrument(
-            base_asset=row.base_asset,
-            quote_asset=row.quote_asset,
-            exchange=exchange,
-            symbol=f"{exchange}_{row.instrument_id}",
-            **(row.model_extra or {}),
-        )
-        for exchange, rows in pairs.root.items()
-        for row in rows
-    ]
 
 
 def instrument_id(instrument: Instrument) -> str:

@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from src.coinglass.pacing import WINDOW_SECS, KeyWindow
 from src.coinglass.payloads import Envelope, PayloadT, Status, UncheckedEnvelope, envelope_of
-from src.coinglass.retry import RetryPolicy
 from src.coinglass.tls import tls_context
 from src.errors import (
     BadResponse,
@@ -35,6 +34,7 @@ from src.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from src.retry import RetryPolicy
 
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
@@ -112,7 +112,7 @@ class CoinGlassClient:
                 delay = self._retry.delay(error, attempt)
                 if delay is None:
                     if error.retryable and attempt > 1:
-                        error.message = f"{error.message} Gave up after {attempt} attempts."
+                        raise error.with_note(f"Gave up after {attempt} attempts.") from error
                     raise
                 # Said once per retry, so a user watching the log knows why the run waits.
                 self._log.warning(
@@ -138,17 +138,17 @@ class CoinGlassClient:
             try:
                 async with asyncio.timeout(self._timeout_secs):
                     response = await self._http.get(path, params=params)
-            except (TimeoutError, httpx.TimeoutException):
+            except (TimeoutError, httpx.TimeoutException) as error:
                 raise UpstreamTimeout(
                     f"CoinGlass did not answer within {self._timeout_secs:g} s"
                     " (requestTimeoutSecs). It may be overloaded; try again later or raise"
                     " requestTimeoutSecs."
-                ) from None
+                ) from error
             except httpx.TransportError as error:
                 raise NetworkError(
                     f"Could not reach CoinGlass ({type(error).__name__}: the connection failed"
                     " or was cut). Try again later."
-                ) from None
+                ) from error
             read_use(response.headers)
         return self._decode(response, payload, salvage)
 

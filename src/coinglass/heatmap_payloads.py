@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from src.market_data import Heatmap
+
 # Lax, as the published samples send prices and volumes as text: "61486" reads as 61486.0.
 # Bounded as the maps' numbers are: anything outside is not a published heatmap.
 Price = Annotated[float, Field(gt=0, le=1e15, allow_inf_nan=False)]
@@ -61,6 +63,16 @@ class HeatmapPayload(BaseModel):
     def skipped_cells(self) -> int:
         """Cells ``salvaged`` left out because they could not be read."""
         return self._skipped_cells
+
+    def heatmap(self) -> Heatmap:
+        """The heatmap in the core's terms."""
+        return Heatmap(
+            self.y_axis,
+            self.liquidation_leverage_data,
+            self.price_candlesticks,
+            self.update_time,
+            self.skipped_cells,
+        )
 
     @classmethod
     def salvaged(cls, value: Any) -> Self:

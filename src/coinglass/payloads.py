@@ -8,6 +8,7 @@ to the cost of ``json.loads``; any other variant takes ``salvaged``, which repai
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import (
@@ -21,7 +22,16 @@ from pydantic import (
     ValidationError,
 )
 
-from src.outputs import LiquidationRow, Number
+from src.market_data import (
+    Instrument,
+    Instruments,
+    LiquidationMap,
+    LiquidationRow,
+    Market,
+    Markets,
+    Number,
+    PriceKeyedMap,
+)
 
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
@@ -75,6 +85,22 @@ class UpstreamInstrument(BaseModel):
 class SupportedPairs(RootModel[dict[str, list[UpstreamInstrument]]]):
     """``data`` of ``supported-exchange-pairs``: exchange name → its instruments."""
 
+    def instruments(self) -> Instruments:
+        """Every instrument, named ``<exchange>_<instrument id>`` as the map mode expects."""
+        return Instruments(
+            [
+                Instrument(
+                    base_asset=row.base_asset,
+                    quote_asset=row.quote_asset,
+                    exchange=exchange,
+                    symbol=f"{exchange}_{row.instrument_id}",
+                    **(row.model_extra or {}),
+                )
+                for exchange, rows in self.root.items()
+                for row in rows
+            ]
+        )
+
 
 # ---------------------------------------------------------------- prices
 
@@ -92,6 +118,20 @@ class MarketRow(BaseModel):
 
 class PairsMarkets(RootModel[list[MarketRow]]):
     """``data`` of ``pairs-markets``: one row per pair of the coin."""
+
+    def markets(self) -> Markets:
+        """The pairs in the core's terms."""
+        return Markets(
+            [
+                Market(
+                    exchange=row.exchange_name,
+                    instrument_id=row.instrument_id,
+                    price=row.current_price,
+                    open_interest_usd=row.open_interest_usd,
+                )
+                for row in self.root
+            ]
+        )
 
 
 # ---------------------------------------------------------------- liquidation maps
@@ -180,6 +220,10 @@ class PairMapPayload(_MapPayload):
     MAP_FIELD = "data"
     data: UpstreamMap
 
+    def liquidation_map(self) -> LiquidationMap:
+        """The map with its buckets in ascending price order."""
+        return LiquidationMap(_by_price(self.data), skipped_rows=self.skipped_rows)
+
 
 # Field names in CoinGlass's own camelCase, as the list shape sends them.
 class InstrumentName(BaseModel):
@@ -214,6 +258,30 @@ class CoinMapPayload(RootModel[CoinMapByInstrument | PairMapPayload]):
             maps = [InstrumentMap.salvaged(item) for item in value["data"]]
             return cls(CoinMapByInstrument.model_validate({**value, "data": maps}))
         return cls(PairMapPayload.salvaged(value))
+
+    def liquidation_map(self) -> LiquidationMap:
+        """One price-keyed map from either shape: rows of the same price bucket are put
+        together, and each exchange's share is summed when the shape gives instruments."""
+        shape = self.root
+        if isinstance(shape, PairMapPayload):
+            return shape.liquidation_map()
+        merged: dict[str, list[LiquidationRow]] = defaultdict(list)
+        by_exchange: dict[str, float] = defaultdict(float)
+        for item in shape.data:
+            for key, rows in item.liqMapV2.items():
+                merged[key].extend(rows)
+                by_exchange[item.instrument.exName] += sum(row[1] for row in rows)
+        return LiquidationMap(
+            _by_price(merged),
+            shape.last_price,
+            {name: round(total, 2) for name, total in by_exchange.items()},
+            sum(item.skipped_rows for item in shape.data),
+        )
+
+
+def _by_price(data: dict[str, list[LiquidationRow]]) -> PriceKeyedMap:
+    """The price-keyed map with its buckets in ascending price order."""
+    return dict(sorted(data.items(), key=lambda bucket: float(bucket[0])))
 
 
 MapPayloadT = TypeVar("MapPayloadT", PairMapPayload, CoinMapPayload)

@@ -1,7 +1,8 @@
-"""What each mode does with a validated request: fetch through ``coinglass.endpoints``, read it
-with ``analysis``, and return its result or raise an ``ActorError`` (a map comes back analysed,
-its levels placed by the run, which knows how large an item may be). It may import the boundary
-models, ``coinglass`` and ``analysis``, never apify, matplotlib, ``run``, ``render`` or
-``standby``: the pair list comes in as an ``InstrumentSource`` the caller caches, and the
-caller delivers the result.
+"""Each mode's pipeline, one module a mode, named in the catalog and imported only by the runs of
+that mode: which jobs a validated request makes, each fetching through ``coinglass.endpoints``
+and reading with ``analysis``, and what follows each result (fitting the item limit, storing,
+watching, history, pictures) and closes the run. The runner (``run.runner``) schedules the jobs.
+It may import the boundary models, the catalog, ``coinglass``, ``analysis`` and the pieces of
+``run``; ``render`` only lazily, when a picture is asked for; never apify itself or ``standby``.
+``resolve`` is what several modes share: a symbol resolved against CoinGlass's instruments.
 """

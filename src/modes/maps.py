@@ -1,32 +1,148 @@
-"""Mode ``liquidation_map``: one map, an instrument's or a coin's across exchanges, fetched with
-its current price and analysed."""
+"""Mode ``liquidation_map``'s pipeline: one job per map, an instrument's or a coin's across
+exchanges, fetched with its current price and analysed; then, as the input asks, compared with
+the last run's and checked against the alert rules, fitted to the item limit, appended to a
+history and drawn. The alerts go out and the report is saved once every map is delivered."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
 
 from src.analysis import liqmap, markets, symbols
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
+from src.catalog import mode_of
 from src.coinglass.endpoints import DOCUMENTED_MAP_RANGES
 from src.errors import InvalidParameter, NoData
-from src.inputs import MapTarget
+from src.market_data import LiquidationMap
 from src.modes.resolve import resolve_coin, resolve_instrument
-from src.modes.upstream import Upstream, current_price
-from src.outputs import PriceKeyedMap
+from src.outputs import ResultItem
+from src.run import item_limit
+from src.run.gallery import Gallery, Picture, picture_key
+from src.run.pipeline import Job
+from src.run.storage import run_store
+from src.run.upstream import Upstream, current_price
+from src.schemas.maps import LiquidationMapInput, LiquidationMapItem, MapTarget
+
+if TYPE_CHECKING:
+    from src.run.history import History
+    from src.run.watch import Watch
+
+
+def pipeline(
+    request: LiquidationMapInput, upstream: Upstream, *, remember: bool, log: logging.Logger
+) -> MapPipeline:
+    """The maps ``request`` asks for; a run that may ``remember`` compares them with the last
+    run's and keeps a history, as the input asks."""
+    return MapPipeline(request, upstream, remember=remember, log=log)
+
+
+class MapPipeline:
+    """Every map of one request, and what follows each."""
+
+    def __init__(
+        self,
+        request: LiquidationMapInput,
+        upstream: Upstream,
+        *,
+        remember: bool,
+        log: logging.Logger,
+    ) -> None:
+        self._request = request
+        self._upstream = upstream
+        self.concurrency = request.max_concurrency
+        self._bucketing = Bucketing(
+            request.top_clusters, request.price_step, request.price_percent_step
+        )
+        self._gallery = Gallery(run_store(), log) if request.chart else None
+        self._history: History | None = None
+        self._watch: Watch | None = None
+        if remember and request.history_dataset:
+            from src.run.history import History  # noqa: PLC0415 - only runs that keep one load it
+
+            self._history = History(request.history_dataset)
+        if remember and request.watched:
+            from src.run.watch import Watch  # noqa: PLC0415 - only runs that watch load it
+
+            self._watch = Watch(request, self._bucketing, log)
+
+    def jobs(self) -> list[Job]:
+        failure = mode_of(self._request).failure
+        return [
+            Job(partial(self._map, target), partial(failure, source=target))
+            for target in self._request.targets()
+        ]
+
+    async def _map(self, target: MapTarget) -> LiquidationMapItem:
+        analysed = await liquidation_map(self._upstream, target, self._bucketing)
+        if self._watch is not None:
+            analysed = await self._watch.observe(analysed)
+        fitted = item_limit.fitted(analysed)
+        item = await item_limit.stored(fitted, run_store())
+        if self._history is not None:
+            await self._history.add(item)
+        if self._gallery is None:
+            return item
+        return await self._gallery.add(item, picture(fitted.drawn))
+
+    async def delivered(self, item: ResultItem) -> None:
+        """Keep a delivered map's snapshot: a map that fails on the way, or is never
+        delivered, leaves the last one in place."""
+        if self._watch is not None and isinstance(item, LiquidationMapItem):
+            await self._watch.keep(item)
+
+    async def finish(self) -> None:
+        """Send the run's alerts, and save the report."""
+        if self._watch is not None:
+            await self._watch.finish()
+        if self._gallery is not None:
+            await self._gallery.save_report()
+
+
+def chart_key(symbol: str, range_: str) -> str:
+    """The key-value store key of a map's chart: ``chart-Binance_BTCUSDT-1d.png``."""
+    return picture_key(f"chart-{symbol}-{range_}")
+
+
+def picture(drawn: LiquidationMapItem) -> Picture:
+    """How a map is drawn (from every row, whatever its item had to leave out) and shown in the
+    report."""
+
+    def render(fetched_at: datetime) -> bytes:
+        # Imported here, so that matplotlib loads only when charts are asked for.
+        from src.render.map_chart import render_chart  # noqa: PLC0415
+
+        return render_chart(drawn, fetched_at)
+
+    def section() -> list[str]:
+        from src.render.map_section import map_section  # noqa: PLC0415 - see render()
+
+        return map_section(drawn)
+
+    symbol, range_ = drawn.symbol, drawn.range
+    return Picture(
+        kind="map",
+        name=f"{symbol} {range_}",
+        heading=f"{symbol} · {range_}",
+        alt=f"Liquidation map chart of {symbol}, range {range_}",
+        key=chart_key(symbol, range_),
+        render=render,
+        section=section,
+    )
 
 
 @dataclass(frozen=True)
 class _FetchedMap:
-    """A map as CoinGlass sent it, normalised, with what is known of the current price."""
+    """A map as CoinGlass sent it, with what is known of the current price."""
 
     symbol: str
-    data: PriceKeyedMap
+    map: LiquidationMap
     price: markets.CurrentPrice | None
     missing: str  # why there is no price, when there is none
-    by_exchange: dict[str, float] | None
-    skipped_rows: int
 
 
 async def liquidation_map(
@@ -36,14 +152,14 @@ async def liquidation_map(
     try:
         fetched = await (_coin_map if target.is_coin else _pair_map)(upstream, target)
     except InvalidParameter as refused:
-        if target.range not in DOCUMENTED_MAP_RANGES:
-            # CoinGlass documents its heatmaps up to a year, where it documents maps to 30d.
-            refused.message += (
-                f" Its liquidation heatmap covers {target.range}: ask mode liquidation_heatmap"
-                f" with range {target.range}."
-            )
-        raise
-    if not fetched.data:
+        if target.range in DOCUMENTED_MAP_RANGES:
+            raise
+        # CoinGlass documents its heatmaps up to a year, where it documents maps to 30d.
+        raise refused.with_note(
+            f"Its liquidation heatmap covers {target.range}: ask mode liquidation_heatmap"
+            f" with range {target.range}."
+        ) from refused
+    if not fetched.map.data:
         raise NoData(
             f"CoinGlass returned an empty liquidation map for {fetched.symbol} over"
             f" {target.range}, so there is nothing to deliver and nothing was charged. Try a"
@@ -52,12 +168,12 @@ async def liquidation_map(
     return liqmap.analysed_map(
         fetched.symbol,
         target.range,
-        fetched.data,
+        fetched.map.data,
         price=fetched.price,
         missing=fetched.missing,
         bucketing=bucketing,
-        by_exchange=fetched.by_exchange,
-        skipped_rows=fetched.skipped_rows,
+        by_exchange=fetched.map.by_exchange,
+        skipped_rows=fetched.map.skipped_rows,
     )
 
 
@@ -73,19 +189,17 @@ async def _pair_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:
         )
     )
     try:
-        payload = await upstream.endpoints.pair_map(exchange, instrument_id, target.range)
+        fetched = await upstream.endpoints.pair_map(exchange, instrument_id, target.range)
     except BaseException:
         pricing.cancel()
         raise
     price, missing = await pricing
-    data = liqmap.normalise(payload.data)
-    return _FetchedMap(instrument.symbol, data, price, missing, None, payload.skipped_rows)
+    return _FetchedMap(instrument.symbol, fetched, price, missing)
 
 
 async def _coin_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:
     coin = await resolve_coin(upstream.instruments, target.symbol)
-    payload = await upstream.endpoints.coin_map(coin, target.range)
-    coin_map = liqmap.merge_coin_map(payload)
+    coin_map = await upstream.endpoints.coin_map(coin, target.range)
     missing = ""
     # CoinGlass sends a last price of zero when it has none.
     price = (
@@ -95,6 +209,4 @@ async def _coin_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:
     )
     if price is None:
         price, missing = await current_price(upstream.prices, coin, markets.coin_price)
-    return _FetchedMap(
-        coin, coin_map.data, price, missing, coin_map.by_exchange, coin_map.skipped_rows
-    )
+    return _FetchedMap(coin, coin_map, price, missing)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from src.analysis import symbols
 from src.errors import UnknownSymbol
-from src.modes.upstream import InstrumentSource
-from src.outputs import Instrument
+from src.market_data import Instrument
+from src.run.upstream import InstrumentSource
 
 # An instrument id is listed on a dozen exchanges or more; the message names the first ones.
 MAX_SAME_ID = 8

@@ -1,17 +1,45 @@
-"""Mode ``search_symbols``: the supported instruments that match a keyword and filters."""
+"""Mode ``search_symbols``'s pipeline: one job, the supported instruments that match a keyword
+and filters."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from src.analysis import markets, symbols
-from src.coinglass.payloads import PairsMarkets
+from src.catalog import request_failure
 from src.errors import CoinGlassError
-from src.inputs import SearchSymbolsInput
-from src.modes.upstream import InstrumentSource
-from src.outputs import SEARCH_SUCCESS_MESSAGE, Instrument, SearchSymbolsItem
+from src.market_data import Instrument, Markets
+from src.run.pairs import CoinMarkets
+from src.run.pipeline import Job, Steps
+from src.run.upstream import InstrumentSource, Upstream
+from src.schemas.search import SEARCH_SUCCESS_MESSAGE, SearchSymbolsInput, SearchSymbolsItem
 
-CoinMarketSource = Callable[[str], Awaitable[PairsMarkets]]
+CoinMarketSource = Callable[[str], Awaitable[Markets]]
+
+
+def pipeline(
+    request: SearchSymbolsInput, upstream: Upstream, *, remember: bool, log: logging.Logger
+) -> SearchPipeline:
+    """The one search ``request`` asks for."""
+    return SearchPipeline(request, upstream)
+
+
+class SearchPipeline(Steps):
+    """A search: one job, nothing after it."""
+
+    concurrency = 1
+
+    def __init__(self, request: SearchSymbolsInput, upstream: Upstream) -> None:
+        self._request = request
+        self._upstream = upstream
+
+    def jobs(self) -> list[Job]:
+        request, upstream = self._request, self._upstream
+        coin_markets = CoinMarkets(upstream.endpoints.pairs_markets, request.symbol_cache_ttl_secs)
+        searching = partial(search_symbols, request, upstream.instruments, coin_markets)
+        return [Job(searching, partial(request_failure, source=request))]
 
 
 async def search_symbols(

@@ -11,9 +11,9 @@ from matplotlib import rc_context
 from matplotlib.colors import PowerNorm
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
-from src.outputs import LiquidationHeatmapItem
-from src.render.chart import PRICE_COLOUR, STYLE, new_figure, png_of
-from src.render.formatting import format_compact, format_price, format_utc, spaced
+from src.formatting import format_compact, format_price, format_utc
+from src.render.figure import PRICE_COLOUR, STYLE, new_figure, png_of, spaced
+from src.schemas.heatmaps import LiquidationHeatmapItem
 
 COLORMAP = "inferno"
 # A square root scale, so the many small cells still show beside a few large ones.

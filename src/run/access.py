@@ -10,9 +10,9 @@ import os
 from src.coinglass.client import DEFAULT_BASE_URL, CoinGlassClient
 from src.coinglass.endpoints import Endpoints
 from src.coinglass.pacing import WINDOW_SECS
-from src.coinglass.retry import RetryPolicy
 from src.errors import InvalidApiKey, MissingApiKey
-from src.inputs import ActorInput, header_safe_key
+from src.inputs import InputModel, header_safe_key
+from src.retry import RetryPolicy
 
 API_KEY_ENV = "COINGLASS_API_KEY"
 # Where local runs and tests point the actor at the sandbox instead of CoinGlass.
@@ -22,7 +22,7 @@ BASE_URL_ENV = "COINGLASS_BASE_URL"
 RATE_WINDOW_ENV = "COINGLASS_RATE_WINDOW_SECS"
 
 
-def open_endpoints(request: ActorInput, log: logging.Logger) -> Endpoints:
+def open_endpoints(request: InputModel, log: logging.Logger) -> Endpoints:
     """CoinGlass with the user's key, or the publisher's; raises MissingApiKey before any
     request is sent."""
     if request.api_key:
@@ -30,11 +30,11 @@ def open_endpoints(request: ActorInput, log: logging.Logger) -> Endpoints:
     elif publishers_key := os.environ.get(API_KEY_ENV, "").strip():
         try:
             api_key = header_safe_key(publishers_key)
-        except ValueError:
+        except ValueError as error:
             raise InvalidApiKey(
                 f"The CoinGlass key configured for this actor ({API_KEY_ENV}) is malformed."
                 " Enter your own key in the apiKey input, or tell the actor's publisher."
-            ) from None
+            ) from error
     else:
         raise MissingApiKey(
             "No CoinGlass API key: enter yours in the apiKey input (CoinGlass account → API;"

@@ -11,21 +11,10 @@ from decimal import Decimal
 from apify import Actor
 from apify._charging import ChargeResult  # the result type push_data and charge return
 
+from src.catalog import mode_of, request_failure
 from src.errors import BudgetExhausted
-from src.inputs import Mode
-from src.outputs import (
-    FailureItem,
-    ResultItem,
-    SuccessItem,
-    record,
-    request_failure,
-)
+from src.outputs import FailureItem, ResultItem, SuccessItem, record
 
-EVENTS: dict[Mode, str] = {
-    "search_symbols": "SEARCH_SYMBOLS",
-    "liquidation_map": "LIQUIDATION_MAP",
-    "liquidation_heatmap": "LIQUIDATION_HEATMAP",
-}
 # Apify's own event for every item of the default dataset, which it turns on for new
 # pay-per-event actors: failure items then cost the user too.
 DATASET_ITEM_EVENT = "apify-default-dataset-item"
@@ -69,9 +58,8 @@ class Budget:
         self._held: Counter[str] = Counter()  # results by event
 
     @asynccontextmanager
-    async def hold(self, mode: Mode, count: int) -> AsyncIterator[Held]:
-        """Hold room for up to ``count`` ``mode`` results until they end or are charged."""
-        event = EVENTS[mode]
+    async def hold(self, event: str, count: int) -> AsyncIterator[Held]:
+        """Hold room for up to ``count`` results of ``event`` until they end or are charged."""
         granted = count
         while granted and not self._affordable(self._held + Counter({event: granted})):
             granted -= 1
@@ -83,11 +71,11 @@ class Budget:
             self._held[event] -= held.count
 
     @asynccontextmanager
-    async def reserve(self, mode: Mode) -> AsyncIterator[None]:
-        """Hold room for one ``mode`` result, or raise BudgetExhausted if there is none."""
-        async with self.hold(mode, 1) as held:
+    async def reserve(self, event: str) -> AsyncIterator[None]:
+        """Hold room for one result of ``event``, or raise BudgetExhausted if there is none."""
+        async with self.hold(event, 1) as held:
             if not held.count:
-                raise budget_exhausted(mode)
+                raise budget_exhausted(event)
             yield
 
 
@@ -162,7 +150,7 @@ async def push_result(item: ResultItem) -> None:
             )
             await _undelivered.keep(item)
         return
-    pushed = await Actor.push_data(record(item), charged_event_name=EVENTS[item.mode])
+    pushed = await Actor.push_data(record(item), charged_event_name=mode_of(item).event)
     # Under pay per event the SDK pushes only what it can charge for, and drops the rest
     # silently: report an item it did not charge for instead of leaving a gap.
     pricing = Actor.get_charging_manager().get_pricing_info()
@@ -174,7 +162,7 @@ async def charge_answer(item: ResultItem) -> ResultItem:
     """Charge a success answered over HTTP; one the budget cannot pay for becomes its failure."""
     if isinstance(item, FailureItem):
         return item
-    return _unpaid(item) if _refused(await Actor.charge(EVENTS[item.mode])) else item
+    return _unpaid(item) if _refused(await Actor.charge(mode_of(item).event)) else item
 
 
 def _refused(result: ChargeResult) -> bool:
@@ -182,12 +170,12 @@ def _refused(result: ChargeResult) -> bool:
 
 
 def _unpaid(item: SuccessItem) -> FailureItem:
-    return request_failure(budget_exhausted(item.mode), item)
+    return request_failure(budget_exhausted(mode_of(item).event), item)
 
 
-def budget_exhausted(mode: Mode) -> BudgetExhausted:
-    """The refusal for a result the run's maximum total charge cannot pay for."""
+def budget_exhausted(event: str) -> BudgetExhausted:
+    """The refusal for a result of ``event`` the run's maximum total charge cannot pay for."""
     return BudgetExhausted(
-        f"The run's maximum total charge leaves no room for another {EVENTS[mode]} result,"
+        f"The run's maximum total charge leaves no room for another {event} result,"
         " so it was not fetched or charged. Raise the run's maximum charge to continue."
     )

@@ -10,7 +10,7 @@ from typing import Any
 from apify import Actor
 
 from src.analysis.history import history_row
-from src.outputs import LiquidationMapItem
+from src.schemas.maps import LiquidationMapItem
 
 
 class History:

@@ -1,5 +1,5 @@
-"""The platform's limit on one dataset item, and how a map or heatmap too large for it is still
-delivered."""
+"""The platform's limit on one dataset item, and how a map too large for it is still delivered;
+what any result's fitting needs (the limit, the key of data stored apart)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from pydantic_core import to_json
 
 from src.analysis.liqmap import AnalysedMap
-from src.outputs import (
-    HeatmapData,
-    LiquidationHeatmapItem,
-    LiquidationMapItem,
-    LiquidationRow,
-    PriceKeyedMap,
-    record,
-)
+from src.market_data import LiquidationRow, PriceKeyedMap
+from src.outputs import record
 from src.run.storage import MAX_KEY_LENGTH, StoreOpener, store_key
+from src.schemas.maps import LiquidationMapItem
 
 # Apify stores a dataset item of up to 9 MB; only maps of tens of thousands of rows come near it.
 MAX_ITEM_BYTES = 9_000_000
@@ -35,10 +30,6 @@ MAX_ROW_BYTES = 3 * 24 + 4 + 5
 # Room for what an item gains after it is measured: notes in its message, and two URLs of a
 # store key each.
 ADDED_AFTER_MEASURE_BYTES = 1_000 + 2 * (200 + MAX_KEY_LENGTH)
-# The most a level of a heatmap's latest column takes (price, value, side, distance), and its
-# summary with a hundred top levels and hot zones.
-HEAT_LEVEL_BYTES = 120
-HEATMAP_SUMMARY_BYTES = 100 * (HEAT_LEVEL_BYTES + 250) + 5_000
 _band: Callable[[LiquidationRow], str | None] = operator.itemgetter(3)
 
 
@@ -59,41 +50,6 @@ def map_key(symbol: str, range_: str, data: bytes) -> str:
     replaces what an earlier answer links to."""
     digest = hashlib.sha256(data).hexdigest()[:12]
     return store_key(f"map-{symbol}-{range_}-{digest}", ".json")
-
-
-async def fitted_heatmap(
-    item: LiquidationHeatmapItem, store: StoreOpener
-) -> LiquidationHeatmapItem:
-    """The heatmap's item as the platform takes it: whole, or, when its data would take it past
-    the item limit, with the data in a record of its own that ``data_url`` links."""
-    if item.data is None or _fits(_heatmap_bytes_at_most(item.data)):
-        return item  # known to fit without serializing a cell
-    pushed = record(item)
-    if _fits(len(to_json(pushed))):
-        return item
-    data = to_json(pushed["data"])
-    key = map_key(f"heatmap-{item.symbol}", f"{item.range}-{item.model}", data)
-    opened = await store()
-    await opened.set_value(key, pushed["data"], content_type="application/json")
-    message = (
-        f"{item.message} Its data ({item.summary.cells:,} cells, {len(data) / 1e6:.1f} MB)"
-        f" exceeds the platform's {LIMIT_MB} MB item limit, so it is stored in the run's"
-        f" key-value store as {key}: data_url links it."
-    )
-    return item.model_copy(
-        update={"data": None, "data_url": await opened.get_public_url(key), "message": message}
-    )
-
-
-def _heatmap_bytes_at_most(data: HeatmapData) -> int:
-    """A bound on a heatmap item's size as JSON, from its counts alone: each number at a
-    double's longest, the latest column's levels at most one per price, and the summary's
-    lists at their longest."""
-    number = 24
-    cells = len(data.liquidation_leverage_data) * (3 * number + 4)
-    candles = len(data.price_candlesticks) * (6 * number + 7)
-    prices = len(data.y_axis) * (number + 1)
-    return cells + candles + prices * (1 + HEAT_LEVEL_BYTES) + HEATMAP_SUMMARY_BYTES
 
 
 def fitted(analysed: AnalysedMap) -> FittedMap:
@@ -119,10 +75,10 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
 
     def fits_with_data(size: int) -> bool:
         nonlocal data
-        if _fits(size + data_bound):
+        if fits(size + data_bound):
             return True
         data = data or to_json(item.data)
-        return _fits(size + len(data))
+        return fits(size + len(data))
 
     if levels_size is not None and fits_with_data(levels_size):
         return FittedMap(drawn, drawn)
@@ -139,7 +95,7 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
         f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as {key}:"
         " data_url links it."
     )
-    if levels_size is not None and _fits(levels_size + len(b"null")):
+    if levels_size is not None and fits(levels_size + len(b"null")):
         return FittedMap(with_levels.model_copy(update={"message": message}), drawn, key)
     message += f" The levels were left out too; {_fewer_levels(item)}."
     return FittedMap(apart.model_copy(update={"message": message}), drawn, key)
@@ -156,7 +112,7 @@ async def stored(fitted_map: FittedMap, store: StoreOpener) -> LiquidationMapIte
     return item.model_copy(update={"data_url": await opened.get_public_url(key)})
 
 
-def _fits(size: int) -> bool:
+def fits(size: int) -> bool:
     """Whether an item measured at ``size`` stays within the limit once what is added after
     its measure (the message's notes, ``data_url``, ``chart_url``) is there too."""
     return size + ADDED_AFTER_MEASURE_BYTES <= MAX_ITEM_BYTES

@@ -17,9 +17,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from src.analysis import symbols
-from src.coinglass.payloads import PairsMarkets, SupportedPairs
-from src.outputs import Instrument
+from src.market_data import Instrument, Instruments, Markets
 from src.run.storage import RecordStore, StoreOpener, named_store, store_key
 
 STORE_NAME = "coinglass-cache"
@@ -74,7 +72,7 @@ class PairDirectory:
 
     def __init__(
         self,
-        fetch: Callable[[], Awaitable[SupportedPairs]],
+        fetch: Callable[[], Awaitable[Instruments]],
         ttl_secs: int,
         *,
         store: StoreOpener = named_store(STORE_NAME),  # noqa: B008 - opens nothing until called
@@ -93,15 +91,15 @@ class PairDirectory:
             age = self._clock() - self._fetched_at
             if age >= (self._ttl_secs or RECHECK_SECS) or (fresh and age >= RECHECK_SECS):
                 record = await self._pairs(fresh=fresh)
-                self._instruments = symbols.instruments(record.value)
+                self._instruments = record.value.root
                 self._fetched_at = record.fetched_at
             return self._instruments
 
-    async def _pairs(self, *, fresh: bool) -> Kept[SupportedPairs]:
+    async def _pairs(self, *, fresh: bool) -> Kept[Instruments]:
         return await kept(
             await self._store(),
             PAIRS_KEY,
-            SupportedPairs,
+            Instruments,
             self._fetch,
             ttl_secs=self._ttl_secs,
             clock=self._clock,
@@ -114,7 +112,7 @@ class CoinMarkets:
 
     def __init__(
         self,
-        fetch: Callable[[str], Awaitable[PairsMarkets]],
+        fetch: Callable[[str], Awaitable[Markets]],
         ttl_secs: int,
         *,
         store: StoreOpener = named_store(STORE_NAME),  # noqa: B008 - opens nothing until called
@@ -125,11 +123,11 @@ class CoinMarkets:
         self._store = store
         self._clock = clock
 
-    async def __call__(self, coin: str) -> PairsMarkets:
+    async def __call__(self, coin: str) -> Markets:
         record = await kept(
             await self._store(),
             markets_key(coin),
-            PairsMarkets,
+            Markets,
             lambda: self._fetch(coin),
             ttl_secs=self._ttl_secs,
             clock=self._clock,

@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from src.analysis import alerts, changes
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
-from src.inputs import LiquidationMapInput
-from src.outputs import Alert, LiquidationMapItem
 from src.records import AlertsRecord, Delivery, PendingAlert, WatchRecord
 from src.run.storage import RecordStore, StoreOpener, named_store, run_store, store_key
 from src.run.webhook import Webhook
+from src.schemas.alerts import Alert
+from src.schemas.maps import LiquidationMapInput, LiquidationMapItem
 
 ALERTS_KEY = "ALERTS"
 CONSOLE_RUN_URL = "https://console.apify.com/view/runs/{run_id}"

@@ -1,6 +1,6 @@
 """One POST of a run's alerts to the user's webhook, as JSON, Slack or Discord expect it, with
-the retries CoinGlass requests get. The URL carries the receiver's token: it is never logged,
-stored or echoed, only sent."""
+retries of its own. The URL carries the receiver's token: it is never logged, stored or echoed,
+only sent."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from src.coinglass.retry import RetryPolicy
-from src.errors import ActorError, InvalidParameter, NetworkError, RateLimited, UpstreamUnavailable
-from src.inputs import WebhookFormat
-from src.outputs import Alert
 from src.records import Delivery
+from src.retry import RetryPolicy
+from src.schemas.alerts import Alert, WebhookFormat
 
 TIMEOUT_SECS = 10.0
 # Its own settings: a chat webhook asks for patience, not the fractions of a second CoinGlass
@@ -54,6 +52,17 @@ def _at_most(alerts: list[Alert], limit: int) -> str:
 
 
 @dataclass(frozen=True)
+class WebhookFailure:
+    """Why one POST to the webhook failed, in words that never hold the URL: the network, 429
+    and 5xx may pass if tried again; any other refusal will not."""
+
+    message: str
+    retryable: bool
+    rate_limited: bool = False
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
 class Webhook:
     """The user's webhook: its secret URL, the format it takes, and how it is reached."""
 
@@ -81,13 +90,14 @@ class Webhook:
         attempt, status = 0, None
         while True:
             attempt += 1
-            error: ActorError | None
+            error: WebhookFailure | None
             try:
                 async with asyncio.timeout(TIMEOUT_SECS):  # httpx's own timeout is per phase
                     response = await client.post(url, json=payload)
             except Exception as failure:
                 # The exception's own text may quote the URL: only its kind is kept.
-                error, status = NetworkError(f"{type(failure).__name__} reaching the webhook"), None
+                reached = f"{type(failure).__name__} reaching the webhook"
+                error, status = WebhookFailure(reached, retryable=True), None
             else:
                 status = response.status_code
                 error = _refusal(response)
@@ -101,7 +111,7 @@ class Webhook:
             await self.sleep(delay)
 
 
-def _refusal(response: httpx.Response) -> ActorError | None:
+def _refusal(response: httpx.Response) -> WebhookFailure | None:
     """The failure a status stands for: 2xx is none; 429 and 5xx can be retried, other 4xx
     cannot."""
     status = response.status_code
@@ -109,10 +119,12 @@ def _refusal(response: httpx.Response) -> ActorError | None:
         return None
     if status == 429:
         wait = POLICY.header_wait(response.headers.get("Retry-After"))
-        return RateLimited("The webhook answered HTTP 429", retry_after=wait)
+        return WebhookFailure(
+            "The webhook answered HTTP 429", retryable=True, rate_limited=True, retry_after=wait
+        )
     if status >= 500:
-        return UpstreamUnavailable(f"The webhook answered HTTP {status}")
-    return InvalidParameter(f"The webhook refused the alerts with HTTP {status}")
+        return WebhookFailure(f"The webhook answered HTTP {status}", retryable=True)
+    return WebhookFailure(f"The webhook refused the alerts with HTTP {status}", retryable=False)
 
 
 def _spellings(url: str) -> set[str]:

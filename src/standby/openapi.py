@@ -1,29 +1,33 @@
-"""The OpenAPI document of Standby's routes, its parameters taken from the input models; also
-published as ``.actor/openapi.json``, the Actor's web server schema."""
+"""The OpenAPI document of Standby's routes, one per mode of the catalog, their parameters taken
+from the input models; also published as ``.actor/openapi.json``, the Actor's web server
+schema."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from src.catalog import MODES, Mode
 from src.coinglass.client import API_KEY_HEADER
-from src.inputs import BATCH_ONLY_FIELDS, INPUT_MODELS, ActorInput
+
+VERSION = "1.2"
+"""The Actor's version, as ``.actor/actor.json`` gives it (a test keeps the two equal)."""
 
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI description of the routes, its parameters taken from the input models."""
 
-    def parameters(model: type[ActorInput]) -> list[dict[str, Any]]:
-        properties = model.model_json_schema(by_alias=True)["properties"]
+    def parameters(mode: Mode) -> list[dict[str, Any]]:
+        properties = mode.input.model_json_schema(by_alias=True)["properties"]
         return [
             {"name": name, "in": "query", "required": False, "schema": schema}
             for name, schema in properties.items()
-            if name not in {"mode", "apiKey", *BATCH_ONLY_FIELDS}
+            if name not in {"mode", "apiKey", *mode.batch_only}
         ]
 
-    def operation(summary: str, model: type[ActorInput]) -> dict[str, Any]:
+    def operation(mode: Mode) -> dict[str, Any]:
         return {
             "get": {
-                "summary": summary,
+                "summary": mode.summary,
                 "parameters": [
                     {
                         "name": API_KEY_HEADER,
@@ -32,7 +36,7 @@ def openapi_document() -> dict[str, Any]:
                         "description": "Your CoinGlass API key (else the Actor's configured one).",
                         "schema": {"type": "string"},
                     },
-                    *parameters(model),
+                    *parameters(mode),
                 ],
                 "responses": {
                     "200": {
@@ -47,17 +51,8 @@ def openapi_document() -> dict[str, Any]:
 
     return {
         "openapi": "3.0.3",
-        "info": {"title": "CoinGlass Liquidation Map", "version": "1.0"},
-        "paths": {
-            "/symbols": operation("Search futures symbols", INPUT_MODELS["search_symbols"]),
-            "/liquidation-map": operation(
-                "Liquidation maps with summary and levels", INPUT_MODELS["liquidation_map"]
-            ),
-            "/liquidation-heatmap": operation(
-                "Liquidation heatmaps (time × price) with a summary of their latest column",
-                INPUT_MODELS["liquidation_heatmap"],
-            ),
-        },
+        "info": {"title": "CoinGlass Liquidation Map", "version": VERSION},
+        "paths": {mode.route: operation(mode) for mode in MODES},
     }
 
 

@@ -3,6 +3,7 @@ MCP server, served on the Standby port until the platform stops the run."""
 
 from __future__ import annotations
 
+import typing
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,17 +16,36 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from src.catalog import BATCH_ONLY_FIELDS, MODES, Mode, input_failure
+
 # Callers send their CoinGlass key under CoinGlass's own header name, so one name serves both.
 from src.coinglass.client import API_KEY_HEADER
 from src.errors import InvalidInput
-from src.outputs import FailureItem, input_failure, record
+from src.outputs import FailureItem, record
 from src.standby import READINESS_HEADER
 from src.standby.answers import Answer
 from src.standby.openapi import OPENAPI
 from src.standby.service import Service
 from src.standby.tools import build_mcp
 
-LIST_FIELDS = frozenset({"symbols", "ranges", "models"})
+
+def _takes_a_list(annotation: object) -> bool:
+    """Whether a field of this type holds a list (``list[str] | None`` does)."""
+    origins = {typing.get_origin(annotation), *map(typing.get_origin, typing.get_args(annotation))}
+    return list in origins
+
+
+# The fields a query may give several values for (``symbols``, ``ranges``, ...): the input
+# models' lists, but for those only a scheduled run takes.
+LIST_FIELDS = (
+    frozenset(
+        field.alias or name
+        for mode in MODES
+        for name, field in mode.input.model_fields.items()
+        if _takes_a_list(field.annotation)
+    )
+    - BATCH_ONLY_FIELDS
+)
 # The HTTP status that tells a caller what kind of failure an answer is.
 STATUS_BY_ERROR = {
     "invalid_input": 400,
@@ -47,7 +67,8 @@ STATUS_BY_ERROR = {
 
 
 def _query_fields(request: Request) -> dict[str, Any]:
-    """Query parameters as input fields; ``symbols``, ``ranges`` and ``models`` take lists."""
+    """Query parameters as input fields; the list fields take several values, each of them
+    comma-separated or repeated."""
     fields: dict[str, Any] = {}
     for name in request.query_params:
         values = request.query_params.getlist(name)
@@ -71,7 +92,7 @@ def _status(item: FailureItem) -> int:
 
 
 def build_app(service: Service) -> Starlette:
-    """The ASGI app: readiness probe, the two modes, the OpenAPI document and ``/mcp``."""
+    """The ASGI app: readiness probe, a route per mode, the OpenAPI document and ``/mcp``."""
     mcp = build_mcp(service)
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
@@ -84,10 +105,10 @@ def build_app(service: Service) -> Starlette:
     async def root(request: Request) -> Response:
         if READINESS_HEADER in request.headers:
             return Response("ok")
-        routes = ["/symbols", "/liquidation-map", "/liquidation-heatmap", "/openapi.json", "/mcp"]
+        routes = [*(mode.route for mode in MODES), "/openapi.json", "/mcp"]
         return JSONResponse({"routes": routes})
 
-    def mode_route(mode: str) -> Callable[[Request], Awaitable[Response]]:
+    def mode_route(mode: Mode) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             fields = _query_fields(request)
             if "apiKey" in fields:
@@ -95,7 +116,7 @@ def build_app(service: Service) -> Starlette:
                     f"Send the CoinGlass key in the {API_KEY_HEADER} header: a key in the URL"
                     " ends up in logs and browser histories."
                 )
-                return _respond([input_failure(error, {"mode": mode})], as_list=False)
+                return _respond([input_failure(error, {"mode": mode.name})], as_list=False)
             answer = await service.answer(mode, fields, request.headers.get(API_KEY_HEADER))
             return _respond(answer, as_list=bool(LIST_FIELDS & fields.keys()))
 
@@ -113,9 +134,7 @@ def build_app(service: Service) -> Starlette:
     return Starlette(
         routes=[
             Route("/", root),
-            Route("/symbols", mode_route("search_symbols")),
-            Route("/liquidation-map", mode_route("liquidation_map")),
-            Route("/liquidation-heatmap", mode_route("liquidation_heatmap")),
+            *(Route(mode.route, mode_route(mode)) for mode in MODES),
             Route("/openapi.json", openapi),
             Mount("/", app=mcp_app),
         ],

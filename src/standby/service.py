@@ -10,11 +10,20 @@ from functools import partial
 from typing import Any
 
 from apify import Actor
+from pydantic import ValidationError
 
+from src.catalog import (
+    BATCH_ONLY_FIELDS,
+    SECRET_FIELDS,
+    ActorInput,
+    Mode,
+    input_failure,
+    parse_input,
+)
 from src.coinglass.endpoints import Endpoints
 from src.errors import ActorError, InvalidInput
-from src.inputs import BATCH_ONLY_FIELDS, COMMON_FIELDS, ActorInput, parse_input
-from src.outputs import ResultItem, input_failure
+from src.inputs import COMMON_FIELDS, InputModel, invalid_input
+from src.outputs import ResultItem
 from src.run import runner
 from src.run.access import open_endpoints
 from src.run.billing import Budget, affordable, at_most, charge_answer
@@ -29,11 +38,12 @@ class Service:
         # The Standby run's own input sets access and reliability for every request.
         self._defaults = {k: v for k, v in defaults.items() if k in COMMON_FIELDS}
         try:
-            settings = parse_input({"mode": "search_symbols", **self._defaults})
-        except InvalidInput as error:
-            Actor.log.error(f"The Standby input is ignored: {error.message}")
+            settings = InputModel.model_validate(self._defaults)
+        except ValidationError as error:
+            refused = invalid_input(error, InputModel, SECRET_FIELDS)
+            Actor.log.error(f"The Standby input is ignored: {refused.message}")
             self._defaults = {}
-            settings = parse_input({"mode": "search_symbols"})
+            settings = InputModel()
         self._cache = AnswerCache(settings.standby_cache_secs)
         self._clients: dict[str, tuple[Endpoints, PairDirectory]] = {}
         self._budget = Budget(affordable(pushed=False))
@@ -43,9 +53,9 @@ class Service:
         clients = [endpoints.client for endpoints, _ in self._clients.values()]
         await asyncio.gather(*(client.aclose() for client in clients), return_exceptions=True)
 
-    async def answer(self, mode: str, fields: dict[str, Any], api_key: str | None) -> Answer:
+    async def answer(self, mode: Mode, fields: dict[str, Any], api_key: str | None) -> Answer:
         """The charged answer to one request: one item per result, as a run would push."""
-        raw = {**self._defaults, **fields, "mode": mode}
+        raw = {**self._defaults, **fields, "mode": mode.name}
         if api_key:
             raw["apiKey"] = api_key
         try:
@@ -54,10 +64,10 @@ class Service:
             endpoints, instruments = self._client_for(request)
         except ActorError as error:
             return [input_failure(error, raw)]
-        wanted = runner.result_count(request)
+        wanted = request.result_count()
         # Held from before the fetch until the answer is charged, so that concurrent requests
         # never spend CoinGlass quota on results the run's maximum charge cannot pay for.
-        async with self._budget.hold(request.mode, wanted) as held:
+        async with self._budget.hold(mode.event, wanted) as held:
             room = held.count
             key = _cache_key(request) + ("" if room == wanted else f" room {room}")
             fetch = partial(

@@ -1,12 +1,12 @@
-"""Numbers and times as people read them, the same in the charts and the report: "97,000",
-"449M", "+3.09%", "2026-11-25 14:03 UTC"; and which price labels a chart has room for."""
+"""Numbers, times and leverage tiers as people read them, the same in alerts, charts and the
+report: "97,000", "449M", "+3.09%", "25x", "2026-11-25 14:03 UTC"."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
 
-from src.outputs import Number
+from src.market_data import Number
 
 # Enough for a BTC price to the cent and a sub-cent coin to its last quoted digit.
 PRICE_SIGNIFICANT_DIGITS = 7
@@ -53,6 +53,13 @@ def format_imbalance(imbalance: float | None) -> str:
     return f"{imbalance:+.3f} ({leaning})"
 
 
+def leverage_name(leverage: Number | None) -> str:
+    """A leverage tier as a key: ``"25"``, ``"12.5"``, or ``"unknown"`` where none is given."""
+    if leverage is None:
+        return "unknown"
+    return str(int(leverage)) if float(leverage).is_integer() else str(leverage)
+
+
 def format_tier(name: str) -> str:
     """A leverage tier as readers see it: ``25x``, or ``unknown``."""
     return name if name == "unknown" else f"{name}x"
@@ -66,13 +73,3 @@ def format_utc(moment: datetime) -> str:
 
 def _trimmed(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number
-
-
-def spaced(prices: list[Number], span: float, gap: float) -> list[int]:
-    """The indices of ``prices`` (most important first) whose labels sit at least ``gap`` of
-    ``span`` from every one kept before them, so no two labels overlap."""
-    kept: list[int] = []
-    for index, price in enumerate(prices):
-        if all(abs(price - prices[other]) >= gap * span for other in kept):
-            kept.append(index)
-    return kept

@@ -9,42 +9,36 @@ an ``rc_context``, which is process-wide: draw one chart at a time.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from matplotlib import rc_context
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from matplotlib.typing import RcKeyType
 
-from src.analysis.buckets import leverage_name
-from src.outputs import LiquidationMapItem, Number, Side
-from src.render.formatting import (
+from src.formatting import (
     format_compact,
     format_imbalance,
     format_price,
     format_tier,
     format_utc,
-    spaced,
+    leverage_name,
 )
+from src.market_data import Number
+from src.outputs import Side
+from src.render.figure import MUTED_COLOUR, PRICE_COLOUR, STYLE, new_figure, png_of, spaced
+from src.schemas.maps import LiquidationMapItem
 
 FloatArray = npt.NDArray[np.floating]
 
-FIGSIZE = (16.0, 9.0)
-DPI = 100  # 1600 × 900 pixels
-EDGE_PAD = 0.15  # inches
 # More bars than this would be thinner than two pixels: neighbouring buckets are summed.
 # It keeps CoinGlass's own buckets for every documented range (about 470 for 30 days).
 MAX_BARS = 500
@@ -57,8 +51,6 @@ PRICE_TICKS = 9
 
 LONG_COLOUR = "#d93f44"
 SHORT_COLOUR = "#1f9d5c"
-PRICE_COLOUR = "#1c2430"
-MUTED_COLOUR = "#5a6675"
 GRID_COLOUR = "#e6eaf0"
 UNKNOWN_TIER_COLOUR = "#8e9cb0"
 # Neither red nor green: those belong to the long and short curves.
@@ -80,23 +72,6 @@ CURVES: tuple[tuple[Side, str, str], ...] = (
     ("short", SHORT_COLOUR, "Cumulative shorts"),
 )
 
-# Sizes in points at 100 dpi: tick labels of 14 pt are 19 px, readable on a phone.
-STYLE: dict[RcKeyType, Any] = {
-    "font.size": 14,
-    "axes.titlesize": 16,
-    "axes.labelsize": 15,
-    "xtick.labelsize": 14,
-    "ytick.labelsize": 14,
-    "legend.fontsize": 14,
-    "figure.titlesize": 22,
-    "figure.titleweight": "bold",
-    "axes.edgecolor": "#b8c2cf",
-    "axes.spines.top": False,
-    "axes.labelcolor": PRICE_COLOUR,
-    "xtick.color": MUTED_COLOUR,
-    "ytick.color": MUTED_COLOUR,
-}
-
 
 def render_chart(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
     """The map of ``item`` as a 1600 × 900 PNG, titled with its fetch time in UTC."""
@@ -108,23 +83,6 @@ def render_chart(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
         else:
             _draw_map(figure, item, bars)
         return png_of(figure)
-
-
-def new_figure(title: str) -> Figure:
-    """A 1600 × 900 figure titled ``title``; call within ``rc_context(STYLE)``."""
-    # The padding keeps the last tick label and the axes' frame off the picture's edge.
-    figure = Figure(figsize=FIGSIZE, dpi=DPI, layout=ConstrainedLayoutEngine(w_pad=EDGE_PAD))
-    figure.suptitle(title)
-    return figure
-
-
-def png_of(figure: Figure) -> bytes:
-    """``figure`` as PNG bytes."""
-    buffer = io.BytesIO()
-    FigureCanvasAgg(figure)
-    # Fast compression: a third less time for a slightly larger file.
-    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
 
 
 def _title(item: LiquidationMapItem, fetched_at: datetime) -> str:

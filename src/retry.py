@@ -1,4 +1,5 @@
-"""When to try a request again, and how long to wait first: one small frozen policy.
+"""When to try a request again, and how long to wait first: one small frozen policy, which each
+HTTP client of the actor sets for itself (CoinGlass's, the webhook's) over its own failures.
 
 The wait after failed attempt ``n`` is drawn uniformly from 0 to base × 2**(n-1), capped
 ("full jitter"), so that many scheduled runs that failed together do not retry together. A
@@ -12,8 +13,23 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from src.errors import ActorError, RateLimited
+
+class Failure(Protocol):
+    """What the policy reads of a failed attempt."""
+
+    @property
+    def retryable(self) -> bool:
+        """Whether the same request may succeed if tried again."""
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether the server said the client sends too much (HTTP 429)."""
+
+    @property
+    def retry_after(self) -> float | None:
+        """The seconds the server asked the client to wait, if it asked."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +41,7 @@ class RetryPolicy:
     base_secs: float = 0.5
     """The longest first wait; each later one may be twice the one before."""
     rate_limit_base_secs: float = 2.0
-    """The same after a rate limit: CoinGlass counts requests per minute, so waits start in
+    """The same after a rate limit: servers count requests per minute, so waits start in
     seconds, not fractions of one."""
     cap_secs: float = 30.0
     """No wait of the backoff is longer."""
@@ -38,16 +54,16 @@ class RetryPolicy:
         return self.max_retries + 1
 
     def delay(
-        self, error: ActorError, attempt: int, *, fraction: Callable[[], float] = random.random
+        self, error: Failure, attempt: int, *, fraction: Callable[[], float] = random.random
     ) -> float | None:
         """The seconds to wait after failed attempt ``attempt`` (from 1), or None when no
         retry is left or none can help."""
         if not error.retryable or attempt >= self.attempts:
             return None
         base = self.base_secs
-        if isinstance(error, RateLimited):
-            if error.retry_after is not None:
-                return error.retry_after
+        if error.retry_after is not None:
+            return error.retry_after
+        if error.rate_limited:
             base = self.rate_limit_base_secs
         return fraction() * min(self.cap_secs, base * 2.0 ** (attempt - 1))
 

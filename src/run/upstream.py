@@ -10,9 +10,8 @@ from typing import Protocol
 
 from src.analysis import markets
 from src.coinglass.endpoints import Endpoints
-from src.coinglass.payloads import PairsMarkets
 from src.errors import CoinGlassError
-from src.outputs import Instrument
+from src.market_data import Instrument, Markets
 
 
 class InstrumentSource(Protocol):
@@ -26,9 +25,9 @@ class MarketPrices:
 
     def __init__(self, endpoints: Endpoints) -> None:
         self._endpoints = endpoints
-        self._fetches: dict[str, asyncio.Task[PairsMarkets]] = {}
+        self._fetches: dict[str, asyncio.Task[Markets]] = {}
 
-    async def __call__(self, coin: str) -> PairsMarkets:
+    async def __call__(self, coin: str) -> Markets:
         if coin not in self._fetches:
             self._fetches[coin] = asyncio.ensure_future(self._endpoints.pairs_markets(coin))
         # Shielded, so that a result which fails and stops waiting does not cancel the price
@@ -53,7 +52,7 @@ class Upstream:
 async def current_price(
     prices: MarketPrices,
     coin: str,
-    pick: Callable[[PairsMarkets], markets.CurrentPrice | None],
+    pick: Callable[[Markets], markets.CurrentPrice | None],
 ) -> tuple[markets.CurrentPrice | None, str]:
     """The current price, or None and why not: a missing price never fails the result."""
     try:

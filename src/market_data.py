@@ -1,0 +1,79 @@
+"""The core's own types: what CoinGlass's answers say, once the CoinGlass client has translated
+them from the wire. The pure core reads these and never a wire model, so a change in CoinGlass's
+published shapes stops at the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, RootModel
+
+Number = int | float
+
+LiquidationRow = tuple[Number, Number, Number | None, str | None]
+"""``[price, level, leverage or null, band or null]``, exactly as CoinGlass's rows, normalised."""
+
+PriceKeyedMap = dict[str, list[LiquidationRow]]
+"""A map's rows by CoinGlass's own price bucket key, buckets in ascending price order."""
+
+Candle = tuple[int, Number, Number, Number, Number, Number]
+"""``[time in seconds, open, high, low, close, volume in USD]``."""
+
+HeatmapCell = tuple[int, int, Number]
+"""``[x, y, value]``: x indexes the candles (time), y the price axis."""
+
+
+class Instrument(BaseModel):
+    """One futures instrument CoinGlass supports, in the actor's ``symbol`` form.
+
+    Extra fields some copies of the pair list carry (``max_leverage``, ``price_tick_size``, ...)
+    are kept as they come.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    base_asset: str
+    quote_asset: str
+    exchange: str
+    symbol: str
+
+
+class Instruments(RootModel[list[Instrument]]):
+    """Every instrument CoinGlass supports, as kept between runs."""
+
+
+class Market(BaseModel):
+    """One pair of a coin across exchanges, with its price and open interest when CoinGlass
+    gives them (zero or null where it has none)."""
+
+    exchange: str
+    instrument_id: str
+    price: Number | None = None
+    open_interest_usd: Number | None = None
+
+
+class Markets(RootModel[list[Market]]):
+    """Every pair of one coin across exchanges."""
+
+
+@dataclass(frozen=True)
+class LiquidationMap:
+    """One liquidation map: an instrument's, or a coin's merged across its instruments with
+    each exchange's share when CoinGlass gives it."""
+
+    data: PriceKeyedMap
+    last_price: Number | None = None  # a coin map's, when CoinGlass sends one
+    by_exchange: dict[str, float] | None = None
+    skipped_rows: int = 0  # rows left out because they could not be read
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """A liquidation heatmap (time × price): the price axis, the cells, the candles."""
+
+    y_axis: list[float]
+    cells: list[HeatmapCell]
+    candles: list[Candle]
+    update_time: int | None  # milliseconds
+    skipped_cells: int = 0  # cells left out because they could not be read
