@@ -33,6 +33,7 @@ from src.schemas.maps import (
 )
 from src.schemas.search import SearchSymbolsInput, SearchSymbolsItem, SearchToolArguments
 
+
 def _holds(annotation: object, kind: type) -> bool:
     """Whether ``annotation`` is ``kind``, or a union or annotation of it."""
     return annotation is kind or any(_holds(arg, kind) for arg in typing.get_args(annotation))

@@ -1,4 +1,5 @@
-"""CoinGlass liquidation maps and futures symbols, as clean JSON, one dataset item per result.
+"""CoinGlass liquidation maps, liquidation heatmaps and futures symbols, as clean JSON, one
+dataset item per result.
 
 Input → validated request → CoinGlass → analysed result → charged dataset item. Every expected
 failure (input, key, plan, upstream) becomes an uncharged failure item and the run still

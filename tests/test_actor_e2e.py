@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import (
+from helpers import (
     COIN_MAP_PATH,
     MAP_PATH,
     MARKETS_PATH,
@@ -18,6 +18,9 @@ from conftest import (
     record,
 )
 from sandbox_server import SandboxServer
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 
 def expected_map(exchange: str, instrument_id: str, range_: str) -> dict[str, list[list[Any]]]:

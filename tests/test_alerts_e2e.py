@@ -10,11 +10,26 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import PRO_KEY, ActorRun, assert_records_fit_the_store_schema, record
+from helpers import (
+    MATCH_PCT,
+    MOVE_PCT,
+    PAIR,
+    PRO_KEY,
+    TOP,
+    WATCH,
+    ActorRun,
+    age_snapshots,
+    approx,
+    assert_records_fit_the_store_schema,
+    expected_summary,
+    record,
+    top_clusters,
+)
 from sandbox_server import SandboxServer
-from test_analytics_e2e import approx, expected_summary
-from test_watch_e2e import MATCH_PCT, MOVE_PCT, PAIR, TOP, WATCH, age_snapshots, top_clusters
 from webhook_receiver import TOKEN, WebhookReceiver
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 NEVER = 1e15  # a level no bucket reaches
 ALERT_FIELDS = [

@@ -13,61 +13,22 @@ from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH, PAIRS_PATH, PRO_KEY, calls
+from helpers import (
+    COIN_MAP_PATH,
+    MAP_PATH,
+    MARKETS_PATH,
+    PAIRS_PATH,
+    PRO_KEY,
+    Row,
+    approx,
+    calls,
+    expected_summary,
+    rows_of,
+)
 from sandbox_server import SandboxServer
 
-Row = list[Any]
-
-
-def rows_of(liq_map: dict[str, list[Row]]) -> list[Row]:
-    return [row for bucket in liq_map.values() for row in bucket]
-
-
-def percentile_90(values: list[float]) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * 0.9
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def expected_summary(liq_map: dict[str, list[Row]], price: float, top: int) -> dict[str, Any]:
-    """The summary of a map as a trader would work it out by hand."""
-    rows = rows_of(liq_map)
-    long_total = sum(r[1] for r in rows if r[0] < price)
-    short_total = sum(r[1] for r in rows if r[0] > price)
-    within = {}
-    for pct in (1, 2, 5, 10):
-        near = [r for r in rows if abs(r[0] - price) / price * 100 <= pct + 1e-9]  # inclusive
-        within[str(pct)] = {
-            "long": sum(r[1] for r in near if r[0] < price),
-            "short": sum(r[1] for r in near if r[0] > price),
-        }
-    by_leverage: dict[str, float] = defaultdict(float)
-    for r in rows:
-        by_leverage["unknown" if r[2] is None else str(r[2])] += r[1]
-    buckets = {key: sum(r[1] for r in bucket) for key, bucket in liq_map.items()}
-    ranked = sorted(buckets, key=lambda key: -buckets[key])[:top]
-    threshold = percentile_90(list(buckets.values()))
-    big = [float(key) for key, level in buckets.items() if level >= threshold]
-    return {
-        "long": long_total,
-        "short": short_total,
-        "imbalance": (short_total - long_total) / (short_total + long_total),
-        "within": within,
-        "by_leverage": by_leverage,
-        "top": [(float(key), buckets[key]) for key in ranked],
-        "nearest_long": max(p for p in big if p < price),
-        "nearest_short": min(p for p in big if p > price),
-        "min": min(r[0] for r in rows),
-        "max": max(r[0] for r in rows),
-        "count": len(rows),
-    }
-
-
-def approx(value: float) -> Any:
-    """Levels are rounded to cents."""
-    return pytest.approx(value, abs=0.02)
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 
 def assert_summary(

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MARKETS_PATH, PAIRS_PATH
+from helpers import MARKETS_PATH, PAIRS_PATH
 from sandbox_server import SandboxServer
 
 from bench import imports, run

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sandbox_data
-from conftest import PNG_SIGNATURE, png_size
+from helpers import PNG_SIGNATURE, png_size
 
 from src.analysis import buckets, liqmap
 from src.formatting import format_compact, format_price

@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from conftest import PRO_KEY, assert_records_fit_the_store_schema, patched, png_size, record
+import pytest
+from helpers import PRO_KEY, assert_records_fit_the_store_schema, patched, png_size, record
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 
 def test_each_map_gets_a_chart_and_the_run_a_report(run_actor: Any) -> None:

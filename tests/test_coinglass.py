@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import respx
-from conftest import MAP_PATH
+from helpers import MAP_PATH
 
 from src import errors
 from src.coinglass.client import CoinGlassClient

@@ -18,7 +18,7 @@ import local_run
 import matplotlib.image
 import pytest
 import sandbox_data
-from conftest import (
+from helpers import (
     MAP_PATH,
     PAIRS_PATH,
     ActorRun,
@@ -28,6 +28,9 @@ from conftest import (
     record,
 )
 from sandbox_server import Fault, SandboxServer
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 MARKER_KEY = "marker-key-7d1e0b93c4"
 

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from conftest import MemoryStore, png_size
+from helpers import MemoryStore, png_size
 
 from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import analysed_map

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import sandbox_heatmaps
-from conftest import MemoryStore
+from helpers import MemoryStore
 
 from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload

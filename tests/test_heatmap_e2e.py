@@ -7,9 +7,19 @@ from typing import Any
 
 import pytest
 import sandbox_heatmaps
-from conftest import PRO_KEY, assert_records_fit_the_store_schema, calls, png_size, record
+from helpers import (
+    PRO_KEY,
+    approx,
+    assert_records_fit_the_store_schema,
+    calls,
+    percentile_90,
+    png_size,
+    record,
+)
 from sandbox_server import COIN_HEATMAP_PATH, PAIR_HEATMAP_PATH, SandboxServer
-from test_analytics_e2e import approx, percentile_90
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 HEATMAP = {"mode": "liquidation_heatmap", "symbol": "Binance_BTCUSDT", "apiKey": PRO_KEY}
 

@@ -9,9 +9,11 @@ from typing import Any
 import local_run
 import pytest
 import sandbox_data
-from conftest import PRO_KEY, patched
+from helpers import PRO_KEY, approx, expected_summary, patched
 from sandbox_server import SandboxServer
-from test_analytics_e2e import approx, expected_summary
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 HISTORY = "btc-liquidation-history"
 COLUMNS = [

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import respx
-from conftest import COIN_MAP_PATH, MAP_PATH
+from helpers import COIN_MAP_PATH, MAP_PATH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
@@ -105,6 +105,7 @@ def test_nulls_take_the_defaults() -> None:
     assert request.symbol == "Binance_BTCUSDT"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     ("actor_input", "says"),
     [
@@ -129,6 +130,7 @@ def test_hostile_input_end_to_end(
     assert run.charged_events == []
 
 
+@pytest.mark.process
 @pytest.mark.parametrize(
     "symbol",
     [

@@ -233,7 +233,7 @@ def catalog_words(found: dict[str, Module]) -> set[str]:
     for node in ast.walk(catalog.tree) if catalog else ():
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Mode":
             words.update(
-                keyword.value.value
+                str(keyword.value.value)
                 for keyword in node.keywords
                 if keyword.arg in {"name", "event", "route"}
                 and isinstance(keyword.value, ast.Constant)

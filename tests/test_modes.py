@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import respx
-from conftest import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
+from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
 
 from src.analysis.buckets import Bucketing
 from src.coinglass.client import CoinGlassClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MemoryStore
+from helpers import MemoryStore
 
 from src.coinglass.payloads import SupportedPairs
 from src.market_data import Instrument, Instruments

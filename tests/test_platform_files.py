@@ -13,7 +13,7 @@ from typing import Any
 
 import annotated_types
 import pytest
-from conftest import STORE_SCHEMA, collection_of
+from helpers import STORE_SCHEMA, collection_of
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -21,11 +21,13 @@ from pydantic_core import PydanticUndefined
 from src.catalog import KNOWN_FIELDS, MODES
 from src.modes.heatmaps import heatmap_key
 from src.modes.maps import chart_key
+from src.outputs import FailureItem
 from src.run.billing import UNDELIVERED_KEY
 from src.run.gallery import REPORT_KEY
 from src.run.item_limit import map_key
 from src.run.watch import ALERTS_KEY
 from src.schemas.alerts import Alert
+from src.standby.openapi import OPENAPI
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())
@@ -140,6 +142,7 @@ def test_pay_per_event_lists_the_charged_events() -> None:
     assert prices["SEARCH_SYMBOLS"]["eventPriceUsd"] == 0.001
 
 
+@pytest.mark.process
 @pytest.mark.skipif(shutil.which("npx") is None, reason="needs Node.js for the Apify CLI")
 def test_apify_cli_validates_every_schema() -> None:
     done = subprocess.run(
@@ -180,3 +183,25 @@ def test_actor_json_points_to_the_changelog_of_its_version() -> None:
     assert actor["storages"]["keyValueStore"] == "./key_value_store_schema.json"
     changelog = (ACTOR_DIR / actor["changelog"]).read_text()
     assert f"## {actor['version']} " in changelog
+
+
+def test_the_openapi_version_follows_the_actor_version() -> None:
+    actor = json.loads((ACTOR_DIR / "actor.json").read_text())
+    published = json.loads((ACTOR_DIR / "openapi.json").read_text())
+    assert OPENAPI["info"]["version"] == actor["version"]
+    assert published["info"]["version"] == actor["version"]
+
+
+def test_every_dataset_view_belongs_to_the_overview_or_one_mode() -> None:
+    owners = [view for mode in MODES for view in mode.views]
+    assert sorted(owners) == sorted(set(owners))  # no view is two modes'
+    assert set(DATASET_SCHEMA["views"]) == {"overview", *owners}
+
+
+def test_each_mode_has_its_route_tool_and_echoed_fields() -> None:
+    for mode in MODES:
+        assert mode.route in OPENAPI["paths"]
+        assert set(mode.echoed) <= set(mode.input.model_fields)
+        assert set(mode.echoed) <= set(FailureItem.model_fields)
+        assert mode.item.model_fields["mode"].default == mode.name
+        assert typing.get_args(mode.input.model_fields["mode"].annotation) == (mode.name,)

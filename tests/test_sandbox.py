@@ -57,6 +57,7 @@ def map_of(response: httpx.Response) -> dict[str, list[list[Any]]]:
 # -- data --------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_map_is_deterministic_across_processes() -> None:
     first = data.liquidation_map("OKX", "ETH-USDT-SWAP", "7d")
     assert first == data.liquidation_map("OKX", "ETH-USDT-SWAP", "7d")
@@ -629,6 +630,7 @@ def test_stop_closes_open_connections() -> None:
         _ = server.url
 
 
+@pytest.mark.process
 def test_cli_prints_url_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
         [sys.executable, str(SERVER_SCRIPT), "--port", "0", "--latency-ms", "5"],

@@ -13,8 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import local_run
-from conftest import ITEM_SCHEMA
+import pytest
+from helpers import ITEM_SCHEMA
 from sandbox_server import SandboxServer
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 SHARED_KEY = "sandbox-shared-pro-key"
 SYMBOLS = [

@@ -14,9 +14,12 @@ import local_run
 import pytest
 import sandbox_data
 import sandbox_heatmaps
-from conftest import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls, charged_events
+from helpers import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls, charged_events
 from mcp import Client
 from sandbox_server import SandboxServer
+
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 KEY = {"CG-API-KEY": PRO_KEY}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import MAP_PATH
+from helpers import MAP_PATH
 
 from src import errors
 from src.coinglass.client import CoinGlassClient

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from conftest import MemoryStore, StoredRecord
+from helpers import MemoryStore, StoredRecord
 
 from src.analysis import alerts
 from src.analysis.buckets import Bucketing

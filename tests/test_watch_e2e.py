@@ -5,57 +5,30 @@ the sandbox's own data."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sandbox_data
-from conftest import MAP_PATH, PRO_KEY
+from helpers import (
+    MAP_PATH,
+    MATCH_PCT,
+    MOVE_PCT,
+    PAIR,
+    PRO_KEY,
+    SNAPSHOTS,
+    TOP,
+    WATCH,
+    expected_summary,
+    snapshot_records,
+    top_clusters,
+)
 from sandbox_server import SandboxServer
-from test_analytics_e2e import expected_summary
 
 from src.run.storage import KEY_FORBIDDEN, MAX_KEY_LENGTH
 
-SNAPSHOTS = "liquidation-map-snapshots"
-PAIR = ("Binance", "BTCUSDT")
-MOVE_PCT = 1.5
-MATCH_PCT = 0.25  # clusterMatchPct's default
-TOP = 10
-WATCH = {"symbol": "Binance_BTCUSDT", "range": "1d", "apiKey": PRO_KEY}
-
-
-def snapshot_records(storage: Path) -> dict[str, Any]:
-    """The snapshot store's records by key, as JSON."""
-    folder = storage / "key_value_stores" / SNAPSHOTS
-    return {
-        path.name: json.loads(path.read_text())
-        for path in sorted(folder.iterdir())
-        if "__metadata__" not in path.name
-    }
-
-
-def age_snapshots(storage: Path, minutes: float) -> None:
-    """Make the stored snapshots and cooldowns ``minutes`` older, as if that much time had
-    passed before the next run."""
-    folder = storage / "key_value_stores" / SNAPSHOTS
-    for name, record in snapshot_records(storage).items():
-        older = timedelta(minutes=minutes)
-        record["snapshot"]["at"] = _shifted(record["snapshot"]["at"], older)
-        for sent in record["sent"]:
-            sent["at"] = _shifted(sent["at"], older)
-        (folder / name).write_text(json.dumps(record))
-
-
-def _shifted(moment: str, older: timedelta) -> str:
-    return (datetime.fromisoformat(moment) - older).isoformat().replace("+00:00", "Z")
-
-
-def top_clusters(move_pct: float = 0.0) -> tuple[float, list[tuple[float, float]]]:
-    """The pair's price and its top clusters (price, level), with its coin moved ``move_pct``."""
-    liq_map = sandbox_data.liquidation_map(*PAIR, "1d", move_pct)
-    price = sandbox_data.current_price(*PAIR, move_pct)
-    return price, expected_summary(liq_map, price, TOP)["top"]
+# Each test runs the actor, or a server, as a real process.
+pytestmark = pytest.mark.process
 
 
 def test_the_next_run_reports_what_changed_since_the_last(

@@ -246,8 +246,8 @@ def _error_for_code(code: str, msg: str) -> CoinGlassError:
     if "upgrade plan" in text or code == "40001":
         return PlanTooLow(
             'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan").'
-            " Liquidation maps need the Professional plan or higher: upgrade the plan or use a"
-            " key that has it.",
+            " Liquidation maps and heatmaps need the Professional plan or higher: upgrade the"
+            " plan or use a key that has it.",
             upstream_code=code,
         )
     if "api key" in text or code == "401":

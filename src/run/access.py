@@ -38,7 +38,7 @@ def open_endpoints(request: InputModel, log: logging.Logger) -> Endpoints:
     else:
         raise MissingApiKey(
             "No CoinGlass API key: enter yours in the apiKey input (CoinGlass account → API;"
-            f" liquidation maps need the Professional plan), or set {API_KEY_ENV}."
+            f" liquidation maps and heatmaps need the Professional plan), or set {API_KEY_ENV}."
         )
     client = CoinGlassClient(
         api_key,
