@@ -194,8 +194,11 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
                 " the other, with one `httpx.AsyncClient` trusting the system's CA directory"
                 f" (as the actor does here), each answer read as JSON:"
                 f" {spread(wall['same requests'], 's')}, peak RSS"
-                f" {spread(rss['same requests'], 'MiB')}. What the actor needs beyond this"
-                " is its own code: validation, models, retries, the rate limit, the analysis.",
+                f" {spread(rss['same requests'], 'MiB')}. This client sends through httpx's"
+                " default transport (httpcore and anyio); the actor's own transport"
+                " (`src/transport.py`: asyncio streams and h11) loads less than they do,"
+                " which pays for its own code: validation, models, retries, the rate limit,"
+                " the analysis.",
             ]
     section.details.append(_sandbox_share(sandbox, requests))
     return section

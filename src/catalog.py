@@ -2,9 +2,11 @@
 
 Each entry says what a mode is at every door of the actor: its input and item models, the event
 it is charged as, its Standby route and MCP tool, the request fields its failures echo, its
-dataset views, and the module of its pipeline, loaded only by the runs of that mode. Billing,
-Standby's routes, ``/openapi.json``, the MCP tools and the failure items all read it; no other
-module names the modes.
+dataset views, and the module of its pipeline. Billing, Standby's routes, ``/openapi.json``, the
+MCP tools and the failure items all read it; no other module names the modes.
+
+A mode's models and pipeline are named here and imported when first needed, so a run loads its
+own mode's and no other's.
 """
 
 from __future__ import annotations
@@ -13,25 +15,21 @@ import importlib
 import typing
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from pydantic import SecretStr, ValidationError
 
 from src.errors import ActorError, InvalidInput
 from src.inputs import InputModel, ToolArguments, aliases, invalid_input, quoted, shown
 from src.outputs import FailureItem, SuccessItem, failure_item
-from src.schemas.heatmaps import (
-    HeatmapToolArguments,
-    LiquidationHeatmapInput,
-    LiquidationHeatmapItem,
-)
-from src.schemas.maps import BATCH_ONLY_FIELDS as MAP_BATCH_ONLY_FIELDS
-from src.schemas.maps import (
-    LiquidationMapInput,
-    LiquidationMapItem,
-    MapToolArguments,
-)
-from src.schemas.search import SearchSymbolsInput, SearchSymbolsItem, SearchToolArguments
+
+if TYPE_CHECKING:
+    from src.schemas.heatmaps import LiquidationHeatmapInput
+    from src.schemas.maps import LiquidationMapInput
+    from src.schemas.search import SearchSymbolsInput
+
+ActorInput = Union["SearchSymbolsInput", "LiquidationMapInput", "LiquidationHeatmapInput"]
+"""Every mode's input: what ``parse_input`` returns."""
 
 
 def _holds(annotation: object, kind: type) -> bool:
@@ -39,17 +37,14 @@ def _holds(annotation: object, kind: type) -> bool:
     return annotation is kind or any(_holds(arg, kind) for arg in typing.get_args(annotation))
 
 
-ActorInput = SearchSymbolsInput | LiquidationMapInput | LiquidationHeatmapInput
-"""Every mode's input: what ``parse_input`` returns."""
-
-
 @dataclass(frozen=True)
 class Tool:
-    """A mode as an MCP tool: its name, what it tells an agent, and its parameters."""
+    """A mode as an MCP tool: its name, what it tells an agent, and the model of its
+    parameters (in the mode's schemas module)."""
 
     name: str
     description: str
-    arguments: type[ToolArguments]
+    arguments: str
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,9 @@ class Mode:
     """One mode, as every door of the actor sees it."""
 
     name: str
-    input: type[InputModel]
-    item: type[SuccessItem]
+    schemas: str  # the module of its boundary models
+    input_model: str  # its input's model there
+    item_model: str  # its item's model there
     event: str  # the pay-per-event name a success is charged as
     route: str  # Standby's GET route
     summary: str  # the route's summary in /openapi.json
@@ -69,9 +65,30 @@ class Mode:
     batch_only: frozenset[str] = field(default_factory=frozenset)
     """Input fields a scheduled run takes and a Standby answer refuses."""
 
+    @property
+    def input(self) -> type[InputModel]:
+        """Its input's model."""
+        model: type[InputModel] = getattr(self._schemas(), self.input_model)
+        return model
+
+    @property
+    def item(self) -> type[SuccessItem]:
+        """Its item's model."""
+        model: type[SuccessItem] = getattr(self._schemas(), self.item_model)
+        return model
+
+    @property
+    def tool_arguments(self) -> type[ToolArguments]:
+        """The model of its MCP tool's parameters."""
+        model: type[ToolArguments] = getattr(self._schemas(), self.tool.arguments)
+        return model
+
     def load_pipeline(self) -> ModuleType:
         """The pipeline's module, imported now if it was not yet."""
         return importlib.import_module(self.pipeline)
+
+    def _schemas(self) -> ModuleType:
+        return importlib.import_module(self.schemas)
 
     def failure(self, error: ActorError, source: object) -> FailureItem:
         """The failure of one result, echoing the request fields ``source`` (an input, a
@@ -84,15 +101,16 @@ class Mode:
 MODES = (
     Mode(
         name="search_symbols",
-        input=SearchSymbolsInput,
-        item=SearchSymbolsItem,
+        schemas="src.schemas.search",
+        input_model="SearchSymbolsInput",
+        item_model="SearchSymbolsItem",
         event="SEARCH_SYMBOLS",
         route="/symbols",
         summary="Search futures symbols",
         tool=Tool(
             "search_symbols",
             "Futures instruments CoinGlass supports whose asset, exchange or id matches keyword.",
-            SearchToolArguments,
+            "SearchToolArguments",
         ),
         echoed=("keyword",),
         views=("symbols",),
@@ -100,8 +118,9 @@ MODES = (
     ),
     Mode(
         name="liquidation_map",
-        input=LiquidationMapInput,
-        item=LiquidationMapItem,
+        schemas="src.schemas.maps",
+        input_model="LiquidationMapInput",
+        item_model="LiquidationMapItem",
         event="LIQUIDATION_MAP",
         route="/liquidation-map",
         summary="Liquidation maps with summary and levels",
@@ -110,17 +129,30 @@ MODES = (
             "Where leveraged positions on symbol (Exchange_INSTRUMENT, or a coin such as BTC)"
             " would be liquidated: current price, long/short totals, clusters; levels on"
             " request.",
-            MapToolArguments,
+            "MapToolArguments",
         ),
         echoed=("symbol", "range"),
         views=("maps", "levels", "alerts"),
         pipeline="src.modes.maps",
-        batch_only=MAP_BATCH_ONLY_FIELDS,
+        # Settings of a scheduled run's own, which a Standby answer, polled by many, cannot take.
+        batch_only=frozenset(
+            {
+                "historyDataset",
+                "trackChanges",
+                "snapshotStore",
+                "clusterMatchPct",
+                "alerts",
+                "alertCooldownMins",
+                "webhookUrl",
+                "webhookFormat",
+            }
+        ),
     ),
     Mode(
         name="liquidation_heatmap",
-        input=LiquidationHeatmapInput,
-        item=LiquidationHeatmapItem,
+        schemas="src.schemas.heatmaps",
+        input_model="LiquidationHeatmapInput",
+        item_model="LiquidationHeatmapItem",
         event="LIQUIDATION_HEATMAP",
         route="/liquidation-heatmap",
         summary="Liquidation heatmaps (time × price) with a summary of their latest column",
@@ -129,7 +161,7 @@ MODES = (
             "CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a"
             " coin such as BTC) under model1, model2 or model3, read at its latest column:"
             " totals above and below the price, top levels, hot zones; the raw grid on request.",
-            HeatmapToolArguments,
+            "HeatmapToolArguments",
         ),
         echoed=("symbol", "range", "model"),
         views=("heatmap_levels",),
@@ -138,17 +170,24 @@ MODES = (
 )
 BY_NAME = {mode.name: mode for mode in MODES}
 DEFAULT_MODE = "liquidation_map"
-KNOWN_FIELDS: frozenset[str] = frozenset().union(*(aliases(mode.input) for mode in MODES))
-"""Every input field some mode takes."""
 BATCH_ONLY_FIELDS: frozenset[str] = frozenset().union(*(mode.batch_only for mode in MODES))
 """Settings of a scheduled run's own, which no Standby answer takes, whatever its route."""
-SECRET_FIELDS = frozenset(
-    field.alias or name
-    for mode in MODES
-    for name, field in mode.input.model_fields.items()
-    if _holds(field.annotation, SecretStr)
-)
-"""Input fields that hold a secret, never echoed back."""
+
+
+def known_fields() -> frozenset[str]:
+    """Every input field some mode takes (which loads every mode's input model)."""
+    return frozenset().union(*(aliases(mode.input) for mode in MODES))
+
+
+def secret_fields() -> frozenset[str]:
+    """Input fields that hold a secret, never echoed back (which loads every mode's input
+    model)."""
+    return frozenset(
+        field.alias or name
+        for mode in MODES
+        for name, field in mode.input.model_fields.items()
+        if _holds(field.annotation, SecretStr)
+    )
 
 
 def mode_of(source: ActorInput | SuccessItem) -> Mode:
@@ -172,17 +211,20 @@ def parse_input(raw: object) -> ActorInput:
         raise InvalidInput(
             f"Input field 'mode' must be one of {quoted(BY_NAME)}, not {shown(name)}."
         )
-    unknown = sorted(shown(key) for key in raw if key not in KNOWN_FIELDS)
-    if unknown:
-        raise InvalidInput(
-            f"Unknown input field(s) {', '.join(unknown)}; accepted fields are"
-            f" {quoted(sorted(KNOWN_FIELDS))}."
-        )
     model = BY_NAME[name].input
+    # The other modes' models load only for a field this one does not take.
+    if not raw.keys() <= aliases(model):
+        known = known_fields()
+        unknown = sorted(shown(key) for key in raw if key not in known)
+        if unknown:
+            raise InvalidInput(
+                f"Unknown input field(s) {', '.join(unknown)}; accepted fields are"
+                f" {quoted(sorted(known))}."
+            )
     try:
         request: ActorInput = model.model_validate({**raw, "mode": name})  # type: ignore[assignment]
     except ValidationError as error:
-        raise invalid_input(error, model, SECRET_FIELDS) from error
+        raise invalid_input(error, model, secret_fields()) from error
     return request
 
 

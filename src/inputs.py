@@ -44,7 +44,9 @@ class InputModel(BaseModel):
     # Fields of the other modes are dropped before validation (see catalog.parse_input);
     # anything left that the schema does not know is refused there, with its name. Each
     # model's validator is built when a run first validates it, so a run builds only its own.
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, str_strip_whitespace=True, defer_build=True
+    )
 
     LOCATION_TAGS: ClassVar[frozenset[str]] = frozenset()
     """Names pydantic puts in an error's location that are no field of the input (a tagged
@@ -151,6 +153,9 @@ def shown(value: object, limit: int = 60) -> str:
 
 class ToolArguments(BaseModel):
     """The parameters of a mode's MCP tool: what an agent may set, and what it reads back."""
+
+    # Built when Standby first serves a tool, so a batch run pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
 
     def fields(self) -> dict[str, object]:
         """The input fields the arguments stand for, as a run's input names them."""

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from src.errors import ActorError
 
 Side = Literal["long", "short"]
 
 
+# Each model is built when a run first makes one, so a run builds only its own mode's items,
+# and a failure's only when something fails.
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class SuccessItem(BaseModel):
     """What a successful item of every mode carries; each mode's model adds the rest."""
+
+    model_config = _DEFERRED
 
     success: Literal[True] = True
     message: str
@@ -33,6 +40,8 @@ class SuccessItem(BaseModel):
 class ErrorInfo(BaseModel):
     """What went wrong, for programs: a stable type name and whether a retry can help."""
 
+    model_config = _DEFERRED
+
     type: str
     upstream_code: str | None
     retryable: bool
@@ -40,6 +49,8 @@ class ErrorInfo(BaseModel):
 
 class FailureItem(BaseModel):
     """A failed request: the same envelope, ``data`` null, and an ``error`` object."""
+
+    model_config = _DEFERRED
 
     success: Literal[False] = False
     message: str

@@ -9,8 +9,13 @@ from typing import Any
 
 import local_run
 import pytest
+import respx.mocks
 from helpers import ITEM_SCHEMA, ActorRun
 from sandbox_server import SandboxServer
+
+# The actor's clients send through their own transport, not httpcore, where respx intercepts by
+# default: respx intercepts them at the client instead, whatever their transport.
+respx.mocks.DEFAULT_MOCKER = respx.mocks.HTTPXMocker.name
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
-from src.catalog import BY_NAME, KNOWN_FIELDS, input_failure, parse_input
+from src.catalog import BY_NAME, input_failure, known_fields, parse_input
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.payloads import CoinMapPayload, MapPayloadT, PairMapPayload
 from src.errors import BadResponse, InvalidInput
@@ -36,7 +36,7 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
-field_names = st.sampled_from(sorted(KNOWN_FIELDS)) | st.text(max_size=300)
+field_names = st.sampled_from(sorted(known_fields())) | st.text(max_size=300)
 plausible = {
     "mode": st.sampled_from([*BY_NAME, "MAP", ""]),
     "symbol": st.text(max_size=200)

@@ -18,8 +18,8 @@ from helpers import MAP_PATH
 from src import errors
 from src.coinglass.client import CoinGlassClient
 from src.coinglass.payloads import PairMapPayload
-from src.coinglass.tls import tls_context
 from src.retry import RetryPolicy
+from src.tls import tls_context
 
 BODY = json.dumps({"code": "0", "data": {"data": {"48935": [[48935, 1.5, 25, None]]}}}).encode()
 

@@ -20,7 +20,6 @@ from pydantic import ValidationError
 
 from src.coinglass.pacing import WINDOW_SECS, KeyWindow
 from src.coinglass.payloads import Envelope, PayloadT, Status, UncheckedEnvelope, envelope_of
-from src.coinglass.tls import tls_context
 from src.errors import (
     BadResponse,
     CoinGlassError,
@@ -35,6 +34,7 @@ from src.errors import (
     UpstreamUnavailable,
 )
 from src.retry import RetryPolicy
+from src.transport import AsyncioTransport
 
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
@@ -69,10 +69,9 @@ class CoinGlassClient:
         )
         self._http = httpx.AsyncClient(
             base_url=base_url,
-            verify=tls_context(),
             headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
             timeout=timeout_secs,
-            transport=transport,
+            transport=transport or AsyncioTransport(),
         )
 
     async def __aenter__(self) -> Self:

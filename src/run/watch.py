@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apify import Actor
 from apify_client.errors import InvalidResponseBodyError
@@ -23,7 +23,9 @@ from src.analysis.buckets import Bucketing
 from src.analysis.liqmap import AnalysedMap
 from src.records import AlertsRecord, Delivery, PendingAlert, WatchRecord
 from src.run.storage import RecordStore, StoreOpener, named_store, run_store, store_key
-from src.run.webhook import Webhook
+
+if TYPE_CHECKING:
+    from src.run.webhook import Webhook
 from src.schemas.alerts import Alert
 from src.schemas.maps import LiquidationMapInput, LiquidationMapItem
 
@@ -76,8 +78,11 @@ class Watch:
         self._log = log
         self._open_snapshots = snapshots or named_store(request.snapshot_store)
         self._run_records = run_records or run_store()
-        url = request.webhook_url
-        self._webhook = Webhook(url, request.webhook_format) if url else None
+        self._webhook: Webhook | None = None
+        if request.webhook_url:
+            from src.run.webhook import Webhook  # noqa: PLC0415 - only runs with a webhook load it
+
+            self._webhook = Webhook(request.webhook_url, request.webhook_format)
         self._clock = clock
         self._store: RecordStore | None = None
         self._opening = asyncio.Lock()

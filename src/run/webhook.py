@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from src.records import Delivery
 from src.retry import RetryPolicy
 from src.schemas.alerts import Alert, WebhookFormat
+from src.transport import AsyncioTransport
 
 TIMEOUT_SECS = 10.0
 # Its own settings: a chat webhook asks for patience, not the fractions of a second CoinGlass
@@ -78,7 +79,9 @@ class Webhook:
         logging.getLogger("httpx").addFilter(redaction)  # httpx logs every URL it requests
         try:
             async with httpx.AsyncClient(
-                timeout=TIMEOUT_SECS, transport=self.transport, follow_redirects=False
+                timeout=TIMEOUT_SECS,
+                transport=self.transport or AsyncioTransport(),
+                follow_redirects=False,
             ) as client:
                 return await self._attempts(client, secret, body(alerts, self.format, run))
         finally:

@@ -23,19 +23,6 @@ from src.schemas.alerts import (
 
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
 Range = Literal["1d", "7d", "30d", "90d", "180d", "365d"]
-BATCH_ONLY_FIELDS = frozenset(
-    {
-        "historyDataset",
-        "trackChanges",
-        "snapshotStore",
-        "clusterMatchPct",
-        "alerts",
-        "alertCooldownMins",
-        "webhookUrl",
-        "webhookFormat",
-    }
-)
-"""Settings of a scheduled run's own, which a Standby answer, polled by many, cannot take."""
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from pydantic import ValidationError
 
 from src.catalog import (
     BATCH_ONLY_FIELDS,
-    SECRET_FIELDS,
     ActorInput,
     Mode,
     input_failure,
     parse_input,
+    secret_fields,
 )
 from src.coinglass.endpoints import Endpoints
 from src.errors import ActorError, InvalidInput
@@ -40,7 +40,7 @@ class Service:
         try:
             settings = InputModel.model_validate(self._defaults)
         except ValidationError as error:
-            refused = invalid_input(error, InputModel, SECRET_FIELDS)
+            refused = invalid_input(error, InputModel, secret_fields())
             Actor.log.error(f"The Standby input is ignored: {refused.message}")
             self._defaults = {}
             settings = InputModel()

@@ -36,7 +36,7 @@ def build_mcp(service: Service) -> MCPServer:
 def _tool_function(service: Service, mode: Mode) -> Any:
     """The function the MCP server calls for ``mode``'s tool: its signature, from which the
     server takes the tool's parameters, is the tool's arguments model's fields."""
-    arguments = mode.tool.arguments
+    arguments = mode.tool_arguments
 
     async def call(ctx: Context, **given: Any) -> dict[str, Any]:
         chosen = arguments(**given)

@@ -1,4 +1,4 @@
-"""What CoinGlass's TLS certificate is verified against.
+"""What the servers' TLS certificates are verified against (CoinGlass's, a webhook's).
 
 A CA directory is read by OpenSSL only when a handshake needs one of its certificates, where
 certifi's bundle is loaded whole up front; so the system's directory comes first.
