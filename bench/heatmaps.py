@@ -21,8 +21,8 @@ import sandbox_heatmaps
 from src.analysis.heatmap import analysed_heatmap
 from src.coinglass.heatmap_payloads import HeatmapPayload
 from src.coinglass.payloads import Envelope
-from src.outputs import record
 from src.modes.heatmaps import fitted_heatmap
+from src.outputs import record
 from src.run.storage import RecordStore
 from src.schemas.heatmaps import LiquidationHeatmapItem
 
