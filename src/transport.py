@@ -12,6 +12,7 @@ reads no proxy settings.
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
 from collections import defaultdict
 from collections.abc import Awaitable
@@ -123,8 +124,14 @@ class _Connection:
         )
 
     def open(self) -> bool:
-        """Whether the server has not closed the connection (it may, while it is idle)."""
-        return not (self._reader.at_eof() or self._writer.transport.is_closing())
+        """Whether the server has not closed the connection, which it may while it is idle:
+        anything to read on an idle connection is its close, whether or not the event loop has
+        read it yet."""
+        if self._reader.at_eof() or self._writer.transport.is_closing():
+            return False
+        poller = select.poll()
+        poller.register(self._writer.get_extra_info("socket"), select.POLLIN)
+        return not poller.poll(0)
 
     def ready_for_next(self) -> bool:
         """Whether the next request may use this connection, which is then readied for it."""
