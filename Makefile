@@ -31,8 +31,10 @@ lint: $(READY)
 	$(PY) -m ruff format --check src tests sandbox scripts bench
 	$(PY) -m mypy src tests sandbox scripts bench
 
+# Two workers, as this machine has two cores: the process-level tests spend most of their time
+# starting Python, which runs side by side.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 # A few minutes: the actor against its floor, side by side; prints the table, writes BENCHMARKS.md.
 bench: $(READY)

@@ -490,7 +490,9 @@ def test_replacing_faults(
     assert client.get(MAP_PATH, params=BTC_MAP).json()["code"] == "0"
 
 
-@pytest.mark.parametrize("retry_after", [7, formatdate(time.time() + 30, usegmt=True)])
+@pytest.mark.parametrize(
+    "retry_after", [7, formatdate(time.time() + 30, usegmt=True)], ids=["seconds", "http date"]
+)
 def test_retry_after(client: httpx.Client, server: SandboxServer, retry_after: int | str) -> None:
     server.add_faults(Fault("http_429_retry_after", retry_after=retry_after))
     response = client.get(MAP_PATH, params=BTC_MAP)
