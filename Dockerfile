@@ -12,12 +12,12 @@ RUN echo "Python version:" && python --version \
  && python -c "import pathlib, subprocess, sys, tomllib; deps = tomllib.loads(pathlib.Path('pyproject.toml').read_text(encoding='utf-8'))['project']['dependencies']; assert deps, 'pyproject.toml declares no dependencies'; subprocess.check_call([sys.executable, '-m', 'pip', 'install', '--no-cache-dir', *deps])" \
  && echo "All installed Python packages:" && pip freeze
 
-COPY --chown=myuser:myuser src ./src
+COPY --chown=myuser:myuser coinglass_liquidation_map ./coinglass_liquidation_map
 
 # Fail the build on a syntax error, and start faster.
-RUN python -m compileall -q src/
+RUN python -m compileall -q coinglass_liquidation_map/
 
 # matplotlib's font cache, built once here rather than in every run that draws a chart.
 RUN python -c "import matplotlib.font_manager"
 
-CMD ["python", "-m", "src"]
+CMD ["python", "-m", "coinglass_liquidation_map"]

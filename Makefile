@@ -27,9 +27,9 @@ demo: $(READY)
 	$(PY) scripts/demo.py
 
 lint: $(READY)
-	$(PY) -m ruff check src tests sandbox scripts bench
-	$(PY) -m ruff format --check src tests sandbox scripts bench
-	$(PY) -m mypy src tests sandbox scripts bench
+	$(PY) -m ruff check coinglass_liquidation_map tests sandbox scripts bench
+	$(PY) -m ruff format --check coinglass_liquidation_map tests sandbox scripts bench
+	$(PY) -m mypy coinglass_liquidation_map tests sandbox scripts bench
 
 # Two workers, as this machine has two cores: the process-level tests spend most of their time
 # starting Python, which runs side by side.

@@ -18,13 +18,13 @@ from typing import Any
 
 import sandbox_heatmaps
 
-from src.analysis.heatmap import analysed_heatmap
-from src.coinglass.heatmap_payloads import HeatmapPayload
-from src.coinglass.payloads import Envelope
-from src.modes.heatmaps import fitted_heatmap
-from src.outputs import record
-from src.run.storage import RecordStore
-from src.schemas.heatmaps import LiquidationHeatmapItem
+from coinglass_liquidation_map.analysis.heatmap import analysed_heatmap
+from coinglass_liquidation_map.coinglass.heatmap_payloads import HeatmapPayload
+from coinglass_liquidation_map.coinglass.payloads import Envelope
+from coinglass_liquidation_map.modes.heatmaps import fitted_heatmap
+from coinglass_liquidation_map.outputs import record
+from coinglass_liquidation_map.run.storage import RecordStore
+from coinglass_liquidation_map.schemas.heatmaps import LiquidationHeatmapItem
 
 HEATMAP_CELLS = 300_000
 

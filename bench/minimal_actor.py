@@ -32,7 +32,7 @@ async def main() -> None:
 async def fetch(urls: list[str]) -> None:
     """GET every URL, one after the other, on one keep-alive connection, and read each answer;
     raise unless every one is a success, so the floor never measures a failure."""
-    # As src/__main__.py does: httpx would otherwise load its command-line client.
+    # As the actor's __main__.py does: httpx would otherwise load its command-line client.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     import httpx  # noqa: PLC0415 - the plain floor does not load it
 

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import local_run
+from local_run import PACKAGE
 from sandbox_server import SandboxServer
 
 ROOT = Path(__file__).resolve().parent.parent
-ACTOR = ("-m", "src")
+ACTOR = ("-m", PACKAGE)
 MINIMAL_ACTOR = (str(ROOT / "bench" / "minimal_actor.py"),)
 SPAWN = ROOT / "bench" / "spawn.py"
 
@@ -45,19 +46,19 @@ class RunFailed(RuntimeError):
 
 @functools.cache
 def workdir() -> Path:
-    """Where the runs start: a copy of ``src`` with its bytecode compiled, as the actor's image
-    holds it (``COPY src`` then ``compileall``), removed when the benchmark exits.
+    """Where the runs start: a copy of the actor's package with its bytecode compiled, as the
+    actor's image holds it (``COPY`` then ``compileall``), removed when the benchmark exits.
 
-    A run on the platform never compiles ``src``; here neither does a measured run, even where
-    ``PYTHONDONTWRITEBYTECODE`` is set, and nothing is written into the source tree. The copy
-    is taken once, so edits made to ``src`` while the benchmark runs do not mix into it.
+    A run on the platform never compiles the package; here neither does a measured run, even
+    where ``PYTHONDONTWRITEBYTECODE`` is set, and nothing is written into the source tree. The
+    copy is taken once, so edits made to the package while the benchmark runs do not mix in.
     """
     folder = tempfile.TemporaryDirectory(prefix="bench-actor-")
     _kept.append(folder)
-    copy = Path(folder.name) / "src"
-    shutil.copytree(ROOT / "src", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = Path(folder.name) / PACKAGE
+    shutil.copytree(ROOT / PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     if not compileall.compile_dir(copy, quiet=1):
-        raise RunFailed(f"src does not compile: see python -m compileall {ROOT / 'src'}")
+        raise RunFailed(f"{PACKAGE} does not compile: see python -m compileall {ROOT / PACKAGE}")
     return Path(folder.name)
 
 

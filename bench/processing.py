@@ -19,12 +19,12 @@ from typing import Any, TypeVar
 import sandbox_data
 
 from bench.measure import median
-from src.analysis import buckets, liqmap
-from src.analysis.markets import CurrentPrice
-from src.coinglass.payloads import Envelope, PairMapPayload
-from src.main import GC_THRESHOLDS
-from src.outputs import record
-from src.run.item_limit import fitted
+from coinglass_liquidation_map.analysis import buckets, liqmap
+from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.coinglass.payloads import Envelope, PairMapPayload
+from coinglass_liquidation_map.main import GC_THRESHOLDS
+from coinglass_liquidation_map.outputs import record
+from coinglass_liquidation_map.run.item_limit import fitted
 
 LoadT = TypeVar("LoadT")
 STAGES = ("parse", "item", "record")

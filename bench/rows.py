@@ -24,6 +24,7 @@ from typing import Any
 
 import local_run
 import sandbox_data
+from local_run import PACKAGE
 from sandbox_server import RecordedRequest, SandboxServer
 
 from bench import heatmaps, imports, processing
@@ -38,8 +39,8 @@ from bench.processes import (
     import_profile,
     run_process,
 )
-from src.coinglass.endpoints import PAIR_MAP_PATH
-from src.schemas.maps import LiquidationMapInput, LiquidationMapItem
+from coinglass_liquidation_map.coinglass.endpoints import PAIR_MAP_PATH
+from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, LiquidationMapItem
 
 MAP_INPUT = {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d"}
 SEARCH_INPUT = {"mode": "search_symbols", "keyword": "btc"}
@@ -161,7 +162,7 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
             )
         runs = interleaved(variants, plan.cold_pairs, warmup=1)
         wall, rss = walls_and_rss(runs)
-        what = f"{label}: {{}}, `python -m src` vs minimal actor"
+        what = f"{label}: {{}}, the actor vs minimal actor"
         section.rows += paired_rows("Cold run", what, (wall, rss), ("actor", "minimal"), COLD_GOAL)
         section.samples[f"{label} wall"] = wall["actor"]
         section.details.append(
@@ -196,7 +197,7 @@ def cold(plan: Plan, sandbox: SandboxServer) -> Section:
                 f" {spread(wall['same requests'], 's')}, peak RSS"
                 f" {spread(rss['same requests'], 'MiB')}. This client sends through httpx's"
                 " default transport (httpcore and anyio); the actor's own transport"
-                " (`src/transport.py`: asyncio streams and h11) loads less than they do,"
+                " (its `transport.py`: asyncio streams and h11) loads less than they do,"
                 " which pays for its own code: validation, models, retries, the rate limit,"
                 " the analysis.",
             ]
@@ -259,7 +260,7 @@ def import_costs(sandbox: SandboxServer, top: int = 12) -> Section:
             for package in imports.extra_packages(ours, floor)[:top]
         ),
         "",
-        "The actor's own modules, with what they import first (so `src.main` includes the SDK,"
+        "The actor's own modules, with what they import first (so its `main` includes the SDK,"
         " which the minimal actor imports too):",
         "",
         "| module | own | cumulative |",
@@ -267,7 +268,7 @@ def import_costs(sandbox: SandboxServer, top: int = 12) -> Section:
         *(
             f"| `{module.module}` | {module.self_us / 1000:.1f} ms |"
             f" {module.cumulative_us / 1000:.1f} ms |"
-            for module in imports.cumulative(ours, "src")[:top]
+            for module in imports.cumulative(ours, PACKAGE)[:top]
         ),
     ]
     return Section(details=lines)
@@ -276,7 +277,7 @@ def import_costs(sandbox: SandboxServer, top: int = 12) -> Section:
 def _importer(package: imports.Package) -> str:
     if package.imported_by:
         return f"`{package.imported_by}`"
-    return "the program" if package.name == "src" else "a function at run time (lazy import)"
+    return "the program" if package.name == PACKAGE else "a function at run time (lazy import)"
 
 
 # ---------------------------------------------------------------- 2. processing
@@ -484,7 +485,7 @@ def chart(plan: Plan, sandbox: SandboxServer) -> Section:
     item = LiquidationMapItem.model_validate(runs["plain"][0].items[0])
     progress(f"chart: {plan.chart_renders} renders of {item.symbol} {item.range}")
     started = time.perf_counter()
-    from src.render import map_chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
+    from coinglass_liquidation_map.render import map_chart as charts  # noqa: PLC0415 - its import (matplotlib) is measured
 
     imported = time.perf_counter()
     charts.render_chart(item, datetime.now(UTC))
@@ -515,7 +516,7 @@ def chart(plan: Plan, sandbox: SandboxServer) -> Section:
     ]
     details = [
         f"- Render: {spread(renders, 's')}, {len(png) / 1024:.0f} KiB PNG; the first chart of"
-        f" a process also imports `src.render.chart` (matplotlib, numpy)"
+        f" a process also imports `render.map_chart` (matplotlib, numpy)"
         f" {fmt(imported - started, 's')} and renders in {fmt(first, 's')}.",
         f"- Cold map run with chart {spread(walls['chart'], 's')}, without"
         f" {spread(walls['plain'], 's')}; peak RSS with chart {spread(rss['chart'], 'MiB')},"
@@ -590,7 +591,7 @@ def heatmap_row(plan: Plan) -> Section:
     ours = [sample["total"] for sample in runs["actor"]]
     loads = [sample["total"] for sample in runs["json"]]
     progress(f"heatmap: {plan.chart_renders} renders of a sandbox heatmap")
-    from src.render.heatmap_chart import render_heatmap  # noqa: PLC0415 - matplotlib, measured
+    from coinglass_liquidation_map.render.heatmap_chart import render_heatmap  # noqa: PLC0415 - matplotlib, measured
 
     drawn = heatmaps.item_of(heatmaps.sandbox_body("BTC", "24h", "model1"))
     renders = []
@@ -742,7 +743,7 @@ def standby(plan: Plan, sandbox: SandboxServer, cold_walls: list[float] | None =
         ),
         Row(
             "Standby",
-            "cold batch run of the same map (`python -m src`) vs warm uncached latency",
+            "cold batch run of the same map (the actor) vs warm uncached latency",
             cold_wall,
             miss,
             "s",
@@ -751,14 +752,14 @@ def standby(plan: Plan, sandbox: SandboxServer, cold_walls: list[float] | None =
     cold_source = (
         f"the cold-run row's map runs, {spread(walls, 's')}"
         if cold_walls is not None
-        else f"{len(walls)} cold map runs (`python -m src`) measured here, one before, between"
+        else f"{len(walls)} cold map runs of the actor measured here, one before, between"
         f" and after the two sessions after one unrecorded run, {spread(walls, 's')}"
     )
     details = [
         f"- Query `GET /liquidation-map?symbol={query['symbol']}&range={query['range']}`, the"
         " cold-run row's map, against the sandbox without added latency. One Standby server"
-        " process per configuration (`python -m src` with `APIFY_META_ORIGIN=STANDBY`, from"
-        " the same compiled copy of `src` and with the same environment as the cold runs,"
+        " process per configuration (the actor with `APIFY_META_ORIGIN=STANDBY`, from the"
+        " same compiled copy of its package and with the same environment as the cold runs,"
         " the run's input only `standbyCacheSecs`), started once, polled every 50 ms until"
         f" the readiness probe answers (cached {fmt(cached.ready_s, 's')}, uncached"
         f" {fmt(uncached.ready_s, 's')} from spawn), then warmed with {plan.standby_warmup}"

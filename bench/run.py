@@ -26,7 +26,7 @@ for folder in (ROOT / "scripts", ROOT / "sandbox", ROOT):
     if str(folder) not in sys.path:  # lets the file run as a script from any cwd
         sys.path.insert(0, str(folder))
 
-from local_run import FOREIGN_PREFIXES  # noqa: E402
+from local_run import FOREIGN_PREFIXES, PACKAGE  # noqa: E402
 from sandbox_server import SandboxServer  # noqa: E402
 
 from bench import rows  # noqa: E402
@@ -115,14 +115,15 @@ def document(sections: dict[str, rows.Section], plan: rows.Plan, host: Machine) 
         f" setting, {plan.standby_warmup} warm-up requests, {plan.standby_latency_requests}"
         f" sequential requests for latency, {plan.standby_rate_requests} at"
         f" {plan.standby_concurrency} at a time for throughput.",
-        "- Cold runs are real processes (`python -m src` and `python bench/minimal_actor.py`,"
+        f"- Cold runs are real processes (`python -m {PACKAGE}` and"
+        " `python bench/minimal_actor.py`,"
         " which does `async with Actor`, `Actor.get_input()` and one `Actor.push_data`) in the"
         " same interpreter, on local storage with the Console's event prices, against the"
         " loopback CoinGlass sandbox without added latency. Wall time is from spawn to exit;"
         " peak RSS is the child's own `ru_maxrss` from `os.wait4`, read by a small launcher"
         " (`bench/spawn.py`): spawned from the benchmark itself, which holds big maps, a child"
         " would report the benchmark's peak, as Linux starts it from the image exec replaced.",
-        "- The actor runs from a copy of `src` taken when the benchmark starts, its bytecode"
+        "- The actor runs from a copy of its package taken when the benchmark starts, its bytecode"
         " compiled ahead as the image's `compileall` step does; both actors start in that"
         " folder. Their environment is the benchmark's without the variables that change what"
         f" a run does ({', '.join(f'`{prefix}*`' for prefix in FOREIGN_PREFIXES)}), as the image"

@@ -2,7 +2,7 @@
 
 The server starts as the platform starts it (``APIFY_META_ORIGIN=STANDBY``, the port in
 ``ACTOR_WEB_SERVER_PORT``, the run's input holding ``standbyCacheSecs``) from the same compiled
-copy of ``src`` the cold runs use, on fresh local storage. Requests come from this process
+copy of the package the cold runs use, on fresh local storage. Requests come from this process
 over loopback with httpx, in bounded counts: a fixed number one after the other for latency,
 and a fixed number a few at a time for throughput.
 """
@@ -31,7 +31,7 @@ Query = Mapping[str, str]
 
 @contextmanager
 def standby_server(env: Mapping[str, str], actor_input: object) -> Iterator[StandbyServer]:
-    """``local_run.standby_server`` from the benchmark's compiled copy of ``src``, on fresh
+    """``local_run.standby_server`` from the benchmark's compiled copy of the package, on fresh
     storage that is removed when the server stops."""
     storage = Path(tempfile.mkdtemp(prefix="bench-standby-"))
     try:

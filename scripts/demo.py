@@ -2,7 +2,7 @@
 scheduled runs with the market moved between them, alerts posted to a loopback webhook),
 printed for a person.
 
-`make demo` runs this. Each run is the real actor process (`python -m src`) with local storage
+`make demo` runs this. Each run is the real actor process with local storage
 under `storage/demo-*`; only the API server is the loopback sandbox instead of CoinGlass, and
 the webhook a loopback receiver instead of Slack.
 """

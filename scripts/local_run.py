@@ -1,6 +1,7 @@
 """Local runs as a user sees them: the real actor process, the Console's prices, the results.
 
-`python scripts/local_run.py '<input JSON>' [STORAGE]` runs `python -m src` with that input and
+`python scripts/local_run.py '<input JSON>' [STORAGE]` runs the actor (`python -m PACKAGE`) with
+that input and
 local storage (default `storage/`), then prints what it pushed and charged. `make run` calls it.
 """
 
@@ -25,10 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, which puts only scripts/ on the path
     sys.path.insert(0, str(ROOT))
 
-from src.standby import READINESS_HEADER  # noqa: E402
+from coinglass_liquidation_map.standby import READINESS_HEADER  # noqa: E402
 
 # Variables of a developer's shell that would change what a run does: platform settings, a
 # key, a CA file the actor's image does not have.
+PACKAGE = "coinglass_liquidation_map"
+"""The actor's package, which ``python -m`` runs."""
 FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
 READINESS_PROBE = {READINESS_HEADER: "1"}
 
@@ -170,7 +173,7 @@ def run_actor(
     storage: Path,
     env: Mapping[str, str] = os.environ,
     *,
-    command: Sequence[str] = ("-m", "src"),
+    command: Sequence[str] = ("-m", PACKAGE),
     capture: bool = False,
     keep_storage: bool = False,
 ) -> subprocess.CompletedProcess[str]:
@@ -214,7 +217,7 @@ def standby_server(
     cwd: Path = ROOT,
     ready_within_s: float = 60.0,
 ) -> Iterator[StandbyServer]:
-    """``python -m src`` in Standby mode, as the platform starts it, on a free loopback port,
+    """The actor in Standby mode, as the platform starts it, on a free loopback port,
     with ``actor_input`` as the run's input and local storage in ``storage``; stopped on exit.
 
     Raises StandbyFailed, with the end of its log, if it exits or does not answer the
@@ -228,7 +231,7 @@ def standby_server(
     with log.open("wb") as output:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "src"],
+            [sys.executable, "-m", PACKAGE],
             cwd=cwd,
             env={
                 **env,

@@ -33,13 +33,13 @@ def sandbox(sandbox_session: SandboxServer) -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def run_actor(sandbox: SandboxServer, tmp_path: Path) -> Any:
-    """Run ``python -m src`` (or ``command``) with the given input against the sandbox."""
+    """Run the actor (or ``command``) with the given input against the sandbox."""
 
     def run(
         actor_input: object,
         *,
         env: dict[str, str] | None = None,
-        command: tuple[str, ...] = ("-m", "src"),
+        command: tuple[str, ...] = ("-m", local_run.PACKAGE),
         keep_storage: bool = False,
     ) -> ActorRun:
         # Nothing from the developer's own shell: no platform variables, no real key.

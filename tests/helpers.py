@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import local_run
 import pytest
 import sandbox_data
 from jsonschema import Draft7Validator
@@ -142,7 +143,7 @@ def charged_events(charges: list[dict[str, Any]]) -> list[str]:
 def patched(scenario: str, *modules: str) -> tuple[str, ...]:
     """A command for ``run_actor``: the actor's run with a part replaced, as
     ``tests/patched_actor.py`` describes its scenarios."""
-    return ("-m", "tests.patched_actor", scenario, *modules)
+    return ("-m", "tests.patched_actor", local_run.PACKAGE, scenario, *modules)
 
 
 # ---------------------------------------------------------------- maps worked out by hand

@@ -1,9 +1,10 @@
 """The actor's own run with one part replaced, to see end to end what a user gets when that
-part misbehaves: ``python -m tests.patched_actor SCENARIO [MODULE ...]`` from the repository.
-After the replacement it runs ``src/__main__.py``, as ``python -m src`` does.
+part misbehaves: ``python -m tests.patched_actor PACKAGE SCENARIO [MODULE ...]`` from the
+repository. After the replacement it runs the actor's package (``PACKAGE``) as ``python -m``
+does.
 
 - ``spy``: nothing replaced and nothing of the actor imported first, so the run loads exactly
-  what ``python -m src`` loads; at exit, prints ``LOADED <module> True|False`` for each MODULE.
+  what ``python -m`` loads; at exit, prints ``LOADED <module> True|False`` for each MODULE.
 - ``broken``: every map hits a bug.
 - ``broken_for_btc``: the BTC map hits a bug; the others are fetched as usual.
 - ``aborted_midway``: the platform aborts the run as its first map starts.
@@ -19,10 +20,10 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from src.analysis.buckets import Bucketing
-    from src.analysis.liqmap import AnalysedMap
-    from src.run.upstream import Upstream
-    from src.schemas.maps import MapTarget
+    from coinglass_liquidation_map.analysis.buckets import Bucketing
+    from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
+    from coinglass_liquidation_map.run.upstream import Upstream
+    from coinglass_liquidation_map.schemas.maps import MapTarget
 
     FetchMap = Callable[[Upstream, MapTarget, Bucketing], Coroutine[Any, Any, AnalysedMap]]
 
@@ -51,10 +52,10 @@ def report_loaded(modules: list[str]) -> None:
         print(f"LOADED {name}", name in sys.modules)
 
 
-def run(scenario: str, modules: list[str]) -> None:
+def run(package: str, scenario: str, modules: list[str]) -> None:
     if scenario == "spy":
         atexit.register(report_loaded, modules)
-        runpy.run_module("src", run_name="__main__", alter_sys=True)
+        runpy.run_module(package, run_name="__main__", alter_sys=True)
         return
     # Imported only here: unittest loads difflib, and the spy checks that a run does not.
     from unittest import mock  # noqa: PLC0415
@@ -70,14 +71,14 @@ def run(scenario: str, modules: list[str]) -> None:
             return await open_dataset(*args, **kwargs)
 
         with mock.patch.object(Actor, "open_dataset", default_only):
-            runpy.run_module("src", run_name="__main__", alter_sys=True)
+            runpy.run_module(package, run_name="__main__", alter_sys=True)
         return
 
-    from src.modes import maps  # noqa: PLC0415
+    from coinglass_liquidation_map.modes import maps  # noqa: PLC0415
 
     with mock.patch.object(maps, "liquidation_map", replaced(scenario, maps.liquidation_map)):
-        runpy.run_module("src", run_name="__main__", alter_sys=True)
+        runpy.run_module(package, run_name="__main__", alter_sys=True)
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], sys.argv[2:])
+    run(sys.argv[1], sys.argv[2], sys.argv[3:])

@@ -161,12 +161,13 @@ def test_a_map_run_loads_no_module_only_charts_histories_or_mistyped_symbols_nee
     run_actor: Any,
 ) -> None:
     run = run_actor(
-        {"apiKey": PRO_KEY}, command=patched("spy", "matplotlib", "difflib", "src.run.history")
+        {"apiKey": PRO_KEY},
+        command=patched("spy", "matplotlib", "difflib", "coinglass_liquidation_map.run.history"),
     )
     assert run.item["success"] is True
     assert "LOADED matplotlib False" in run.log
     assert "LOADED difflib False" in run.log
-    assert "LOADED src.run.history False" in run.log
+    assert "LOADED coinglass_liquidation_map.run.history False" in run.log
     assert not record(run.storage, "report.html").exists()
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from src.errors import RateLimited
-from src.outputs import FailureItem, ResultItem, failure_item
-from src.schemas.search import SearchSymbolsItem
-from src.standby.answers import AnswerCache
+from coinglass_liquidation_map.errors import RateLimited
+from coinglass_liquidation_map.outputs import FailureItem, ResultItem, failure_item
+from coinglass_liquidation_map.schemas.search import SearchSymbolsItem
+from coinglass_liquidation_map.standby.answers import AnswerCache
 
 SUCCESS = SearchSymbolsItem(keyword="btc", data=[])
 FAILURE: FailureItem = failure_item(RateLimited("slow down"), "search_symbols", keyword="btc")

@@ -21,7 +21,7 @@ import time:       120 |        120 |     sniffio
 import time:       200 |        200 |     click
 import time:       300 |        620 |   httpx._main
 import time:       500 |       1120 | httpx
-import time:        80 |         80 | src.errors
+import time:        80 |         80 | coinglass_liquidation_map.errors
 """
 
 

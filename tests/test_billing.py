@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import pytest
 
-from src.errors import BudgetExhausted
-from src.run.billing import Budget, at_most
+from coinglass_liquidation_map.errors import BudgetExhausted
+from coinglass_liquidation_map.run.billing import Budget, at_most
 
 
 class Wallet:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from src.analysis import alerts, changes
-from src.market_data import Number
-from src.outputs import Side
-from src.records import SentAlert, Snapshot
-from src.schemas.alerts import Alert, ImbalanceBeyond, LiquidityWithinPct
-from src.schemas.maps import Cluster
+from coinglass_liquidation_map.analysis import alerts, changes
+from coinglass_liquidation_map.market_data import Number
+from coinglass_liquidation_map.outputs import Side
+from coinglass_liquidation_map.records import SentAlert, Snapshot
+from coinglass_liquidation_map.schemas.alerts import Alert, ImbalanceBeyond, LiquidityWithinPct
+from coinglass_liquidation_map.schemas.maps import Cluster
 
 THEN = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

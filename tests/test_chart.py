@@ -11,14 +11,14 @@ import pytest
 import sandbox_data
 from helpers import PNG_SIGNATURE, png_size
 
-from src.analysis import buckets, liqmap
-from src.formatting import format_compact, format_price
-from src.market_data import LiquidationRow, Number, PriceKeyedMap
-from src.modes.maps import chart_key, picture
-from src.render.map_chart import render_chart
-from src.render.report import render_report
-from src.run.gallery import report_entry
-from src.schemas.maps import LiquidationMapItem
+from coinglass_liquidation_map.analysis import buckets, liqmap
+from coinglass_liquidation_map.formatting import format_compact, format_price
+from coinglass_liquidation_map.market_data import LiquidationRow, Number, PriceKeyedMap
+from coinglass_liquidation_map.modes.maps import chart_key, picture
+from coinglass_liquidation_map.render.map_chart import render_chart
+from coinglass_liquidation_map.render.report import render_report
+from coinglass_liquidation_map.run.gallery import report_entry
+from coinglass_liquidation_map.schemas.maps import LiquidationMapItem
 
 FETCHED_AT = datetime(2026, 11, 25, 14, 3, tzinfo=UTC)
 
@@ -164,7 +164,9 @@ def test_report_escapes_text_and_loads_nothing(
     page = report_of(charts)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script" not in page.lower()
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(
+        r"""(coinglass_liquidation_map|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE
+    )
     assert "url(" not in page
     assert "@import" not in page
 

@@ -9,11 +9,11 @@ import pytest
 import respx
 from helpers import MAP_PATH
 
-from src import errors
-from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import Endpoints
-from src.market_data import LiquidationMap
-from src.retry import RetryPolicy
+from coinglass_liquidation_map import errors
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.market_data import LiquidationMap
+from coinglass_liquidation_map.retry import RetryPolicy
 
 BASE = "https://cg.test"
 KEY = "secret-key-123"

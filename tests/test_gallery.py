@@ -11,16 +11,16 @@ from datetime import UTC, datetime
 import pytest
 from helpers import MemoryStore, png_size
 
-from src.analysis.buckets import Bucketing
-from src.analysis.liqmap import analysed_map
-from src.analysis.markets import CurrentPrice
-from src.market_data import PriceKeyedMap
-from src.modes.maps import picture
-from src.render import map_chart
-from src.run.gallery import REPORT_KEY, Gallery
-from src.run.item_limit import fitted
-from src.schemas.alerts import Alert
-from src.schemas.maps import Changes, LiquidationMapItem
+from coinglass_liquidation_map.analysis.buckets import Bucketing
+from coinglass_liquidation_map.analysis.liqmap import analysed_map
+from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.market_data import PriceKeyedMap
+from coinglass_liquidation_map.modes.maps import picture
+from coinglass_liquidation_map.render import map_chart
+from coinglass_liquidation_map.run.gallery import REPORT_KEY, Gallery
+from coinglass_liquidation_map.run.item_limit import fitted
+from coinglass_liquidation_map.schemas.alerts import Alert
+from coinglass_liquidation_map.schemas.maps import Changes, LiquidationMapItem
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

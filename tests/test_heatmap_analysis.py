@@ -10,13 +10,13 @@ import pytest
 import sandbox_heatmaps
 from helpers import MemoryStore
 
-from src.analysis.heatmap import analysed_heatmap
-from src.coinglass.heatmap_payloads import HeatmapPayload
-from src.coinglass.payloads import Envelope
-from src.errors import BadResponse, NoData
-from src.market_data import Heatmap
-from src.modes.heatmaps import fitted_heatmap
-from src.outputs import record
+from coinglass_liquidation_map.analysis.heatmap import analysed_heatmap
+from coinglass_liquidation_map.coinglass.heatmap_payloads import HeatmapPayload
+from coinglass_liquidation_map.coinglass.payloads import Envelope
+from coinglass_liquidation_map.errors import BadResponse, NoData
+from coinglass_liquidation_map.market_data import Heatmap
+from coinglass_liquidation_map.modes.heatmaps import fitted_heatmap
+from coinglass_liquidation_map.outputs import record
 
 T0 = 1_764_590_400  # 2025-12-01 12:00 UTC
 PRICES = [80, 85, 90, 95, 100, 105, 110, 115, 120, 125, 130]  # the price, 100, is row 4

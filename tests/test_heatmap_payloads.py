@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import respx
 
-from src import errors
-from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import Endpoints
-from src.market_data import Heatmap, Instrument
-from src.modes.heatmaps import liquidation_heatmap
-from src.retry import RetryPolicy
-from src.schemas.heatmaps import HeatmapTarget
+from coinglass_liquidation_map import errors
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.market_data import Heatmap, Instrument
+from coinglass_liquidation_map.modes.heatmaps import liquidation_heatmap
+from coinglass_liquidation_map.retry import RetryPolicy
+from coinglass_liquidation_map.schemas.heatmaps import HeatmapTarget
 
 BASE = "https://cg.test"
 PUBLISHED: dict[str, Any] = {

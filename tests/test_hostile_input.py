@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sandbox_server import SandboxServer
 
-from src.catalog import BY_NAME, input_failure, known_fields, parse_input
-from src.coinglass.client import CoinGlassClient
-from src.coinglass.payloads import CoinMapPayload, MapPayloadT, PairMapPayload
-from src.errors import BadResponse, InvalidInput
-from src.market_data import LiquidationRow
-from src.retry import RetryPolicy
+from coinglass_liquidation_map.catalog import BY_NAME, input_failure, known_fields, parse_input
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.payloads import CoinMapPayload, MapPayloadT, PairMapPayload
+from coinglass_liquidation_map.errors import BadResponse, InvalidInput
+from coinglass_liquidation_map.market_data import LiquidationRow
+from coinglass_liquidation_map.retry import RetryPolicy
 
 json_scalars = (
     st.none()

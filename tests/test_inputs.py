@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from src.catalog import input_failure, parse_input
-from src.errors import InvalidInput, RateLimited
-from src.schemas.heatmaps import LiquidationHeatmapInput
-from src.schemas.maps import LiquidationMapInput, MapTarget
-from src.schemas.search import SearchSymbolsInput
+from coinglass_liquidation_map.catalog import input_failure, parse_input
+from coinglass_liquidation_map.errors import InvalidInput, RateLimited
+from coinglass_liquidation_map.schemas.heatmaps import LiquidationHeatmapInput
+from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, MapTarget
+from coinglass_liquidation_map.schemas.search import SearchSymbolsInput
 
 
 def test_defaults_give_the_btc_daily_map() -> None:

@@ -1,6 +1,6 @@
-"""The house rules of ``src/``, read from the code itself with ``ast``: which room may import
-what, where CoinGlass's paths live, and how long a room may grow. Each rule is also shown to
-catch a deliberately broken copy of ``src``."""
+"""The house rules of the actor's package, read from the code itself with ``ast``: which room may
+import what, where CoinGlass's paths live, and how long a room may grow. Each rule is also shown
+to catch a deliberately broken copy of the package."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from local_run import PACKAGE
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+PKG = PACKAGE
+SRC = Path(__file__).resolve().parent.parent / PKG
 MAX_MODULE_LINES = 400
-# What the pure core must never reach, directly or through another module of src: I/O,
+# What the pure core must never reach, directly or through another module of the package: I/O,
 # clocks, chance, Apify, HTTP, web servers and drawing.
 IMPURE = frozenset(
     {
@@ -42,79 +44,108 @@ IMPURE = frozenset(
 APIFY_AND_SERVERS = frozenset({"apify", "crawlee", "starlette", "uvicorn", "mcp"})
 # The boundary models and the core: data in, data out, for any room to build on.
 PURE_ROOMS = (
-    "src.analysis",
-    "src.market_data",
-    "src.coinglass.payloads",
-    "src.coinglass.heatmap_payloads",
-    "src.formatting",
-    "src.inputs",
-    "src.outputs",
-    "src.schemas",
-    "src.records",
-    "src.errors",
-    "src.catalog",
+    f"{PKG}.analysis",
+    f"{PKG}.market_data",
+    f"{PKG}.coinglass.payloads",
+    f"{PKG}.coinglass.heatmap_payloads",
+    f"{PKG}.formatting",
+    f"{PKG}.inputs",
+    f"{PKG}.outputs",
+    f"{PKG}.schemas",
+    f"{PKG}.records",
+    f"{PKG}.errors",
+    f"{PKG}.catalog",
 )
-# Room → what it may not import, directly or through the modules of src it imports.
+# Room → what it may not import, directly or through the modules of the package it imports.
 FORBIDDEN: dict[str, frozenset[str]] = {
     **dict.fromkeys(PURE_ROOMS, IMPURE),
-    "src.coinglass": APIFY_AND_SERVERS | {"matplotlib"},
-    "src.modes": APIFY_AND_SERVERS - {"apify", "crawlee"},  # Apify through run's pieces only
-    "src.render": APIFY_AND_SERVERS | {"httpx"},
+    f"{PKG}.coinglass": APIFY_AND_SERVERS | {"matplotlib"},
+    f"{PKG}.modes": APIFY_AND_SERVERS - {"apify", "crawlee"},  # Apify through run's pieces only
+    f"{PKG}.render": APIFY_AND_SERVERS | {"httpx"},
 }
 # Room → what it may not import itself (at the top of a module, or anywhere).
 FORBIDDEN_DIRECTLY: dict[str, frozenset[str]] = {
-    "src.modes": frozenset({"apify", "crawlee", "matplotlib"}),
+    f"{PKG}.modes": frozenset({"apify", "crawlee", "matplotlib"}),
 }
-BOUNDARY_MODELS = ("src.inputs", "src.outputs", "src.schemas", "src.records", "src.errors")
+BOUNDARY_MODELS = (
+    f"{PKG}.inputs",
+    f"{PKG}.outputs",
+    f"{PKG}.schemas",
+    f"{PKG}.records",
+    f"{PKG}.errors",
+)
 ROOMS_ABOVE_THE_BOUNDARY = (
-    "src.catalog",
-    "src.coinglass",
-    "src.analysis",
-    "src.modes",
-    "src.run",
-    "src.render",
-    "src.standby",
-    "src.main",
+    f"{PKG}.catalog",
+    f"{PKG}.coinglass",
+    f"{PKG}.analysis",
+    f"{PKG}.modes",
+    f"{PKG}.run",
+    f"{PKG}.render",
+    f"{PKG}.standby",
+    f"{PKG}.main",
 )
 # Rooms that must not reach into the rooms built on them: imports run one way.
 FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
-    "src.market_data": ("src",),
-    "src.formatting": ("src.analysis", "src.render", *BOUNDARY_MODELS, "src.catalog"),
+    f"{PKG}.market_data": (PKG,),
+    f"{PKG}.formatting": (
+        f"{PKG}.analysis",
+        f"{PKG}.render",
+        *BOUNDARY_MODELS,
+        f"{PKG}.catalog",
+    ),
     **dict.fromkeys(BOUNDARY_MODELS, ROOMS_ABOVE_THE_BOUNDARY),
     # The catalog names each mode's pipeline; it imports none of them.
-    "src.catalog": ROOMS_ABOVE_THE_BOUNDARY[1:],
+    f"{PKG}.catalog": ROOMS_ABOVE_THE_BOUNDARY[1:],
     # The client translates the wire into the core's own types, and knows no item or mode.
-    "src.coinglass": (
-        "src.analysis",
-        "src.modes",
-        "src.run",
-        "src.render",
-        "src.standby",
-        "src.catalog",
+    f"{PKG}.coinglass": (
+        f"{PKG}.analysis",
+        f"{PKG}.modes",
+        f"{PKG}.run",
+        f"{PKG}.render",
+        f"{PKG}.standby",
+        f"{PKG}.catalog",
         *BOUNDARY_MODELS[:-1],
     ),
     # The core reads the core's types, never CoinGlass's wire models, and no picture.
-    "src.analysis": ("src.coinglass", "src.modes", "src.run", "src.render", "src.standby"),
-    "src.modes": ("src.standby",),
-    "src.render": ("src.coinglass", "src.analysis", "src.modes", "src.run", "src.standby"),
-    "src.run": ("src.modes", "src.standby"),
+    f"{PKG}.analysis": (
+        f"{PKG}.coinglass",
+        f"{PKG}.modes",
+        f"{PKG}.run",
+        f"{PKG}.render",
+        f"{PKG}.standby",
+    ),
+    f"{PKG}.modes": (f"{PKG}.standby",),
+    f"{PKG}.render": (
+        f"{PKG}.coinglass",
+        f"{PKG}.analysis",
+        f"{PKG}.modes",
+        f"{PKG}.run",
+        f"{PKG}.standby",
+    ),
+    f"{PKG}.run": (
+        f"{PKG}.modes",
+        f"{PKG}.standby",
+    ),
 }
 # Rooms that import these only inside a function, when a run asks for what they draw.
-LAZY_ONLY: dict[str, tuple[str, ...]] = {"src.modes": ("src.render",), "src.run": ("src.render",)}
-CATALOG = "src.catalog"
-SCHEMAS = "src.schemas"
+LAZY_ONLY: dict[str, tuple[str, ...]] = {
+    f"{PKG}.modes": (f"{PKG}.render",),
+    f"{PKG}.run": (f"{PKG}.render",),
+}
+CATALOG = f"{PKG}.catalog"
+SCHEMAS = f"{PKG}.schemas"
 # A clock read, called or handed on (``clock=datetime.now``), and a file opened.
 CLOCK_NAMES = frozenset({"now", "today", "utcnow", "monotonic", "perf_counter"})
-CLIENT_PACKAGE = "src.coinglass"
+CLIENT_PACKAGE = f"{PKG}.coinglass"
 COINGLASS_PATH_PREFIX = "/api/"
 
 
 @dataclass(frozen=True)
 class Module:
-    name: str  # src.analysis.liqmap
+    name: str  # <package>.analysis.liqmap
     path: Path
     tree: ast.Module
-    shown: str  # src/analysis/liqmap.py
+    shown: str  # <package>/analysis/liqmap.py
 
     @property
     def is_package(self) -> bool:
@@ -134,7 +165,7 @@ def modules(root: Path) -> dict[str, Module]:
 
 def imported(module: Module, known: set[str], *, top_level: bool = False) -> set[str]:
     """Every module ``module`` imports anywhere (lazily and for type checking too), or only at
-    its top level: modules of src by their full name, with the packages whose ``__init__``
+    its top level: modules of the package by their full name, with the packages whose ``__init__``
     that runs, and the others by their top-level name."""
     names: set[str] = set()
     package = module.name if module.is_package else module.name.rpartition(".")[0]
@@ -144,12 +175,12 @@ def imported(module: Module, known: set[str], *, top_level: bool = False) -> set
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             source = node.module or ""
-            if node.level:  # from ..run import billing, inside src.analysis
+            if node.level:  # from ..run import billing, inside <package>.analysis
                 parts = package.split(".")
                 base = parts[: len(parts) - node.level + 1]
                 source = ".".join([*base, node.module] if node.module else base)
             names.add(source)
-            # ``from src.modes import maps`` imports the module src.modes.maps
+            # ``from <package>.modes import maps`` imports the module <package>.modes.maps
             names.update(
                 f"{source}.{alias.name}"
                 for alias in node.names
@@ -158,15 +189,15 @@ def imported(module: Module, known: set[str], *, top_level: bool = False) -> set
     found: set[str] = set()
     for name in names:
         parts = name.split(".")
-        if parts[0] != "src":
+        if parts[0] != PKG:
             found.add(parts[0])
             continue
         found.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
-    return {name for name in found if name.split(".")[0] != "src" or name in known}
+    return {name for name in found if name.split(".")[0] != PKG or name in known}
 
 
 def reached(start: str, graph: dict[str, set[str]]) -> Iterator[tuple[str, str]]:
-    """Each (module of src, what it imports) that ``start`` imports, directly or not."""
+    """Each (module of the package, what it imports) that ``start`` imports, directly or not."""
     seen, todo = {start}, [start]
     while todo:
         current = todo.pop()
@@ -211,8 +242,8 @@ def lazy_problems(module: Module, known: set[str]) -> Iterator[str]:
 
 
 def mode_schemas(found: dict[str, Module]) -> set[str]:
-    """The modules of ``src.schemas`` that hold a mode's models: an input or item model with a
-    ``mode`` field."""
+    """The modules of the package's ``schemas`` that hold a mode's models: an input or item
+    model with a ``mode`` field."""
     return {
         name
         for name, module in found.items()
@@ -308,14 +339,15 @@ def test_the_readme_walks_every_room() -> None:
     readme = (SRC.parent / "README.md").read_text()
     rooms = sorted(path.parent.name for path in SRC.glob("*/__init__.py"))
     assert rooms == ["analysis", "coinglass", "modes", "render", "run", "schemas", "standby"]
-    assert [room for room in rooms if f"`src/{room}/`" not in readme] == []
+    assert f"`{PKG}/`" in readme
+    assert [room for room in rooms if f"- `{room}/`" not in readme] == []
 
 
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
-    """A copy of src to break."""
-    shutil.copytree(SRC, tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path / "src"
+    """A copy of the package to break."""
+    shutil.copytree(SRC, tmp_path / PKG, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / PKG
 
 
 def append(path: Path, text: str) -> None:
@@ -325,102 +357,114 @@ def append(path: Path, text: str) -> None:
 @pytest.mark.parametrize(
     ("module", "added", "reported"),
     [
-        ("analysis/liqmap.py", "\nimport httpx\n", "src/analysis/liqmap.py imports httpx"),
+        (
+            "analysis/liqmap.py",
+            "\nimport httpx\n",
+            f"{PKG}/analysis/liqmap.py imports httpx",
+        ),
         (
             "analysis/markets.py",
             "\n\ndef later() -> None:\n    from apify import Actor  # noqa\n",
-            "src/analysis/markets.py imports apify",
+            f"{PKG}/analysis/markets.py imports apify",
         ),
-        ("outputs.py", "\nimport time\n", "src/outputs.py imports time"),
+        ("outputs.py", "\nimport time\n", f"{PKG}/outputs.py imports time"),
         (
             "formatting.py",
-            "\nfrom src.run import billing\n",
-            "src/formatting.py imports apify through src.run.billing",
+            f"\nfrom {PKG}.run import billing\n",
+            f"{PKG}/formatting.py imports apify through {PKG}.run.billing",
         ),
         (
             "analysis/alerts.py",
-            "\nfrom src.render import map_section\n",
-            "src/analysis/alerts.py imports src.render.map_section, a room built on it",
+            f"\nfrom {PKG}.render import map_section\n",
+            f"{PKG}/analysis/alerts.py imports {PKG}.render.map_section, a room built on it",
         ),
         (
             "analysis/markets.py",
-            "\nfrom src.coinglass.payloads import PairsMarkets\n",
-            "src/analysis/markets.py imports src.coinglass.payloads, a room built on it",
+            f"\nfrom {PKG}.coinglass.payloads import PairsMarkets\n",
+            f"{PKG}/analysis/markets.py imports {PKG}.coinglass.payloads, a room built on it",
         ),
         (
             "coinglass/payloads.py",
-            "\nfrom src.outputs import record\n",
-            "src/coinglass/payloads.py imports src.outputs, a room built on it",
+            f"\nfrom {PKG}.outputs import record\n",
+            f"{PKG}/coinglass/payloads.py imports {PKG}.outputs, a room built on it",
         ),
         (
             "run/runner.py",
-            "\nfrom src.modes import maps\n",
-            "src/run/runner.py imports src.modes.maps, a room built on it",
+            f"\nfrom {PKG}.modes import maps\n",
+            f"{PKG}/run/runner.py imports {PKG}.modes.maps, a room built on it",
         ),
         (
             "modes/maps.py",
-            "\nfrom src.render.map_chart import render_chart\n",
-            "src/modes/maps.py imports src.render.map_chart at its top",
+            f"\nfrom {PKG}.render.map_chart import render_chart\n",
+            f"{PKG}/modes/maps.py imports {PKG}.render.map_chart at its top",
         ),
         (
             "modes/search.py",
             "\nfrom apify import Actor\n",
-            "src/modes/search.py imports apify itself",
+            f"{PKG}/modes/search.py imports apify itself",
         ),
         (
             "run/gallery.py",
             '\nKIND = "liquidation_heatmap"\n',
-            "src/run/gallery.py:",
+            f"{PKG}/run/gallery.py:",
         ),
         (
             "standby/routes.py",
             '\nROUTE = "/liquidation-map"\n',
-            "src/standby/routes.py:",
+            f"{PKG}/standby/routes.py:",
         ),
         (
             "run/billing.py",
             '\nMAP_EVENT = "LIQUIDATION_MAP"\n',
-            "src/run/billing.py:",
+            f"{PKG}/run/billing.py:",
         ),
         (
             "render/report.py",
-            "\nfrom src.schemas import heatmaps, maps\n",
-            "src/render/report.py lists modes",
+            f"\nfrom {PKG}.schemas import heatmaps, maps\n",
+            f"{PKG}/render/report.py lists modes",
         ),
         (
             "coinglass/client.py",
             "\nfrom apify import Actor\n",
-            "src/coinglass/client.py imports apify",
+            f"{PKG}/coinglass/client.py imports apify",
         ),
         (
             "coinglass/endpoints.py",
-            "\nfrom src.modes import maps\n",
-            "src/coinglass/endpoints.py imports src.modes.maps, a room built on it",
+            f"\nfrom {PKG}.modes import maps\n",
+            f"{PKG}/coinglass/endpoints.py imports {PKG}.modes.maps, a room built on it",
         ),
         (
             "modes/maps.py",
-            "\nfrom src.standby import routes\n",
-            "src/modes/maps.py imports src.standby.routes, a room built on it",
+            f"\nfrom {PKG}.standby import routes\n",
+            f"{PKG}/modes/maps.py imports {PKG}.standby.routes, a room built on it",
         ),
         (
             "run/runner.py",
             '\nPATH = "/api/futures/liquidation/map"\n',
-            "src/run/runner.py:",
+            f"{PKG}/run/runner.py:",
         ),
-        ("render/__init__.py", "", "src/render/__init__.py has no docstring"),
-        ("render/map_chart.py", "\n" * MAX_MODULE_LINES, "src/render/map_chart.py has"),
+        ("render/__init__.py", "", f"{PKG}/render/__init__.py has no docstring"),
+        (
+            "render/map_chart.py",
+            "\n" * MAX_MODULE_LINES,
+            f"{PKG}/render/map_chart.py has",
+        ),
         (
             "analysis/symbols.py",
             "\n\ndef stamp() -> object:\n    import datetime  # noqa\n\n"
             "    return datetime.datetime.now()\n",
-            "src/analysis/symbols.py:",
+            f"{PKG}/analysis/symbols.py:",
         ),
         (
             "outputs.py",
             "\nfrom datetime import datetime\nCLOCK = datetime.now\n",
-            "src/outputs.py:",
+            f"{PKG}/outputs.py:",
         ),
-        ("errors.py", "\nTEXT = open('x').read()  # noqa\n", "src/errors.py:"),
+        (
+            "errors.py",
+            "\nTEXT = open('x').read()  # noqa\n",
+            f"{PKG}/errors.py:",
+        ),
     ],
 )
 def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported: str) -> None:
@@ -433,10 +477,10 @@ def test_a_broken_copy_is_caught(broken: Path, module: str, added: str, reported
 
 
 def test_a_package_whose_init_imports_httpx_is_caught(broken: Path) -> None:
-    # Importing src.schemas.maps runs src/schemas/__init__.py first.
+    # Importing <package>.schemas.maps runs <package>/schemas/__init__.py first.
     append(broken / "schemas" / "__init__.py", "\nimport httpx\n")
     problems = violations(broken)
-    assert "src/analysis/liqmap.py imports httpx through src.schemas" in problems
+    assert f"{PKG}/analysis/liqmap.py imports httpx through {PKG}.schemas" in problems
 
 
 @pytest.mark.parametrize(
@@ -445,22 +489,22 @@ def test_a_package_whose_init_imports_httpx_is_caught(broken: Path) -> None:
         (
             "analysis/markets.py",
             "\nfrom ..run import billing\n",
-            "src/analysis/markets.py imports apify through src.run.billing",
+            f"{PKG}/analysis/markets.py imports apify through {PKG}.run.billing",
         ),
         (
             "analysis/markets.py",
             "\nfrom ..run.billing import EVENTS\n",
-            "src/analysis/markets.py imports apify through src.run.billing",
+            f"{PKG}/analysis/markets.py imports apify through {PKG}.run.billing",
         ),
         (
             "analysis/__init__.py",
             "\nfrom . import symbols\nfrom ..run import billing\n",
-            "src/analysis/__init__.py imports apify through src.run.billing",
+            f"{PKG}/analysis/__init__.py imports apify through {PKG}.run.billing",
         ),
         (
             "formatting.py",
             "\nfrom .render import map_chart\n",
-            "src/formatting.py imports matplotlib through src.render.map_chart",
+            f"{PKG}/formatting.py imports matplotlib through {PKG}.render.map_chart",
         ),
     ],
 )
@@ -475,4 +519,4 @@ def test_the_analysis_reaching_httpx_through_another_module_is_caught(broken: Pa
     # A pure module imports nothing impure itself, but a module it imports does.
     append(broken / "market_data.py", "\nimport httpx\n")
     problems = violations(broken)
-    assert "src/analysis/liqmap.py imports httpx through src.market_data" in problems
+    assert f"{PKG}/analysis/liqmap.py imports httpx through {PKG}.market_data" in problems

@@ -8,14 +8,14 @@ import pytest
 import respx
 from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
 
-from src.analysis.buckets import Bucketing
-from src.coinglass.client import CoinGlassClient
-from src.coinglass.endpoints import Endpoints
-from src.market_data import Instrument
-from src.modes import maps
-from src.retry import RetryPolicy
-from src.run.upstream import MarketPrices, Upstream
-from src.schemas.maps import MapTarget
+from coinglass_liquidation_map.analysis.buckets import Bucketing
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.market_data import Instrument
+from coinglass_liquidation_map.modes import maps
+from coinglass_liquidation_map.retry import RetryPolicy
+from coinglass_liquidation_map.run.upstream import MarketPrices, Upstream
+from coinglass_liquidation_map.schemas.maps import MapTarget
 
 BASE = "https://cg.test"
 BTCUSDT = Instrument(

@@ -8,7 +8,7 @@ import logging
 import httpx
 import pytest
 
-from src.coinglass.pacing import KeyWindow
+from coinglass_liquidation_map.coinglass.pacing import KeyWindow
 
 
 class FakeTime:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from helpers import MemoryStore
 
-from src.coinglass.payloads import SupportedPairs
-from src.market_data import Instrument, Instruments
-from src.run.pairs import PAIRS_KEY, PairDirectory
+from coinglass_liquidation_map.coinglass.payloads import SupportedPairs
+from coinglass_liquidation_map.market_data import Instrument, Instruments
+from coinglass_liquidation_map.run.pairs import PAIRS_KEY, PairDirectory
 
 TTL = 3600
 START = 1_000_000.0

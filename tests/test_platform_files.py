@@ -18,16 +18,16 @@ from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from src.catalog import MODES, known_fields
-from src.modes.heatmaps import heatmap_key
-from src.modes.maps import chart_key
-from src.outputs import FailureItem
-from src.run.billing import UNDELIVERED_KEY
-from src.run.gallery import REPORT_KEY
-from src.run.item_limit import map_key
-from src.run.watch import ALERTS_KEY
-from src.schemas.alerts import Alert
-from src.standby.openapi import OPENAPI
+from coinglass_liquidation_map.catalog import MODES, known_fields
+from coinglass_liquidation_map.modes.heatmaps import heatmap_key
+from coinglass_liquidation_map.modes.maps import chart_key
+from coinglass_liquidation_map.outputs import FailureItem
+from coinglass_liquidation_map.run.billing import UNDELIVERED_KEY
+from coinglass_liquidation_map.run.gallery import REPORT_KEY
+from coinglass_liquidation_map.run.item_limit import map_key
+from coinglass_liquidation_map.run.watch import ALERTS_KEY
+from coinglass_liquidation_map.schemas.alerts import Alert
+from coinglass_liquidation_map.standby.openapi import OPENAPI
 
 ACTOR_DIR = Path(__file__).resolve().parent.parent / ".actor"
 INPUT_SCHEMA = json.loads((ACTOR_DIR / "input_schema.json").read_text())

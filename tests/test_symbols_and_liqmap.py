@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 from sandbox_data import huge_map
 
-from src.analysis import buckets, liqmap, symbols
-from src.analysis.markets import CurrentPrice
-from src.coinglass.payloads import PairMapPayload, SupportedPairs
-from src.market_data import Instrument, LiquidationRow, PriceKeyedMap
-from src.outputs import record
-from src.run import item_limit
-from src.schemas.maps import LiquidationMapItem
+from coinglass_liquidation_map.analysis import buckets, liqmap, symbols
+from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.coinglass.payloads import PairMapPayload, SupportedPairs
+from coinglass_liquidation_map.market_data import Instrument, LiquidationRow, PriceKeyedMap
+from coinglass_liquidation_map.outputs import record
+from coinglass_liquidation_map.run import item_limit
+from coinglass_liquidation_map.schemas.maps import LiquidationMapItem
 
 PAIRS = SupportedPairs.model_validate(
     {

@@ -15,11 +15,11 @@ import pytest
 import trustme
 from helpers import MAP_PATH
 
-from src import errors
-from src.coinglass.client import CoinGlassClient
-from src.coinglass.payloads import PairMapPayload
-from src.retry import RetryPolicy
-from src.tls import tls_context
+from coinglass_liquidation_map import errors
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.payloads import PairMapPayload
+from coinglass_liquidation_map.retry import RetryPolicy
+from coinglass_liquidation_map.tls import tls_context
 
 BODY = json.dumps({"code": "0", "data": {"data": {"48935": [[48935, 1.5, 25, None]]}}}).encode()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from src.transport import AsyncioTransport
+from coinglass_liquidation_map.transport import AsyncioTransport
 
 HANG_UP = b""
 """An answer that is no answer: the server closes the connection instead."""

@@ -14,14 +14,14 @@ import pytest
 import respx
 from helpers import MemoryStore, StoredRecord
 
-from src.analysis import alerts
-from src.analysis.buckets import Bucketing
-from src.analysis.liqmap import AnalysedMap, analysed_map
-from src.analysis.markets import CurrentPrice
-from src.catalog import parse_input
-from src.market_data import PriceKeyedMap
-from src.run.watch import Watch, record_key
-from src.schemas.maps import LiquidationMapInput
+from coinglass_liquidation_map.analysis import alerts
+from coinglass_liquidation_map.analysis.buckets import Bucketing
+from coinglass_liquidation_map.analysis.liqmap import AnalysedMap, analysed_map
+from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.catalog import parse_input
+from coinglass_liquidation_map.market_data import PriceKeyedMap
+from coinglass_liquidation_map.run.watch import Watch, record_key
+from coinglass_liquidation_map.schemas.maps import LiquidationMapInput
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DATA: PriceKeyedMap = {

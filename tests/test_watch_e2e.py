@@ -25,7 +25,7 @@ from helpers import (
 )
 from sandbox_server import SandboxServer
 
-from src.run.storage import KEY_FORBIDDEN, MAX_KEY_LENGTH
+from coinglass_liquidation_map.run.storage import KEY_FORBIDDEN, MAX_KEY_LENGTH
 
 # Each test runs the actor, or a server, as a real process.
 pytestmark = pytest.mark.process

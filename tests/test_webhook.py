@@ -9,8 +9,8 @@ import pytest
 import respx
 from pydantic import SecretStr
 
-from src.run.webhook import DISCORD_MAX_CHARS, Webhook, body
-from src.schemas.alerts import Alert
+from coinglass_liquidation_map.run.webhook import DISCORD_MAX_CHARS, Webhook, body
+from coinglass_liquidation_map.schemas.alerts import Alert
 
 URL = "https://hooks.example.com/services/T0KEN-secret"
 ALERT = Alert(

@@ -1,0 +1,251 @@
+"""Alert rules read against a map and what changed since the last run, and the cooldown that
+keeps an alert from being sent again too soon. Pure: the time is given, never read."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from coinglass_liquidation_map.analysis.buckets import (
+    Bucket,
+    Bucketing,
+    bucket_price_of,
+    by_side,
+    cluster,
+    distance_pct,
+    price_buckets,
+    reach,
+)
+from coinglass_liquidation_map.analysis.changes import match_tolerance
+from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
+from coinglass_liquidation_map.formatting import format_compact, format_price
+from coinglass_liquidation_map.market_data import Number
+from coinglass_liquidation_map.outputs import Side
+from coinglass_liquidation_map.records import PendingAlert, SentAlert
+from coinglass_liquidation_map.schemas.alerts import (
+    Alert,
+    AlertRule,
+    AlertSide,
+    ClusterSwept,
+    ClusterWithinPct,
+    ImbalanceBeyond,
+    LiquidityWithinPct,
+    NewCluster,
+)
+from coinglass_liquidation_map.schemas.maps import Changes, Cluster
+
+
+def fired(
+    rules: list[AlertRule],
+    analysed: AnalysedMap,
+    bucketing: Bucketing,
+    changes: Changes | None,
+) -> list[Alert]:
+    """Every alert ``rules`` raise on a map, in rule order. Rules that read the price stay
+    silent without one; rules that read changes stay silent on a first run."""
+    item = analysed.item
+    price = item.summary.current_price
+    if price is None:
+        return []
+    buckets = price_buckets(item.data, bucketing, price) if item.data is not None else []
+    read = _Read(analysed, buckets, price, changes)
+    return [
+        Alert(
+            rule=index,
+            type=rule.type,
+            symbol=item.symbol,
+            range=item.range,
+            side=found.side,
+            price=found.price,
+            level=found.level,
+            distance_pct=found.distance_pct,
+            current_price=price,
+            message=f"{item.symbol} {item.range}: {found.said}",
+        )
+        for index, rule in enumerate(rules)
+        for found in _raised(rule, read)
+    ]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a rule found: the side, the cluster's price if it is about one, the level, the
+    distance from the price, and all that in words."""
+
+    side: Side | None
+    price: Number | None
+    level: float
+    distance_pct: float | None
+    said: str
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What the rules read a map by: the map, its price buckets, its price, what changed."""
+
+    analysed: AnalysedMap
+    buckets: list[Bucket]
+    price: Number
+    changes: Changes | None
+
+
+def _raised(rule: AlertRule, read: _Read) -> Iterator[_Found]:
+    if isinstance(rule, ClusterWithinPct):
+        return _cluster_within(rule, read)
+    if isinstance(rule, LiquidityWithinPct):
+        return _liquidity_within(rule, read)
+    if isinstance(rule, ImbalanceBeyond):
+        return _imbalance_beyond(rule, read)
+    if isinstance(rule, ClusterSwept):
+        return _swept(rule, read)
+    return _new(rule, read)
+
+
+def _cluster_within(rule: ClusterWithinPct, read: _Read) -> Iterator[_Found]:
+    price = read.price
+    longs, shorts = by_side(read.buckets, price)
+    first_long = bisect.bisect_left(longs, price - reach(price, rule.pct), key=bucket_price_of)
+    last_short = bisect.bisect_right(shorts, price + reach(price, rule.pct), key=bucket_price_of)
+    near = {"long": longs[first_long:][::-1], "short": shorts[:last_short]}  # nearest first
+    for side in _sides(rule.side):
+        nearest = next((b for b in near[side] if b.level >= rule.min_level), None)
+        if nearest is not None:
+            yield _at_cluster("", cluster(nearest, price), side, price)
+
+
+def _liquidity_within(rule: LiquidityWithinPct, read: _Read) -> Iterator[_Found]:
+    # From the rows, as the summary's totals within a distance are.
+    within = read.analysed.placement.within(rule.pct)
+    for side in _sides(rule.side):
+        total = within.long if side == "long" else within.short
+        if total >= rule.min_level and total > 0:
+            said = (
+                f"{format_compact(total)} of {side}s within {rule.pct:g}% of the price"
+                f" ({format_price(read.price)})"
+            )
+            yield _Found(side, None, total, -rule.pct if side == "long" else rule.pct, said)
+
+
+def _imbalance_beyond(rule: ImbalanceBeyond, read: _Read) -> Iterator[_Found]:
+    imbalance = read.analysed.item.summary.imbalance
+    if imbalance is not None and abs(imbalance) >= rule.value:
+        heavier: Side | None = "short" if imbalance > 0 else "long" if imbalance else None
+        leaning = f"{heavier}s heavier" if heavier else "balanced"
+        said = f"imbalance {imbalance:+.3f}, {leaning}, at the price ({format_price(read.price)})"
+        yield _Found(heavier, None, imbalance, None, said)
+
+
+def _swept(rule: ClusterSwept, read: _Read) -> Iterator[_Found]:
+    changes, price = read.changes, read.price
+    then = changes.previous_price if changes else None
+    if changes is None or then is None:
+        return
+    for found in changes.swept_clusters or []:
+        if found.level >= rule.min_level:
+            # A swept cluster keeps the side it was liquidated on; its distance is now's.
+            said = (
+                f"{_amount(found, found.side)} swept: the price went from"
+                f" {format_price(then)} to {format_price(price)}"
+            )
+            distance = distance_pct(found.price, price)
+            yield _Found(found.side, found.price, found.level, distance, said)
+
+
+def _new(rule: NewCluster, read: _Read) -> Iterator[_Found]:
+    listed = read.changes.new_clusters if read.changes else None
+    for found in listed or []:
+        near_enough = rule.pct is None or abs(found.distance_pct or 0) <= rule.pct
+        if found.level >= rule.min_level and near_enough:
+            yield _at_cluster("new cluster: ", found, found.side, read.price)
+
+
+def _at_cluster(what: str, found: Cluster, side: Side | None, price: Number) -> _Found:
+    distance = distance_pct(found.price, price)
+    where = ""
+    if distance is not None:
+        direction = "above" if distance > 0 else "below"
+        where = f", {abs(distance):.2f}% {direction} the price ({format_price(price)})"
+    said = f"{what}{_amount(found, side)}{where}"
+    return _Found(side, found.price, found.level, distance, said)
+
+
+def _amount(found: Cluster, side: Side | None) -> str:
+    sides = f"{side}s" if side else "liquidations"
+    return f"{format_compact(found.level)} of {sides} at {format_price(found.price)}"
+
+
+def _sides(side: AlertSide) -> tuple[Side, ...]:
+    return ("long", "short") if side == "any" else (side,)
+
+
+# ---------------------------------------------------------------- cooldown
+
+
+def rule_key(rule: AlertRule) -> str:
+    """A rule's identity across runs: its parameters, so an edited rule starts afresh."""
+    return rule.model_dump_json(by_alias=True)
+
+
+def held_back(
+    alerts: list[Alert],
+    rules: list[AlertRule],
+    sent: list[SentAlert],
+    *,
+    now: datetime,
+    cooldown_mins: int,
+    match_pct: float,
+) -> list[Alert]:
+    """``alerts`` with ``suppressed`` set on those sent within the cooldown: same rule and
+    side, and the same cluster (matched by price as clusters are across runs)."""
+    recent = still_cooling(sent, now=now, cooldown_mins=cooldown_mins)
+    return [
+        alert.model_copy(update={"suppressed": True})
+        if any(_same(alert, rule_key(rules[alert.rule]), past, match_pct) for past in recent)
+        else alert
+        for alert in alerts
+    ]
+
+
+def still_cooling(sent: list[SentAlert], *, now: datetime, cooldown_mins: int) -> list[SentAlert]:
+    """The alerts sent recently enough to hold back their repeats."""
+    since = now - timedelta(minutes=cooldown_mins)
+    return [past for past in sent if past.at > since]
+
+
+def sent_at(owed: PendingAlert, at: datetime) -> SentAlert:
+    """What the cooldown remembers of an alert delivered at ``at``."""
+    return SentAlert(rule=owed.rule, side=owed.side, price=owed.price, at=at)
+
+
+def not_raised_again(
+    pending: list[PendingAlert], raised: list[Alert], rules: list[AlertRule], match_pct: float
+) -> list[PendingAlert]:
+    """The alerts still owed to the webhook whose rule is still set, numbered as the rules
+    are now, less those this run raised again itself."""
+    index_of = {rule_key(rule): index for index, rule in reversed(list(enumerate(rules)))}
+    return [
+        owed.model_copy(
+            update={"alert": owed.alert.model_copy(update={"rule": index_of[owed.rule]})}
+        )
+        for owed in pending
+        if owed.rule in index_of
+        and not any(_same(alert, rule_key(rules[alert.rule]), owed, match_pct) for alert in raised)
+    ]
+
+
+def owed(alert: Alert, rule: AlertRule, at: datetime) -> PendingAlert:
+    """An alert the webhook did not take, to be sent by the next run."""
+    return PendingAlert(rule=rule_key(rule), side=alert.side, price=alert.price, at=at, alert=alert)
+
+
+def _same(alert: Alert, key: str, past: SentAlert, match_pct: float) -> bool:
+    """The same rule and side, and the same cluster, matched by price."""
+    if past.rule != key or past.side != alert.side:
+        return False
+    if alert.price is None or past.price is None:
+        return alert.price is None and past.price is None
+    if alert.current_price is None:
+        return alert.price == past.price
+    return abs(alert.price - past.price) <= match_tolerance(alert.current_price, match_pct)

@@ -1,0 +1,110 @@
+"""The records the actor keeps in storages besides its dataset items, as pydantic models and
+typed dicts: a history's rows, a watch's snapshots and cooldowns between runs, and how a run's
+alerts were delivered."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from typing_extensions import TypedDict
+
+from coinglass_liquidation_map.market_data import Number
+from coinglass_liquidation_map.outputs import Side
+from coinglass_liquidation_map.schemas.alerts import Alert, WebhookFormat
+from coinglass_liquidation_map.schemas.maps import Cluster, SideTotals
+
+
+class HistoryRow(TypedDict):
+    """One map's summary as a flat row of the history dataset: a time series that exports as
+    CSV, one column per figure."""
+
+    at: str
+    symbol: str
+    range: str
+    current_price: Number | None
+    long_level_total: float | None
+    short_level_total: float | None
+    imbalance: float | None
+    within_1_long: float | None
+    within_1_short: float | None
+    within_2_long: float | None
+    within_2_short: float | None
+    within_5_long: float | None
+    within_5_short: float | None
+    within_10_long: float | None
+    within_10_short: float | None
+    nearest_long_price: Number | None
+    nearest_long_level: float | None
+    nearest_long_distance_pct: float | None
+    nearest_short_price: Number | None
+    nearest_short_level: float | None
+    nearest_short_distance_pct: float | None
+    top_cluster_price: Number | None
+    top_cluster_level: float | None
+    top_cluster_side: Side | None
+
+
+class Snapshot(BaseModel):
+    """What the next run compares a map with: its figures and top clusters, never its rows."""
+
+    # Built when a run first watches, so a run that does not pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
+
+    at: AwareDatetime
+    current_price: Number | None
+    long_level_total: float | None
+    short_level_total: float | None
+    imbalance: float | None
+    within_pct: dict[str, SideTotals] | None
+    top_clusters: list[Cluster]
+
+
+class SentAlert(BaseModel):
+    """An alert delivered, which its cooldown holds back until it lapses."""
+
+    # Built when a run first watches, so a run that does not pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
+
+    rule: str  # the rule itself as JSON, so an edited rule starts afresh
+    side: Side | None
+    price: Number | None
+    at: AwareDatetime
+
+
+class PendingAlert(SentAlert):
+    """An alert the webhook did not take, sent again by the next run: at least once."""
+
+    alert: Alert
+
+
+class WatchRecord(BaseModel):
+    """The snapshot store's record of one symbol, range and bucketing."""
+
+    # Built when a run first watches, so a run that does not pays nothing for it.
+    model_config = ConfigDict(defer_build=True)
+
+    version: Literal[1] = 1
+    symbol: str
+    range: str
+    price_step: float | None
+    price_percent_step: float | None
+    snapshot: Snapshot
+    sent: list[SentAlert] = []
+    pending: list[PendingAlert] = []
+
+
+class Delivery(BaseModel):
+    """How a POST of alerts to the webhook went."""
+
+    delivered: bool | None  # None: there was no alert to send, so nothing was posted
+    status: int | None  # the last answer's HTTP status; None when none came
+    attempts: int
+    error: str | None  # why it was not delivered, in words that never hold the URL
+
+
+class AlertsRecord(Delivery):
+    """The run's ``ALERTS`` record: what was sent to the webhook and how it went."""
+
+    alerts: list[Alert]
+    format: WebhookFormat

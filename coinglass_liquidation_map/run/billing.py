@@ -1,0 +1,181 @@
+"""Money: which event each result is charged as, the budget check, and the charged push."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+from apify import Actor
+from apify._charging import ChargeResult  # the result type push_data and charge return
+
+from coinglass_liquidation_map.catalog import mode_of, request_failure
+from coinglass_liquidation_map.errors import BudgetExhausted
+from coinglass_liquidation_map.outputs import FailureItem, ResultItem, SuccessItem, record
+
+# Apify's own event for every item of the default dataset, which it turns on for new
+# pay-per-event actors: failure items then cost the user too.
+DATASET_ITEM_EVENT = "apify-default-dataset-item"
+# Where failures the dataset refused are kept, so a caller still learns why it got nothing.
+UNDELIVERED_KEY = "OUTPUT"
+
+Affordable = Callable[[Mapping[str, int]], bool]
+"""Whether the run's maximum total charge can pay for these many results of each event."""
+
+
+def affordable(*, pushed: bool) -> Affordable:
+    """The run's own ``Affordable``: each result's event, and Apify's per-item event too for
+    results ``pushed`` to the default dataset (batch runs; Standby answers over HTTP)."""
+
+    def fits(counts: Mapping[str, int]) -> bool:
+        manager = Actor.get_charging_manager()
+        pricing = manager.get_pricing_info()
+
+        def price(event: str) -> Decimal:
+            # As the SDK prices an event missing from the pricing: free on the platform, $1
+            # in a local run.
+            found = pricing.per_event_prices.get(event)
+            return found if found is not None else Decimal(0 if Actor.is_at_home() else 1)
+
+        per_item = price(DATASET_ITEM_EVENT) if pushed else Decimal(0)
+        cost = sum(((price(event) + per_item) * n for event, n in counts.items()), Decimal(0))
+        return cost <= pricing.max_total_charge_usd - manager.calculate_total_charged_amount()
+
+    return fits
+
+
+class Budget:
+    """The run's maximum total charge, checked before any upstream quota is spent.
+
+    Results being fetched hold a reservation, whatever their event, so concurrent fetches
+    never start more work than the budget can pay for.
+    """
+
+    def __init__(self, affordable: Affordable) -> None:
+        self._affordable = affordable
+        self._held: Counter[str] = Counter()  # results by event
+
+    @asynccontextmanager
+    async def hold(self, event: str, count: int) -> AsyncIterator[Held]:
+        """Hold room for up to ``count`` results of ``event`` until they end or are charged."""
+        granted = count
+        while granted and not self._affordable(self._held + Counter({event: granted})):
+            granted -= 1
+        held = Held(self._held, event, granted)
+        self._held[event] += granted
+        try:
+            yield held
+        finally:
+            self._held[event] -= held.count
+
+    @asynccontextmanager
+    async def reserve(self, event: str) -> AsyncIterator[None]:
+        """Hold room for one result of ``event``, or raise BudgetExhausted if there is none."""
+        async with self.hold(event, 1) as held:
+            if not held.count:
+                raise budget_exhausted(event)
+            yield
+
+
+class Held:
+    """Room held in a budget for ``count`` results of one event."""
+
+    def __init__(self, held: Counter[str], event: str, count: int) -> None:
+        self._held = held
+        self._event = event
+        self.count = count
+
+    def charged(self) -> None:
+        """One of the results was charged: the run's charges count it from now on. A result
+        charged beyond those held (a shared answer's) releases nothing."""
+        if self.count:
+            self._held[self._event] -= 1
+            self.count -= 1
+
+
+def at_most(count: int) -> Affordable:
+    """Room for ``count`` results in all: room already held in a budget elsewhere."""
+    return lambda counts: sum(counts.values()) <= count
+
+
+def warn_if_items_are_priced() -> None:
+    """Say at start when the publisher prices every dataset item: failures are then charged,
+    and a run whose maximum charge is spent cannot store them."""
+    prices = Actor.get_charging_manager().get_pricing_info().per_event_prices
+    price = prices.get(DATASET_ITEM_EVENT)
+    if price:
+        Actor.log.warning(
+            f"Every dataset item of this actor is priced ({DATASET_ITEM_EVENT}, ${price}), so"
+            " failure items are charged too, and one the run's maximum charge cannot pay for is"
+            f" kept in the key-value store record {UNDELIVERED_KEY} instead of the dataset."
+            " The publisher can remove that event's price in the Console (Publication →"
+            " Monetization)."
+        )
+
+
+class _Undelivered:
+    """Failures the dataset refused, in the ``OUTPUT`` record and the run's status message."""
+
+    def __init__(self) -> None:
+        self._items: list[dict[str, object]] = []
+        self._lock = asyncio.Lock()  # each write holds every item, in order
+
+    async def keep(self, item: FailureItem) -> None:
+        async with self._lock:
+            self._items.append(record(item))
+            await Actor.set_value(UNDELIVERED_KEY, self._items, content_type="application/json")
+            await Actor.set_status_message(
+                f"{len(self._items)} failure(s) could not be stored in the dataset within the"
+                f" run's maximum charge; they are in the {UNDELIVERED_KEY} record. Last:"
+                f" {item.message}"
+            )
+
+
+_undelivered = _Undelivered()
+
+
+async def push_result(item: ResultItem) -> None:
+    """Log and push one item; a success is charged as its event, a failure is never charged."""
+    (Actor.log.info if item.success else Actor.log.warning)(item.message)
+    if isinstance(item, FailureItem):
+        pushed = await Actor.push_data(record(item))
+        if _refused(pushed):
+            # Only when the publisher prices every dataset item: the SDK drops the item
+            # silently, and a caller reading the dataset would get nothing and no reason.
+            Actor.log.error(
+                f"This failure could not be stored within the run's budget; it is in the"
+                f" {UNDELIVERED_KEY} record."
+            )
+            await _undelivered.keep(item)
+        return
+    pushed = await Actor.push_data(record(item), charged_event_name=mode_of(item).event)
+    # Under pay per event the SDK pushes only what it can charge for, and drops the rest
+    # silently: report an item it did not charge for instead of leaving a gap.
+    pricing = Actor.get_charging_manager().get_pricing_info()
+    if pushed.charged_count == 0 and pricing.is_pay_per_event:
+        await push_result(_unpaid(item))
+
+
+async def charge_answer(item: ResultItem) -> ResultItem:
+    """Charge a success answered over HTTP; one the budget cannot pay for becomes its failure."""
+    if isinstance(item, FailureItem):
+        return item
+    return _unpaid(item) if _refused(await Actor.charge(mode_of(item).event)) else item
+
+
+def _refused(result: ChargeResult) -> bool:
+    return result.charged_count == 0 and bool(result.event_charge_limit_reached)
+
+
+def _unpaid(item: SuccessItem) -> FailureItem:
+    return request_failure(budget_exhausted(mode_of(item).event), item)
+
+
+def budget_exhausted(event: str) -> BudgetExhausted:
+    """The refusal for a result of ``event`` the run's maximum total charge cannot pay for."""
+    return BudgetExhausted(
+        f"The run's maximum total charge leaves no room for another {event} result,"
+        " so it was not fetched or charged. Raise the run's maximum charge to continue."
+    )

@@ -1,0 +1,59 @@
+"""What the runner asks of a mode's pipeline: the jobs a request makes, what follows each result
+once it is delivered, and what closes the run. Each mode's pipeline (``modes``) answers it;
+the runner schedules the jobs without knowing which mode made them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from coinglass_liquidation_map.errors import ActorError
+from coinglass_liquidation_map.outputs import FailureItem, ResultItem, SuccessItem
+from coinglass_liquidation_map.run.upstream import Upstream
+
+
+@dataclass(frozen=True)
+class Job:
+    """One result to fetch, and the failure item that stands in for it when it fails."""
+
+    fetch: Callable[[], Awaitable[SuccessItem]]
+    failed: Callable[[ActorError], FailureItem]
+
+
+class Pipeline(Protocol):
+    """One request's work in one mode."""
+
+    @property
+    def concurrency(self) -> int:
+        """How many of its jobs may run at once."""
+
+    def jobs(self) -> list[Job]:
+        """Every result the request asks for, in the order it asks for them."""
+
+    async def delivered(self, item: ResultItem) -> None:
+        """What follows a result once it is delivered (a watch keeps its snapshot)."""
+
+    async def finish(self) -> None:
+        """What closes the run once every result is delivered (alerts, the report)."""
+
+
+class PipelineFactory(Protocol):
+    """A mode's ``pipeline`` function: a validated request's pipeline. A run that may
+    ``remember`` (a batch run, not a Standby answer) keeps what the input asks it to keep
+    between runs."""
+
+    def __call__(
+        self, request: Any, upstream: Upstream, *, remember: bool, log: logging.Logger
+    ) -> Pipeline: ...
+
+
+class Steps:
+    """A pipeline with nothing to do after a result or at the end, to build on."""
+
+    async def delivered(self, item: ResultItem) -> None:
+        """Nothing follows a delivered result."""
+
+    async def finish(self) -> None:
+        """Nothing closes the run."""

@@ -1,0 +1,125 @@
+"""One request's work: each result fetched under the budget, the deadline and a bound on
+concurrency, and delivered as soon as it is ready, so one failure never holds up the others.
+
+A batch run pushes each result to the dataset; the Standby server collects them for its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from apify import Actor
+
+from coinglass_liquidation_map.catalog import ActorInput, input_failure, mode_of, parse_input
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    ActorError,
+    DeadlineExceeded,
+    InternalError,
+)
+from coinglass_liquidation_map.outputs import FailureItem, ResultItem
+from coinglass_liquidation_map.run.access import open_endpoints
+from coinglass_liquidation_map.run.billing import Affordable, Budget, affordable, push_result
+from coinglass_liquidation_map.run.pairs import PairDirectory
+from coinglass_liquidation_map.run.pipeline import Job, Pipeline, PipelineFactory
+from coinglass_liquidation_map.run.upstream import InstrumentSource, MarketPrices, Upstream
+
+Deliver = Callable[[ResultItem], Awaitable[None]]
+
+
+async def serve(raw_input: object) -> bool:
+    """Validate the input, then fetch and push every result it asks for.
+
+    True when every result is in the dataset; False when one hit a bug in the actor, which
+    the run should then report by failing.
+    """
+    try:
+        request = parse_input(raw_input)
+        endpoints = open_endpoints(request, Actor.log)
+    except ActorError as error:
+        await push_result(input_failure(error, raw_input))
+        return True
+    async with endpoints.client:
+        instruments = PairDirectory(endpoints.supported_pairs, request.symbol_cache_ttl_secs)
+        items = await fulfil(request, endpoints, instruments, remember=True)
+    return not any(
+        isinstance(item, FailureItem) and item.error.type == InternalError.type for item in items
+    )
+
+
+async def fulfil(
+    request: ActorInput,
+    endpoints: Endpoints,
+    instruments: InstrumentSource,
+    deliver: Deliver = push_result,
+    afford: Affordable | None = None,
+    *,
+    remember: bool = False,
+) -> list[ResultItem]:
+    """Fetch every result ``request`` asks for, hand each to ``deliver`` as soon as it is ready,
+    and return them all in the order they were asked for. A result the budget (``afford``; the
+    run's maximum charge by default) leaves no room for is not fetched: it fails as
+    ``budget_exhausted``. A run that may ``remember`` (a batch run, not a Standby answer)
+    keeps what its input asks it to keep between runs."""
+    mode = mode_of(request)
+    build: PipelineFactory = mode.load_pipeline().pipeline
+    upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
+    pipeline = build(request, upstream, remember=remember, log=Actor.log)
+    budget = Budget(afford or affordable(pushed=True))
+    limits = _Limits(request, mode.event, pipeline, deliver, budget)
+    items = await limits.run_all(pipeline.jobs())
+    upstream.prices.close()
+    await pipeline.finish()
+    return items
+
+
+class _Limits:
+    """What every job of a run shares: the budget, the deadline and the concurrency bound."""
+
+    def __init__(
+        self,
+        request: ActorInput,
+        event: str,
+        pipeline: Pipeline,
+        deliver: Deliver,
+        budget: Budget,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        self._max_run_secs = request.max_run_secs
+        self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
+        self._slots = asyncio.Semaphore(pipeline.concurrency)
+        self._budget = budget
+        self._event = event
+        self._pipeline = pipeline
+        self._deliver = deliver
+
+    async def run_all(self, jobs: list[Job]) -> list[ResultItem]:
+        """Run every job; each delivers its own item, so one failure never stops the others."""
+        return list(await asyncio.gather(*(self._run(job) for job in jobs)))
+
+    async def _run(self, job: Job) -> ResultItem:
+        try:
+            async with self._budget.reserve(self._event):
+                async with asyncio.timeout_at(self._deadline), self._slots:
+                    item = await job.fetch()
+                # Outside the slot, so the next fetch starts while this one is stored, and
+                # outside the deadline, so a result fetched in time is never half delivered.
+                await self._deliver(item)
+                await self._pipeline.delivered(item)
+                return item
+        except TimeoutError:
+            error: ActorError = DeadlineExceeded(
+                f"The run's work did not finish within maxRunSecs ({self._max_run_secs} s);"
+                " this result was not fetched or charged. Raise maxRunSecs or try again later."
+            )
+        except ActorError as raised:
+            error = raised
+        except Exception:
+            # A bug in one result must not take the others down with it.
+            Actor.log.exception("A result failed unexpectedly.")
+            error = InternalError(INTERNAL_ERROR_MESSAGE)
+        failure = job.failed(error)
+        await self._deliver(failure)
+        return failure

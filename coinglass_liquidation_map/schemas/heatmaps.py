@@ -1,0 +1,189 @@
+"""Mode ``liquidation_heatmap``'s boundary models: the input that asks for heatmaps, the item
+that answers one, and the parameters of its MCP tool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
+
+from coinglass_liquidation_map.inputs import InputModel, Symbol, Target, ToolArguments, each_once
+from coinglass_liquidation_map.market_data import Candle, Number
+from coinglass_liquidation_map.outputs import Side, SuccessItem
+
+HEATMAP_SUCCESS_MESSAGE = "Liquidation heatmap data fetched successfully."
+# CoinGlass's heatmap ranges, after the map names, which one ``ranges`` list may serve both with.
+HeatmapRange = Literal["1d", "7d", "30d", "90d", "180d", "365d", "12h", "24h", "3d", "1y"]
+HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}  # the map names of two, and CoinGlass's
+HeatmapModel = Literal["model1", "model2", "model3"]
+
+
+@dataclass(frozen=True)
+class HeatmapTarget(Target):
+    """One heatmap a run fetches: an instrument or coin, a range and one of CoinGlass's models."""
+
+    range: HeatmapRange  # as the user wrote it
+    model: HeatmapModel
+
+    @property
+    def upstream_range(self) -> str:
+        """The range as CoinGlass names it."""
+        return HEATMAP_RANGE_NAMES.get(self.range, self.range)
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return (*super().identity, self.upstream_range, self.model)
+
+
+class LiquidationHeatmapInput(InputModel):
+    """Fetch CoinGlass's liquidation heatmaps: one instrument, range and model, or every
+    combination of lists."""
+
+    mode: Literal["liquidation_heatmap"]
+    symbol: Symbol = "Binance_BTCUSDT"
+    range: HeatmapRange = "1d"
+    model: HeatmapModel = "model1"
+    symbols: list[Symbol] | None = Field(default=None, max_length=50)
+    ranges: list[HeatmapRange] | None = Field(default=None, max_length=10)
+    models: list[HeatmapModel] | None = Field(default=None, max_length=3)
+    max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
+    top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+    chart: bool = False
+
+    def targets(self) -> list[HeatmapTarget]:
+        """Every symbol × range × model heatmap, in input order, each once (``1d`` and
+        ``24h`` are one range)."""
+        return each_once(
+            HeatmapTarget(symbol, range_, model)
+            for model in self.models or [self.model]
+            for symbol in self.symbols or [self.symbol]
+            for range_ in self.ranges or [self.range]
+        )
+
+    def result_count(self) -> int:
+        return len(self.targets())
+
+
+# Built when a heatmap is first made, so a run of another mode never pays for them.
+_DEFERRED = ConfigDict(defer_build=True)
+
+
+class HeatmapData(BaseModel):
+    """CoinGlass's heatmap as published, numbers as numbers, cells all inside the grid."""
+
+    model_config = _DEFERRED
+
+    y_axis: list[Number]
+    liquidation_leverage_data: list[tuple[int, int, Number]]  # [x (candle), y (price), value]
+    price_candlesticks: list[Candle]
+    update_time: int | None  # milliseconds
+
+
+class HeatLevel(TypedDict):
+    """One cell of the latest column, placed against the current price."""
+
+    price: Number
+    value: float
+    side: Side | None  # short above the price, long below
+    distance_pct: float | None
+
+
+class HeatSides(BaseModel):
+    """A total on each side of the current price."""
+
+    model_config = _DEFERRED
+
+    above: float
+    below: float
+
+
+class LatestColumn(BaseModel):
+    """The heatmap's current picture: its latest column, never summed with earlier ones."""
+
+    model_config = _DEFERRED
+
+    at: AwareDatetime  # the column's candle
+    total_above: float
+    total_below: float
+    imbalance: float | None  # (above - below) / (above + below)
+    within_pct: dict[str, HeatSides]
+    top_levels: list[HeatLevel]
+    nearest_above: HeatLevel | None  # the nearest cell at or above the column's 90th percentile
+    nearest_below: HeatLevel | None
+
+
+class HotZone(BaseModel):
+    """A band of adjacent price levels of the latest column, each at or above its 90th
+    percentile."""
+
+    model_config = _DEFERRED
+
+    price_low: Number
+    price_high: Number
+    total: float
+    peak_price: Number
+    peak_value: float
+    side: Side | None  # None when the band holds the price
+    distance_pct: float  # of its nearest edge
+
+
+class HeatmapSummary(BaseModel):
+    """The answers a trader reads a heatmap for."""
+
+    model_config = _DEFERRED
+
+    current_price: Number
+    price_source: str
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    columns: int
+    price_levels: int
+    cells: int
+    latest: LatestColumn
+    hot_zones: list[HotZone]
+
+
+class LiquidationHeatmapItem(SuccessItem):
+    """A successful heatmap: CoinGlass's grid, numbers as numbers, and what it says now."""
+
+    model_config = _DEFERRED
+
+    success: Literal[True] = True
+    message: str = HEATMAP_SUCCESS_MESSAGE
+    mode: Literal["liquidation_heatmap"] = "liquidation_heatmap"
+    symbol: str
+    range: str
+    model: str
+    data: HeatmapData | None  # None only when it is too large: data_url links it then
+    summary: HeatmapSummary
+    levels: list[HeatLevel]  # the latest column, by price
+    chart_url: str | None = None
+    data_url: str | None = None
+
+    def json_ready(self) -> dict[str, Any]:
+        return {"data": self.data and dict(self.data), "levels": self.levels}
+
+
+class HeatmapToolArguments(ToolArguments):
+    """CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a
+    coin such as BTC) under model1, model2 or model3, read at its latest column: totals
+    above and below the price, top levels, hot zones; the raw grid on request."""
+
+    symbol: str = "Binance_BTCUSDT"
+    range: str = "1d"
+    model: str = "model1"
+    include_data: bool = False
+    top_clusters: int = 10
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "symbol": self.symbol,
+            "range": self.range,
+            "model": self.model,
+            "topClusters": self.top_clusters,
+        }
+
+    def left_out(self) -> set[str] | None:
+        return None if self.include_data else {"data"}

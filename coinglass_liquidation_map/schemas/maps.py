@@ -1,0 +1,220 @@
+"""Mode ``liquidation_map``'s boundary models: the input that asks for maps, the item that
+answers one, and the parameters of its MCP tool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, ValidationInfo, field_validator
+from typing_extensions import TypedDict
+
+from coinglass_liquidation_map.inputs import (
+    InputModel,
+    StorageName,
+    Symbol,
+    Target,
+    ToolArguments,
+    each_once,
+)
+from coinglass_liquidation_map.market_data import Number, PriceKeyedMap
+from coinglass_liquidation_map.outputs import Side, SuccessItem
+from coinglass_liquidation_map.schemas.alerts import (
+    CHANGE_RULES,
+    RULE_TYPES,
+    Alert,
+    AlertRule,
+    WebhookFormat,
+    WebhookUrl,
+)
+
+MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
+Range = Literal["1d", "7d", "30d", "90d", "180d", "365d"]
+
+
+@dataclass(frozen=True)
+class MapTarget(Target):
+    """One map a run fetches: an instrument or coin, and a range."""
+
+    range: Range
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return (*super().identity, self.range)
+
+
+class LiquidationMapInput(InputModel):
+    """Fetch CoinGlass's liquidation maps: one instrument and range, or every pair of lists."""
+
+    LOCATION_TAGS = RULE_TYPES
+
+    mode: Literal["liquidation_map"]
+    symbol: Symbol = "Binance_BTCUSDT"
+    range: Range = "1d"
+    symbols: list[Symbol] | None = Field(default=None, max_length=50)
+    ranges: list[Range] | None = Field(default=None, max_length=6)
+    max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
+    top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+    price_step: float | None = Field(default=None, alias="priceStep", gt=0)
+    price_percent_step: float | None = Field(default=None, alias="pricePercentStep", gt=0, le=50)
+    chart: bool = False
+    history_dataset: StorageName | None = Field(default=None, alias="historyDataset")
+    track_changes: bool = Field(default=True, alias="trackChanges")
+    snapshot_store: StorageName = Field(default="liquidation-map-snapshots", alias="snapshotStore")
+    cluster_match_pct: float = Field(default=0.25, alias="clusterMatchPct", ge=0, le=100)
+    alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
+    alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
+    webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
+    webhook_format: WebhookFormat = Field(default="json", alias="webhookFormat")
+
+    @field_validator("alerts")
+    @classmethod
+    def _changes_tracked_for_change_rules(
+        cls, alerts: list[AlertRule], info: ValidationInfo
+    ) -> list[AlertRule]:
+        if info.data.get("track_changes", True):
+            return alerts
+        for index, rule in enumerate(alerts):
+            if rule.type in CHANGE_RULES:
+                msg = (
+                    f"rule {index} ({rule.type}) reads what changed since the last run, so it"
+                    " needs trackChanges: true"
+                )
+                raise ValueError(msg)
+        return alerts
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _rules_for_the_webhook(
+        cls, url: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if url is not None and "alerts" in info.data and not info.data["alerts"]:
+            msg = "is set, but alerts has no rule, so nothing would ever be sent to it"
+            raise ValueError(msg)
+        return url
+
+    @property
+    def watched(self) -> bool:
+        """Whether each map is compared with the last run's and remembered for the next."""
+        return self.track_changes or bool(self.alerts)
+
+    def targets(self) -> list[MapTarget]:
+        """Every symbol × range map, in input order, each once."""
+        return each_once(
+            MapTarget(symbol, range_)
+            for symbol in self.symbols or [self.symbol]
+            for range_ in self.ranges or [self.range]
+        )
+
+    def result_count(self) -> int:
+        return len(self.targets())
+
+
+class LiquidationLevel(TypedDict):
+    """One row of the map, placed against the current price (sides null when it is unknown).
+
+    A typed dict rather than a model: a map can hold a hundred thousand of them, and pydantic
+    validates typed dicts at a fraction of the cost of building as many model instances.
+    """
+
+    price: Number
+    level: Number
+    leverage: Number | None
+    band: str | None
+    side: Side | None
+    distance_pct: float | None
+    cumulative_level: float | None
+
+
+class Cluster(BaseModel):
+    """One price bucket with its total level and how that level splits across leverage tiers."""
+
+    price: Number
+    level: float
+    side: Side | None
+    distance_pct: float | None
+    leverage_mix: dict[str, float]
+
+
+class SideTotals(BaseModel):
+    """Total level on each side of the current price."""
+
+    long: float
+    short: float
+
+
+class Summary(BaseModel):
+    """The answers a trader reads a liquidation map for."""
+
+    current_price: Number | None
+    price_source: str | None
+    long_level_total: float | None
+    short_level_total: float | None
+    imbalance: float | None
+    within_pct: dict[str, SideTotals] | None
+    by_leverage: dict[str, float]
+    by_exchange: dict[str, float] | None
+    top_clusters: list[Cluster]
+    top_long_clusters: list[Cluster] | None
+    top_short_clusters: list[Cluster] | None
+    nearest_long_cluster: Cluster | None
+    nearest_short_cluster: Cluster | None
+    price_min: Number | None
+    price_max: Number | None
+    level_count: int
+    bucket_width: float | None
+
+
+class Changes(BaseModel):
+    """What moved since the last run's map of the same symbol, range and bucketing; figures
+    that need a price are null when either map lacks one."""
+
+    previous_at: AwareDatetime
+    elapsed_secs: float
+    previous_price: Number | None
+    price_change_pct: float | None
+    long_level_total_change_pct: float | None
+    short_level_total_change_pct: float | None
+    imbalance_change: float | None
+    new_clusters: list[Cluster] | None
+    """Today's top clusters with no previous top cluster near their price."""
+    swept_clusters: list[Cluster] | None
+    """Previous top clusters the price has traded through since."""
+    faded_clusters: list[Cluster] | None
+    """Previous top clusters neither found again nor swept."""
+
+
+class LiquidationMapItem(SuccessItem):
+    """A successful map: CoinGlass's price buckets, each with its rows, and what they say."""
+
+    success: Literal[True] = True
+    message: str = MAP_SUCCESS_MESSAGE
+    mode: Literal["liquidation_map"] = "liquidation_map"
+    symbol: str
+    range: str
+    data: PriceKeyedMap | None  # None only when it is too large: data_url links it then
+    summary: Summary
+    levels: list[LiquidationLevel] | None  # None only when the item would be too large
+    chart_url: str | None = None
+    data_url: str | None = None
+    changes: Changes | None = None  # null on the first run of a watch, and when not tracked
+    alerts: list[Alert] = Field(default_factory=list)  # empty when no rule fired, or none is set
+
+    def json_ready(self) -> dict[str, Any]:
+        return {"data": self.data, "levels": self.levels}
+
+
+class MapToolArguments(ToolArguments):
+    """Where leveraged positions on symbol (Exchange_INSTRUMENT, or a coin such as BTC)
+    would be liquidated: current price, long/short totals, clusters; levels on request."""
+
+    symbol: str = "Binance_BTCUSDT"
+    range: str = "1d"
+    include_levels: bool = False
+    top_clusters: int = 10
+
+    def fields(self) -> dict[str, object]:
+        return {"symbol": self.symbol, "range": self.range, "topClusters": self.top_clusters}
+
+    def left_out(self) -> set[str]:
+        return {"data"} if self.include_levels else {"data", "levels"}

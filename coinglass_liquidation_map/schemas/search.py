@@ -1,0 +1,45 @@
+"""Mode ``search_symbols``'s boundary models: the input that asks for a search, the item that
+answers it, and the parameters of its MCP tool."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from coinglass_liquidation_map.inputs import InputModel, ToolArguments
+from coinglass_liquidation_map.market_data import Instrument
+from coinglass_liquidation_map.outputs import SuccessItem
+
+SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
+
+
+class SearchSymbolsInput(InputModel):
+    """Find the futures instruments CoinGlass supports."""
+
+    mode: Literal["search_symbols"]
+    keyword: str = Field(default="", max_length=100)
+    exchange: str | None = Field(default=None, max_length=50)
+    quote_asset: str | None = Field(default=None, alias="quoteAsset", max_length=20)
+    max_results: int | None = Field(default=None, alias="maxResults", ge=1, le=10000)
+
+
+class SearchSymbolsItem(SuccessItem):
+    """A successful search: every matching instrument, best matches first."""
+
+    success: Literal[True] = True
+    message: str = SEARCH_SUCCESS_MESSAGE
+    mode: Literal["search_symbols"] = "search_symbols"
+    keyword: str
+    data: list[Instrument]
+
+
+class SearchToolArguments(ToolArguments):
+    """Futures instruments CoinGlass supports whose asset, exchange or id matches keyword."""
+
+    keyword: str = ""
+    exchange: str | None = None
+    max_results: int = 50
+
+    def fields(self) -> dict[str, object]:
+        return {"keyword": self.keyword, "exchange": self.exchange, "maxResults": self.max_results}
