@@ -164,6 +164,12 @@ async def test_retries_transient_failures_then_reports_them(
     assert caught.value.retryable
     assert caught.value.upstream_code == code
     assert caught.value.message.endswith("Gave up after 3 attempts.")
+    # The last attempt's own failure is kept as the cause, said as it was raised.
+    last = caught.value.__cause__
+    assert isinstance(last, error_class)
+    assert caught.value.message == f"{last.message} Gave up after 3 attempts."
+    if isinstance(outcome, Exception):  # httpx's own error, translated once, is kept too
+        assert isinstance(last.__cause__, httpx.TransportError)
     assert len(waits) == 2  # between the attempts, none after the last
 
 

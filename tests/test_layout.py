@@ -126,12 +126,15 @@ FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
         f"{PKG}.modes",
         f"{PKG}.standby",
     ),
+    # The webhook's client has failures and a retry rule of its own, not CoinGlass's.
+    f"{PKG}.run.webhook": (f"{PKG}.coinglass", f"{PKG}.errors"),
 }
 # Rooms that import these only inside a function, when a run asks for what they draw.
 LAZY_ONLY: dict[str, tuple[str, ...]] = {
     f"{PKG}.modes": (f"{PKG}.render",),
     f"{PKG}.run": (f"{PKG}.render",),
 }
+ERRORS = f"{PKG}.errors"
 CATALOG = f"{PKG}.catalog"
 SCHEMAS = f"{PKG}.schemas"
 # A clock read, called or handed on (``clock=datetime.now``), and a file opened.
@@ -229,7 +232,7 @@ def import_problems(module: Module, graph: dict[str, set[str]]) -> Iterator[str]
         if in_room(name, room):
             for target in sorted(graph[name]):
                 if target != name and any(in_room(target, other) for other in rooms):
-                    yield f"{shown} imports {target}, a room built on it"
+                    yield f"{shown} imports {target}, out of its room's reach"
 
 
 def lazy_problems(module: Module, known: set[str]) -> Iterator[str]:
@@ -293,9 +296,19 @@ def catalog_problems(found: dict[str, Module], graph: dict[str, set[str]]) -> It
 
 
 def code_problems(module: Module) -> Iterator[str]:
-    """CoinGlass paths outside the client, and clocks or files in the pure rooms."""
+    """CoinGlass paths outside the client, clocks or files in the pure rooms, and an error's
+    message edited after it is built (an error says what it means when it is raised)."""
     pure = any(in_room(module.name, room) for room in PURE_ROOMS)
     for node in ast.walk(module.tree):
+        if (
+            module.name != ERRORS
+            and isinstance(node, ast.Assign | ast.AugAssign)
+            and any(
+                isinstance(target, ast.Attribute) and target.attr == "message"
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            )
+        ):
+            yield f"{module.shown}:{node.lineno} edits an error's message after it is built"
         if (
             not in_room(module.name, CLIENT_PACKAGE)
             and isinstance(node, ast.Constant)
@@ -376,22 +389,22 @@ def append(path: Path, text: str) -> None:
         (
             "analysis/alerts.py",
             f"\nfrom {PKG}.render import map_section\n",
-            f"{PKG}/analysis/alerts.py imports {PKG}.render.map_section, a room built on it",
+            f"{PKG}/analysis/alerts.py imports {PKG}.render.map_section, out of its room's reach",
         ),
         (
             "analysis/markets.py",
             f"\nfrom {PKG}.coinglass.payloads import PairsMarkets\n",
-            f"{PKG}/analysis/markets.py imports {PKG}.coinglass.payloads, a room built on it",
+            f"{PKG}/analysis/markets.py imports {PKG}.coinglass.payloads, out of its room's reach",
         ),
         (
             "coinglass/payloads.py",
             f"\nfrom {PKG}.outputs import record\n",
-            f"{PKG}/coinglass/payloads.py imports {PKG}.outputs, a room built on it",
+            f"{PKG}/coinglass/payloads.py imports {PKG}.outputs, out of its room's reach",
         ),
         (
             "run/runner.py",
             f"\nfrom {PKG}.modes import maps\n",
-            f"{PKG}/run/runner.py imports {PKG}.modes.maps, a room built on it",
+            f"{PKG}/run/runner.py imports {PKG}.modes.maps, out of its room's reach",
         ),
         (
             "modes/maps.py",
@@ -431,12 +444,12 @@ def append(path: Path, text: str) -> None:
         (
             "coinglass/endpoints.py",
             f"\nfrom {PKG}.modes import maps\n",
-            f"{PKG}/coinglass/endpoints.py imports {PKG}.modes.maps, a room built on it",
+            f"{PKG}/coinglass/endpoints.py imports {PKG}.modes.maps, out of its room's reach",
         ),
         (
             "modes/maps.py",
             f"\nfrom {PKG}.standby import routes\n",
-            f"{PKG}/modes/maps.py imports {PKG}.standby.routes, a room built on it",
+            f"{PKG}/modes/maps.py imports {PKG}.standby.routes, out of its room's reach",
         ),
         (
             "run/runner.py",
@@ -444,6 +457,16 @@ def append(path: Path, text: str) -> None:
             f"{PKG}/run/runner.py:",
         ),
         ("render/__init__.py", "", f"{PKG}/render/__init__.py has no docstring"),
+        (
+            "modes/heatmaps.py",
+            "\n\ndef later(error: Exception) -> None:\n    error.message += ' Try again.'\n",
+            f"{PKG}/modes/heatmaps.py:",
+        ),
+        (
+            "run/webhook.py",
+            f"\nfrom {PKG}.retry import RetryPolicy\nfrom {PKG}.errors import NetworkError\n",
+            f"{PKG}/run/webhook.py imports {PKG}.errors, out of its room's reach",
+        ),
         (
             "render/map_chart.py",
             "\n" * MAX_MODULE_LINES,

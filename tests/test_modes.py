@@ -8,6 +8,7 @@ import pytest
 import respx
 from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
 
+from coinglass_liquidation_map import errors
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
@@ -75,3 +76,29 @@ async def test_a_map_with_a_garbled_row_says_it_was_left_out(
     assert item.message.endswith("1 unreadable row(s) from CoinGlass were left out.")
     assert item.summary.level_count == 2
     assert item.summary.current_price == 101
+
+
+@respx.mock
+async def test_a_refused_long_range_says_where_its_data_is_and_keeps_each_cause(
+    upstream: Upstream,
+) -> None:
+    refusal = "CoinGlass refused a parameter of the request: range not supported."
+    respx.get(f"{BASE}{MAP_PATH}").respond(json={"code": "400", "msg": "range not supported"})
+    respx.get(f"{BASE}{MARKETS_PATH}").respond(json={"code": "0", "data": []})
+    with pytest.raises(errors.InvalidParameter) as caught:
+        await maps.liquidation_map(upstream, MapTarget("Binance_BTCUSDT", "90d"), Bucketing())
+    # Each layer says what it knows when it raises, and keeps what it was told as the cause.
+    endpoint_said = caught.value.__cause__
+    client_said = endpoint_said.__cause__ if endpoint_said else None
+    assert isinstance(endpoint_said, errors.InvalidParameter)
+    assert isinstance(client_said, errors.InvalidParameter)
+    assert client_said.message.startswith(refusal)
+    documented = (
+        " CoinGlass documents only the ranges 1d, 7d, 30d for this map; it may not accept 90d."
+    )
+    assert endpoint_said.message == client_said.message + documented
+    assert caught.value.message == (
+        endpoint_said.message
+        + " Its liquidation heatmap covers 90d: ask mode liquidation_heatmap with range 90d."
+    )
+    assert caught.value.upstream_code == "400"

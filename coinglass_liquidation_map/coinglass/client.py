@@ -164,9 +164,8 @@ class CoinGlassClient:
         salvage: Callable[[Any], PayloadT] | None,
     ) -> PayloadT:
         status = response.status_code
-        transient = _transient(str(status), f"HTTP {status}")
-        if isinstance(transient, RateLimited):
-            transient.retry_after = self._retry.header_wait(response.headers.get("Retry-After"))
+        wait = self._retry.header_wait(response.headers.get("Retry-After"))
+        transient = _transient(str(status), f"HTTP {status}", retry_after=wait)
         if transient is not None:
             raise transient
         try:
@@ -214,14 +213,18 @@ class CoinGlassClient:
 # ---------------------------------------------------------------- error mapping
 
 
-def _transient(code: str, reason: str) -> CoinGlassError | None:
+def _transient(
+    code: str, reason: str, *, retry_after: float | None = None
+) -> CoinGlassError | None:
     """The failure a retry may mend, for an HTTP status or a CoinGlass code alike: 429 is a
-    rate limit, 408 and 5xx are server trouble. None for any other code."""
+    rate limit (to be waited out for ``retry_after``, if the server said), 408 and 5xx are server
+    trouble. None for any other code."""
     if code == "429":
         return RateLimited(
             f"CoinGlass is rate-limiting this API key ({reason}). Wait a minute, lower"
             " maxRequestsPerMinute, or use a plan with a higher limit.",
             upstream_code=code,
+            retry_after=retry_after,
         )
     if code == "408" or code.startswith("5"):
         return UpstreamUnavailable(
