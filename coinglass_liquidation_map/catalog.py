@@ -133,9 +133,8 @@ MODES = (
         summary="Liquidation maps with summary and levels",
         tool=Tool(
             "liquidation_map",
-            "Where leveraged positions on symbol (Exchange_INSTRUMENT, or a coin such as BTC)"
-            " would be liquidated: current price, long/short totals, clusters; levels on"
-            " request.",
+            "Where leveraged positions on symbol (Exchange_INSTRUMENT, or a coin such as BTC)\n"
+            "would be liquidated: current price, long/short totals, clusters; levels on request.",
             "MapToolArguments",
         ),
         echoed=("symbol", "range"),
@@ -165,9 +164,9 @@ MODES = (
         summary="Liquidation heatmaps (time × price) with a summary of their latest column",
         tool=Tool(
             "liquidation_heatmap",
-            "CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a"
-            " coin such as BTC) under model1, model2 or model3, read at its latest column:"
-            " totals above and below the price, top levels, hot zones; the raw grid on request.",
+            "CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a\n"
+            "coin such as BTC) under model1, model2 or model3, read at its latest column: totals\n"
+            "above and below the price, top levels, hot zones; the raw grid on request.",
             "HeatmapToolArguments",
         ),
         echoed=("symbol", "range", "model"),

@@ -44,13 +44,16 @@ def _tool_function(service: Service, mode: Mode) -> Any:
         return record(item, exclude=chosen.left_out())
 
     parameters = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=field.default)
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=field.annotation
+        )
         for name, field in arguments.model_fields.items()
     ]
     context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD)
     call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [context.replace(annotation=Context), *parameters], return_annotation=dict[str, Any]
     )
+    call.__name__ = call.__qualname__ = mode.tool.name  # what the server names its models after
     call.__annotations__ = {
         "ctx": Context,
         **{name: field.annotation for name, field in arguments.model_fields.items()},
