@@ -16,15 +16,15 @@ from coinglass_liquidation_map.errors import ActorError
 Side = Literal["long", "short"]
 
 
-# Each model is built when a run first makes one, so a run builds only its own mode's items,
-# and a failure's only when something fails.
-_DEFERRED = ConfigDict(defer_build=True)
+DEFERRED = ConfigDict(defer_build=True)
+"""A model built when a run first makes one, so a run builds only its own mode's items, and a
+failure's only when something fails."""
 
 
 class SuccessItem(BaseModel):
     """What a successful item of every mode carries; each mode's model adds the rest."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     success: Literal[True] = True
     message: str
@@ -40,7 +40,7 @@ class SuccessItem(BaseModel):
 class ErrorInfo(BaseModel):
     """What went wrong, for programs: a stable type name and whether a retry can help."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     type: str
     upstream_code: str | None
@@ -50,7 +50,7 @@ class ErrorInfo(BaseModel):
 class FailureItem(BaseModel):
     """A failed request: the same envelope, ``data`` null, and an ``error`` object."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     success: Literal[False] = False
     message: str

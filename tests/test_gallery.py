@@ -4,6 +4,7 @@ real, with a clock the test sets."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import re
 from datetime import UTC, datetime
@@ -151,3 +152,21 @@ async def test_the_report_says_what_changed_and_which_alerts_fired(
     assert rows["New clusters"] == f"{cluster.price:g}"
     assert (rows["Swept clusters"], rows["Faded clusters"]) == ("none", "n/a")
     assert f"<td>{alert.message}</td><td>held back</td>" in page
+
+
+async def test_a_report_section_is_written_once_the_results_are_delivered(
+    gallery: Gallery, store: MemoryStore
+) -> None:
+    plain = map_item("Binance_BTCUSDT")
+    written: list[str] = []
+
+    def section() -> list[str]:
+        written.append(plain.symbol)
+        return ["<p>the section</p>"]
+
+    charted = await gallery.add(plain, dataclasses.replace(picture(plain), section=section))
+    assert charted.chart_url is not None
+    assert written == []  # nothing of the report yet: the result goes out first
+    await gallery.save_report()
+    assert written == ["Binance_BTCUSDT"]
+    assert "<p>the section</p>" in store.records[REPORT_KEY].value

@@ -344,7 +344,7 @@ def violations(root: Path) -> list[str]:
     return sorted(problems)
 
 
-def test_src_keeps_the_house_rules() -> None:
+def test_the_package_keeps_the_house_rules() -> None:
     assert violations(SRC) == []
 
 

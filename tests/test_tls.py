@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 from helpers import MAP_PATH
@@ -20,6 +21,7 @@ from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.payloads import PairMapPayload
 from coinglass_liquidation_map.retry import RetryPolicy
 from coinglass_liquidation_map.tls import tls_context
+from coinglass_liquidation_map.transport import AsyncioTransport
 
 BODY = json.dumps({"code": "0", "data": {"data": {"48935": [[48935, 1.5, 25, None]]}}}).encode()
 
@@ -114,3 +116,35 @@ async def test_a_ca_directory_the_user_names_is_the_only_trust(
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # holds no CA: nothing is trusted
     with pytest.raises(errors.NetworkError):
         await fetch(tls_url)
+
+
+class _KeepAliveHandler(_MapHandler):
+    """HTTP/1.1, so a connection serves request after request; counts the connections."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+
+async def test_a_kept_tls_connection_serves_the_next_request(
+    authority: trustme.CA, tmp_path: Path
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAliveHandler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    try:
+        async with httpx.AsyncClient(transport=AsyncioTransport(trusted)) as client:
+            url = f"https://localhost:{server.server_address[1]}/"
+            answers = [(await client.get(url)).json() for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answers == [json.loads(BODY)] * 3
+    assert _KeepAliveHandler.connections == 1

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from coinglass_liquidation_map.transport import AsyncioTransport
+from coinglass_liquidation_map import transport
+from coinglass_liquidation_map.transport import AsyncioTransport, client_transport
 
 HANG_UP = b""
 """An answer that is no answer: the server closes the connection instead."""
@@ -157,3 +158,42 @@ async def test_a_silent_server_times_out_and_a_closed_port_refuses() -> None:
     async with httpx.AsyncClient(transport=AsyncioTransport()) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(url)
+
+
+async def test_an_idle_connection_past_its_keepalive_is_left_for_a_new_one(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = await serve(lambda _: sized(b"ok"))
+    monkeypatch.setattr(transport, "KEEPALIVE_EXPIRY_SECS", 0.0)  # every idle one is too old
+    async with httpx.AsyncClient(transport=AsyncioTransport()) as client:
+        for _ in range(2):
+            assert (await client.get(server.url)).text == "ok"
+    assert server.connections == 2
+
+
+async def test_only_http_and_https_urls_are_sent() -> None:
+    async with httpx.AsyncClient(transport=AsyncioTransport()) as client:
+        with pytest.raises(httpx.UnsupportedProtocol, match="not ftp:") as caught:
+            await client.get("ftp://user:secret@example.com/file")
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environment", "ours"),
+    [({}, True), ({"HTTPS_PROXY": "http://proxy.test:3128"}, False), ({"all_proxy": ""}, True)],
+)
+def test_a_proxy_in_the_environment_is_left_to_httpx(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], ours: bool
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert isinstance(client_transport(), AsyncioTransport) is ours

@@ -1,4 +1,4 @@
-"""The async CoinGlass API v4 transport: auth, envelope check, error mapping, retries, rate limits.
+"""The async CoinGlass API v4 client: auth, envelope check, error mapping, retries, rate limits.
 
 Every httpx exception and every CoinGlass error body is translated into the ``errors`` tree
 here, and only here. The API key never appears in an error's message.
@@ -40,7 +40,7 @@ from coinglass_liquidation_map.errors import (
     UpstreamUnavailable,
 )
 from coinglass_liquidation_map.retry import RetryPolicy
-from coinglass_liquidation_map.transport import AsyncioTransport
+from coinglass_liquidation_map.transport import client_transport
 
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
@@ -77,7 +77,7 @@ class CoinGlassClient:
             base_url=base_url,
             headers={API_KEY_HEADER: api_key, "Accept": "application/json"},
             timeout=timeout_secs,
-            transport=transport or AsyncioTransport(),
+            transport=transport or client_transport(),
         )
 
     async def __aenter__(self) -> Self:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from coinglass_liquidation_map.analysis import markets, symbols
-from coinglass_liquidation_map.catalog import request_failure
+from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.errors import CoinGlassError
 from coinglass_liquidation_map.market_data import Instrument, Markets
 from coinglass_liquidation_map.run.pairs import CoinMarkets
@@ -43,7 +43,7 @@ class SearchPipeline(Steps):
         request, upstream = self._request, self._upstream
         coin_markets = CoinMarkets(upstream.endpoints.pairs_markets, request.symbol_cache_ttl_secs)
         searching = partial(search_symbols, request, upstream.instruments, coin_markets)
-        return [Job(searching, partial(request_failure, source=request))]
+        return [Job(searching, partial(mode_of(request).failure, source=request))]
 
 
 async def search_symbols(

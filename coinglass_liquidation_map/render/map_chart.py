@@ -3,8 +3,6 @@
 Bars per price bucket stacked by leverage tier, the cumulative long and short curves on a second
 axis, the current price and the biggest clusters marked. Rows are summed per bucket and tier
 with numpy before anything is drawn, so a map of 50,000 rows costs a few hundred artists.
-Only the Agg canvas is used, never pyplot, so no figure outlives its call; the style is set in
-an ``rc_context``, which is process-wide: draw one chart at a time.
 """
 
 from __future__ import annotations

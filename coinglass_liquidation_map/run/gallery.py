@@ -54,7 +54,7 @@ class Gallery:
         self._store = store
         self._log = log
         self._clock = clock
-        self._entries: list[tuple[str, ReportEntry]] = []
+        self._drawn: list[tuple[Picture, bytes | None]] = []  # None: it could not be drawn
         # Agg renders one figure at a time safely; the fetches around it stay concurrent.
         self._drawing = asyncio.Lock()
 
@@ -67,23 +67,26 @@ class Gallery:
                 png = await asyncio.to_thread(picture.render, fetched_at)
         except Exception:  # a drawing bug must not cost the user the result they paid for
             self._log.exception(f"The chart of {picture.name} could not be drawn.")
-            self._entries.append((picture.name, report_entry(picture, None)))
+            self._drawn.append((picture, None))
             return item.model_copy(
                 update={"message": f"{item.message} The chart could not be drawn."}
             )
         store = await self._store()
         await store.set_value(picture.key, png, content_type="image/png")
-        self._entries.append((picture.name, report_entry(picture, png)))
+        self._drawn.append((picture, png))
         return item.model_copy(update={"chart_url": await store.get_public_url(picture.key)})
 
     async def save_report(self) -> None:
         """Store ``report.html``: every chart of the run with its summary, in one page."""
-        if not self._entries:
+        if not self._drawn:
             return
         # Imported here, so that a run without charts never loads the report's code.
         from coinglass_liquidation_map.render.report import render_report  # noqa: PLC0415
 
-        entries = [entry for _, entry in sorted(self._entries, key=lambda named: named[0])]
+        # Each section is written now, once every result is delivered, so that a bug in one
+        # costs the report and never a result.
+        drawn = sorted(self._drawn, key=lambda each: each[0].name)
+        entries = [report_entry(picture, png) for picture, png in drawn]
         html = render_report(entries, self._clock())
         store = await self._store()
         # Exactly the type the store schema lists for it; the page names its charset itself.

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from coinglass_liquidation_map.records import Delivery
 from coinglass_liquidation_map.retry import RetryPolicy
 from coinglass_liquidation_map.schemas.alerts import Alert, WebhookFormat
-from coinglass_liquidation_map.transport import AsyncioTransport
+from coinglass_liquidation_map.transport import client_transport
 
 TIMEOUT_SECS = 10.0
 # Its own settings: a chat webhook asks for patience, not the fractions of a second CoinGlass
@@ -80,7 +80,7 @@ class Webhook:
         try:
             async with httpx.AsyncClient(
                 timeout=TIMEOUT_SECS,
-                transport=self.transport or AsyncioTransport(),
+                transport=self.transport or client_transport(),
                 follow_redirects=False,
             ) as client:
                 return await self._attempts(client, secret, body(alerts, self.format, run))

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from typing_extensions import TypedDict
 
 from coinglass_liquidation_map.inputs import InputModel, Symbol, Target, ToolArguments, each_once
-from coinglass_liquidation_map.market_data import Candle, Number
-from coinglass_liquidation_map.outputs import Side, SuccessItem
+from coinglass_liquidation_map.market_data import Candle, HeatmapCell, Number
+from coinglass_liquidation_map.outputs import DEFERRED, Side, SuccessItem
 
 HEATMAP_SUCCESS_MESSAGE = "Liquidation heatmap data fetched successfully."
 # CoinGlass's heatmap ranges, after the map names, which one ``ranges`` list may serve both with.
@@ -66,17 +66,13 @@ class LiquidationHeatmapInput(InputModel):
         return len(self.targets())
 
 
-# Built when a heatmap is first made, so a run of another mode never pays for them.
-_DEFERRED = ConfigDict(defer_build=True)
-
-
 class HeatmapData(BaseModel):
     """CoinGlass's heatmap as published, numbers as numbers, cells all inside the grid."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     y_axis: list[Number]
-    liquidation_leverage_data: list[tuple[int, int, Number]]  # [x (candle), y (price), value]
+    liquidation_leverage_data: list[HeatmapCell]
     price_candlesticks: list[Candle]
     update_time: int | None  # milliseconds
 
@@ -93,7 +89,7 @@ class HeatLevel(TypedDict):
 class HeatSides(BaseModel):
     """A total on each side of the current price."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     above: float
     below: float
@@ -102,7 +98,7 @@ class HeatSides(BaseModel):
 class LatestColumn(BaseModel):
     """The heatmap's current picture: its latest column, never summed with earlier ones."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     at: AwareDatetime  # the column's candle
     total_above: float
@@ -118,7 +114,7 @@ class HotZone(BaseModel):
     """A band of adjacent price levels of the latest column, each at or above its 90th
     percentile."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     price_low: Number
     price_high: Number
@@ -132,7 +128,7 @@ class HotZone(BaseModel):
 class HeatmapSummary(BaseModel):
     """The answers a trader reads a heatmap for."""
 
-    model_config = _DEFERRED
+    model_config = DEFERRED
 
     current_price: Number
     price_source: str
@@ -147,8 +143,6 @@ class HeatmapSummary(BaseModel):
 
 class LiquidationHeatmapItem(SuccessItem):
     """A successful heatmap: CoinGlass's grid, numbers as numbers, and what it says now."""
-
-    model_config = _DEFERRED
 
     success: Literal[True] = True
     message: str = HEATMAP_SUCCESS_MESSAGE
@@ -167,9 +161,8 @@ class LiquidationHeatmapItem(SuccessItem):
 
 
 class HeatmapToolArguments(ToolArguments):
-    """CoinGlass's liquidation heatmap (time × price) of symbol (Exchange_INSTRUMENT, or a
-    coin such as BTC) under model1, model2 or model3, read at its latest column: totals
-    above and below the price, top levels, hot zones; the raw grid on request."""
+    """What an agent may ask of a heatmap: its symbol, range and model, how many top levels and
+    hot zones, and whether the grid comes too. The tool's description is the catalog's."""
 
     symbol: str = "Binance_BTCUSDT"
     range: str = "1d"

@@ -205,8 +205,8 @@ class LiquidationMapItem(SuccessItem):
 
 
 class MapToolArguments(ToolArguments):
-    """Where leveraged positions on symbol (Exchange_INSTRUMENT, or a coin such as BTC)
-    would be liquidated: current price, long/short totals, clusters; levels on request."""
+    """What an agent may ask of a map: its symbol and range, how many top clusters, and whether
+    the levels come too. The tool's description is the catalog's."""
 
     symbol: str = "Binance_BTCUSDT"
     range: str = "1d"

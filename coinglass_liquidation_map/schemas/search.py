@@ -35,7 +35,8 @@ class SearchSymbolsItem(SuccessItem):
 
 
 class SearchToolArguments(ToolArguments):
-    """Futures instruments CoinGlass supports whose asset, exchange or id matches keyword."""
+    """What an agent may ask of a search: a keyword, an exchange, and how many results. The
+    tool's description is the catalog's."""
 
     keyword: str = ""
     exchange: str | None = None

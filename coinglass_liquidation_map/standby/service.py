@@ -35,8 +35,9 @@ class Service:
     """Answers requests: shared clients per API key, the answer cache, and charging."""
 
     def __init__(self, defaults: dict[str, Any]) -> None:
-        # The Standby run's own input sets access and reliability for every request.
-        self._defaults = {k: v for k, v in defaults.items() if k in COMMON_FIELDS}
+        # The Standby run's own input sets access and reliability for every request; a null
+        # field takes its default, as in a run's input.
+        self._defaults = {k: v for k, v in defaults.items() if k in COMMON_FIELDS and v is not None}
         try:
             settings = InputModel.model_validate(self._defaults)
         except ValidationError as error:
