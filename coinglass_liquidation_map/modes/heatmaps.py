@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from functools import partial
 from typing import get_args
 
 from pydantic_core import to_json
@@ -22,7 +21,7 @@ from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instru
 from coinglass_liquidation_map.outputs import record
 from coinglass_liquidation_map.run import item_limit
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
-from coinglass_liquidation_map.run.pipeline import Job, Steps
+from coinglass_liquidation_map.run.pipeline import Job, Steps, per_target
 from coinglass_liquidation_map.run.storage import StoreOpener, run_store
 from coinglass_liquidation_map.run.upstream import InstrumentSource, Upstream
 from coinglass_liquidation_map.schemas.heatmaps import (
@@ -54,11 +53,7 @@ class HeatmapPipeline(Steps):
         self._gallery = Gallery(run_store(), log) if request.chart else None
 
     def jobs(self) -> list[Job]:
-        failure = mode_of(self._request).failure
-        return [
-            Job(partial(self._heatmap, target), partial(failure, source=target))
-            for target in self._request.targets()
-        ]
+        return per_target(mode_of(self._request), self._request.targets(), self._heatmap)
 
     async def _heatmap(self, target: HeatmapTarget) -> LiquidationHeatmapItem:
         upstream = self._upstream

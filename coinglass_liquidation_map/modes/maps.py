@@ -9,7 +9,6 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import TYPE_CHECKING
 
 from coinglass_liquidation_map.analysis import liqmap, markets, symbols
@@ -23,7 +22,7 @@ from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instru
 from coinglass_liquidation_map.outputs import ResultItem
 from coinglass_liquidation_map.run import item_limit
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
-from coinglass_liquidation_map.run.pipeline import Job
+from coinglass_liquidation_map.run.pipeline import Job, per_target
 from coinglass_liquidation_map.run.storage import run_store
 from coinglass_liquidation_map.run.upstream import Upstream, current_price
 from coinglass_liquidation_map.schemas.maps import (
@@ -75,11 +74,7 @@ class MapPipeline:
             self._watch = Watch(request, self._bucketing, log)
 
     def jobs(self) -> list[Job]:
-        failure = mode_of(self._request).failure
-        return [
-            Job(partial(self._map, target), partial(failure, source=target))
-            for target in self._request.targets()
-        ]
+        return per_target(mode_of(self._request), self._request.targets(), self._map)
 
     async def _map(self, target: MapTarget) -> LiquidationMapItem:
         analysed = await liquidation_map(self._upstream, target, self._bucketing)

@@ -5,11 +5,14 @@ the runner schedules the jobs without knowing which mode made them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
+from coinglass_liquidation_map.catalog import Mode
 from coinglass_liquidation_map.errors import ActorError
+from coinglass_liquidation_map.inputs import Target
 from coinglass_liquidation_map.outputs import FailureItem, ResultItem, SuccessItem
 from coinglass_liquidation_map.run.upstream import Upstream
 
@@ -37,6 +40,16 @@ class Pipeline(Protocol):
 
     async def finish(self) -> None:
         """What closes the run once every result is delivered (alerts, the report)."""
+
+
+TargetT = TypeVar("TargetT", bound=Target)
+
+
+def per_target(
+    mode: Mode, targets: Sequence[TargetT], fetch: Callable[[TargetT], Awaitable[SuccessItem]]
+) -> list[Job]:
+    """A job for each of ``targets``, each failing with its own target's fields echoed."""
+    return [Job(partial(fetch, target), partial(mode.failure, source=target)) for target in targets]
 
 
 class PipelineFactory(Protocol):
