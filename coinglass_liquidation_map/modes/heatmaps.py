@@ -9,8 +9,6 @@ import logging
 from datetime import datetime
 from typing import get_args
 
-from pydantic_core import to_json
-
 from coinglass_liquidation_map.analysis import symbols
 from coinglass_liquidation_map.analysis.heatmap import analysed_heatmap
 from coinglass_liquidation_map.catalog import mode_of
@@ -18,7 +16,6 @@ from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.errors import InvalidParameter, NoData
 from coinglass_liquidation_map.market_data import Heatmap, Instrument
 from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instrument
-from coinglass_liquidation_map.outputs import record
 from coinglass_liquidation_map.run import item_limit
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
 from coinglass_liquidation_map.run.pipeline import Job, Steps, per_target
@@ -81,22 +78,16 @@ async def fitted_heatmap(
 ) -> LiquidationHeatmapItem:
     """The heatmap's item as the platform takes it: whole, or, when its data would take it past
     the item limit, with the data in a record of its own that ``data_url`` links."""
-    if item.data is None or item_limit.fits(_heatmap_bytes_at_most(item.data)):
-        return item  # known to fit without serializing a cell
-    pushed = record(item)
-    if item_limit.fits(len(to_json(pushed))):
+    if item.data is None:
         return item
-    data = to_json(pushed["data"])
-    key = item_limit.map_key(f"heatmap-{item.symbol}", f"{item.range}-{item.model}", data)
-    opened = await store()
-    await opened.set_value(key, pushed["data"], content_type="application/json")
-    message = (
-        f"{item.message} Its data ({item.summary.cells:,} cells, {len(data) / 1e6:.1f} MB)"
-        f" exceeds the platform's {item_limit.LIMIT_MB} MB item limit, so it is stored in the run's"
-        f" key-value store as {key}: data_url links it."
-    )
-    return item.model_copy(
-        update={"data": None, "data_url": await opened.get_public_url(key), "message": message}
+    return await item_limit.with_data_apart(
+        item,
+        store,
+        bound=_heatmap_bytes_at_most(item.data),
+        key_of=lambda data: item_limit.map_key(
+            f"heatmap-{item.symbol}", f"{item.range}-{item.model}", data
+        ),
+        counted=f"{item.summary.cells:,} cells",
     )
 
 

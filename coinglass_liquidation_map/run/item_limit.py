@@ -1,5 +1,5 @@
-"""The platform's limit on one dataset item, and how a map too large for it is still delivered;
-what any result's fitting needs (the limit, the key of data stored apart)."""
+"""The platform's limit on one dataset item, and how a result too large for it is still
+delivered: any result's data in a record of its own, and a map's levels left out first."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import itertools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic_core import to_json
 
 from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
 from coinglass_liquidation_map.market_data import LiquidationRow, PriceKeyedMap
-from coinglass_liquidation_map.outputs import record
+from coinglass_liquidation_map.outputs import SuccessItem, record
 from coinglass_liquidation_map.run.storage import MAX_KEY_LENGTH, StoreOpener, store_key
 from coinglass_liquidation_map.schemas.maps import LiquidationMapItem
 
@@ -31,6 +32,7 @@ MAX_ROW_BYTES = 3 * 24 + 4 + 5
 # store key each.
 ADDED_AFTER_MEASURE_BYTES = 1_000 + 2 * (200 + MAX_KEY_LENGTH)
 _band: Callable[[LiquidationRow], str | None] = operator.itemgetter(3)
+ItemT = TypeVar("ItemT", bound=SuccessItem)
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,7 @@ def fitted(analysed: AnalysedMap) -> FittedMap:
         return FittedMap(item.model_copy(update={"message": message}), drawn)
     data = data or to_json(item.data)
     key = map_key(item.symbol, item.range, data)
-    message = (
-        f"{item.message} Its data ({rows:,} rows, {len(data) / 1e6:.1f} MB) exceeds the platform's"
-        f" {LIMIT_MB} MB item limit, so it is stored in the run's key-value store as {key}:"
-        " data_url links it."
-    )
+    message = f"{item.message} {_apart_note(f'{rows:,} rows', data, key)}"
     if levels_size is not None and fits(levels_size + len(b"null")):
         return FittedMap(with_levels.model_copy(update={"message": message}), drawn, key)
     message += f" The levels were left out too; {_fewer_levels(item)}."
@@ -110,6 +108,41 @@ async def stored(fitted_map: FittedMap, store: StoreOpener) -> LiquidationMapIte
     # The map itself, not its JSON: Apify's storages write a JSON record from the value.
     await opened.set_value(key, fitted_map.drawn.data, content_type="application/json")
     return item.model_copy(update={"data_url": await opened.get_public_url(key)})
+
+
+async def with_data_apart(
+    item: ItemT,
+    store: StoreOpener,
+    *,
+    bound: int,
+    key_of: Callable[[bytes], str],
+    counted: str,
+) -> ItemT:
+    """The item as the platform takes it: whole, or, when its data would take it past the item
+    limit, with the data in a record of its own that ``data_url`` links. ``bound`` is a bound on
+    the item's size as JSON had from its counts, so that one known to fit is never serialized;
+    ``key_of`` names the record after the data, and ``counted`` says how much data there is."""
+    if fits(bound):
+        return item
+    pushed = record(item)
+    if fits(len(to_json(pushed))):
+        return item
+    data = to_json(pushed["data"])
+    key = key_of(data)
+    opened = await store()
+    await opened.set_value(key, pushed["data"], content_type="application/json")
+    message = f"{item.message} {_apart_note(counted, data, key)}"
+    return item.model_copy(
+        update={"data": None, "data_url": await opened.get_public_url(key), "message": message}
+    )
+
+
+def _apart_note(counted: str, data: bytes, key: str) -> str:
+    """What an item says of its data stored apart."""
+    return (
+        f"Its data ({counted}, {len(data) / 1e6:.1f} MB) exceeds the platform's {LIMIT_MB} MB"
+        f" item limit, so it is stored in the run's key-value store as {key}: data_url links it."
+    )
 
 
 def fits(size: int) -> bool:
