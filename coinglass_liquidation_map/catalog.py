@@ -33,9 +33,12 @@ from coinglass_liquidation_map.outputs import FailureItem, SuccessItem, failure_
 if TYPE_CHECKING:
     from coinglass_liquidation_map.schemas.heatmaps import LiquidationHeatmapInput
     from coinglass_liquidation_map.schemas.maps import LiquidationMapInput
+    from coinglass_liquidation_map.schemas.scans import MarketScanInput
     from coinglass_liquidation_map.schemas.search import SearchSymbolsInput
 
-ActorInput = Union["SearchSymbolsInput", "LiquidationMapInput", "LiquidationHeatmapInput"]
+ActorInput = Union[
+    "SearchSymbolsInput", "LiquidationMapInput", "LiquidationHeatmapInput", "MarketScanInput"
+]
 """Every mode's input: what ``parse_input`` returns."""
 
 
@@ -66,11 +69,14 @@ class Mode:
     route: str  # Standby's GET route
     summary: str  # the route's summary in /openapi.json
     tool: Tool
-    echoed: tuple[str, ...]  # the request fields a failure item echoes
+    echoed: tuple[str, ...]  # the request fields (or a result's) a failure item echoes
     views: tuple[str, ...]  # its views in .actor/dataset_schema.json
     pipeline: str  # the module of its pipeline, imported by the runs of this mode only
     batch_only: frozenset[str] = field(default_factory=frozenset)
     """Input fields a scheduled run takes and a Standby answer refuses."""
+    add_on: str | None = None
+    """The event a result is charged as besides its own when it carries its add-on (a scan
+    row's coin map)."""
 
     @property
     def input(self) -> type[InputModel]:
@@ -97,11 +103,18 @@ class Mode:
     def _schemas(self) -> ModuleType:
         return importlib.import_module(self.schemas)
 
+    def charges(self, request: InputModel) -> dict[str, int]:
+        """The most results of each event ``request`` can be charged for: its own first."""
+        wanted = {self.event: request.result_count()}
+        if self.add_on is not None:
+            wanted[self.add_on] = request.add_ons()
+        return wanted
+
     def failure(self, error: ActorError, source: object) -> FailureItem:
         """The failure of one result, echoing the request fields ``source`` (an input, a
         target or the item the failure replaces) holds."""
         return failure_item(
-            error, self.name, **{name: getattr(source, name) for name in self.echoed}
+            error, self.name, **{name: getattr(source, name, None) for name in self.echoed}
         )
 
 
@@ -173,6 +186,29 @@ MODES = (
         views=("heatmap_levels",),
         pipeline="coinglass_liquidation_map.modes.heatmaps",
     ),
+    Mode(
+        name="market_scan",
+        schemas="coinglass_liquidation_map.schemas.scans",
+        input_model="MarketScanInput",
+        item_model="MarketScanItem",
+        event="SCAN_ROW",
+        route="/market-scan",
+        summary="Every coin's max pain and market, ranked, with the top coins' maps",
+        tool=Tool(
+            "market_scan",
+            "Which coins have liquidation fuel close to the price: every coin's long and short\n"
+            "max pain with its distance, open interest, funding, long/short ratio and 24h\n"
+            "liquidations, ranked (sort_by), the top map_coins with their map's fuel within 2%.",
+            "ScanToolArguments",
+        ),
+        echoed=("coin",),
+        views=("scan",),
+        pipeline="coinglass_liquidation_map.modes.scans",
+        batch_only=frozenset(
+            {"snapshotStore", "alerts", "alertCooldownMins", "webhookUrl", "webhookFormat"}
+        ),
+        add_on="LIQUIDATION_MAP",
+    ),
 )
 BY_NAME = {mode.name: mode for mode in MODES}
 DEFAULT_MODE = "liquidation_map"
@@ -242,8 +278,10 @@ def input_failure(error: ActorError, raw_input: object) -> FailureItem:
     mode = BY_NAME.get(name) if isinstance(name, str) else None
     if mode is None:
         return failure_item(error, None)
+    fields = mode.input.model_fields
     echoed = {
-        field: _echo(given.get(field, mode.input.model_fields[field].default))
+        # A field only each result has (a scan row's coin) echoes what the input gave, if any.
+        field: _echo(given.get(field, fields[field].default if field in fields else None))
         for field in mode.echoed
     }
     return failure_item(error, mode.name, **echoed)

@@ -64,6 +64,10 @@ class InputModel(BaseModel):
         """How many results the input asks for: one item each."""
         return 1
 
+    def add_ons(self) -> int:
+        """How many of its results may carry their mode's add-on (a scan row's coin map)."""
+        return 0
+
 
 def aliases(model: type[BaseModel]) -> set[str]:
     """The input field names of ``model``, as the user writes them."""

@@ -77,3 +77,29 @@ class Heatmap:
     candles: list[Candle]
     update_time: int | None  # milliseconds
     skipped_cells: int = 0  # cells left out because they could not be read
+
+
+class MaxPain(BaseModel):
+    """One coin's max pain: the heaviest long and short liquidation clusters CoinGlass sees,
+    labelled as CoinGlass labels them (a price or level of zero or null means none)."""
+
+    coin: str
+    price: Number | None
+    long_price: Number | None
+    long_level: Number | None
+    short_price: Number | None
+    short_level: Number | None
+
+
+class CoinMarket(BaseModel):
+    """One coin's futures market across exchanges, as ``coins-markets`` gives it; every figure
+    may be missing."""
+
+    coin: str
+    price: Number | None = None
+    open_interest_usd: Number | None = None
+    oi_change_pct_24h: Number | None = None
+    funding_rate: Number | None = None  # averaged over exchanges, weighted by open interest
+    long_short_ratio_24h: Number | None = None
+    long_liquidations_usd_24h: Number | None = None
+    short_liquidations_usd_24h: Number | None = None

@@ -30,6 +30,10 @@ class SuccessItem(BaseModel):
     message: str
     mode: str
 
+    def carries_add_on(self) -> bool:
+        """Whether the result is charged for its mode's add-on too (a scan row's coin map)."""
+        return False
+
     def json_ready(self) -> dict[str, Any]:
         """The parts that are JSON-ready as built (validated numbers, text and null in lists,
         tuples and dicts): walking every row or cell of them through the serializer again
@@ -59,6 +63,7 @@ class FailureItem(BaseModel):
     symbol: str | None = None
     range: str | None = None
     model: str | None = None
+    coin: str | None = None
     data: None = None
     error: ErrorInfo
 

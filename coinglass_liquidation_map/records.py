@@ -67,6 +67,7 @@ class SentAlert(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     rule: str  # the rule itself as JSON, so an edited rule starts afresh
+    symbol: str | None = None  # the coin or instrument, where one record holds several
     side: Side | None
     price: Number | None
     at: AwareDatetime
@@ -90,6 +91,17 @@ class WatchRecord(BaseModel):
     price_step: float | None
     price_percent_step: float | None
     snapshot: Snapshot
+    sent: list[SentAlert] = []
+    pending: list[PendingAlert] = []
+
+
+class ScanAlertsRecord(BaseModel):
+    """The snapshot store's record of a scan's alerts: those sent, which their cooldown holds
+    back, and those owed to a webhook that did not take them."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    version: Literal[1] = 1
     sent: list[SentAlert] = []
     pending: list[PendingAlert] = []
 

@@ -25,7 +25,7 @@ from coinglass_liquidation_map.outputs import FailureItem
 from coinglass_liquidation_map.run.billing import UNDELIVERED_KEY
 from coinglass_liquidation_map.run.gallery import REPORT_KEY
 from coinglass_liquidation_map.run.item_limit import map_key
-from coinglass_liquidation_map.run.watch import ALERTS_KEY
+from coinglass_liquidation_map.run.outbox import ALERTS_KEY
 from coinglass_liquidation_map.schemas.alerts import Alert
 from coinglass_liquidation_map.standby.openapi import OPENAPI
 

@@ -4,9 +4,10 @@ keeps an alert from being sent again too soon. Pure: the time is given, never re
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from coinglass_liquidation_map.analysis.buckets import (
     Bucket,
@@ -26,19 +27,19 @@ from coinglass_liquidation_map.outputs import Side
 from coinglass_liquidation_map.records import PendingAlert, SentAlert
 from coinglass_liquidation_map.schemas.alerts import (
     Alert,
-    AlertRule,
     AlertSide,
     ClusterSwept,
     ClusterWithinPct,
     ImbalanceBeyond,
     LiquidityWithinPct,
     NewCluster,
+    Rule,
 )
 from coinglass_liquidation_map.schemas.maps import Changes, Cluster
 
 
 def fired(
-    rules: list[AlertRule],
+    rules: Sequence[Rule],
     analysed: AnalysedMap,
     bucketing: Bucketing,
     changes: Changes | None,
@@ -91,7 +92,9 @@ class _Read:
     changes: Changes | None
 
 
-def _raised(rule: AlertRule, read: _Read) -> Iterator[_Found]:
+def _raised(rule: Rule, read: _Read) -> Iterator[_Found]:
+    """What a map rule finds; a rule about something else (a scan's max pain) finds nothing
+    on a map."""
     if isinstance(rule, ClusterWithinPct):
         return _cluster_within(rule, read)
     if isinstance(rule, LiquidityWithinPct):
@@ -100,7 +103,9 @@ def _raised(rule: AlertRule, read: _Read) -> Iterator[_Found]:
         return _imbalance_beyond(rule, read)
     if isinstance(rule, ClusterSwept):
         return _swept(rule, read)
-    return _new(rule, read)
+    if isinstance(rule, NewCluster):
+        return _new(rule, read)
+    return iter(())
 
 
 def _cluster_within(rule: ClusterWithinPct, read: _Read) -> Iterator[_Found]:
@@ -183,14 +188,14 @@ def _sides(side: AlertSide) -> tuple[Side, ...]:
 # ---------------------------------------------------------------- cooldown
 
 
-def rule_key(rule: AlertRule) -> str:
+def rule_key(rule: Rule) -> str:
     """A rule's identity across runs: its parameters, so an edited rule starts afresh."""
     return rule.model_dump_json(by_alias=True)
 
 
 def held_back(
     alerts: list[Alert],
-    rules: list[AlertRule],
+    rules: Sequence[Rule],
     sent: list[SentAlert],
     *,
     now: datetime,
@@ -216,11 +221,13 @@ def still_cooling(sent: list[SentAlert], *, now: datetime, cooldown_mins: int) -
 
 def sent_at(owed: PendingAlert, at: datetime) -> SentAlert:
     """What the cooldown remembers of an alert delivered at ``at``."""
-    return SentAlert(rule=owed.rule, side=owed.side, price=owed.price, at=at)
+    return SentAlert(
+        rule=owed.rule, symbol=owed.alert.symbol, side=owed.side, price=owed.price, at=at
+    )
 
 
 def not_raised_again(
-    pending: list[PendingAlert], raised: list[Alert], rules: list[AlertRule], match_pct: float
+    pending: list[PendingAlert], raised: list[Alert], rules: Sequence[Rule], match_pct: float
 ) -> list[PendingAlert]:
     """The alerts still owed to the webhook whose rule is still set, numbered as the rules
     are now, less those this run raised again itself."""
@@ -235,17 +242,83 @@ def not_raised_again(
     ]
 
 
-def owed(alert: Alert, rule: AlertRule, at: datetime) -> PendingAlert:
+def owed(alert: Alert, rule: Rule, at: datetime) -> PendingAlert:
     """An alert the webhook did not take, to be sent by the next run."""
-    return PendingAlert(rule=rule_key(rule), side=alert.side, price=alert.price, at=at, alert=alert)
+    return PendingAlert(
+        rule=rule_key(rule),
+        symbol=alert.symbol,
+        side=alert.side,
+        price=alert.price,
+        at=at,
+        alert=alert,
+    )
 
 
 def _same(alert: Alert, key: str, past: SentAlert, match_pct: float) -> bool:
-    """The same rule and side, and the same cluster, matched by price."""
-    if past.rule != key or past.side != alert.side:
+    """The same rule, coin and side, and the same cluster, matched by price."""
+    if past.rule != key or past.side != alert.side or past.symbol not in (None, alert.symbol):
         return False
     if alert.price is None or past.price is None:
         return alert.price is None and past.price is None
     if alert.current_price is None:
         return alert.price == past.price
     return abs(alert.price - past.price) <= match_tolerance(alert.current_price, match_pct)
+
+
+@dataclass(frozen=True)
+class Reckoning:
+    """One record's alerts for this run: those raised (each marked if its cooldown holds it
+    back), what the record keeps of those sent and owed, and what goes out now."""
+
+    raised: list[Alert]
+    sent: list[SentAlert]
+    pending: list[PendingAlert]
+    to_send: list[PendingAlert]
+
+
+def reckoned(
+    fired_now: list[Alert],
+    rules: Sequence[Rule],
+    sent: list[SentAlert],
+    pending: list[PendingAlert],
+    *,
+    now: datetime,
+    cooldown_mins: int,
+    match_pct: float,
+    has_webhook: bool,
+) -> Reckoning:
+    """The alerts ``rules`` fired now, read against what a record remembers of the alerts sent
+    (``sent``) and still owed (``pending``) by earlier runs."""
+    raised = held_back(
+        fired_now, rules, sent, now=now, cooldown_mins=cooldown_mins, match_pct=match_pct
+    )
+    # What an earlier run owes the webhook, unless its rule is gone or this run raised it
+    # again itself. A run without a webhook sends none of it, and leaves it owed.
+    owed_now = not_raised_again(pending, raised, rules, match_pct)
+    fresh = [owed(alert, rules[alert.rule], now) for alert in raised if not alert.suppressed]
+    return Reckoning(
+        raised=raised,
+        sent=still_cooling(sent, now=now, cooldown_mins=cooldown_mins),
+        pending=owed_now if has_webhook else pending,
+        to_send=[*(owed_now if has_webhook else []), *fresh],
+    )
+
+
+def settled(
+    sent: list[SentAlert],
+    to_send: list[PendingAlert],
+    *,
+    delivered: bool,
+    has_webhook: bool,
+    now: datetime,
+    max_pending: int,
+) -> dict[str, list[Any]]:
+    """What a record keeps once its alerts went out: delivered, they start their cooldown;
+    undelivered, they are owed (the newest ``max_pending``), and the next run sends them
+    again."""
+    if not delivered:
+        return {"pending": to_send[-max_pending:]}
+    kept: dict[str, list[Any]] = {"sent": [*sent, *(sent_at(each, now) for each in to_send)]}
+    if has_webhook:
+        kept["pending"] = []
+    return kept

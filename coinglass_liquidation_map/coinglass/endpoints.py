@@ -3,16 +3,27 @@ Each call answers in the core's own types (``market_data``), translated from the
 
 from __future__ import annotations
 
+import asyncio
+
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.payloads import (
     CoinMapPayload,
+    CoinMarketsPage,
     MapPayloadT,
+    MaxPainList,
     PairMapPayload,
     PairsMarkets,
     SupportedPairs,
 )
 from coinglass_liquidation_map.errors import InvalidParameter
-from coinglass_liquidation_map.market_data import Heatmap, Instruments, LiquidationMap, Markets
+from coinglass_liquidation_map.market_data import (
+    CoinMarket,
+    Heatmap,
+    Instruments,
+    LiquidationMap,
+    Markets,
+    MaxPain,
+)
 
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MARKETS_PATH = "/api/futures/pairs-markets"
@@ -22,6 +33,15 @@ COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 DOCUMENTED_MAP_RANGES = ("1d", "7d", "30d")
 PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap/{model}"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap/{model}"
+MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
+COINS_MARKETS_PATH = "/api/futures/coins-markets"
+# Neither the default nor the largest page size is documented: a page shorter than the size
+# asked for is the last, so the size asked for must be one CoinGlass surely serves in full.
+COINS_MARKETS_PAGE_SIZE = 100
+# About 1,200 coins are supported: twice that many rows means the paging never ends.
+COINS_MARKETS_MAX_PAGES = 24
+# Pages asked for at once: most answers take a handful of pages, fetched in one or two waits.
+COINS_MARKETS_PAGES_AT_ONCE = 4
 
 
 class Endpoints:
@@ -60,6 +80,41 @@ class Endpoints:
         """The liquidation heatmap of a coin across exchanges under one of CoinGlass's models."""
         params = {"symbol": coin, "range": range_}
         return await self._heatmap(COIN_HEATMAP_PATH.format(model=model), params)
+
+    async def max_pain(self, range_: str) -> list[MaxPain]:
+        """Every coin's long and short max pain over ``range_`` (``24h``), in one call."""
+        payload = await self.client.get(
+            MAX_PAIN_PATH, {"range": range_}, MaxPainList, salvage=MaxPainList.salvaged
+        )
+        return payload.max_pain()
+
+    async def coins_markets(self) -> list[CoinMarket]:
+        """Every coin's futures market across exchanges, each coin once, in CoinGlass's order.
+
+        Pages are asked for a few at once until one comes back short; figures move between
+        two pages, so a coin seen twice keeps its first row.
+        """
+        seen: dict[str, CoinMarket] = {}
+        first = 1
+        while first <= COINS_MARKETS_MAX_PAGES:
+            wave = range(
+                first, min(first + COINS_MARKETS_PAGES_AT_ONCE, COINS_MARKETS_MAX_PAGES + 1)
+            )
+            pages = await asyncio.gather(*(self._coins_markets_page(page) for page in wave))
+            for page in pages:
+                for market in page:
+                    seen.setdefault(market.coin, market)
+            if any(len(page) < COINS_MARKETS_PAGE_SIZE for page in pages):
+                break
+            first += COINS_MARKETS_PAGES_AT_ONCE
+        return list(seen.values())
+
+    async def _coins_markets_page(self, page: int) -> list[CoinMarket]:
+        params = {"per_page": str(COINS_MARKETS_PAGE_SIZE), "page": str(page)}
+        payload = await self.client.get(
+            COINS_MARKETS_PATH, params, CoinMarketsPage, salvage=CoinMarketsPage.salvaged
+        )
+        return payload.markets()
 
     async def _heatmap(self, path: str, params: dict[str, str]) -> Heatmap:
         # Loaded by the runs that fetch a heatmap only: a map run never pays for its models.

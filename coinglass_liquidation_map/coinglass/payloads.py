@@ -8,6 +8,7 @@ to the cost of ``json.loads``; any other variant takes ``salvaged``, which repai
 from __future__ import annotations
 
 import functools
+import math
 from collections import defaultdict
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
@@ -23,12 +24,14 @@ from pydantic import (
 )
 
 from coinglass_liquidation_map.market_data import (
+    CoinMarket,
     Instrument,
     Instruments,
     LiquidationMap,
     LiquidationRow,
     Market,
     Markets,
+    MaxPain,
     Number,
     PriceKeyedMap,
 )
@@ -285,3 +288,109 @@ def _by_price(data: dict[str, list[LiquidationRow]]) -> PriceKeyedMap:
 
 
 MapPayloadT = TypeVar("MapPayloadT", PairMapPayload, CoinMapPayload)
+
+
+# ---------------------------------------------------------------- the market scan's sources
+
+
+def _lenient_number(value: Any) -> Any:
+    """A figure as a number: numbers sent as text are read, anything unreadable (text, an
+    infinity, a list) is no figure at all, so one odd field never costs a coin its row."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, int | float) else None
+
+
+Figure = Annotated[Number | None, BeforeValidator(_lenient_number)]
+
+
+class MaxPainRow(BaseModel):
+    """One coin of ``liquidation/max-pain``."""
+
+    symbol: str
+    price: Figure = None
+    long_max_pain_liq_price: Figure = None
+    long_max_pain_liq_level: Figure = None
+    short_max_pain_liq_price: Figure = None
+    short_max_pain_liq_level: Figure = None
+
+    def max_pain(self) -> MaxPain:
+        return MaxPain(
+            coin=self.symbol,
+            price=self.price,
+            long_price=self.long_max_pain_liq_price,
+            long_level=self.long_max_pain_liq_level,
+            short_price=self.short_max_pain_liq_price,
+            short_level=self.short_max_pain_liq_level,
+        )
+
+
+def _rows_with_a_coin(value: Any) -> Any:
+    """The rows of a list answer that name a coin; an absent list is empty."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return value  # no list to salvage rows from: fails validation as it is
+    return [row for row in value if isinstance(row, dict) and isinstance(row.get("symbol"), str)]
+
+
+class MaxPainList(RootModel[list[MaxPainRow]]):
+    """``data`` of ``liquidation/max-pain``: every coin, in no documented order."""
+
+    @classmethod
+    def salvaged(cls, value: Any) -> Self:
+        """What can be read of an answer the published shape does not fit: the coins that
+        are named; a row without a coin cannot be placed."""
+        return cls.model_validate(_rows_with_a_coin(value))
+
+    def max_pain(self) -> list[MaxPain]:
+        """Each coin once (its first row), in CoinGlass's order."""
+        seen: dict[str, MaxPain] = {}
+        for row in self.root:
+            seen.setdefault(row.symbol, row.max_pain())
+        return list(seen.values())
+
+
+class CoinMarketRow(BaseModel):
+    """One coin of ``coins-markets``: of its fifty documented fields, those the scan reads;
+    every one but ``symbol`` optional."""
+
+    symbol: str
+    current_price: Figure = None
+    open_interest_usd: Figure = None
+    open_interest_change_percent_24h: Figure = None
+    avg_funding_rate_by_oi: Figure = None
+    long_short_ratio_24h: Figure = None
+    long_liquidation_usd_24h: Figure = None
+    short_liquidation_usd_24h: Figure = None
+
+    def market(self) -> CoinMarket:
+        return CoinMarket(
+            coin=self.symbol,
+            price=self.current_price,
+            open_interest_usd=self.open_interest_usd,
+            oi_change_pct_24h=self.open_interest_change_percent_24h,
+            funding_rate=self.avg_funding_rate_by_oi,
+            long_short_ratio_24h=self.long_short_ratio_24h,
+            long_liquidations_usd_24h=self.long_liquidation_usd_24h,
+            short_liquidations_usd_24h=self.short_liquidation_usd_24h,
+        )
+
+
+class CoinMarketsPage(RootModel[list[CoinMarketRow]]):
+    """``data`` of one page of ``coins-markets``: a bare list, with no total."""
+
+    @classmethod
+    def salvaged(cls, value: Any) -> Self:
+        """The named coins of a page the published shape does not fit, as for max pain."""
+        return cls.model_validate(_rows_with_a_coin(value))
+
+    def markets(self) -> list[CoinMarket]:
+        return [row.market() for row in self.root]

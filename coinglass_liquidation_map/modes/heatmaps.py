@@ -17,6 +17,7 @@ from coinglass_liquidation_map.errors import InvalidParameter, NoData
 from coinglass_liquidation_map.market_data import Heatmap, Instrument
 from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instrument
 from coinglass_liquidation_map.run import item_limit
+from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
 from coinglass_liquidation_map.run.pipeline import Job, Steps, per_target
 from coinglass_liquidation_map.run.storage import StoreOpener, run_store
@@ -49,7 +50,7 @@ class HeatmapPipeline(Steps):
         self.concurrency = request.max_concurrency
         self._gallery = Gallery(run_store(), log) if request.chart else None
 
-    def jobs(self) -> list[Job]:
+    async def jobs(self, budget: Budget) -> list[Job]:
         return per_target(mode_of(self._request), self._request.targets(), self._heatmap)
 
     async def _heatmap(self, target: HeatmapTarget) -> LiquidationHeatmapItem:

@@ -21,6 +21,7 @@ from coinglass_liquidation_map.market_data import LiquidationMap
 from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instrument
 from coinglass_liquidation_map.outputs import ResultItem
 from coinglass_liquidation_map.run import item_limit
+from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
 from coinglass_liquidation_map.run.pipeline import Job, per_target
 from coinglass_liquidation_map.run.storage import run_store
@@ -73,7 +74,7 @@ class MapPipeline:
 
             self._watch = Watch(request, self._bucketing, log)
 
-    def jobs(self) -> list[Job]:
+    async def jobs(self, budget: Budget) -> list[Job]:
         return per_target(mode_of(self._request), self._request.targets(), self._map)
 
     async def _map(self, target: MapTarget) -> LiquidationMapItem:

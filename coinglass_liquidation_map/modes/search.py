@@ -11,6 +11,7 @@ from coinglass_liquidation_map.analysis import markets, symbols
 from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.errors import CoinGlassError
 from coinglass_liquidation_map.market_data import Instrument, Markets
+from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.pairs import CoinMarkets
 from coinglass_liquidation_map.run.pipeline import Job, Steps
 from coinglass_liquidation_map.run.upstream import InstrumentSource, Upstream
@@ -39,7 +40,7 @@ class SearchPipeline(Steps):
         self._request = request
         self._upstream = upstream
 
-    def jobs(self) -> list[Job]:
+    async def jobs(self, budget: Budget) -> list[Job]:
         request, upstream = self._request, self._upstream
         coin_markets = CoinMarkets(upstream.endpoints.pairs_markets, request.symbol_cache_ttl_secs)
         searching = partial(search_symbols, request, upstream.instruments, coin_markets)

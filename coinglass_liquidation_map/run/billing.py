@@ -57,47 +57,55 @@ class Budget:
         self._affordable = affordable
         self._held: Counter[str] = Counter()  # results by event
 
+    def fits(self, counts: Mapping[str, int]) -> bool:
+        """Whether there is room for these many more results of each event, besides those
+        held."""
+        return self._affordable(self._held + Counter(counts))
+
     @asynccontextmanager
-    async def hold(self, event: str, count: int) -> AsyncIterator[Held]:
-        """Hold room for up to ``count`` results of ``event`` until they end or are charged."""
-        granted = count
-        while granted and not self._affordable(self._held + Counter({event: granted})):
-            granted -= 1
-        held = Held(self._held, event, granted)
-        self._held[event] += granted
+    async def hold(self, wanted: Mapping[str, int]) -> AsyncIterator[Held]:
+        """Hold room for up to ``wanted`` results of each event until they end or are charged;
+        where there is not room for all, the events listed last give way first."""
+        granted = Counter(wanted)
+        for event in reversed(list(granted)):
+            while granted[event] and not self.fits(granted):
+                granted[event] -= 1
+        held = Held(self._held, granted)
+        self._held += granted
         try:
             yield held
         finally:
-            self._held[event] -= held.count
+            self._held -= held.counts
 
     @asynccontextmanager
-    async def reserve(self, event: str) -> AsyncIterator[None]:
-        """Hold room for one result of ``event``, or raise BudgetExhausted if there is none."""
-        async with self.hold(event, 1) as held:
-            if not held.count:
-                raise budget_exhausted(event)
+    async def reserve(self, *events: str) -> AsyncIterator[None]:
+        """Hold room for one result of each of ``events`` (a result and its add-on), or raise
+        BudgetExhausted if there is none."""
+        async with self.hold(dict.fromkeys(events, 1)) as held:
+            short = [event for event in events if not held.counts[event]]
+            if short:
+                raise budget_exhausted(short[0])
             yield
 
 
 class Held:
-    """Room held in a budget for ``count`` results of one event."""
+    """Room held in a budget for a number of results of each event."""
 
-    def __init__(self, held: Counter[str], event: str, count: int) -> None:
+    def __init__(self, held: Counter[str], granted: Counter[str]) -> None:
         self._held = held
-        self._event = event
-        self.count = count
+        self.counts = granted
 
-    def charged(self) -> None:
-        """One of the results was charged: the run's charges count it from now on. A result
-        charged beyond those held (a shared answer's) releases nothing."""
-        if self.count:
-            self._held[self._event] -= 1
-            self.count -= 1
+    def charged(self, event: str) -> None:
+        """One result of ``event`` was charged: the run's charges count it from now on. A
+        result charged beyond those held (a shared answer's) releases nothing."""
+        if self.counts[event]:
+            self._held[event] -= 1
+            self.counts[event] -= 1
 
 
-def at_most(count: int) -> Affordable:
-    """Room for ``count`` results in all: room already held in a budget elsewhere."""
-    return lambda counts: sum(counts.values()) <= count
+def at_most(room: Mapping[str, int]) -> Affordable:
+    """Room for ``room`` results of each event: room already held in a budget elsewhere."""
+    return lambda counts: all(n <= room.get(event, 0) for event, n in counts.items() if n)
 
 
 def warn_if_items_are_priced() -> None:
@@ -150,19 +158,29 @@ async def push_result(item: ResultItem) -> None:
             )
             await _undelivered.keep(item)
         return
-    pushed = await Actor.push_data(record(item), charged_event_name=mode_of(item).event)
+    mode = mode_of(item)
+    pushed = await Actor.push_data(record(item), charged_event_name=mode.event)
     # Under pay per event the SDK pushes only what it can charge for, and drops the rest
     # silently: report an item it did not charge for instead of leaving a gap.
     pricing = Actor.get_charging_manager().get_pricing_info()
     if pushed.charged_count == 0 and pricing.is_pay_per_event:
         await push_result(_unpaid(item))
+    elif mode.add_on is not None and item.carries_add_on():
+        # Its room was held with the result's, so the charge is never refused for money.
+        await Actor.charge(mode.add_on)
 
 
 async def charge_answer(item: ResultItem) -> ResultItem:
-    """Charge a success answered over HTTP; one the budget cannot pay for becomes its failure."""
+    """Charge a success answered over HTTP, and its add-on; one the budget cannot pay for
+    becomes its failure."""
     if isinstance(item, FailureItem):
         return item
-    return _unpaid(item) if _refused(await Actor.charge(mode_of(item).event)) else item
+    mode = mode_of(item)
+    if _refused(await Actor.charge(mode.event)):
+        return _unpaid(item)
+    if mode.add_on is not None and item.carries_add_on():
+        await Actor.charge(mode.add_on)
+    return item
 
 
 def _refused(result: ChargeResult) -> bool:

@@ -40,6 +40,7 @@ class Picture:
     key: str  # the record its PNG is stored as
     render: Callable[[datetime], bytes]  # the PNG, given when the result was fetched
     section: Callable[[], list[str]]  # its HTML in the report, below the chart
+    leads: bool = False  # a picture of the whole run (a scan's), shown before the results'
 
 
 class Gallery:
@@ -61,6 +62,16 @@ class Gallery:
     async def add(self, item: ItemT, picture: Picture) -> ItemT:
         """The item with ``chart_url`` set to its picture; a chart that fails is reported in
         the message, never at the cost of the result."""
+        url = await self.draw(picture)
+        if url is None:
+            return item.model_copy(
+                update={"message": f"{item.message} The chart could not be drawn."}
+            )
+        return item.model_copy(update={"chart_url": url})
+
+    async def draw(self, picture: Picture) -> str | None:
+        """Draw and store ``picture``; its URL, or None when it could not be drawn (which the
+        log says)."""
         fetched_at = self._clock()
         try:
             async with self._drawing:
@@ -68,13 +79,12 @@ class Gallery:
         except Exception:  # a drawing bug must not cost the user the result they paid for
             self._log.exception(f"The chart of {picture.name} could not be drawn.")
             self._drawn.append((picture, None))
-            return item.model_copy(
-                update={"message": f"{item.message} The chart could not be drawn."}
-            )
+            return None
         store = await self._store()
         await store.set_value(picture.key, png, content_type="image/png")
         self._drawn.append((picture, png))
-        return item.model_copy(update={"chart_url": await store.get_public_url(picture.key)})
+        url: str = await store.get_public_url(picture.key)
+        return url
 
     async def save_report(self) -> None:
         """Store ``report.html``: every chart of the run with its summary, in one page."""
@@ -85,7 +95,7 @@ class Gallery:
 
         # Each section is written now, once every result is delivered, so that a bug in one
         # costs the report and never a result.
-        drawn = sorted(self._drawn, key=lambda each: each[0].name)
+        drawn = sorted(self._drawn, key=lambda each: (not each[0].leads, each[0].name))
         entries = [report_entry(picture, png) for picture, png in drawn]
         html = render_report(entries, self._clock())
         store = await self._store()

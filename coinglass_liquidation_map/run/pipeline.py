@@ -14,6 +14,7 @@ from coinglass_liquidation_map.catalog import Mode
 from coinglass_liquidation_map.errors import ActorError
 from coinglass_liquidation_map.inputs import Target
 from coinglass_liquidation_map.outputs import FailureItem, ResultItem, SuccessItem
+from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.upstream import Upstream
 
 
@@ -23,6 +24,7 @@ class Job:
 
     fetch: Callable[[], Awaitable[SuccessItem]]
     failed: Callable[[ActorError], FailureItem]
+    add_on: bool = False  # room is held for its mode's add-on too (a scan row's coin map)
 
 
 class Pipeline(Protocol):
@@ -32,8 +34,15 @@ class Pipeline(Protocol):
     def concurrency(self) -> int:
         """How many of its jobs may run at once."""
 
-    def jobs(self) -> list[Job]:
-        """Every result the request asks for, in the order it asks for them."""
+    @property
+    def ordered(self) -> bool:
+        """Whether its results are delivered in the order of its jobs (a scan's rank order),
+        rather than each as soon as it is ready."""
+
+    async def jobs(self, budget: Budget) -> list[Job]:
+        """Every result the request asks for, in the order it asks for them, as ``budget``
+        (before any of them holds room in it) can pay for. Raises ActorError when the
+        request as a whole fails."""
 
     async def delivered(self, item: ResultItem) -> None:
         """What follows a result once it is delivered (a watch keeps its snapshot)."""
@@ -64,6 +73,8 @@ class PipelineFactory(Protocol):
 
 class Steps:
     """A pipeline with nothing to do after a result or at the end, to build on."""
+
+    ordered = False
 
     async def delivered(self, item: ResultItem) -> None:
         """Nothing follows a delivered result."""

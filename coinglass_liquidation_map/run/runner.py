@@ -11,7 +11,14 @@ from collections.abc import Awaitable, Callable
 
 from apify import Actor
 
-from coinglass_liquidation_map.catalog import ActorInput, input_failure, mode_of, parse_input
+from coinglass_liquidation_map.catalog import (
+    ActorInput,
+    Mode,
+    input_failure,
+    mode_of,
+    parse_input,
+    request_failure,
+)
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.errors import (
     INTERNAL_ERROR_MESSAGE,
@@ -68,8 +75,8 @@ async def fulfil(
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
     pipeline = build(request, upstream, remember=remember, log=Actor.log)
     budget = Budget(afford or affordable(pushed=True))
-    limits = _Limits(request, mode.event, pipeline, deliver, budget)
-    items = await limits.run_all(pipeline.jobs())
+    limits = _Limits(request, mode, pipeline, deliver, budget)
+    items = await limits.run_all(request)
     upstream.prices.close()
     await pipeline.finish()
     return items
@@ -81,7 +88,7 @@ class _Limits:
     def __init__(
         self,
         request: ActorInput,
-        event: str,
+        mode: Mode,
         pipeline: Pipeline,
         deliver: Deliver,
         budget: Budget,
@@ -91,35 +98,60 @@ class _Limits:
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
         self._slots = asyncio.Semaphore(pipeline.concurrency)
         self._budget = budget
-        self._event = event
+        self._mode = mode
         self._pipeline = pipeline
         self._deliver = deliver
 
-    async def run_all(self, jobs: list[Job]) -> list[ResultItem]:
-        """Run every job; each delivers its own item, so one failure never stops the others."""
-        return list(await asyncio.gather(*(self._run(job) for job in jobs)))
-
-    async def _run(self, job: Job) -> ResultItem:
+    async def run_all(self, request: ActorInput) -> list[ResultItem]:
+        """Run every job; each delivers its own item, so one failure never stops the others.
+        A request that fails as a whole delivers its one failure."""
         try:
-            async with self._budget.reserve(self._event):
+            async with asyncio.timeout_at(self._deadline):
+                jobs = await self._pipeline.jobs(self._budget)
+        except Exception as raised:
+            failure = request_failure(self._failure(raised), request)
+            await self._deliver(failure)
+            return [failure]
+        # In order, when the pipeline asks for it: each delivers once the one before it has.
+        turns = [asyncio.Event() for _ in jobs] if self._pipeline.ordered else []
+        return list(await asyncio.gather(*(self._run(job, i, turns) for i, job in enumerate(jobs))))
+
+    async def _run(self, job: Job, index: int, turns: list[asyncio.Event]) -> ResultItem:
+        events = (self._mode.event, self._mode.add_on) if job.add_on else (self._mode.event,)
+        try:
+            async with self._budget.reserve(*filter(None, events)):
                 async with asyncio.timeout_at(self._deadline), self._slots:
                     item = await job.fetch()
                 # Outside the slot, so the next fetch starts while this one is stored, and
                 # outside the deadline, so a result fetched in time is never half delivered.
-                await self._deliver(item)
+                await self._deliver_in_turn(item, index, turns)
                 await self._pipeline.delivered(item)
                 return item
-        except TimeoutError:
-            error: ActorError = DeadlineExceeded(
+        except Exception as raised:
+            failure = job.failed(self._failure(raised))
+        await self._deliver_in_turn(failure, index, turns)
+        return failure
+
+    async def _deliver_in_turn(
+        self, item: ResultItem, index: int, turns: list[asyncio.Event]
+    ) -> None:
+        if turns and index:
+            await turns[index - 1].wait()
+        try:
+            await self._deliver(item)
+        finally:
+            if turns:
+                turns[index].set()
+
+    def _failure(self, raised: Exception) -> ActorError:
+        """What a user is told of a result that failed."""
+        if isinstance(raised, TimeoutError):
+            return DeadlineExceeded(
                 f"The run's work did not finish within maxRunSecs ({self._max_run_secs} s);"
                 " this result was not fetched or charged. Raise maxRunSecs or try again later."
             )
-        except ActorError as raised:
-            error = raised
-        except Exception:
-            # A bug in one result must not take the others down with it.
-            Actor.log.exception("A result failed unexpectedly.")
-            error = InternalError(INTERNAL_ERROR_MESSAGE)
-        failure = job.failed(error)
-        await self._deliver(failure)
-        return failure
+        if isinstance(raised, ActorError):
+            return raised
+        # A bug in one result must not take the others down with it.
+        Actor.log.error("A result failed unexpectedly.", exc_info=raised)
+        return InternalError(INTERNAL_ERROR_MESSAGE)

@@ -12,31 +12,24 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from apify import Actor
 from apify_client.errors import InvalidResponseBodyError
 from pydantic import ValidationError
 
 from coinglass_liquidation_map.analysis import alerts, changes
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
-from coinglass_liquidation_map.records import AlertsRecord, Delivery, PendingAlert, WatchRecord
+from coinglass_liquidation_map.records import PendingAlert, WatchRecord
+from coinglass_liquidation_map.run.outbox import Outbox
 from coinglass_liquidation_map.run.storage import (
     RecordStore,
     StoreOpener,
     named_store,
-    run_store,
     store_key,
 )
-
-if TYPE_CHECKING:
-    from coinglass_liquidation_map.run.webhook import Webhook
-from coinglass_liquidation_map.schemas.alerts import Alert
 from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, LiquidationMapItem
 
-ALERTS_KEY = "ALERTS"
-CONSOLE_RUN_URL = "https://console.apify.com/view/runs/{run_id}"
 # Alerts owed to a webhook that keeps failing: the newest are kept, so a record stays small.
 MAX_PENDING = 200
 
@@ -83,12 +76,7 @@ class Watch:
         self._bucketing = bucketing
         self._log = log
         self._open_snapshots = snapshots or named_store(request.snapshot_store)
-        self._run_records = run_records or run_store()
-        self._webhook: Webhook | None = None
-        if request.webhook_url:
-            from coinglass_liquidation_map.run.webhook import Webhook  # noqa: PLC0415 - only runs with a webhook load it
-
-            self._webhook = Webhook(request.webhook_url, request.webhook_format)
+        self._outbox = Outbox(request.webhook_url, request.webhook_format, log, run_records)
         self._clock = clock
         self._store: RecordStore | None = None
         self._opening = asyncio.Lock()
@@ -105,20 +93,15 @@ class Watch:
         changed = None
         if request.track_changes and previous is not None:
             changed = changes.changes(previous.snapshot, current, request.cluster_match_pct)
-        sent = previous.sent if previous else []
-        raised = alerts.held_back(
+        reckoning = alerts.reckoned(
             alerts.fired(request.alerts, analysed, self._bucketing, changed),
             request.alerts,
-            sent,
+            previous.sent if previous else [],
+            previous.pending if previous else [],
             now=now,
             cooldown_mins=request.alert_cooldown_mins,
             match_pct=request.cluster_match_pct,
-        )
-        # What an earlier run owes the webhook, unless its rule is gone or this run raised it
-        # again itself. A run without a webhook sends none of it, and leaves it owed.
-        owed_before = previous.pending if previous else []
-        owed = alerts.not_raised_again(
-            owed_before, raised, request.alerts, request.cluster_match_pct
+            has_webhook=self._outbox.has_webhook,
         )
         # A map without a price has nothing to compare with: the last priced one stays.
         kept = previous.snapshot if previous and current.current_price is None else current
@@ -128,15 +111,10 @@ class Watch:
             price_step=self._bucketing.price_step,
             price_percent_step=self._bucketing.price_percent_step,
             snapshot=kept,
-            sent=alerts.still_cooling(sent, now=now, cooldown_mins=request.alert_cooldown_mins),
-            pending=owed if self._webhook else owed_before,
+            sent=reckoning.sent,
+            pending=reckoning.pending,
         )
-        fresh = [
-            alerts.owed(alert, request.alerts[alert.rule], now)
-            for alert in raised
-            if not alert.suppressed
-        ]
-        to_send = [*(owed if self._webhook else []), *fresh]
+        to_send, raised = reckoning.to_send, reckoning.raised
         watched = item.model_copy(update={"changes": changed, "alerts": raised})
         self._observed[(item.symbol, item.range)] = Watched(
             key, record, to_send, previous is None, replaceable
@@ -160,49 +138,23 @@ class Watch:
     async def finish(self) -> None:
         """Send the run's alerts that no cooldown holds back. Delivered, they start their
         cooldown; undelivered, they are owed, and the next run sends them again."""
-        to_send = [owed.alert for watched in self._kept for owed in watched.to_send]
-        delivered = True
-        if self._webhook is not None:
-            delivered = bool((await self._deliver(self._webhook, to_send)).delivered)
+        delivered = await self._outbox.send(
+            [owed.alert for watched in self._kept for owed in watched.to_send]
+        )
         now = self._clock()
         for watched in self._kept:
-            record = watched.record
             if not watched.to_send:
                 continue
-            if delivered:
-                sent = [alerts.sent_at(owed, now) for owed in watched.to_send]
-                update: dict[str, Any] = {"sent": [*record.sent, *sent]}
-                if self._webhook is not None:
-                    update["pending"] = []
-            else:
-                update = {"pending": watched.to_send[-MAX_PENDING:]}
-            await self._write(dataclasses.replace(watched, record=record.model_copy(update=update)))
-
-    async def _deliver(self, webhook: Webhook, to_send: list[Alert]) -> Delivery:
-        if to_send:
-            delivery = await webhook.post(to_send, _run_info())
-        else:
-            delivery = Delivery(delivered=None, status=None, attempts=0, error=None)
-        if not to_send:
-            self._log.info("No alert to send: the webhook was not called.")
-        elif delivery.delivered:
-            self._log.info(
-                f"Sent {len(to_send)} alert(s) to the webhook ({webhook.format}): HTTP"
-                f" {delivery.status} after {delivery.attempts} attempt(s)."
+            update = alerts.settled(
+                watched.record.sent,
+                watched.to_send,
+                delivered=delivered,
+                has_webhook=self._outbox.has_webhook,
+                now=now,
+                max_pending=MAX_PENDING,
             )
-        else:
-            self._log.warning(
-                f"The {len(to_send)} alert(s) could not be delivered to the webhook after"
-                f" {delivery.attempts} attempt(s): {delivery.error}. The run goes on, and the next"
-                " run sends them again."
-            )
-        outcome = AlertsRecord(alerts=to_send, format=webhook.format, **delivery.model_dump())
-        try:
-            store = await self._run_records()
-            await store.set_value(ALERTS_KEY, outcome.model_dump(mode="json"), "application/json")
-        except Exception:
-            self._log.exception("The ALERTS record could not be stored.")
-        return delivery
+            record = watched.record.model_copy(update=update)
+            await self._write(dataclasses.replace(watched, record=record))
 
     async def _snapshots(self) -> RecordStore:
         async with self._opening:
@@ -256,11 +208,3 @@ class Watch:
             )
             return False
         return True
-
-
-def _run_info() -> dict[str, str]:
-    """The run's id and Console page, on the platform; nothing in a local run."""
-    run_id = Actor.configuration.actor_run_id
-    if not Actor.is_at_home() or not run_id:
-        return {}
-    return {"id": run_id, "console_url": CONSOLE_RUN_URL.format(run_id=run_id)}

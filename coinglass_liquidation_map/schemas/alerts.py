@@ -41,12 +41,16 @@ Pct = Annotated[float, Field(gt=0, le=100)]
 MinLevel = Annotated[float, Field(ge=0, alias="minLevel")]
 
 
-class _Rule(BaseModel):
+class Rule(BaseModel):
+    """What every alert rule shares: its type, which names it in the input."""
+
     # A misspelt parameter is refused with its name rather than silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    type: str
 
-class ClusterWithinPct(_Rule):
+
+class ClusterWithinPct(Rule):
     """A price bucket of at least ``minLevel`` within ``pct`` % of the price: the nearest one."""
 
     type: Literal["cluster_within_pct"]
@@ -55,7 +59,7 @@ class ClusterWithinPct(_Rule):
     side: AlertSide = "any"
 
 
-class LiquidityWithinPct(_Rule):
+class LiquidityWithinPct(Rule):
     """At least ``minLevel`` in total within ``pct`` % of the price, on a side."""
 
     type: Literal["liquidity_within_pct"]
@@ -64,21 +68,21 @@ class LiquidityWithinPct(_Rule):
     side: AlertSide = "any"
 
 
-class ImbalanceBeyond(_Rule):
+class ImbalanceBeyond(Rule):
     """One side outweighs the other: |imbalance| of at least ``value``."""
 
     type: Literal["imbalance_beyond"]
     value: float = Field(ge=0, le=1)
 
 
-class ClusterSwept(_Rule):
+class ClusterSwept(Rule):
     """The price has traded through a previous top cluster of at least ``minLevel``."""
 
     type: Literal["cluster_swept"]
     min_level: MinLevel = 0
 
 
-class NewCluster(_Rule):
+class NewCluster(Rule):
     """A new top cluster of at least ``minLevel``, within ``pct`` % of the price if given."""
 
     type: Literal["new_cluster"]
@@ -90,7 +94,7 @@ AlertRule = Annotated[
     ClusterWithinPct | LiquidityWithinPct | ImbalanceBeyond | ClusterSwept | NewCluster,
     Field(discriminator="type"),
 ]
-_RULE_MODELS: tuple[type[_Rule], ...] = typing.get_args(typing.get_args(AlertRule)[0])
+_RULE_MODELS: tuple[type[Rule], ...] = typing.get_args(typing.get_args(AlertRule)[0])
 RULE_TYPES = frozenset(
     typing.get_args(rule.model_fields["type"].annotation)[0] for rule in _RULE_MODELS
 )

@@ -65,12 +65,12 @@ class Service:
             endpoints, instruments = self._client_for(request)
         except ActorError as error:
             return [input_failure(error, raw)]
-        wanted = request.result_count()
+        wanted = mode.charges(request)
         # Held from before the fetch until the answer is charged, so that concurrent requests
         # never spend CoinGlass quota on results the run's maximum charge cannot pay for.
-        async with self._budget.hold(mode.event, wanted) as held:
-            room = held.count
-            key = _cache_key(request) + ("" if room == wanted else f" room {room}")
+        async with self._budget.hold(wanted) as held:
+            room = dict(held.counts)
+            key = _cache_key(request) + ("" if room == wanted else f" room {sorted(room.items())}")
             fetch = partial(
                 runner.fulfil, request, endpoints, instruments, _answer_later, at_most(room)
             )
@@ -78,7 +78,10 @@ class Service:
             for item in await self._cache.get(key, fetch):
                 charged = await charge_answer(item)
                 if charged.success:
-                    held.charged()  # counted by the run's charges now, not by the hold
+                    # Counted by the run's charges now, not by the hold.
+                    held.charged(mode.event)
+                    if mode.add_on is not None and charged.carries_add_on():
+                        held.charged(mode.add_on)
                 answer.append(charged)
             return answer
 

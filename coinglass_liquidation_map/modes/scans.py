@@ -1,0 +1,266 @@
+"""Mode ``market_scan``'s pipeline: every coin's max pain and market fetched in a few requests,
+ranked, and the top coins' maps fetched beside their rows; one job per coin, delivered in rank
+order. A source CoinGlass refuses leaves its columns empty and the scan goes on. Once every row
+is delivered, the alerts go out and the scan's chart and report are saved."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+from coinglass_liquidation_map.analysis import alerts, scan
+from coinglass_liquidation_map.analysis.buckets import Bucketing
+from coinglass_liquidation_map.analysis.scan import Ranking, ScannedCoin
+from coinglass_liquidation_map.catalog import mode_of
+from coinglass_liquidation_map.errors import ActorError, CoinGlassError, PlanTooLow, UnknownSymbol
+from coinglass_liquidation_map.modes.maps import liquidation_map
+from coinglass_liquidation_map.outputs import ResultItem
+from coinglass_liquidation_map.run.billing import Budget
+from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
+from coinglass_liquidation_map.run.pipeline import Job
+from coinglass_liquidation_map.run.storage import run_store
+from coinglass_liquidation_map.run.upstream import Upstream
+from coinglass_liquidation_map.schemas.maps import MapTarget
+from coinglass_liquidation_map.schemas.scans import (
+    SCAN_SUCCESS_MESSAGE,
+    MarketScanInput,
+    MarketScanItem,
+    SortBy,
+)
+
+if TYPE_CHECKING:
+    from coinglass_liquidation_map.run.scan_alerts import ScanAlerts
+
+T = TypeVar("T")
+SCAN_CHART_KEY = picture_key("scan")
+# The plan each source needs, as CoinGlass's plan table gives it.
+MAX_PAIN_PLAN = "Professional"
+MARKETS_PLAN = "Standard"
+MAX_PAIN_COLUMNS = "max-pain columns"
+MARKET_COLUMNS = "market columns (open interest, funding, long/short ratio, liquidations)"
+
+
+def pipeline(
+    request: MarketScanInput, upstream: Upstream, *, remember: bool, log: logging.Logger
+) -> ScanPipeline:
+    """The scan ``request`` asks for; a run that may ``remember`` holds its alerts' cooldowns
+    between runs."""
+    return ScanPipeline(request, upstream, remember=remember, log=log)
+
+
+class ScanPipeline:
+    """One scan: its sources, its ranking, a job per coin, and what closes it."""
+
+    ordered = True
+
+    def __init__(
+        self, request: MarketScanInput, upstream: Upstream, *, remember: bool, log: logging.Logger
+    ) -> None:
+        self._request = request
+        self._upstream = upstream
+        self._log = log
+        self.concurrency = request.max_concurrency
+        self._bucketing = Bucketing()
+        self._gallery = Gallery(run_store(), log) if request.chart else None
+        self._delivered: list[MarketScanItem] = []
+        self._alerts: ScanAlerts | None = None
+        if remember and request.alerts:
+            from coinglass_liquidation_map.run.scan_alerts import ScanAlerts  # noqa: PLC0415 - only scans with rules load it
+
+            self._alerts = ScanAlerts(request, log)
+
+    async def jobs(self, budget: Budget) -> list[Job]:
+        request, mode = self._request, mode_of(self._request)
+        endpoints = self._upstream.endpoints
+        max_pain, markets = await asyncio.gather(
+            _had(endpoints.max_pain(request.max_pain_range)), _had(endpoints.coins_markets())
+        )
+        if isinstance(max_pain, ActorError) and isinstance(markets, ActorError):
+            raise _nothing_had(max_pain, markets)
+        ranking = scan.ranked(
+            None if isinstance(max_pain, ActorError) else max_pain,
+            None if isinstance(markets, ActorError) else markets,
+            coins=request.coins,
+            sort_by=request.sort_by,
+            max_coins=request.max_coins,
+        )
+        notes = _source_notes(max_pain, markets, request.sort_by, ranking)
+        maps_wanted = min(request.map_coins, len(ranking.coins))
+        if isinstance(max_pain, PlanTooLow):
+            maps_wanted = 0  # maps need the plan max pain does
+            if request.map_coins:
+                notes.append(f"Coin maps need the {MAX_PAIN_PLAN} plan too, so none was fetched.")
+        # The rows come first: maps take what room the budget has left once every row has its.
+        rows = {mode.event: len(ranking.coins)}
+        maps = maps_wanted
+        while maps and mode.add_on and not budget.fits({**rows, mode.add_on: maps}):
+            maps -= 1
+        jobs = [
+            Job(
+                partial(
+                    self._row,
+                    scanned,
+                    rank=index + 1,
+                    sort_by=ranking.sort_by,
+                    notes=notes,
+                    mapped=index < maps,
+                    map_wanted=index < maps_wanted,
+                ),
+                partial(mode.failure, source=scanned),
+                add_on=index < maps,
+            )
+            for index, scanned in enumerate(ranking.coins)
+        ]
+        return jobs + [
+            Job(partial(_unknown, coin), partial(mode.failure, source=_Coin(coin)))
+            for coin in ranking.unknown
+        ]
+
+    async def _row(
+        self,
+        scanned: ScannedCoin,
+        *,
+        rank: int,
+        sort_by: SortBy,
+        notes: list[str],
+        mapped: bool,
+        map_wanted: bool,
+    ) -> MarketScanItem:
+        """One coin's row, with its map's columns when it is ``mapped``; a map the budget
+        left out (``map_wanted`` but not mapped) is said in the message."""
+        request = self._request
+        row, said = scanned.row, [*notes, *scanned.notes]
+        fired = scan.max_pain_alerts(request.alerts, scanned.coin, request.max_pain_range, row)
+        if mapped:
+            try:
+                analysed = await liquidation_map(
+                    self._upstream, MapTarget(scanned.coin, request.range), self._bucketing
+                )
+            except CoinGlassError as error:
+                said.append(
+                    f"Its {request.range} map could not be had, and was not charged:"
+                    f" {error.message}"
+                )
+            else:
+                row = scan.with_map(row, request.range, analysed.item.summary)
+                # A scan keeps no map between runs: rules about changes have nothing to read.
+                fired += alerts.fired(request.alerts, analysed, self._bucketing, None)
+        elif map_wanted:
+            said.append(
+                "The run's maximum charge left no room for this coin's map once every row had"
+                " its own."
+            )
+        if self._alerts is not None:
+            fired = await self._alerts.raised(fired)
+        return MarketScanItem(
+            message=" ".join([SCAN_SUCCESS_MESSAGE, *said]),
+            coin=scanned.coin,
+            rank=rank,
+            sort_by=sort_by,
+            max_pain_range=request.max_pain_range,
+            data=row,
+            alerts=fired,
+        )
+
+    async def delivered(self, item: ResultItem) -> None:
+        """Keep a delivered row for the chart and the report."""
+        if isinstance(item, MarketScanItem):
+            self._delivered.append(item)
+
+    async def finish(self) -> None:
+        """Send the scan's alerts, and save its chart and report."""
+        if self._alerts is not None:
+            await self._alerts.finish()
+        if self._gallery is not None and self._delivered:
+            await self._gallery.draw(picture(self._delivered, self._request))
+            await self._gallery.save_report()
+
+
+@dataclass(frozen=True)
+class _Coin:
+    """A coin asked for, as its failure echoes it."""
+
+    coin: str
+
+
+async def _unknown(coin: str) -> MarketScanItem:
+    raise UnknownSymbol(
+        f"CoinGlass lists no coin {coin!r} in max pain or coins markets, so it has no row and"
+        " nothing was charged. Run mode search_symbols to find the coins it supports."
+    )
+
+
+async def _had(fetch: Awaitable[T]) -> T | ActorError:
+    """What a source gave, or why it gave nothing."""
+    try:
+        return await fetch
+    except ActorError as error:
+        return error
+
+
+def _nothing_had(max_pain: ActorError, markets: ActorError) -> ActorError:
+    if isinstance(max_pain, PlanTooLow) and isinstance(markets, PlanTooLow):
+        return PlanTooLow(
+            "Your CoinGlass plan includes neither source of a market scan (CoinGlass says"
+            f' "Upgrade plan"): coins markets needs the {MARKETS_PLAN} plan and max pain the'
+            f" {MAX_PAIN_PLAN} plan. Nothing was charged.",
+            upstream_code=max_pain.upstream_code,
+        )
+    failed = max_pain if not isinstance(max_pain, PlanTooLow) else markets
+    return failed.with_note(
+        "Neither max pain nor coins markets could be had, so the scan has no row; nothing was"
+        " charged."
+    )
+
+
+def _source_notes(max_pain: object, markets: object, asked: str, ranking: Ranking) -> list[str]:
+    """What every row's message says of a source that could not be had, and of a ranking
+    that had to stand in for the one asked for."""
+    notes = [
+        _missing(columns, plan, failed)
+        for columns, plan, failed in (
+            (MAX_PAIN_COLUMNS, MAX_PAIN_PLAN, max_pain),
+            (MARKET_COLUMNS, MARKETS_PLAN, markets),
+        )
+        if isinstance(failed, ActorError)
+    ]
+    if ranking.sort_by != asked:
+        notes.append(f"Ranked by {ranking.sort_by}: ranking by {asked} needs the missing source.")
+    return notes
+
+
+def _missing(columns: str, plan: str, failed: ActorError) -> str:
+    if isinstance(failed, PlanTooLow):
+        return f"The {columns} are null: they need CoinGlass's {plan} plan."
+    return f"The {columns} are null: {failed.message}"
+
+
+def picture(items: list[MarketScanItem], request: MarketScanInput) -> Picture:
+    """How a scan is drawn (its top coins) and shown first in the report."""
+
+    def render(fetched_at: datetime) -> bytes:
+        # Imported here, so that matplotlib loads only when charts are asked for.
+        from coinglass_liquidation_map.render.scan_chart import render_scan  # noqa: PLC0415
+
+        return render_scan(items, fetched_at)
+
+    def section() -> list[str]:
+        from coinglass_liquidation_map.render.scan_section import scan_section  # noqa: PLC0415 - see render()
+
+        return scan_section(items)
+
+    return Picture(
+        kind="scan",
+        name=f"scan {request.max_pain_range}",
+        heading=f"Market scan · max pain {request.max_pain_range} · ranked by {items[0].sort_by}",
+        alt="Market scan chart: the top coins' max-pain distances and fuel near the price",
+        key=SCAN_CHART_KEY,
+        render=render,
+        section=section,
+        leads=True,
+    )

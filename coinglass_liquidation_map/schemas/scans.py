@@ -1,0 +1,168 @@
+"""Mode ``market_scan``'s boundary models: the input that asks for a scan of every coin, the item
+that answers one coin of it (a flat, CSV-ready row), the scan's own alert rule, and the
+parameters of its MCP tool."""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
+from typing_extensions import TypedDict
+
+from coinglass_liquidation_map.inputs import COIN_PATTERN, InputModel, StorageName, ToolArguments
+from coinglass_liquidation_map.market_data import Number
+from coinglass_liquidation_map.outputs import SuccessItem
+from coinglass_liquidation_map.schemas.alerts import (
+    Alert,
+    AlertSide,
+    ClusterWithinPct,
+    ImbalanceBeyond,
+    LiquidityWithinPct,
+    Pct,
+    Rule,
+    WebhookFormat,
+    WebhookUrl,
+)
+
+SCAN_SUCCESS_MESSAGE = "Market scan row fetched successfully."
+MaxPainRange = Literal["12h", "24h", "48h", "3d", "7d", "14d", "30d"]
+ScanMapRange = Literal["1d", "7d", "30d"]
+SortBy = Literal[
+    "open_interest", "max_pain_proximity", "liquidations_24h", "funding_rate", "oi_change_24h"
+]
+MAP_COLUMNS_PCT = 2
+"""The distance, in %, of the fuel columns a mapped coin's row carries."""
+
+
+def _coin(name: str) -> str:
+    if not COIN_PATTERN.fullmatch(name):
+        msg = "must be a coin such as BTC or 1000PEPE: up to 20 letters and digits"
+        raise ValueError(msg)
+    return name
+
+
+Coin = Annotated[str, AfterValidator(_coin)]
+
+
+class MaxPainWithinPct(Rule):
+    """A coin's max pain within ``pct`` % of its price, on a side."""
+
+    type: Literal["max_pain_within_pct"]
+    pct: Pct
+    side: AlertSide = "any"
+
+
+ScanAlertRule = Annotated[
+    MaxPainWithinPct | ClusterWithinPct | LiquidityWithinPct | ImbalanceBeyond,
+    Field(discriminator="type"),
+]
+SCAN_RULE_TYPES = frozenset(
+    typing.get_args(rule.model_fields["type"].annotation)[0]
+    for rule in typing.get_args(typing.get_args(ScanAlertRule)[0])
+)
+
+
+class MarketScanInput(InputModel):
+    """Scan every coin's max pain and market, rank the coins, and map the top ones."""
+
+    LOCATION_TAGS = SCAN_RULE_TYPES
+
+    mode: Literal["market_scan"]
+    coins: list[Coin] | None = Field(default=None, max_length=1000)
+    max_coins: int = Field(default=50, alias="maxCoins", ge=1, le=1000)
+    sort_by: SortBy = Field(default="open_interest", alias="sortBy")
+    max_pain_range: MaxPainRange = Field(default="24h", alias="maxPainRange")
+    map_coins: int = Field(default=10, alias="mapCoins", ge=0, le=100)
+    range: ScanMapRange = "1d"
+    max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
+    chart: bool = False
+    snapshot_store: StorageName = Field(default="liquidation-map-snapshots", alias="snapshotStore")
+    alerts: list[ScanAlertRule] = Field(default_factory=list, max_length=50)
+    alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
+    webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
+    webhook_format: WebhookFormat = Field(default="json", alias="webhookFormat")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _rules_for_the_webhook(
+        cls, url: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if url is not None and "alerts" in info.data and not info.data["alerts"]:
+            msg = "is set, but alerts has no rule, so nothing would ever be sent to it"
+            raise ValueError(msg)
+        return url
+
+    def result_count(self) -> int:
+        return min(self.max_coins, len(self.coins)) if self.coins else self.max_coins
+
+    def add_ons(self) -> int:
+        return min(self.map_coins, self.result_count())
+
+
+class ScanRow(TypedDict):
+    """One coin of a scan, flat for a spreadsheet: its max pain on each side (placed by price,
+    whatever CoinGlass's labels say), its market, and, for a mapped coin, its map's fuel near
+    the price. A figure no source gave is null."""
+
+    price: Number | None
+    long_max_pain_price: Number | None
+    long_max_pain_level: Number | None
+    long_max_pain_distance_pct: float | None
+    short_max_pain_price: Number | None
+    short_max_pain_level: Number | None
+    short_max_pain_distance_pct: float | None
+    open_interest_usd: Number | None
+    oi_change_pct_24h: Number | None
+    funding_rate: Number | None
+    long_short_ratio_24h: Number | None
+    long_liquidations_usd_24h: Number | None
+    short_liquidations_usd_24h: Number | None
+    map_range: str | None
+    long_within_2pct: float | None
+    short_within_2pct: float | None
+    imbalance: float | None
+    nearest_long_cluster_price: Number | None
+    nearest_long_cluster_distance_pct: float | None
+    nearest_short_cluster_price: Number | None
+    nearest_short_cluster_distance_pct: float | None
+
+
+class MarketScanItem(SuccessItem):
+    """One coin of a scan, at its rank."""
+
+    success: Literal[True] = True
+    message: str = SCAN_SUCCESS_MESSAGE
+    mode: Literal["market_scan"] = "market_scan"
+    coin: str
+    rank: int
+    sort_by: SortBy  # the ranking used: the one asked for, or the one it fell back to
+    max_pain_range: str
+    data: ScanRow
+    alerts: list[Alert] = Field(default_factory=list)
+
+    def carries_add_on(self) -> bool:
+        """A mapped coin's row is charged for its map too."""
+        return self.data["map_range"] is not None
+
+
+class ScanToolArguments(ToolArguments):
+    """What an agent may ask of a scan: which coins, how many, ranked how, and how many mapped.
+    The tool's description is the catalog's."""
+
+    coins: list[str] | None = None
+    max_coins: int = 20
+    sort_by: SortBy = "open_interest"
+    max_pain_range: MaxPainRange = "24h"
+    map_coins: int = 0
+    range: ScanMapRange = "1d"
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "coins": self.coins,
+            "maxCoins": self.max_coins,
+            "sortBy": self.sort_by,
+            "maxPainRange": self.max_pain_range,
+            "mapCoins": self.map_coins,
+            "range": self.range,
+        }
