@@ -114,5 +114,11 @@ def test_an_edited_rule_has_no_cooldown() -> None:
     assert held[0].suppressed is False
     assert alerts.still_cooling(sent, now=THEN + timedelta(hours=2), cooldown_mins=60) == []
     assert alerts.still_cooling(sent, now=THEN, cooldown_mins=60) == [
-        SentAlert(rule='{"type":"imbalance_beyond","value":0.2}', side="long", price=None, at=THEN)
+        SentAlert(
+            rule='{"type":"imbalance_beyond","value":0.2}',
+            symbol="BTC",
+            side="long",
+            price=None,
+            at=THEN,
+        )
     ]

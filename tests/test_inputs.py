@@ -76,7 +76,7 @@ def test_api_key_is_secret_in_reprs() -> None:
         (
             {"mode": "heatmap"},
             "'mode' must be one of 'search_symbols', 'liquidation_map', 'liquidation_heatmap',"
-            " not 'heatmap'",
+            " 'market_scan', not 'heatmap'",
         ),
         (
             {"range": "2d"},

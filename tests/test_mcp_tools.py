@@ -28,6 +28,29 @@ EXPECTED: dict[str, dict[str, tuple[dict[str, Any], Any]]] = {
         "include_data": (FLAG, False),
         "top_clusters": (NUMBER, 10),
     },
+    "market_scan": {
+        "coins": ({"anyOf": [{"type": "array", "items": TEXT}, {"type": "null"}]}, None),
+        "max_coins": (NUMBER, 20),
+        "sort_by": (
+            {
+                "type": "string",
+                "enum": [
+                    "open_interest",
+                    "max_pain_proximity",
+                    "liquidations_24h",
+                    "funding_rate",
+                    "oi_change_24h",
+                ],
+            },
+            "open_interest",
+        ),
+        "max_pain_range": (
+            {"type": "string", "enum": ["12h", "24h", "48h", "3d", "7d", "14d", "30d"]},
+            "24h",
+        ),
+        "map_coins": (NUMBER, 0),
+        "range": ({"type": "string", "enum": ["1d", "7d", "30d"]}, "1d"),
+    },
 }
 
 

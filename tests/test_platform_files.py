@@ -36,12 +36,24 @@ TABLE_FORMATS = {"text", "number", "date", "link", "boolean", "image", "array", 
 
 
 def model_fields() -> dict[str, FieldInfo]:
-    """Every input field by its alias, as the models declare it (``mode`` from the union)."""
+    """Every input field by its alias, as the models declare it (``mode`` from the union); a
+    field several modes take is the one whose type takes the most values (the heatmap's
+    ``range``), which the others' take a part of."""
     fields: dict[str, FieldInfo] = {}
     for mode in MODES:
         for name, field in mode.input.model_fields.items():
-            fields[field.alias or name] = field
+            alias = field.alias or name
+            if alias not in fields or _values(field) > _values(fields[alias]):
+                fields[alias] = field
     return fields
+
+
+def _values(field: FieldInfo | Any) -> int:
+    """How many values a field's type (or a type within it) spells out."""
+    annotation = field.annotation if isinstance(field, FieldInfo) else field
+    if typing.get_origin(annotation) is typing.Literal:
+        return len(typing.get_args(annotation))
+    return sum(_values(arg) for arg in typing.get_args(annotation))
 
 
 def _type_schema(annotation: Any) -> dict[str, Any]:
@@ -201,7 +213,7 @@ def test_every_dataset_view_belongs_to_the_overview_or_one_mode() -> None:
 def test_each_mode_has_its_route_tool_and_echoed_fields() -> None:
     for mode in MODES:
         assert mode.route in OPENAPI["paths"]
-        assert set(mode.echoed) <= set(mode.input.model_fields)
+        assert set(mode.echoed) <= set(mode.input.model_fields) | set(mode.item.model_fields)
         assert set(mode.echoed) <= set(FailureItem.model_fields)
         assert mode.item.model_fields["mode"].default == mode.name
         assert typing.get_args(mode.input.model_fields["mode"].annotation) == (mode.name,)

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from coinglass_liquidation_map.analysis.buckets import distance_pct
+from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
 from coinglass_liquidation_map.formatting import format_compact, format_price
 from coinglass_liquidation_map.market_data import CoinMarket, MaxPain, Number
 from coinglass_liquidation_map.outputs import Side
 from coinglass_liquidation_map.schemas.alerts import Alert
-from coinglass_liquidation_map.schemas.maps import Summary
 from coinglass_liquidation_map.schemas.scans import (
     MAP_COLUMNS_PCT,
     MaxPainWithinPct,
@@ -147,14 +147,15 @@ MAP_COLUMNS = (
 )
 
 
-def with_map(row: ScanRow, range_: str, summary: Summary) -> ScanRow:
+def with_map(row: ScanRow, analysed: AnalysedMap) -> ScanRow:
     """``row`` with its coin's map's columns: the fuel within a few % of the price on each
     side, the imbalance, and the nearest cluster on each side (null without a price)."""
+    summary = analysed.item.summary
     within = (summary.within_pct or {}).get(str(MAP_COLUMNS_PCT))
     nearest_long, nearest_short = summary.nearest_long_cluster, summary.nearest_short_cluster
     return {
         **row,
-        "map_range": range_,
+        "map_range": analysed.item.range,
         "long_within_2pct": within.long if within else None,
         "short_within_2pct": within.short if within else None,
         "imbalance": summary.imbalance,

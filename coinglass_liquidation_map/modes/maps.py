@@ -30,6 +30,7 @@ from coinglass_liquidation_map.schemas.maps import (
     LiquidationMapInput,
     LiquidationMapItem,
     MapTarget,
+    Range,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ def pipeline(
 
 class MapPipeline:
     """Every map of one request, and what follows each."""
+
+    ordered = False
 
     def __init__(
         self,
@@ -175,6 +178,13 @@ async def liquidation_map(
         by_exchange=fetched.map.by_exchange,
         skipped_rows=fetched.map.skipped_rows,
     )
+
+
+async def coin_map(
+    upstream: Upstream, coin: str, range_: Range, bucketing: Bucketing
+) -> AnalysedMap:
+    """A coin's map across exchanges, as another mode reads it (a scan's mapped coins)."""
+    return await liquidation_map(upstream, MapTarget(coin, range_), bucketing)
 
 
 async def _pair_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:

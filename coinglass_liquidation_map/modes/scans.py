@@ -18,14 +18,13 @@ from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.scan import Ranking, ScannedCoin
 from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.errors import ActorError, CoinGlassError, PlanTooLow, UnknownSymbol
-from coinglass_liquidation_map.modes.maps import liquidation_map
+from coinglass_liquidation_map.modes.maps import coin_map
 from coinglass_liquidation_map.outputs import ResultItem
 from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
 from coinglass_liquidation_map.run.pipeline import Job
 from coinglass_liquidation_map.run.storage import run_store
 from coinglass_liquidation_map.run.upstream import Upstream
-from coinglass_liquidation_map.schemas.maps import MapTarget
 from coinglass_liquidation_map.schemas.scans import (
     SCAN_SUCCESS_MESSAGE,
     MarketScanInput,
@@ -138,8 +137,8 @@ class ScanPipeline:
         fired = scan.max_pain_alerts(request.alerts, scanned.coin, request.max_pain_range, row)
         if mapped:
             try:
-                analysed = await liquidation_map(
-                    self._upstream, MapTarget(scanned.coin, request.range), self._bucketing
+                analysed = await coin_map(
+                    self._upstream, scanned.coin, request.range, self._bucketing
                 )
             except CoinGlassError as error:
                 said.append(
@@ -147,7 +146,7 @@ class ScanPipeline:
                     f" {error.message}"
                 )
             else:
-                row = scan.with_map(row, request.range, analysed.item.summary)
+                row = scan.with_map(row, analysed)
                 # A scan keeps no map between runs: rules about changes have nothing to read.
                 fired += alerts.fired(request.alerts, analysed, self._bucketing, None)
         elif map_wanted:
