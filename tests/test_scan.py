@@ -38,7 +38,7 @@ def pain(coin: str, price: float | None, long: float | None, short: float | None
 
 
 def market(coin: str, **figures: float | None) -> CoinMarket:
-    return CoinMarket(coin=coin, **figures)  # type: ignore[arg-type]
+    return CoinMarket(coin=coin, **figures)
 
 
 def test_max_pain_is_placed_by_price_with_signed_distances() -> None:

@@ -7,7 +7,7 @@ labels, which its own documentation has the wrong way round. No I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from coinglass_liquidation_map.analysis.buckets import distance_pct
@@ -246,7 +246,7 @@ def _sorted(rows: Iterable[ScannedCoin], sort_by: SortBy) -> list[ScannedCoin]:
 
 
 def max_pain_alerts(
-    rules: list[ScanAlertRule], coin: str, max_pain_range: str, row: ScanRow
+    rules: Sequence[ScanAlertRule], coin: str, max_pain_range: str, row: ScanRow
 ) -> list[Alert]:
     """The alerts the scan's own rule raises on a row: a max pain within a distance."""
     return [
