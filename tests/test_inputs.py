@@ -99,7 +99,7 @@ def test_api_key_is_secret_in_reprs() -> None:
         (
             {"mode": ["a"]},
             "'mode' must be one of 'search_symbols', 'liquidation_map', 'liquidation_heatmap',"
-            " not ['a']",
+            " 'market_scan', not ['a']",
         ),
         ({"apiKey": "secret with spaces"}, "'apiKey': must be a CoinGlass API key"),
         ({"apiKey": 12345}, "'apiKey': Input should be a valid string."),
