@@ -20,8 +20,9 @@ $(READY): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check $(DEPS)
 	touch $(READY)
 
+# SANDBOX=1 runs the input against the bundled CoinGlass sandbox instead: no key, no network.
 run: $(READY)
-	$(PY) scripts/local_run.py '$(INPUT)' $(STORAGE)
+	$(PY) scripts/local_run.py $(if $(filter 1,$(SANDBOX)),--sandbox) '$(INPUT)' $(STORAGE)
 
 demo: $(READY)
 	$(PY) scripts/demo.py

@@ -92,6 +92,13 @@ def _instrument_or_coin(symbol: str) -> str:
 
 
 Symbol = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_instrument_or_coin)]
+SYMBOL_HELP = (
+    "An instrument as <exchange>_<instrument id>, exactly as search_symbols returns it (e.g."
+    " Binance_BTCUSDT or OKX_BTC-USDT-SWAP), or a coin such as BTC across exchanges."
+)
+"""What a symbol is, as an agent reads it."""
+TopClusters = Annotated[int, Field(ge=0, le=100)]
+"""How many of the largest clusters (or cells) a summary lists."""
 # How Apify names a storage: up to 63 letters, digits and hyphens.
 StorageName = Annotated[str, Field(max_length=63, pattern=r"^[a-zA-Z0-9-]+$")]
 
@@ -123,10 +130,12 @@ def each_once(targets: Iterable[TargetT]) -> list[TargetT]:
 
 
 def invalid_input(
-    error: ValidationError, model: type[InputModel], secret_fields: frozenset[str]
+    error: ValidationError,
+    model: type[InputModel] | type[ToolArguments],
+    secret_fields: frozenset[str],
 ) -> InvalidInput:
-    """The refusal of an input ``model`` did not validate, naming each bad field and what it
-    accepts, and never echoing a secret."""
+    """The refusal of an input (or a tool's arguments) ``model`` did not validate, naming each
+    bad field and what it accepts, and never echoing a secret."""
     problems = "; ".join(
         _problem(problem, model.LOCATION_TAGS, secret_fields)
         for problem in error.errors(include_url=False)
@@ -160,6 +169,8 @@ class ToolArguments(BaseModel):
 
     # Built when Standby first serves a tool, so a batch run pays nothing for it.
     model_config = ConfigDict(defer_build=True)
+
+    LOCATION_TAGS: ClassVar[frozenset[str]] = frozenset()  # as an input's: none here
 
     def fields(self) -> dict[str, object]:
         """The input fields the arguments stand for, as a run's input names them."""

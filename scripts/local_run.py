@@ -1,12 +1,15 @@
 """Local runs as a user sees them: the real actor process, the Console's prices, the results.
 
-`python scripts/local_run.py '<input JSON>' [STORAGE]` runs the actor (`python -m PACKAGE`) with
-that input and
-local storage (default `storage/`), then prints what it pushed and charged. `make run` calls it.
+`python scripts/local_run.py [--sandbox] '<input JSON>' [STORAGE]` runs the actor
+(`python -m PACKAGE`) with that input and local storage (default `storage/`), then prints what
+it pushed and charged. With `--sandbox` it runs against the bundled CoinGlass sandbox, started
+as a process on loopback for the run, with the sandbox's Professional key unless the input has
+a key of its own. `make run` calls it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -26,6 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script, which puts only scripts/ on the path
     sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "sandbox"))
+
+from sandbox_server import SandboxServer  # noqa: E402
+
+from coinglass_liquidation_map.run.access import API_KEY_ENV, BASE_URL_ENV  # noqa: E402
 from coinglass_liquidation_map.standby import READINESS_HEADER  # noqa: E402
 
 # Variables of a developer's shell that would change what a run does: platform settings, a
@@ -34,6 +42,13 @@ PACKAGE = "coinglass_liquidation_map"
 """The actor's package, which ``python -m`` runs."""
 FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
 READINESS_PROBE = {READINESS_HEADER: "1"}
+SANDBOX_SCRIPT = ROOT / "sandbox" / "sandbox_server.py"
+SANDBOX_NOTE = (
+    "Data from the bundled CoinGlass sandbox at {url}, an offline imitation with made-up"
+    " figures: not CoinGlass's market data."
+)
+SANDBOX_MARK = "[sandbox] "
+"""What begins each item printed from a sandbox run."""
 
 
 def isolated_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -81,6 +96,8 @@ def describe(item: dict[str, Any]) -> str:
     """A few lines that show what the item holds, with a taste of the JSON itself."""
     if not item.get("success"):
         return f"FAILED ({item['error']['type']}): {item['message']}"
+    if item["mode"] == "liquidation_heatmap":
+        return _describe_heatmap(item)
     if item["mode"] == "search_symbols":
         lines = [f"{item['message']} keyword={item['keyword']!r}: {len(item['data'])} instruments"]
         lines += [
@@ -90,6 +107,8 @@ def describe(item: dict[str, Any]) -> str:
         if len(item["data"]) > 10:
             lines.append(f"  ... and {len(item['data']) - 10} more")
         return "\n".join(lines)
+    if item["mode"] != "liquidation_map":  # a mode this printout does not know yet
+        return f"{item['message']} ({item['mode']})\n  {json.dumps(item)[:300]} ..."
     summary = item["summary"]
     lines = [
         f"{item['message']} {item['symbol']} {item['range']}: {len(item['data'])} price buckets,"
@@ -119,6 +138,38 @@ def describe(item: dict[str, Any]) -> str:
         lines.append(f"  chart: {item['chart_url']}")
     first = dict(list(item["data"].items())[:2])
     lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
+    return "\n".join(lines)
+
+
+def _describe_heatmap(item: dict[str, Any]) -> str:
+    """A heatmap: its grid, its latest column against the price, and its hot zones."""
+    summary, latest = item["summary"], item["summary"]["latest"]
+    lines = [
+        f"{item['message']} {item['symbol']} {item['range']} {item['model']}:"
+        f" {summary['columns']} columns x {summary['price_levels']} price levels,"
+        f" {summary['cells']} cells",
+        f"  {summary['start_time']} .. {summary['end_time']}, current price"
+        f" {summary['current_price']:,} ({summary['price_source']})",
+        f"  latest column: above {latest['total_above']:,.0f} | below"
+        f" {latest['total_below']:,.0f} | imbalance "
+        + ("n/a" if latest["imbalance"] is None else f"{latest['imbalance']:+.3f}"),
+    ]
+    for side in ("above", "below"):
+        level = latest[f"nearest_{side}"]
+        if level:
+            lines.append(
+                f"  nearest hot level {side} {level['price']:,}"
+                f" ({level['distance_pct']:+.2f}%), value {level['value']:,.0f}"
+            )
+    lines.append("  hot zones:")
+    lines += [
+        f"    {zone['price_low']:>12,} .. {zone['price_high']:<12,} total {zone['total']:>16,.0f}"
+        f"  {zone['side'] or 'at the price'} ({zone['distance_pct']:+.2f}%)"
+        for zone in summary["hot_zones"][:5]
+    ]
+    for link in ("chart_url", "data_url"):
+        if item.get(link):
+            lines.append(f"  {link.removesuffix('_url')}: {item[link]}")
     return "\n".join(lines)
 
 
@@ -152,10 +203,10 @@ def _watched(item: dict[str, Any]) -> list[str]:
     return lines
 
 
-def show(storage: Path) -> None:
-    """Print the run's items and what it charged."""
+def show(storage: Path, mark: str = "") -> None:
+    """Print the run's items, each begun with ``mark``, and what it charged."""
     for item in read_items(storage):
-        print(describe(item))
+        print(f"{mark}{describe(item)}")
     charges = [
         f"{c['event_name']} x{c['charged_count']} (${c['event_price_usd'] * c['charged_count']:g})"
         for c in read_items(storage, "charging-log")
@@ -276,11 +327,50 @@ def _wait_ready(
     raise StandbyFailed(f"Standby server {why}\n{log.read_text(errors='replace')[-2000:]}")
 
 
+@contextmanager
+def sandbox_process() -> Iterator[str]:
+    """The bundled CoinGlass sandbox as a process on a free loopback port: its URL, until the
+    block ends and the process is stopped."""
+    process = subprocess.Popen(
+        [sys.executable, str(SANDBOX_SCRIPT), "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        # The sandbox prints its URL once it listens, or exits, which ends its output.
+        line = process.stdout.readline()
+        if not line.startswith("SANDBOX_URL="):
+            raise RuntimeError(f"The CoinGlass sandbox did not start (it printed {line!r}).")
+        yield line.removeprefix("SANDBOX_URL=").strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
 def main() -> None:
-    actor_input = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    storage = Path(sys.argv[2] if len(sys.argv) > 2 else "storage")
-    done = run_actor(actor_input, storage)
-    show(storage)
+    parser = argparse.ArgumentParser(description="Run the actor locally and print its results.")
+    parser.add_argument("input", nargs="?", default="{}", help="the actor's input, as JSON")
+    parser.add_argument("storage", nargs="?", default="storage", help="the local storage")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the bundled CoinGlass sandbox instead of CoinGlass; no key needed",
+    )
+    args = parser.parse_args()
+    actor_input = json.loads(args.input)
+    storage = Path(args.storage)
+    if not args.sandbox:
+        done = run_actor(actor_input, storage)
+        show(storage)
+        sys.exit(done.returncode)
+    with sandbox_process() as url:
+        # A key in the input still wins over this one, as it does over the publisher's.
+        env = {**os.environ, BASE_URL_ENV: url, API_KEY_ENV: SandboxServer.PRO_KEY}
+        done = run_actor(actor_input, storage, env)
+    print(SANDBOX_NOTE.format(url=url))
+    show(storage, mark=SANDBOX_MARK)
     sys.exit(done.returncode)
 
 

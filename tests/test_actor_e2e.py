@@ -350,6 +350,7 @@ def test_missing_key_sends_no_request(run_actor: Any, sandbox: SandboxServer) ->
     )
     assert "apiKey" in item["message"]
     assert "COINGLASS_API_KEY" in item["message"]
+    assert "make run SANDBOX=1 INPUT=" in item["message"]  # how to try it without a key
     assert (item["mode"], item["symbol"], item["range"]) == (
         "liquidation_map",
         "OKX_BTC-USDT-SWAP",

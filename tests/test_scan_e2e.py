@@ -35,7 +35,10 @@ def by_hand(orientation: str = "live") -> dict[str, dict[str, Any]]:
         for side in ("long", "short"):
             row.update(dict.fromkeys(f"{side}_max_pain_{field}" for field in PAIN_FIELDS))
         for label in ("long", "short"):
-            at, level = coin.get(f"{label}_max_pain_liq_price"), coin.get(f"{label}_max_pain_liq_level")
+            at, level = (
+                coin.get(f"{label}_max_pain_liq_price"),
+                coin.get(f"{label}_max_pain_liq_level"),
+            )
             if not at or not level:
                 continue
             side = label if price is None or at == price else "long" if at < price else "short"
@@ -90,8 +93,12 @@ def test_a_scan_ranks_every_coin_and_maps_the_top_ones(
     assert run.exit_code == 0, run.log
     rows = by_hand("mixed")
     ranked = sorted(
-        rows, key=lambda coin: (rows[coin].get("open_interest_usd") is None,
-                                -(rows[coin].get("open_interest_usd") or 0), coin)
+        rows,
+        key=lambda coin: (
+            rows[coin].get("open_interest_usd") is None,
+            -(rows[coin].get("open_interest_usd") or 0),
+            coin,
+        ),
     )[:8]
     assert [(item["coin"], item["rank"]) for item in run.items] == [
         (coin, rank) for rank, coin in enumerate(ranked, 1)
@@ -99,7 +106,8 @@ def test_a_scan_ranks_every_coin_and_maps_the_top_ones(
     assert run.charged_events.count("SCAN_ROW") == 8
     assert run.charged_events.count("LIQUIDATION_MAP") == 2
     for item in run.items:
-        assert item["success"] and item["mode"] == "market_scan"
+        assert item["success"]
+        assert item["mode"] == "market_scan"
         assert (item["sort_by"], item["max_pain_range"]) == ("open_interest", "24h")
         assert_row(item, rows[item["coin"]])
         swapped = item["coin"] in sandbox_data.MAX_PAIN_MIXED_SWAPPED
@@ -186,7 +194,8 @@ def test_a_key_with_neither_source_gets_one_uncharged_failure(
     assert run.exit_code == 0, run.log
     assert run.item["success"] is False
     assert run.item["error"]["type"] == "plan_too_low"
-    assert "coins markets needs the Standard plan and max pain the Professional" in (
-        run.item["message"]
+    assert (
+        "coins markets needs the Standard plan and max pain the Professional"
+        in (run.item["message"])
     )
     assert run.charged_events == []

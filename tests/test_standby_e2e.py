@@ -16,6 +16,7 @@ import sandbox_data
 import sandbox_heatmaps
 from helpers import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls, charged_events
 from mcp import Client
+from mcp.types import CallToolResult, TextContent
 from sandbox_server import SandboxServer
 
 # Each test runs the actor, or a server, as a real process.
@@ -214,7 +215,7 @@ def test_openapi_document_is_served_and_published(standby: Standby) -> None:
 def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
     before = standby.charged()
 
-    async def use_tools() -> tuple[set[str], dict[str, Any], dict[str, Any]]:
+    async def use_tools() -> tuple[set[str], dict[str, Any], dict[str, Any], CallToolResult]:
         async with Client(f"{standby.url}/mcp") as client:
             tools = {tool.name for tool in (await client.list_tools()).tools}
             summary = await client.call_tool("liquidation_map", {"symbol": "Binance_SOLUSDT"})
@@ -222,10 +223,28 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
                 "liquidation_map",
                 {"symbol": "Binance_SOLUSDT", "include_levels": True, "range": "7d"},
             )
-            return tools, summary.structured_content or {}, levels.structured_content or {}
+            unknown = await client.call_tool("liquidation_map", {"symbol": "Binance_NOSUCH"})
+            assert (summary.is_error, levels.is_error) == (False, False)
+            return (
+                tools,
+                summary.structured_content or {},
+                levels.structured_content or {},
+                unknown,
+            )
 
-    tools, summary, with_levels = asyncio.run(use_tools())
+    tools, summary, with_levels, unknown = asyncio.run(use_tools())
     assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap"}
+    # A failure is an error result that holds the failure item, and is not charged.
+    assert (unknown.is_error, unknown.structured_content) == (True, None)
+    [content] = unknown.content
+    assert isinstance(content, TextContent)
+    failure = json.loads(content.text)
+    ITEM_SCHEMA.validate(failure)
+    assert (failure["success"], failure["symbol"], failure["error"]["type"]) == (
+        False,
+        "Binance_NOSUCH",
+        "unknown_symbol",
+    )
     assert summary["success"] is True
     assert "levels" not in summary
     assert "data" not in summary

@@ -39,6 +39,8 @@ def open_endpoints(request: InputModel, log: logging.Logger) -> Endpoints:
         raise MissingApiKey(
             "No CoinGlass API key: enter yours in the apiKey input (CoinGlass account → API;"
             f" liquidation maps and heatmaps need the Professional plan), or set {API_KEY_ENV}."
+            " To try any input without a key, run it from the Actor's source against the"
+            " bundled CoinGlass sandbox: make run SANDBOX=1 INPUT='<the input as JSON>'."
         )
     client = CoinGlassClient(
         api_key,

@@ -9,7 +9,15 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 from typing_extensions import TypedDict
 
-from coinglass_liquidation_map.inputs import InputModel, Symbol, Target, ToolArguments, each_once
+from coinglass_liquidation_map.inputs import (
+    SYMBOL_HELP,
+    InputModel,
+    Symbol,
+    Target,
+    ToolArguments,
+    TopClusters,
+    each_once,
+)
 from coinglass_liquidation_map.market_data import Candle, HeatmapCell, Number
 from coinglass_liquidation_map.outputs import DEFERRED, Side, SuccessItem
 
@@ -49,7 +57,7 @@ class LiquidationHeatmapInput(InputModel):
     ranges: list[HeatmapRange] | None = Field(default=None, max_length=10)
     models: list[HeatmapModel] | None = Field(default=None, max_length=3)
     max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
-    top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+    top_clusters: TopClusters = Field(default=10, alias="topClusters")
     chart: bool = False
 
     def targets(self) -> list[HeatmapTarget]:
@@ -164,11 +172,25 @@ class HeatmapToolArguments(ToolArguments):
     """What an agent may ask of a heatmap: its symbol, range and model, how many top levels and
     hot zones, and whether the grid comes too. The tool's description is the catalog's."""
 
-    symbol: str = "Binance_BTCUSDT"
-    range: str = "1d"
-    model: str = "model1"
-    include_data: bool = False
-    top_clusters: int = 10
+    symbol: str = Field(default="Binance_BTCUSDT", description=SYMBOL_HELP)
+    range: HeatmapRange = Field(
+        default="1d",
+        description="The period the heatmap covers; 1d is read as 24h, and 365d as 1y.",
+    )
+    model: HeatmapModel = Field(
+        default="model1", description="Which of CoinGlass's three heatmap models to read."
+    )
+    include_data: bool = Field(
+        default=False,
+        description=(
+            "Also answer the raw grid (y_axis, cells, candles), which can be large; without it"
+            " the answer is the summary and the latest column's levels."
+        ),
+    )
+    top_clusters: TopClusters = Field(
+        default=10,
+        description="How many top levels of the latest column, and hot zones, the summary lists.",
+    )
 
     def fields(self) -> dict[str, object]:
         return {

@@ -10,11 +10,13 @@ from pydantic import AwareDatetime, BaseModel, Field, SecretStr, ValidationInfo,
 from typing_extensions import TypedDict
 
 from coinglass_liquidation_map.inputs import (
+    SYMBOL_HELP,
     InputModel,
     StorageName,
     Symbol,
     Target,
     ToolArguments,
+    TopClusters,
     each_once,
 )
 from coinglass_liquidation_map.market_data import Number, PriceKeyedMap
@@ -54,7 +56,7 @@ class LiquidationMapInput(InputModel):
     symbols: list[Symbol] | None = Field(default=None, max_length=50)
     ranges: list[Range] | None = Field(default=None, max_length=6)
     max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
-    top_clusters: int = Field(default=10, alias="topClusters", ge=0, le=100)
+    top_clusters: TopClusters = Field(default=10, alias="topClusters")
     price_step: float | None = Field(default=None, alias="priceStep", gt=0)
     price_percent_step: float | None = Field(default=None, alias="pricePercentStep", gt=0, le=50)
     chart: bool = False
@@ -208,10 +210,22 @@ class MapToolArguments(ToolArguments):
     """What an agent may ask of a map: its symbol and range, how many top clusters, and whether
     the levels come too. The tool's description is the catalog's."""
 
-    symbol: str = "Binance_BTCUSDT"
-    range: str = "1d"
-    include_levels: bool = False
-    top_clusters: int = 10
+    symbol: str = Field(default="Binance_BTCUSDT", description=SYMBOL_HELP)
+    range: Range = Field(default="1d", description="The period the modelled map covers.")
+    include_levels: bool = Field(
+        default=False,
+        description=(
+            "Also answer every level as a flat row (price, level, leverage, side, distance_pct);"
+            " without it the answer is the summary only."
+        ),
+    )
+    top_clusters: TopClusters = Field(
+        default=10,
+        description=(
+            "How many of the largest price buckets (liquidation clusters) the summary lists,"
+            " overall and per side."
+        ),
+    )
 
     def fields(self) -> dict[str, object]:
         return {"symbol": self.symbol, "range": self.range, "topClusters": self.top_clusters}

@@ -45,6 +45,10 @@ def _coin(name: str) -> str:
 Coin = Annotated[str, AfterValidator(_coin)]
 
 
+MaxCoins = Annotated[int, Field(ge=1, le=1000)]
+MapCoins = Annotated[int, Field(ge=0, le=100)]
+
+
 class MaxPainWithinPct(Rule):
     """A coin's max pain within ``pct`` % of its price, on a side."""
 
@@ -70,10 +74,10 @@ class MarketScanInput(InputModel):
 
     mode: Literal["market_scan"]
     coins: list[Coin] | None = Field(default=None, max_length=1000)
-    max_coins: int = Field(default=50, alias="maxCoins", ge=1, le=1000)
+    max_coins: MaxCoins = Field(default=50, alias="maxCoins")
     sort_by: SortBy = Field(default="open_interest", alias="sortBy")
     max_pain_range: MaxPainRange = Field(default="24h", alias="maxPainRange")
-    map_coins: int = Field(default=10, alias="mapCoins", ge=0, le=100)
+    map_coins: MapCoins = Field(default=10, alias="mapCoins")
     range: ScanMapRange = "1d"
     max_concurrency: int = Field(default=4, alias="maxConcurrency", ge=1, le=16)
     chart: bool = False
@@ -150,12 +154,31 @@ class ScanToolArguments(ToolArguments):
     """What an agent may ask of a scan: which coins, how many, ranked how, and how many mapped.
     The tool's description is the catalog's."""
 
-    coins: list[str] | None = None
-    max_coins: int = 20
-    sort_by: SortBy = "open_interest"
-    max_pain_range: MaxPainRange = "24h"
-    map_coins: int = 0
-    range: ScanMapRange = "1d"
+    coins: list[Coin] | None = Field(
+        default=None,
+        description="Only these coins (BTC, ETH, ...); left out, every coin CoinGlass lists.",
+    )
+    max_coins: MaxCoins = Field(
+        default=20, description="How many coins to keep after ranking, one row each."
+    )
+    sort_by: SortBy = Field(
+        default="open_interest",
+        description=(
+            "The ranking: open interest, the nearer max pain (nearest first), 24h liquidations,"
+            " or the absolute funding rate or 24h open interest change; largest first."
+        ),
+    )
+    max_pain_range: MaxPainRange = Field(
+        default="24h", description="The window CoinGlass computes max pain over."
+    )
+    map_coins: MapCoins = Field(
+        default=0,
+        description=(
+            "How many of the top coins also get their coin map's fuel within 2% of the price"
+            " (each charged as a liquidation map)."
+        ),
+    )
+    range: ScanMapRange = Field(default="1d", description="The period of the mapped coins' maps.")
 
     def fields(self) -> dict[str, object]:
         return {

@@ -3,7 +3,7 @@ answers it, and the parameters of its MCP tool."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -12,6 +12,7 @@ from coinglass_liquidation_map.market_data import Instrument
 from coinglass_liquidation_map.outputs import SuccessItem
 
 SEARCH_SUCCESS_MESSAGE = "Futures symbols fetched successfully."
+MaxResults = Annotated[int, Field(ge=1, le=10000)]
 
 
 class SearchSymbolsInput(InputModel):
@@ -21,7 +22,7 @@ class SearchSymbolsInput(InputModel):
     keyword: str = Field(default="", max_length=100)
     exchange: str | None = Field(default=None, max_length=50)
     quote_asset: str | None = Field(default=None, alias="quoteAsset", max_length=20)
-    max_results: int | None = Field(default=None, alias="maxResults", ge=1, le=10000)
+    max_results: MaxResults | None = Field(default=None, alias="maxResults")
 
 
 class SearchSymbolsItem(SuccessItem):
@@ -38,9 +39,20 @@ class SearchToolArguments(ToolArguments):
     """What an agent may ask of a search: a keyword, an exchange, and how many results. The
     tool's description is the catalog's."""
 
-    keyword: str = ""
-    exchange: str | None = None
-    max_results: int = 50
+    keyword: str = Field(
+        default="",
+        description=(
+            "Matches the base asset, quote asset, exchange, instrument id or symbol,"
+            " case-insensitive (e.g. btc, okx, eth-usdt); empty lists every instrument."
+        ),
+    )
+    exchange: str | None = Field(
+        default=None,
+        description="Only instruments of this exchange (case-insensitive), e.g. Binance or OKX.",
+    )
+    max_results: MaxResults = Field(
+        default=50, description="At most this many instruments, best matches first."
+    )
 
     def fields(self) -> dict[str, object]:
         return {"keyword": self.keyword, "exchange": self.exchange, "maxResults": self.max_results}

@@ -4,15 +4,26 @@ HTTP routes."""
 from __future__ import annotations
 
 import inspect
-from typing import Any
+import json
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import ValidationError, WithJsonSchema
 from starlette.requests import Request
 
-from coinglass_liquidation_map.catalog import MODES, Mode
+from coinglass_liquidation_map.catalog import MODES, Mode, input_failure
 from coinglass_liquidation_map.coinglass.client import API_KEY_HEADER
-from coinglass_liquidation_map.outputs import record
+from coinglass_liquidation_map.inputs import invalid_input
+from coinglass_liquidation_map.outputs import FailureItem, record
+from coinglass_liquidation_map.standby.openapi import VERSION
 from coinglass_liquidation_map.standby.service import Service
+
+# Every tool reads CoinGlass and answers; it changes nothing an agent could see. Each call is
+# charged, though, so a repeated call is not free: not idempotent.
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
 
 
 def build_mcp(service: Service) -> MCPServer:
@@ -20,6 +31,7 @@ def build_mcp(service: Service) -> MCPServer:
     request."""
     mcp: MCPServer = MCPServer(
         "CoinGlass liquidation maps",
+        version=VERSION,
         instructions=(
             "Find CoinGlass futures instruments with search_symbols, then read where leveraged"
             " positions would be liquidated with liquidation_map, or how that has built up over"
@@ -28,24 +40,39 @@ def build_mcp(service: Service) -> MCPServer:
     )
     for mode in MODES:
         mcp.add_tool(
-            _tool_function(service, mode), name=mode.tool.name, description=mode.tool.description
+            _tool_function(service, mode),
+            name=mode.tool.name,
+            description=mode.tool.description,
+            annotations=READ_ONLY,
         )
     return mcp
 
 
 def _tool_function(service: Service, mode: Mode) -> Any:
-    """The function the MCP server calls for ``mode``'s tool: its signature, from which the
-    server takes the tool's parameters, is the tool's arguments model's fields."""
+    """The function the MCP server calls for ``mode``'s tool. Its signature, from which the
+    server takes the tool's parameters, carries the tool's arguments model's own schema of each
+    field; the model itself validates them, so that a bad argument answers the same failure
+    item as a bad query parameter."""
     arguments = mode.tool_arguments
 
-    async def call(ctx: Context, **given: Any) -> dict[str, Any]:
-        chosen = arguments(**given)
+    async def call(ctx: Context, **given: Any) -> dict[str, Any] | CallToolResult:
+        try:
+            chosen = arguments.model_validate(given)
+        except ValidationError as error:
+            refused = invalid_input(error, arguments, frozenset())
+            return _error_result(input_failure(refused, {**given, "mode": mode.name}))
         [item] = await service.answer(mode, chosen.fields(), _api_key(ctx))
+        if isinstance(item, FailureItem):
+            return _error_result(item)
         return record(item, exclude=chosen.left_out())
 
+    schemas = arguments.model_json_schema()["properties"]
     parameters = [
         inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, default=field.default, annotation=field.annotation
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=field.default,
+            annotation=Annotated[Any, WithJsonSchema(schemas[name])],
         )
         for name, field in arguments.model_fields.items()
     ]
@@ -56,10 +83,18 @@ def _tool_function(service: Service, mode: Mode) -> Any:
     call.__name__ = call.__qualname__ = mode.tool.name  # what the server names its models after
     call.__annotations__ = {
         "ctx": Context,
-        **{name: field.annotation for name, field in arguments.model_fields.items()},
+        **{parameter.name: parameter.annotation for parameter in parameters},
         "return": dict[str, Any],
     }
     return call
+
+
+def _error_result(item: FailureItem) -> CallToolResult:
+    """A failure as MCP says a tool reports one: an error result holding the failure item, and
+    no structured content, which the tool's output schema keeps for successes."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(record(item)))], is_error=True
+    )
 
 
 def _api_key(ctx: Context) -> str | None:
