@@ -6,8 +6,11 @@ salted per process), so a map is identical across runs, processes and machines.
 
 What it models:
 
-* a small universe of exchanges and coins, with instrument ids in each exchange's
-  own style (``BTCUSDT``, ``BTCUSD_PERP``, ``BTC-USDT-SWAP``, ``BTC_USDT`` ...);
+* a universe of eight exchanges and 569 coins: 19 large ones (``BTC``, ``ETH`` ...) on most
+  exchanges, with instrument ids in each exchange's own style (``BTCUSDT``, ``BTCUSD_PERP``,
+  ``BTC-USDT-SWAP``, ``BTC_USDT`` ...), and ``SYNTHETIC_COIN_COUNT`` smaller ones with generated
+  tickers (``LCO``, ``1000JCG``, ``8FIO`` ...), prices from fractions of a cent to thousands and
+  far less open interest, listed as ``{base}USDT`` on Binance and Bybit only;
 * current prices per pair and ``pairs-markets`` rows;
 * liquidation maps keyed by price bucket, rows ``[price, level, leverage, band]``,
   with clusters where leveraged positions would be liquidated, bigger bars at
@@ -43,6 +46,7 @@ class Coin:
     price: float
     decimals: int  # price tick is 10 ** -decimals; bucket keys use this precision
     open_interest_usd: float  # across all exchanges
+    exchanges: frozenset[str] | None = None  # where it is listed; None: by each exchange's rules
 
 
 @dataclass(frozen=True)
@@ -74,30 +78,29 @@ class Instrument:
     extras: tuple[tuple[str, Any], ...]
 
 
-COINS: dict[str, Coin] = {
-    coin.symbol: coin
-    for coin in (
-        Coin("BTC", 97_000.0, 0, 3.2e10),
-        Coin("ETH", 3_400.0, 1, 1.5e10),
-        Coin("SOL", 190.0, 2, 3.1e9),
-        Coin("XRP", 2.3, 4, 2.4e9),
-        Coin("DOGE", 0.38, 5, 1.6e9),
-        Coin("PEPE", 0.0000123, 8, 4.1e8),
-        Coin("BNB", 640.0, 2, 9.0e8),
-        Coin("ADA", 0.98, 4, 7.5e8),
-        Coin("AVAX", 38.0, 3, 5.2e8),
-        Coin("LINK", 23.0, 3, 6.4e8),
-        Coin("LTC", 105.0, 2, 4.3e8),
-        Coin("DOT", 7.2, 3, 3.0e8),
-        Coin("TRX", 0.25, 5, 2.2e8),
-        Coin("SUI", 4.1, 4, 8.8e8),
-        Coin("WIF", 2.1, 4, 2.9e8),
-        Coin("SHIB", 0.0000215, 9, 1.8e8),
-        Coin("TON", 5.4, 4, 2.6e8),
-        Coin("ARB", 0.78, 4, 1.9e8),
-        Coin("HYPE", 25.0, 3, 1.1e9),
-    )
-}
+# The large coins every exchange lists (unless it says otherwise); the synthetic smaller coins
+# follow them in ``COINS``.
+_MAJOR_COINS: tuple[Coin, ...] = (
+    Coin("BTC", 97_000.0, 0, 3.2e10),
+    Coin("ETH", 3_400.0, 1, 1.5e10),
+    Coin("SOL", 190.0, 2, 3.1e9),
+    Coin("XRP", 2.3, 4, 2.4e9),
+    Coin("DOGE", 0.38, 5, 1.6e9),
+    Coin("PEPE", 0.0000123, 8, 4.1e8),
+    Coin("BNB", 640.0, 2, 9.0e8),
+    Coin("ADA", 0.98, 4, 7.5e8),
+    Coin("AVAX", 38.0, 3, 5.2e8),
+    Coin("LINK", 23.0, 3, 6.4e8),
+    Coin("LTC", 105.0, 2, 4.3e8),
+    Coin("DOT", 7.2, 3, 3.0e8),
+    Coin("TRX", 0.25, 5, 2.2e8),
+    Coin("SUI", 4.1, 4, 8.8e8),
+    Coin("WIF", 2.1, 4, 2.9e8),
+    Coin("SHIB", 0.0000215, 9, 1.8e8),
+    Coin("TON", 5.4, 4, 2.6e8),
+    Coin("ARB", 0.78, 4, 1.9e8),
+    Coin("HYPE", 25.0, 3, 1.1e9),
+)
 
 
 def _coins(*symbols: str) -> frozenset[str]:
@@ -227,12 +230,62 @@ def _ticks_to_number(ticks: int, decimals: int) -> int | float:
     return ticks if decimals == 0 else round(ticks / 10**decimals, decimals)
 
 
+SYNTHETIC_COIN_COUNT = 550
+# Where the smaller coins trade: as ``{base}USDT`` on both (the exchanges' linear format).
+SYNTHETIC_EXCHANGES: frozenset[str] = frozenset({"Binance", "Bybit"})
+# A generated ticker never contains these, so a search for a large coin, a quote or an exchange
+# finds what it found before the smaller coins were added.
+_TICKER_TABOO: tuple[str, ...] = (
+    *(coin.symbol for coin in _MAJOR_COINS),
+    *(name.upper().replace(".", "").replace(" ", "") for name in EXCHANGES),
+    "USD",
+    "PERP",
+    "SWAP",
+)
+_TICKER_LENGTHS: dict[int, int] = {2: 3, 3: 30, 4: 35, 5: 15, 6: 8, 7: 5, 8: 4}
+
+
+def _ticker(rng: random.Random) -> str:
+    letters, digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
+    if rng.random() < 0.04:  # the 1000PEPE kind: a meme coin quoted per thousand
+        return "1000" + "".join(rng.choices(letters, k=rng.choice((3, 4))))
+    length = rng.choices(list(_TICKER_LENGTHS), weights=list(_TICKER_LENGTHS.values()))[0]
+    return "".join(rng.choice(digits if rng.random() < 0.08 else letters) for _ in range(length))
+
+
+def _synthetic_coins(count: int) -> tuple[Coin, ...]:
+    """Smaller coins, from fractions of a cent to thousands of USD, with five significant
+    digits and an open interest mostly well below the large coins'."""
+    rng = _rng("synthetic-coins")
+    taken = {coin.symbol for coin in _MAJOR_COINS}
+    coins: list[Coin] = []
+    while len(coins) < count:
+        symbol = _ticker(rng)
+        price = 10 ** rng.uniform(-5.5, 3.7)
+        open_interest = 10 ** rng.gauss(7.2, 0.5)
+        if symbol in taken or symbol.isdigit() or any(t in symbol for t in _TICKER_TABOO):
+            continue
+        taken.add(symbol)
+        decimals = min(10, max(0, 4 - math.floor(math.log10(price))))
+        coins.append(
+            Coin(symbol, round(price, decimals), decimals, open_interest, SYNTHETIC_EXCHANGES)
+        )
+    return tuple(coins)
+
+
+COINS: dict[str, Coin] = {
+    coin.symbol: coin for coin in (*_MAJOR_COINS, *_synthetic_coins(SYNTHETIC_COIN_COUNT))
+}
+
+
 @cache
 def _instruments() -> tuple[Instrument, ...]:
     listed: list[Instrument] = []
     for exchange in EXCHANGES.values():
-        for coin in COINS:
-            if not exchange.lists(coin):
+        for coin, listing in COINS.items():
+            if listing.exchanges is None and not exchange.lists(coin):
+                continue
+            if listing.exchanges is not None and exchange.name not in listing.exchanges:
                 continue
             variants = [(exchange.linear_format, exchange.linear_quote, False)]
             if exchange.inverse_format is not None and coin in exchange.inverse_coins:
@@ -253,8 +306,16 @@ def _instrument_index() -> dict[tuple[str, str], Instrument]:
     return {(i.exchange, i.instrument_id): i for i in _instruments()}
 
 
-def _instruments_of(base: str) -> list[Instrument]:
-    return [i for i in _instruments() if i.base == base]
+@cache
+def _instruments_by_base() -> dict[str, tuple[Instrument, ...]]:
+    by_base: dict[str, list[Instrument]] = {}
+    for inst in _instruments():
+        by_base.setdefault(inst.base, []).append(inst)
+    return {base: tuple(listed) for base, listed in by_base.items()}
+
+
+def _instruments_of(base: str) -> tuple[Instrument, ...]:
+    return _instruments_by_base().get(base, ())
 
 
 def supported_exchanges() -> list[str]:
@@ -569,3 +630,4 @@ def _encode_row(row: LiqRow, variant: str, index: int, price_decimals: int) -> L
     if variant == "bands":
         return [*row[:3], BANDS[index % len(BANDS)]]
     return row
+

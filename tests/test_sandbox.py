@@ -65,13 +65,17 @@ def test_map_is_deterministic_across_processes() -> None:
     script = (
         "import hashlib, json, sandbox_data as d;"
         "m = d.liquidation_map('OKX', 'ETH-USDT-SWAP', '7d');"
-        "print(hashlib.sha256(json.dumps(m).encode()).hexdigest())"
+        "print(hashlib.sha256(json.dumps(m).encode()).hexdigest());"
+        "print(hashlib.sha256(json.dumps(d.supported_pairs()).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(SERVER_SCRIPT.parent)}
     other = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert other.stdout.strip() == hashlib.sha256(json.dumps(first).encode()).hexdigest()
+    assert other.stdout.split() == [
+        hashlib.sha256(json.dumps(first).encode()).hexdigest(),
+        hashlib.sha256(json.dumps(data.supported_pairs()).encode()).hexdigest(),
+    ]
 
 
 def test_btc_day_map_is_realistic() -> None:
@@ -163,6 +167,68 @@ def test_instrument_lists() -> None:
     }
     assert {"BTC", "ETH", "SOL", "XRP", "DOGE", "PEPE"} <= set(data.supported_coins())
     assert len(data.supported_coins()) >= 16
+
+
+def test_smaller_coins_trade_on_binance_and_bybit_only() -> None:
+    large = set(data.supported_coins()[:19])
+    small = data.supported_coins()[19:]
+    assert {"BTC", "ETH", "HYPE"} <= large
+    assert len(small) == len(set(small)) == data.SYNTHETIC_COIN_COUNT
+    assert all(re.fullmatch(r"[A-Z0-9]{2,8}", coin) and not coin.isdigit() for coin in small)
+    # No small coin's ticker holds a large one's, so searches for the large ones are unchanged.
+    assert not [coin for coin in small if any(big in coin for big in large)]
+    pairs = data.supported_pairs()
+    listings: dict[str, list[tuple[str, str, str]]] = {}
+    for exchange, rows in pairs.items():
+        for row in rows:
+            listing = (exchange, row["instrument_id"], row["quote_asset"])
+            listings.setdefault(row["base_asset"], []).append(listing)
+    for coin in small:
+        assert listings[coin] == [
+            ("Binance", f"{coin}USDT", "USDT"),
+            ("Bybit", f"{coin}USDT", "USDT"),
+        ]
+    prices = [data.current_price("Binance", f"{coin}USDT") for coin in small]
+    assert min(prices) < 0.0001
+    assert max(prices) > 1000
+    # Five significant digits whatever the price.
+    assert all(
+        10_000 <= data.COINS[c].price * 10 ** data.COINS[c].decimals < 100_000 for c in small
+    )
+    small_interest = sorted(data.COINS[coin].open_interest_usd for coin in small)
+    assert (
+        small_interest[len(small) // 2]
+        < min(data.COINS[coin].open_interest_usd for coin in large) / 5
+    )
+
+
+def test_smaller_coins_have_markets_and_maps() -> None:
+    coin = data.supported_coins()[-1]
+    decimals = data.COINS[coin].decimals
+    markets = data.pairs_markets(coin)
+    assert [(row["exchange_name"], row["instrument_id"]) for row in markets] == [
+        ("Binance", f"{coin}USDT"),
+        ("Bybit", f"{coin}USDT"),
+    ]
+    assert markets[0]["current_price"] == data.current_price("Binance", f"{coin}USDT")
+    liq_map = data.liquidation_map("Bybit", f"{coin}USDT", "7d")
+    assert len(liq_map) > 150
+    assert all(
+        re.fullmatch(rf"\d+\.\d{{{decimals}}}" if decimals else r"\d+", key) for key in liq_map
+    )
+    listed = data.aggregated_map_by_instrument(coin, "1d")
+    assert [item["instrument"]["exName"] for item in listed["data"]] == ["Binance", "Bybit"]
+    assert data.aggregated_map_merged(coin, "1d")
+
+
+def test_pair_lists_stay_cheap() -> None:
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        data.supported_pairs()
+        data.pairs_markets("ETH")
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.01
 
 
 def test_pairs_markets() -> None:
