@@ -630,4 +630,3 @@ def _encode_row(row: LiqRow, variant: str, index: int, price_decimals: int) -> L
     if variant == "bands":
         return [*row[:3], BANDS[index % len(BANDS)]]
     return row
-

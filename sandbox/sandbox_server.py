@@ -15,10 +15,13 @@ In-process use::
 Command line: ``python sandbox/sandbox_server.py [--host H] [--port P] [--latency-ms MS]``
 prints one line ``SANDBOX_URL=http://H:P`` once listening and serves until SIGTERM/SIGINT.
 
-Keys (header ``CG-API-KEY``): ``PRO_KEY`` opens every endpoint; ``HOBBY_KEY`` gets the
-pair lists and the subscription but ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200)
-from the maps and pairs-markets. No header: HTTP 200 ``{"code":"400","msg":"API key
-missing."}``; any other key: HTTP 200 ``{"code":"400","msg":"Invalid API key provided"}``.
+Keys (header ``CG-API-KEY``): ``PRO_KEY`` (Professional) opens every endpoint;
+``STANDARD_KEY`` (Standard) and ``HOBBY_KEY`` (Hobbyist) get what CoinGlass's plan table gives
+their plan (``PLANS``, lowest first): every plan the pair lists, pairs-markets and the
+subscription; Professional alone the maps and heatmaps. A plan too low gets
+``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header: HTTP 200
+``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
+``{"code":"400","msg":"Invalid API key provided"}``.
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
 
@@ -118,6 +121,8 @@ FAULT_KINDS: frozenset[str] = frozenset(
     }
 )
 AGGREGATED_SHAPES: tuple[str, ...] = ("merged", "by_instrument")
+# CoinGlass's plans, from the lowest to the highest; a plan reaches every endpoint a lower one does.
+PLANS: tuple[str, ...] = ("HOBBYIST", "STARTUP", "STANDARD", "PROFESSIONAL")
 DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d", "90d", "180d", "365d"})
 
 MAP_PATH = "/api/futures/liquidation/map"
@@ -248,7 +253,7 @@ class _Call:
 @dataclass(frozen=True)
 class _Endpoint:
     required: tuple[str, ...]
-    pro_only: bool
+    plan: str  # the lowest plan it answers, as CoinGlass's plan table says
     answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
     ranges: frozenset[str] | None = None  # the ranges it takes, when not the maps'
 
@@ -309,23 +314,25 @@ def _subscription(server: SandboxServer, call: _Call) -> Any:
 
 
 _ENDPOINTS: dict[str, _Endpoint] = {
-    "/api/futures/supported-exchange-pairs": _Endpoint((), False, _supported_pairs),
-    "/api/futures/supported-coins": _Endpoint((), False, lambda *_: data.supported_coins()),
-    "/api/futures/supported-exchanges": _Endpoint((), False, lambda *_: data.supported_exchanges()),
+    "/api/futures/supported-exchange-pairs": _Endpoint((), "HOBBYIST", _supported_pairs),
+    "/api/futures/supported-coins": _Endpoint((), "HOBBYIST", lambda *_: data.supported_coins()),
+    "/api/futures/supported-exchanges": _Endpoint(
+        (), "HOBBYIST", lambda *_: data.supported_exchanges()
+    ),
     "/api/futures/pairs-markets": _Endpoint(
         ("symbol",),
-        True,
+        "HOBBYIST",
         lambda server, call: data.pairs_markets(
             call.query["symbol"], server.market_move(call.query["symbol"])
         ),
     ),
-    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map),
-    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map),
-    "/api/user/account/subscription": _Endpoint((), False, _subscription),
+    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), "PROFESSIONAL", _pair_map),
+    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), "PROFESSIONAL", _aggregated_map),
+    "/api/user/account/subscription": _Endpoint((), "HOBBYIST", _subscription),
     **{
         f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
             ("exchange", "symbol", "range"),
-            True,
+            "PROFESSIONAL",
             _heatmap_answer(model, coin_wide=False),
             frozenset(heatmaps.HEATMAP_RANGES),
         )
@@ -334,7 +341,7 @@ _ENDPOINTS: dict[str, _Endpoint] = {
     **{
         f"{COIN_HEATMAP_PATH}/{model}": _Endpoint(
             ("symbol", "range"),
-            True,
+            "PROFESSIONAL",
             _heatmap_answer(model, coin_wide=True),
             frozenset(heatmaps.HEATMAP_RANGES),
         )
@@ -447,14 +454,10 @@ class SandboxServer:
     """The sandbox, served from a daemon thread; see the module docstring for behaviour."""
 
     PRO_KEY = "sandbox-pro-key"
+    STANDARD_KEY = "sandbox-standard-key"
     HOBBY_KEY = "sandbox-hobby-key"
     # Requests per minute by plan, as CoinGlass publishes them.
-    RATE_LIMITS: ClassVar[dict[str, int]] = {
-        "HOBBYIST": 30,
-        "STARTUP": 80,
-        "STANDARD": 300,
-        "PROFESSIONAL": 1200,
-    }
+    RATE_LIMITS: ClassVar[dict[str, int]] = dict(zip(PLANS, (30, 80, 300, 1200), strict=True))
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0) -> None:
         self.host = host
@@ -475,7 +478,11 @@ class SandboxServer:
             self._queued: list[tuple[str | None, Fault]] = []
             self._permanent: dict[str | None, Fault] = {}
             self._usage: dict[str, deque[float]] = {}  # key -> when each counted request came
-            self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
+            self._plans = {
+                self.PRO_KEY: "PROFESSIONAL",
+                self.STANDARD_KEY: "STANDARD",
+                self.HOBBY_KEY: "HOBBYIST",
+            }
             self._limits: dict[str, int] = {}  # keys with a limit of their own
             self._spending: dict[str, int] = {}  # spent by others when the key is next used
             self._meeting = None
@@ -706,9 +713,9 @@ class SandboxServer:
             used.append(self.clock())
             return len(used)
 
-    def _refusal(self, endpoint: _Endpoint, query: dict[str, str], key: str) -> Reply | None:
+    def _refusal(self, endpoint: _Endpoint, query: dict[str, str], plan: str) -> Reply | None:
         """The plan or parameter error owed to an authenticated caller, if any."""
-        if endpoint.pro_only and self.plan_of(key) != "PROFESSIONAL":
+        if PLANS.index(plan) < PLANS.index(endpoint.plan):
             return _error("401", "Upgrade plan")
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
@@ -743,7 +750,7 @@ class SandboxServer:
         if use is None:
             return Reply(429, b"Too Many Requests", "text/plain", _limits(limit, limit))
         limits = _limits(limit, use)
-        refusal = self._refusal(endpoint, query, key)
+        refusal = self._refusal(endpoint, query, plan)
         if refusal is not None:
             return Reply(refusal.status, refusal.body, headers=limits)
         payload = endpoint.answer(self, _Call(query, key, _map_override(fault)))

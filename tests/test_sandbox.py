@@ -432,19 +432,31 @@ def test_key_errors(server: SandboxServer, headers: dict[str, str], msg: str) ->
     assert "API-KEY-USE-LIMIT" not in response.headers
 
 
-def test_hobby_plan(server: SandboxServer) -> None:
-    with httpx.Client(base_url=server.url, headers=HOBBY) as hobby:
-        pairs = hobby.get(PAIRS_PATH)
-        assert pairs.json()["code"] == "0"
-        assert pairs.headers["API-KEY-MAX-LIMIT"] == "30"
-        level = hobby.get("/api/user/account/subscription").json()["data"]["level"]
-        assert level == "HOBBYIST"
-        for path, params in [
-            (MAP_PATH, BTC_MAP),
-            (AGGREGATED_MAP_PATH, BTC_COIN),
-            ("/api/futures/pairs-markets", {"symbol": "BTC"}),
-        ]:
-            response = hobby.get(path, params=params)
+PROFESSIONAL_ONLY = [
+    (MAP_PATH, BTC_MAP),
+    (AGGREGATED_MAP_PATH, BTC_COIN),
+    ("/api/futures/liquidation/heatmap/model2", {**BTC_MAP, "range": "24h"}),
+    ("/api/futures/liquidation/aggregated-heatmap/model3", {"symbol": "BTC", "range": "24h"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "level", "limit"),
+    [(SandboxServer.HOBBY_KEY, "HOBBYIST", "30"), (SandboxServer.STANDARD_KEY, "STANDARD", "300")],
+)
+def test_lower_plans_get_what_the_plan_table_gives_them(
+    server: SandboxServer, key: str, level: str, limit: str
+) -> None:
+    with httpx.Client(base_url=server.url, headers={"CG-API-KEY": key}) as http:
+        pairs = http.get(PAIRS_PATH)
+        assert pairs.json()["data"] == data.supported_pairs()
+        assert pairs.headers["API-KEY-MAX-LIMIT"] == limit
+        subscription = http.get("/api/user/account/subscription").json()["data"]
+        assert subscription == {"level": level, "expired": False}
+        markets = http.get("/api/futures/pairs-markets", params={"symbol": "BTC"}).json()
+        assert markets["data"] == data.pairs_markets("BTC")
+        for path, params in PROFESSIONAL_ONLY:
+            response = http.get(path, params=params)
             assert response.status_code == 200
             assert response.json() == {"code": "401", "msg": "Upgrade plan"}
 
