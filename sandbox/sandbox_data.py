@@ -18,7 +18,11 @@ What it models:
 * the two published shapes of the coin-wide (aggregated) map;
 * the lenient row encodings the contract warns about (``MAP_VARIANTS``);
 * a market that moves: ``move_pct`` shifts a coin's prices by that many percent from its
-  base, sweeps the map's buckets the price has traded through since, and reshapes the rest.
+  base, sweeps the map's buckets the price has traded through since, and reshapes the rest;
+* max pain for every coin at once (``max_pain``): per coin and range, the heaviest long cluster
+  below the price and the heaviest short one above it, further away for longer ranges, with
+  the edge items real clients must cope with (equal levels, a side left out, null or zero, an
+  integer price) and both orientations, the live one and the documentation's swapped one.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import math
 import random
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -630,3 +634,127 @@ def _encode_row(row: LiqRow, variant: str, index: int, price_decimals: int) -> L
     if variant == "bands":
         return [*row[:3], BANDS[index % len(BANDS)]]
     return row
+
+
+# -- every coin at once: max pain and coins markets ------------------------------------
+
+MAX_PAIN_RANGES: tuple[str, ...] = ("12h", "24h", "48h", "3d", "7d", "14d", "30d")
+# ``live``: longs below the price, shorts above, as real answers have them; ``docs``: every item
+# the other way round, as CoinGlass's documentation sample shows; ``mixed``: only the coins of
+# ``MAX_PAIN_MIXED_SWAPPED`` the other way round.
+MAX_PAIN_ORIENTATIONS: tuple[str, ...] = ("live", "docs", "mixed")
+_MAX_PAIN_SIDES: tuple[str, ...] = ("long", "short")
+# What a one-sided item does with the side it lacks: leaves its keys out, nulls or zeroes them.
+MAX_PAIN_GAPS: tuple[str, ...] = ("absent", "null", "zero")
+
+
+def _synthetic_symbols_by_role() -> list[str]:
+    """The smaller coins in a fixed shuffled order, so each special role takes its own coins."""
+    synthetic = [coin.symbol for coin in COINS.values() if coin.exchanges is not None]
+    return sorted(synthetic, key=lambda symbol: _seed("role", symbol))
+
+
+_ROLES = _synthetic_symbols_by_role()
+# Young coins max pain does not list yet, though coins markets does.
+NOT_IN_MAX_PAIN: frozenset[str] = frozenset(_ROLES[:10])
+# Coins max pain lists but coins markets does not.
+NOT_IN_COINS_MARKETS: frozenset[str] = frozenset(_ROLES[10:70])
+# Max-pain items whose long and short levels are exactly equal, as one live BTC item had.
+MAX_PAIN_EQUAL_LEVELS: frozenset[str] = frozenset(_ROLES[70:73])
+# Max-pain items with no level on one side: coin -> (side, how that side is sent).
+MAX_PAIN_ONE_SIDED: dict[str, tuple[str, str]] = {
+    symbol: (side, gap)
+    for symbol, (side, gap) in zip(
+        _ROLES[73:79],
+        [(side, gap) for side in _MAX_PAIN_SIDES for gap in MAX_PAIN_GAPS],
+        strict=True,
+    )
+}
+# The coins whose sides the ``mixed`` orientation swaps.
+MAX_PAIN_MIXED_SWAPPED: frozenset[str] = frozenset({"ETH", "DOGE", *_ROLES[79:83]})
+# The one coin whose max-pain ``price`` is sent as an integer: the dearest of the smaller coins.
+MAX_PAIN_INTEGER_PRICE: str = max(
+    (coin for coin in COINS.values() if coin.exchanges and coin.symbol not in NOT_IN_MAX_PAIN),
+    key=lambda coin: coin.price,
+).symbol
+
+
+def _moved_price(coin: Coin, move_pct: float) -> float:
+    return round(coin.price * (1 + move_pct / 100), coin.decimals)
+
+
+def _ranked_by_open_interest(coins: list[Coin], moves: Mapping[str, float]) -> list[Coin]:
+    """Largest open interest first, but a few coins two to five places lower, as an order that
+    is not documented can be."""
+    ranked = sorted(
+        coins, key=lambda c: (-c.open_interest_usd * (1 + moves.get(c.symbol, 0.0) / 100), c.symbol)
+    )
+
+    def place(index: int) -> float:
+        symbol = ranked[index].symbol
+        if _unit("out-of-place", symbol) < 0.02:
+            return index + 1.5 + 4 * _unit("by", symbol)
+        return index
+
+    return [ranked[index] for index in sorted(range(len(ranked)), key=place)]
+
+
+@cache
+def _max_pain_draw(symbol: str, side: str, range_: str) -> tuple[float, float]:
+    """(level, relative distance from the price) of the heaviest cluster on one side: further
+    away for longer ranges, the level a share of the coin's open interest."""
+    days = range_days(range_)
+    reach = 0.012 * math.pow(days, 0.55)  # about 0.8 % for 12 hours, 8 % for 30 days
+    distance = reach * (0.26 + 0.74 * _unit("max-pain-distance", symbol, side))
+    distance *= 0.95 + 0.05 * _unit("max-pain-distance", symbol, side, range_)
+    share = 0.0015 * math.pow(days, 0.25) * (0.4 + 1.2 * _unit("max-pain", symbol, side, range_))
+    return round(COINS[symbol].open_interest_usd * share, 2), distance
+
+
+def _max_pain_item(coin: Coin, range_: str, move_pct: float, swapped: bool) -> dict[str, Any]:
+    price = _moved_price(coin, move_pct)
+    sides: dict[str, tuple[float | None, float | None]] = {}
+    for side in _MAX_PAIN_SIDES:
+        level, distance = _max_pain_draw(coin.symbol, side, range_)
+        sign = -1 if side == "long" else 1
+        sides[side] = (level, round(price * (1 + sign * distance), coin.decimals + 1))
+    if coin.symbol in MAX_PAIN_EQUAL_LEVELS:
+        sides["short"] = (sides["long"][0], sides["short"][1])
+    gap_side, gap = MAX_PAIN_ONE_SIDED.get(coin.symbol, ("", ""))
+    if gap_side:
+        sides[gap_side] = (None, None) if gap == "null" else (0.0, 0.0)
+    item: dict[str, Any] = {
+        "symbol": coin.symbol,
+        "price": round(price) if coin.symbol == MAX_PAIN_INTEGER_PRICE else price,
+    }
+    for name in _MAX_PAIN_SIDES:
+        # Swapped, the fields named long hold the shorts' cluster, above the price.
+        side = {"long": "short", "short": "long"}[name] if swapped else name
+        if side == gap_side and gap == "absent":
+            continue
+        item[f"{name}_max_pain_liq_level"], item[f"{name}_max_pain_liq_price"] = sides[side]
+    return item
+
+
+def max_pain(
+    range_: str, moves: Mapping[str, float], orientation: str = "live"
+) -> list[dict[str, Any]]:
+    """The ``liquidation/max-pain`` list for ``range_``: every coin but ``NOT_IN_MAX_PAIN``,
+    largest open interest first (a few out of place), coins moved by ``moves`` (percent from
+    their base: prices and max-pain prices move, levels stay). ValueError for a range or an
+    orientation it does not know."""
+    if range_ not in MAX_PAIN_RANGES:
+        raise ValueError(f"unsupported max-pain range {range_!r}")
+    if orientation not in MAX_PAIN_ORIENTATIONS:
+        raise ValueError(f"unknown max-pain orientation {orientation!r}")
+    listed = [coin for coin in COINS.values() if coin.symbol not in NOT_IN_MAX_PAIN]
+    return [
+        _max_pain_item(
+            coin,
+            range_,
+            moves.get(coin.symbol, 0.0),
+            orientation == "docs"
+            or (orientation == "mixed" and coin.symbol in MAX_PAIN_MIXED_SWAPPED),
+        )
+        for coin in _ranked_by_open_interest(listed, moves)
+    ]

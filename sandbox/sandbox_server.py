@@ -61,7 +61,16 @@ path)`` lifts a permanent one, ``reset()`` lifts all.
 ``map_variant`` re-encodes every served map (see ``sandbox_data.MAP_VARIANTS``) and
 ``aggregated_shape`` picks ``merged`` or ``by_instrument`` for the coin map.
 ``heatmap_variant`` re-encodes every served heatmap (see ``sandbox_heatmaps.HEATMAP_VARIANTS``),
-and ``move_market(coin, pct)`` moves a coin's prices, maps and heatmaps between two runs.
+and ``move_market(coin, pct)`` moves a coin's prices, maps, heatmaps and max-pain prices
+between two runs.
+
+Max pain (``MAX_PAIN_PATH``, Professional) lists every coin but ``sandbox_data.NOT_IN_MAX_PAIN``
+in one answer (``sandbox_data.max_pain``), for a ``range`` of ``sandbox_data.MAX_PAIN_RANGES``;
+with none it answers for ``24h``, and any other value gets HTTP 200
+``{"code":"500","msg":"Server Error"}``, as the coin map answered live for a range it does not
+take. ``max_pain_orientation`` places each item's sides: ``live`` (longs below the price, shorts
+above; the default), ``docs`` (every item the other way round, as CoinGlass's documentation
+sample has it) or ``mixed`` (only ``sandbox_data.MAX_PAIN_MIXED_SWAPPED`` the other way round).
 ``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
 lives in memory only, since nothing is ever logged or echoed back.
 """
@@ -129,6 +138,7 @@ MAP_PATH = "/api/futures/liquidation/map"
 AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap"
+MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,9 @@ def _proxy_page(status: int, reason: str) -> Reply:
 _KEY_MISSING = _error("400", "API key missing.")
 _INVALID_KEY = _error("400", "Invalid API key provided")
 _NOT_FOUND = _error("404", "Endpoint not found", status=404)
+_BAD_RANGE = _error("400", "range is invalid")
+# What the coin map answered live for a range it does not take.
+_SERVER_ERROR = _error("500", "Server Error")
 
 # Faults whose answer does not depend on the request.
 _CANNED_FAULTS: dict[str, Reply] = {
@@ -256,6 +269,12 @@ class _Endpoint:
     plan: str  # the lowest plan it answers, as CoinGlass's plan table says
     answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
     ranges: frozenset[str] | None = None  # the ranges it takes, when not the maps'
+    default_range: str | None = None  # the range it answers for when the query names none
+    bad_range: Reply = _BAD_RANGE  # its answer to a range it does not take
+
+    @property
+    def takes_range(self) -> bool:
+        return "range" in self.required or self.default_range is not None
 
 
 def _supported_pairs(_: SandboxServer, call: _Call) -> Any:
@@ -309,6 +328,10 @@ def _heatmap_answer(model: str, coin_wide: bool) -> Callable[[SandboxServer, _Ca
     return answer
 
 
+def _max_pain(server: SandboxServer, call: _Call) -> Any:
+    return data.max_pain(call.query["range"], server.market_moves(), server.max_pain_orientation)
+
+
 def _subscription(server: SandboxServer, call: _Call) -> Any:
     return {"level": server.plan_of(call.key), "expired": False}
 
@@ -329,6 +352,14 @@ _ENDPOINTS: dict[str, _Endpoint] = {
     MAP_PATH: _Endpoint(("exchange", "symbol", "range"), "PROFESSIONAL", _pair_map),
     AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), "PROFESSIONAL", _aggregated_map),
     "/api/user/account/subscription": _Endpoint((), "HOBBYIST", _subscription),
+    MAX_PAIN_PATH: _Endpoint(
+        (),
+        "PROFESSIONAL",
+        _max_pain,
+        frozenset(data.MAX_PAIN_RANGES),
+        default_range="24h",
+        bad_range=_SERVER_ERROR,
+    ),
     **{
         f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
             ("exchange", "symbol", "range"),
@@ -494,6 +525,7 @@ class SandboxServer:
             self._peaks: dict[str, int] = {}
         self.latency_ms = self._default_latency_ms
         self._market_moves: dict[str, float] = {}
+        self._max_pain_orientation = "live"
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
         self._heatmap_variant = "published"
@@ -521,12 +553,27 @@ class SandboxServer:
 
     def move_market(self, coin: str, pct: float) -> None:
         """Move ``coin``'s prices ``pct`` percent from their base (0 moves them back): its
-        maps lose the buckets the price has traded through and reshape the rest."""
+        maps lose the buckets the price has traded through and reshape the rest, and its
+        max-pain prices move with it."""
         self._market_moves[coin] = pct
 
     def market_move(self, coin: str) -> float:
         """How far ``coin`` has been moved from its base, in percent."""
         return self._market_moves.get(coin, 0.0)
+
+    def market_moves(self) -> dict[str, float]:
+        """Every coin moved from its base, with how far, in percent."""
+        return dict(self._market_moves)
+
+    @property
+    def max_pain_orientation(self) -> str:
+        return self._max_pain_orientation
+
+    @max_pain_orientation.setter
+    def max_pain_orientation(self, orientation: str) -> None:
+        if orientation not in data.MAX_PAIN_ORIENTATIONS:
+            raise ValueError(f"max_pain_orientation must be one of {data.MAX_PAIN_ORIENTATIONS}")
+        self._max_pain_orientation = orientation
 
     @property
     def aggregated_shape(self) -> str:
@@ -720,8 +767,8 @@ class SandboxServer:
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
             return _error("400", f"{missing[0]} is required")
-        if "range" in endpoint.required and not self._takes_range(query["range"], endpoint):
-            return _error("400", "range is invalid")
+        if endpoint.takes_range and not self._takes_range(query["range"], endpoint):
+            return endpoint.bad_range
         return None
 
     def _takes_range(self, range_: str, endpoint: _Endpoint) -> bool:
@@ -750,6 +797,8 @@ class SandboxServer:
         if use is None:
             return Reply(429, b"Too Many Requests", "text/plain", _limits(limit, limit))
         limits = _limits(limit, use)
+        if endpoint.default_range is not None:
+            query = {"range": endpoint.default_range, **query}
         refusal = self._refusal(endpoint, query, plan)
         if refusal is not None:
             return Reply(refusal.status, refusal.body, headers=limits)

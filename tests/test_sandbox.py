@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -21,7 +22,7 @@ import httpx
 import pytest
 import sandbox_data as data
 import sandbox_heatmaps
-from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, Fault, SandboxServer
+from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, MAX_PAIN_PATH, Fault, SandboxServer
 
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "sandbox" / "sandbox_server.py"
 PRO = {"CG-API-KEY": SandboxServer.PRO_KEY}
@@ -66,7 +67,8 @@ def test_map_is_deterministic_across_processes() -> None:
         "import hashlib, json, sandbox_data as d;"
         "m = d.liquidation_map('OKX', 'ETH-USDT-SWAP', '7d');"
         "print(hashlib.sha256(json.dumps(m).encode()).hexdigest());"
-        "print(hashlib.sha256(json.dumps(d.supported_pairs()).encode()).hexdigest())"
+        "print(hashlib.sha256(json.dumps(d.supported_pairs()).encode()).hexdigest());"
+        "print(hashlib.sha256(json.dumps(d.max_pain('7d', {})).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(SERVER_SCRIPT.parent)}
     other = subprocess.run(
@@ -75,6 +77,7 @@ def test_map_is_deterministic_across_processes() -> None:
     assert other.stdout.split() == [
         hashlib.sha256(json.dumps(first).encode()).hexdigest(),
         hashlib.sha256(json.dumps(data.supported_pairs()).encode()).hexdigest(),
+        hashlib.sha256(json.dumps(data.max_pain("7d", {})).encode()).hexdigest(),
     ]
 
 
@@ -824,3 +827,196 @@ def test_heatmaps_take_their_own_ranges_and_the_pro_plan(
     assert client.get(path, params={**query, "range": "1d"}).json()["code"] == "400"
     hobby = httpx.get(f"{server.url}{path}", params={**query, "range": "12h"}, headers=HOBBY)
     assert hobby.json()["code"] == "401"
+
+
+# ---------------------------------------------------------------- max pain
+
+MAX_PAIN_FIELDS = [
+    "symbol",
+    "price",
+    "long_max_pain_liq_level",
+    "long_max_pain_liq_price",
+    "short_max_pain_liq_level",
+    "short_max_pain_liq_price",
+]
+
+
+def by_symbol(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["symbol"]: item for item in items}
+
+
+def edge_coins() -> set[str]:
+    return set(data.MAX_PAIN_ONE_SIDED) | data.MAX_PAIN_EQUAL_LEVELS
+
+
+def decimals_of(number: float) -> int:
+    return len(repr(number).partition(".")[2]) if "e" not in repr(number) else 99
+
+
+def test_max_pain_lists_every_coin_but_a_few_young_ones() -> None:
+    items = data.max_pain("24h", {})
+    symbols = [item["symbol"] for item in items]
+    assert len(data.NOT_IN_MAX_PAIN) == 10
+    assert set(symbols) == set(data.supported_coins()) - data.NOT_IN_MAX_PAIN
+    assert len(symbols) == len(set(symbols)) == 559
+    assert symbols[:2] == ["BTC", "ETH"]
+    # By open interest, but not strictly: a few coins are out of place.
+    interest = [data.COINS[symbol].open_interest_usd for symbol in symbols]
+    in_order = sum(a >= b for a, b in itertools.pairwise(interest))
+    assert len(symbols) * 0.95 < in_order < len(symbols) - 1
+    assert symbols != sorted(symbols)
+    assert all(
+        list(item) == MAX_PAIN_FIELDS for item in items if item["symbol"] not in edge_coins()
+    )
+
+
+@pytest.mark.parametrize("range_", data.MAX_PAIN_RANGES)
+def test_max_pain_sides_lie_on_either_side_of_the_price(range_: str) -> None:
+    for item in data.max_pain(range_, {}):
+        if item["symbol"] in data.MAX_PAIN_ONE_SIDED:
+            continue
+        coin = data.COINS[item["symbol"]]
+        price = item["price"]
+        if item["symbol"] == data.MAX_PAIN_INTEGER_PRICE:
+            assert price == round(coin.price)
+        else:
+            assert price == round(coin.price, coin.decimals)
+        long_distance = 1 - item["long_max_pain_liq_price"] / price
+        short_distance = item["short_max_pain_liq_price"] / price - 1
+        assert 0.002 <= long_distance <= 0.08
+        assert 0.002 <= short_distance <= 0.08
+        for side in ("long", "short"):
+            level = item[f"{side}_max_pain_liq_level"]
+            assert isinstance(level, float)
+            assert 1e-4 < level / coin.open_interest_usd < 1e-2
+            assert decimals_of(level) <= 2
+            assert isinstance(item[f"{side}_max_pain_liq_price"], float)
+            assert (
+                round(item[f"{side}_max_pain_liq_price"], coin.decimals + 1)
+                == (item[f"{side}_max_pain_liq_price"])
+            )
+
+
+def test_max_pain_reaches_further_for_longer_ranges() -> None:
+    def distances(range_: str) -> dict[str, tuple[float, float]]:
+        return {
+            item["symbol"]: (
+                1 - item["long_max_pain_liq_price"] / item["price"],
+                item["short_max_pain_liq_price"] / item["price"] - 1,
+            )
+            for item in data.max_pain(range_, {})
+            if item["symbol"] not in data.MAX_PAIN_ONE_SIDED
+        }
+
+    by_range = [distances(range_) for range_ in data.MAX_PAIN_RANGES]
+    for shorter, longer in itertools.pairwise(by_range):
+        for symbol, (long_distance, short_distance) in shorter.items():
+            assert long_distance < longer[symbol][0]
+            assert short_distance < longer[symbol][1]
+    assert max(d for pair in by_range[0].values() for d in pair) < 0.01
+    assert min(d for pair in by_range[-1].values() for d in pair) > 0.015
+
+
+def test_max_pain_edge_items() -> None:
+    items = by_symbol(data.max_pain("3d", {}))
+    integers = [item["symbol"] for item in items.values() if isinstance(item["price"], int)]
+    assert integers == [data.MAX_PAIN_INTEGER_PRICE]
+    assert items[data.MAX_PAIN_INTEGER_PRICE]["price"] == round(
+        data.COINS[data.MAX_PAIN_INTEGER_PRICE].price
+    )
+    assert len(data.MAX_PAIN_EQUAL_LEVELS) == 3
+    for symbol in data.MAX_PAIN_EQUAL_LEVELS:
+        item = items[symbol]
+        assert item["long_max_pain_liq_level"] == item["short_max_pain_liq_level"] > 0
+        assert item["long_max_pain_liq_price"] < item["price"] < item["short_max_pain_liq_price"]
+    gaps = sorted(data.MAX_PAIN_ONE_SIDED.values())
+    assert gaps == sorted((side, gap) for side in ("long", "short") for gap in data.MAX_PAIN_GAPS)
+    for symbol, (side, gap) in data.MAX_PAIN_ONE_SIDED.items():
+        item = items[symbol]
+        other = "short" if side == "long" else "long"
+        level, price = f"{side}_max_pain_liq_level", f"{side}_max_pain_liq_price"
+        if gap == "absent":
+            assert level not in item
+            assert price not in item
+        else:
+            assert item[level] == item[price] == (None if gap == "null" else 0)
+        assert item[f"{other}_max_pain_liq_level"] > 0
+        beyond = item[f"{other}_max_pain_liq_price"] / item["price"] - 1
+        assert beyond < 0 if other == "long" else beyond > 0
+
+
+def test_max_pain_orientations() -> None:
+    live = by_symbol(data.max_pain("24h", {}))
+    docs = by_symbol(data.max_pain("24h", {}, "docs"))
+    mixed = by_symbol(data.max_pain("24h", {}, "mixed"))
+    assert list(docs) == list(mixed) == list(live)
+
+    def swapped(item: dict[str, Any]) -> dict[str, Any]:
+        names = {"long": "short", "short": "long"}
+        result = {"symbol": item["symbol"], "price": item["price"]}
+        for side in ("long", "short"):
+            for field in ("level", "price"):
+                if f"{names[side]}_max_pain_liq_{field}" in item:
+                    result[f"{side}_max_pain_liq_{field}"] = item[
+                        f"{names[side]}_max_pain_liq_{field}"
+                    ]
+        return result
+
+    assert all(docs[symbol] == swapped(item) for symbol, item in live.items())
+    btc = docs["BTC"]
+    assert btc["long_max_pain_liq_price"] > btc["price"] > btc["short_max_pain_liq_price"]
+    assert {"ETH", "DOGE"} < data.MAX_PAIN_MIXED_SWAPPED < set(live)
+    assert 4 <= len(data.MAX_PAIN_MIXED_SWAPPED) <= 10
+    for symbol, item in live.items():
+        expected = swapped(item) if symbol in data.MAX_PAIN_MIXED_SWAPPED else item
+        assert mixed[symbol] == expected
+    with pytest.raises(ValueError, match="orientation"):
+        data.max_pain("24h", {}, "upside-down")
+    with pytest.raises(ValueError, match="range"):
+        data.max_pain("1d", {})
+
+
+def test_max_pain_moves_with_the_market() -> None:
+    still = by_symbol(data.max_pain("7d", {}))
+    moved = by_symbol(data.max_pain("7d", {"SOL": -10.0}))
+    assert moved["SOL"]["price"] == 171.0
+    for side in ("long", "short"):
+        level, price = f"{side}_max_pain_liq_level", f"{side}_max_pain_liq_price"
+        assert moved["SOL"][level] == still["SOL"][level]
+        assert moved["SOL"][price] == pytest.approx(still["SOL"][price] * 0.9, abs=0.002)
+    assert {k: v for k, v in moved.items() if k != "SOL"} == {
+        k: v for k, v in still.items() if k != "SOL"
+    }
+
+
+def test_max_pain_endpoint(server: SandboxServer, client: httpx.Client) -> None:
+    def served(**params: str) -> Any:
+        response = client.get(MAX_PAIN_PATH, params=params)
+        assert response.status_code == 200
+        return response.json()
+
+    assert served(range="48h") == {
+        "code": "0",
+        "msg": "success",
+        "data": data.max_pain("48h", {}),
+    }
+    assert served()["data"] == served(range="24h")["data"] == data.max_pain("24h", {})
+    for refused in ("1d", "90d", "24H", ""):
+        assert served(range=refused) == {"code": "500", "msg": "Server Error"}
+    server.move_market("ETH", 5)
+    server.max_pain_orientation = "docs"
+    assert served(range="12h")["data"] == data.max_pain("12h", {"ETH": 5}, "docs")
+    server.max_pain_orientation = "mixed"
+    assert served(range="30d")["data"] == data.max_pain("30d", {"ETH": 5}, "mixed")
+    with pytest.raises(ValueError, match="max_pain_orientation"):
+        server.max_pain_orientation = "sideways"
+    server.reset()
+    assert server.max_pain_orientation == "live"
+    assert served(range="30d")["data"] == data.max_pain("30d", {})
+
+
+@pytest.mark.parametrize("key", [SandboxServer.HOBBY_KEY, SandboxServer.STANDARD_KEY])
+def test_max_pain_needs_the_professional_plan(server: SandboxServer, key: str) -> None:
+    response = httpx.get(f"{server.url}{MAX_PAIN_PATH}", headers={"CG-API-KEY": key})
+    assert response.status_code == 200
+    assert response.json() == {"code": "401", "msg": "Upgrade plan"}
