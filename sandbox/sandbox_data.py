@@ -22,7 +22,10 @@ What it models:
 * max pain for every coin at once (``max_pain``): per coin and range, the heaviest long cluster
   below the price and the heaviest short one above it, further away for longer ranges, with
   the edge items real clients must cope with (equal levels, a side left out, null or zero, an
-  integer price) and both orientations, the live one and the documentation's swapped one.
+  integer price) and both orientations, the live one and the documentation's swapped one;
+* coins markets (``coins_markets``): one row per coin, its price, average funding, open
+  interest, changes, long/short ratios and realized liquidations over 1h, 4h and 24h (a falling
+  coin liquidates mostly longs), a few smaller coins' rows with fields left out or null.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import math
 import random
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -758,3 +761,131 @@ def max_pain(
         )
         for coin in _ranked_by_open_interest(listed, moves)
     ]
+
+
+@dataclass(frozen=True)
+class _MarketProfile:
+    """A coin's market figures before any move: changes in percent over 1h, 4h and 24h."""
+
+    price_change: tuple[float, ...]  # one per window of MARKET_WINDOWS
+    open_interest_change: tuple[float, ...]
+    funding_by_oi: float
+    funding_by_vol: float
+    market_cap_ratio: float  # open interest / market cap
+    long_short_ratio: tuple[float, ...]
+    liquidated_share: tuple[float, ...]  # of the open interest, per window
+    gaps: frozenset[str]  # the field groups this coin's rows leave out or null
+
+
+MARKET_WINDOWS: tuple[str, ...] = ("1h", "4h", "24h")
+# Field groups a few smaller coins' rows lack: funding and market cap left out, long/short
+# ratios and the 1h and 4h liquidations null.
+MARKET_GAPS: tuple[str, ...] = ("funding", "market_cap", "long_short", "recent_liquidations")
+
+
+@cache
+def _market_profile(symbol: str) -> _MarketProfile:
+    rng = _rng("market", symbol)
+    day = rng.gauss(0, 4)
+    four = day * 0.35 + rng.gauss(0, 1.2)
+    hour = four * 0.3 + rng.gauss(0, 0.4)
+    oi_day = rng.gauss(0, 3)
+    oi_changes = (oi_day * 0.1 + rng.gauss(0, 0.3), oi_day * 0.3 + rng.gauss(0, 0.8), oi_day)
+    # Most coins pay about the usual 0.01 % per interval; some pay shorts, a few pay a lot.
+    funding = 0.01 if rng.random() < 0.3 else rng.gauss(0.006, 0.008)
+    if rng.random() < 0.04:
+        funding = rng.choice((-1, 1)) * rng.uniform(0.05, 0.4)
+    gaps: frozenset[str] = frozenset()
+    if COINS[symbol].exchanges is not None and rng.random() < 0.12:
+        gaps = frozenset({rng.choice(MARKET_GAPS)})
+    return _MarketProfile(
+        price_change=(hour, four, day),
+        open_interest_change=oi_changes,
+        funding_by_oi=funding,
+        funding_by_vol=funding + rng.gauss(0, 0.002),
+        market_cap_ratio=10 ** rng.uniform(-2, -0.5),
+        long_short_ratio=tuple(rng.lognormvariate(0, 0.15) for _ in MARKET_WINDOWS),
+        liquidated_share=tuple(
+            share * rng.lognormvariate(0, 0.3) for share in (0.0004, 0.0015, 0.006)
+        ),
+        gaps=gaps,
+    )
+
+
+def _exchange_share(symbol: str, exchanges: Collection[str] | None) -> float:
+    """The part of a coin's open interest held on ``exchanges`` (all of it when None)."""
+    if exchanges is None:
+        return 1.0
+    shares = {inst.exchange: EXCHANGES[inst.exchange].oi_share for inst in _instruments_of(symbol)}
+    return sum(share for name, share in shares.items() if name in exchanges) / sum(shares.values())
+
+
+def _drift(symbol: str, drift_step: int) -> float:
+    """Open interest moving between two requests: up to 6 % either way, anew each step."""
+    return 1.0 if drift_step == 0 else 1 + 0.12 * (_unit("drift", symbol, str(drift_step)) - 0.5)
+
+
+def _liquidations(window: str, total: float, price_change: float) -> dict[str, float | None]:
+    # A falling coin liquidates mostly longs, a rising one mostly shorts.
+    long = round(total / (1 + math.exp(price_change / 2.5)), 2)
+    short = round(total - long, 2)
+    return {
+        f"liquidation_usd_{window}": round(long + short, 2),
+        f"long_liquidation_usd_{window}": long,
+        f"short_liquidation_usd_{window}": short,
+    }
+
+
+def _market_row(coin: Coin, move_pct: float, drift_step: int, share: float) -> dict[str, Any]:
+    profile = _market_profile(coin.symbol)
+    moved = 1 + move_pct / 100
+    price = _moved_price(coin, move_pct)
+    open_interest = coin.open_interest_usd * moved * _drift(coin.symbol, drift_step)
+    # The move happened within the last hour, so every window's change includes it.
+    price_changes = [((1 + change / 100) * moved - 1) * 100 for change in profile.price_change]
+    row: dict[str, Any] = {"symbol": coin.symbol, "current_price": price}
+    if "funding" not in profile.gaps:
+        row["avg_funding_rate_by_oi"] = round(profile.funding_by_oi, 6)
+        row["avg_funding_rate_by_vol"] = round(profile.funding_by_vol, 6)
+    if "market_cap" not in profile.gaps:
+        market_cap = coin.open_interest_usd * moved / profile.market_cap_ratio
+        row["market_cap_usd"] = round(market_cap, 2)
+        row["open_interest_market_cap_ratio"] = round(open_interest * share / market_cap, 4)
+    row["open_interest_usd"] = round(open_interest * share, 2)
+    row["open_interest_quantity"] = round(open_interest * share / price, 4)
+    for window, change in zip(MARKET_WINDOWS, profile.open_interest_change, strict=True):
+        row[f"open_interest_change_percent_{window}"] = round(change, 2)
+    for window, change in zip(MARKET_WINDOWS, price_changes, strict=True):
+        row[f"price_change_percent_{window}"] = round(change, 2)
+    for window, ratio in zip(MARKET_WINDOWS, profile.long_short_ratio, strict=True):
+        row[f"long_short_ratio_{window}"] = (
+            None if "long_short" in profile.gaps else round(ratio, 4)
+        )
+    for window, liquidated, change in zip(
+        MARKET_WINDOWS, profile.liquidated_share, price_changes, strict=True
+    ):
+        # Bigger moves liquidate more.
+        total = open_interest * share * liquidated * (1 + abs(change) / 3)
+        liquidations = _liquidations(window, total, change)
+        if window != "24h" and "recent_liquidations" in profile.gaps:
+            liquidations = dict.fromkeys(liquidations)
+        row.update(liquidations)
+    return row
+
+
+def coins_markets(
+    moves: Mapping[str, float], drift_step: int = 0, exchanges: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """The whole ``coins-markets`` list, before paging: every coin but ``NOT_IN_COINS_MARKETS``,
+    largest open interest first. ``moves`` moves coins (percent from their base); a
+    ``drift_step`` above 0 moves every coin's open interest a little, differently for each step;
+    ``exchanges`` (names as ``supported_exchanges`` spells them) keeps only those exchanges'
+    share of each size (open interest, its quantity, liquidations) and drops coins none of them
+    lists. Prices, rates, ratios and percentages stay the coin's across every exchange."""
+    rows = []
+    for coin in COINS.values():
+        share = _exchange_share(coin.symbol, exchanges)
+        if coin.symbol in NOT_IN_COINS_MARKETS or share == 0:
+            continue
+        rows.append(_market_row(coin, moves.get(coin.symbol, 0.0), drift_step, share))
+    return sorted(rows, key=lambda row: (-row["open_interest_usd"], row["symbol"]))

@@ -18,9 +18,9 @@ prints one line ``SANDBOX_URL=http://H:P`` once listening and serves until SIGTE
 Keys (header ``CG-API-KEY``): ``PRO_KEY`` (Professional) opens every endpoint;
 ``STANDARD_KEY`` (Standard) and ``HOBBY_KEY`` (Hobbyist) get what CoinGlass's plan table gives
 their plan (``PLANS``, lowest first): every plan the pair lists, pairs-markets and the
-subscription; Professional alone the maps and heatmaps. A plan too low gets
-``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header: HTTP 200
-``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
+subscription; Standard and up coins-markets; Professional alone the maps, heatmaps and max
+pain. A plan too low gets ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header:
+HTTP 200 ``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
 ``{"code":"400","msg":"Invalid API key provided"}``.
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
@@ -71,6 +71,17 @@ with none it answers for ``24h``, and any other value gets HTTP 200
 take. ``max_pain_orientation`` places each item's sides: ``live`` (longs below the price, shorts
 above; the default), ``docs`` (every item the other way round, as CoinGlass's documentation
 sample has it) or ``mixed`` (only ``sandbox_data.MAX_PAIN_MIXED_SWAPPED`` the other way round).
+
+Coins markets (``COINS_MARKETS_PATH``, Standard and up) pages through ``sandbox_data.coins_markets``
+(every coin but ``sandbox_data.NOT_IN_COINS_MARKETS``, largest open interest first): ``per_page``
+rows (``DEFAULT_PER_PAGE`` when not sent, at most ``MAX_PER_PAGE`` whatever is asked) of page
+``page`` (from 1), ``[]`` past the end; a ``per_page`` or ``page`` that is not a whole number
+from 1 gets ``{"code":"400","msg":"per_page is invalid"}``. ``exchange_list`` (names as
+``supported-exchanges`` spells them, any case, comma-separated, spaces around names ignored)
+keeps only those exchanges' share of each coin's open interest and liquidations, and only the
+coins they list; names it does not know are ignored. With ``markets_drift`` on, open interest
+moves between two answers (the n-th answer since ``reset()`` is drawn with ``drift_step=n``),
+so the order shifts and a coin can show on two pages.
 ``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
 lives in memory only, since nothing is ever logged or echoed back.
 """
@@ -139,6 +150,11 @@ AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap"
 MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
+COINS_MARKETS_PATH = "/api/futures/coins-markets"
+# coins-markets rows per page when the query names none, and at most (CoinGlass documents
+# neither: a larger per_page gets this many).
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -270,6 +286,7 @@ class _Endpoint:
     answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
     ranges: frozenset[str] | None = None  # the ranges it takes, when not the maps'
     default_range: str | None = None  # the range it answers for when the query names none
+    counts: tuple[str, ...] = ()  # parameters that must be whole numbers from 1 when sent
     bad_range: Reply = _BAD_RANGE  # its answer to a range it does not take
 
     @property
@@ -332,6 +349,19 @@ def _max_pain(server: SandboxServer, call: _Call) -> Any:
     return data.max_pain(call.query["range"], server.market_moves(), server.max_pain_orientation)
 
 
+def _coins_markets(server: SandboxServer, call: _Call) -> Any:
+    query = call.query
+    per_page = min(int(query.get("per_page", DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+    page = int(query.get("page", 1))
+    exchanges = None
+    if query.get("exchange_list", "").strip():
+        known = {name.lower(): name for name in data.supported_exchanges()}
+        named = (name.strip().lower() for name in query["exchange_list"].split(","))
+        exchanges = {known[name] for name in named if name in known}
+    rows = data.coins_markets(server.market_moves(), server.next_drift_step(), exchanges)
+    return rows[(page - 1) * per_page : page * per_page]
+
+
 def _subscription(server: SandboxServer, call: _Call) -> Any:
     return {"level": server.plan_of(call.key), "expired": False}
 
@@ -360,6 +390,7 @@ _ENDPOINTS: dict[str, _Endpoint] = {
         default_range="24h",
         bad_range=_SERVER_ERROR,
     ),
+    COINS_MARKETS_PATH: _Endpoint((), "STANDARD", _coins_markets, counts=("per_page", "page")),
     **{
         f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
             ("exchange", "symbol", "range"),
@@ -526,6 +557,8 @@ class SandboxServer:
         self.latency_ms = self._default_latency_ms
         self._market_moves: dict[str, float] = {}
         self._max_pain_orientation = "live"
+        self.markets_drift = False
+        self._drift_step = 0
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
         self._heatmap_variant = "published"
@@ -564,6 +597,15 @@ class SandboxServer:
     def market_moves(self) -> dict[str, float]:
         """Every coin moved from its base, with how far, in percent."""
         return dict(self._market_moves)
+
+    def next_drift_step(self) -> int:
+        """The coins-markets drift step of the answer being built: 0 while ``markets_drift`` is
+        off, else 1 for the first answer since reset(), 2 for the next ..."""
+        if not self.markets_drift:
+            return 0
+        with self._lock:
+            self._drift_step += 1
+            return self._drift_step
 
     @property
     def max_pain_orientation(self) -> str:
@@ -767,6 +809,10 @@ class SandboxServer:
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
             return _error("400", f"{missing[0]} is required")
+        for name in endpoint.counts:
+            value = query.get(name)
+            if value is not None and not (value.isascii() and value.isdigit() and int(value) >= 1):
+                return _error("400", f"{name} is invalid")
         if endpoint.takes_range and not self._takes_range(query["range"], endpoint):
             return endpoint.bad_range
         return None

@@ -22,7 +22,14 @@ import httpx
 import pytest
 import sandbox_data as data
 import sandbox_heatmaps
-from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, MAX_PAIN_PATH, Fault, SandboxServer
+from sandbox_server import (
+    AGGREGATED_MAP_PATH,
+    COINS_MARKETS_PATH,
+    MAP_PATH,
+    MAX_PAIN_PATH,
+    Fault,
+    SandboxServer,
+)
 
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "sandbox" / "sandbox_server.py"
 PRO = {"CG-API-KEY": SandboxServer.PRO_KEY}
@@ -1020,3 +1027,185 @@ def test_max_pain_needs_the_professional_plan(server: SandboxServer, key: str) -
     response = httpx.get(f"{server.url}{MAX_PAIN_PATH}", headers={"CG-API-KEY": key})
     assert response.status_code == 200
     assert response.json() == {"code": "401", "msg": "Upgrade plan"}
+
+
+# ---------------------------------------------------------------- coins markets
+
+WINDOWS = ("1h", "4h", "24h")
+MARKET_FIELDS = {
+    "symbol",
+    "current_price",
+    "avg_funding_rate_by_oi",
+    "avg_funding_rate_by_vol",
+    "market_cap_usd",
+    "open_interest_market_cap_ratio",
+    "open_interest_usd",
+    "open_interest_quantity",
+    *(
+        f"{group}_{window}"
+        for group in (
+            "open_interest_change_percent",
+            "price_change_percent",
+            "long_short_ratio",
+            "liquidation_usd",
+            "long_liquidation_usd",
+            "short_liquidation_usd",
+        )
+        for window in WINDOWS
+    ),
+}
+
+
+def test_coins_markets_lists_most_coins_by_open_interest() -> None:
+    rows = data.coins_markets({})
+    symbols = [row["symbol"] for row in rows]
+    assert len(symbols) == len(set(symbols)) == 509
+    assert set(symbols) == set(data.supported_coins()) - data.NOT_IN_COINS_MARKETS
+    in_max_pain = {item["symbol"] for item in data.max_pain("24h", {})}
+    assert in_max_pain - set(symbols) == data.NOT_IN_COINS_MARKETS
+    assert len(data.NOT_IN_COINS_MARKETS) == 60
+    assert set(symbols) - in_max_pain == data.NOT_IN_MAX_PAIN
+    interest = [row["open_interest_usd"] for row in rows]
+    assert interest == sorted(interest, reverse=True)
+    assert symbols[:2] == ["BTC", "ETH"]
+    btc = rows[0]
+    assert set(btc) == MARKET_FIELDS
+    assert list(btc)[:2] == ["symbol", "current_price"]
+    assert btc["current_price"] == 97_000
+    assert btc["open_interest_usd"] == pytest.approx(data.COINS["BTC"].open_interest_usd)
+    for row in rows:
+        coin = data.COINS[row["symbol"]]
+        assert set(row) <= MARKET_FIELDS
+        assert row["current_price"] == round(coin.price, coin.decimals)
+        quantity = row["open_interest_usd"] / row["current_price"]
+        assert row["open_interest_quantity"] == pytest.approx(quantity, rel=1e-6)
+        for window in WINDOWS:
+            long, short = (
+                row[f"long_liquidation_usd_{window}"],
+                row[f"short_liquidation_usd_{window}"],
+            )
+            if long is not None:
+                assert row[f"liquidation_usd_{window}"] == pytest.approx(long + short, abs=0.011)
+
+
+def test_coins_markets_liquidations_follow_the_price() -> None:
+    rows = data.coins_markets({})
+    falling = [row for row in rows if row["price_change_percent_24h"] < -3]
+    rising = [row for row in rows if row["price_change_percent_24h"] > 3]
+    assert len(falling) > 20
+    assert len(rising) > 20
+    assert all(r["long_liquidation_usd_24h"] > 2 * r["short_liquidation_usd_24h"] for r in falling)
+    assert all(r["short_liquidation_usd_24h"] > 2 * r["long_liquidation_usd_24h"] for r in rising)
+    sol = next(row for row in rows if row["symbol"] == "SOL")
+    moved = next(row for row in data.coins_markets({"SOL": -10}) if row["symbol"] == "SOL")
+    assert moved["current_price"] == 171.0
+    expected = ((1 + sol["price_change_percent_24h"] / 100) * 0.9 - 1) * 100
+    assert moved["price_change_percent_24h"] == pytest.approx(expected, abs=0.01)
+    assert moved["open_interest_usd"] == pytest.approx(sol["open_interest_usd"] * 0.9)
+    assert moved["long_liquidation_usd_24h"] > 10 * moved["short_liquidation_usd_24h"]
+
+
+def test_coins_markets_funding_and_missing_fields() -> None:
+    rows = data.coins_markets({})
+    funding = [row["avg_funding_rate_by_oi"] for row in rows if "avg_funding_rate_by_oi" in row]
+    assert sorted(abs(rate) for rate in funding)[len(funding) // 2] <= 0.02
+    assert funding.count(0.01) > 50
+    assert sum(rate < 0 for rate in funding) > 20
+    assert sum(abs(rate) > 0.05 for rate in funding) > 3
+    # A few smaller coins' rows lack some fields, or send them null; a large coin's never.
+    lacking = {
+        "funding": [r for r in rows if "avg_funding_rate_by_oi" not in r],
+        "market cap": [r for r in rows if "market_cap_usd" not in r],
+        "long/short": [r for r in rows if r["long_short_ratio_24h"] is None],
+        "recent liquidations": [r for r in rows if r["liquidation_usd_1h"] is None],
+    }
+    for incomplete in lacking.values():
+        assert 0 < len(incomplete) < len(rows) / 20
+        assert not {row["symbol"] for row in incomplete} & set(data.supported_coins()[:19])
+    assert all(row["liquidation_usd_24h"] is not None for row in rows)
+
+
+def test_coins_markets_of_some_exchanges_and_drifting() -> None:
+    everywhere = {row["symbol"]: row for row in data.coins_markets({})}
+    okx = data.coins_markets({}, exchanges={"OKX"})
+    assert {row["symbol"] for row in okx} == {
+        row["base_asset"] for row in data.supported_pairs()["OKX"]
+    }
+    btc_share = 0.14 / sum(exchange.oi_share for exchange in data.EXCHANGES.values())
+    btc = next(row for row in okx if row["symbol"] == "BTC")
+    assert btc["open_interest_usd"] == pytest.approx(
+        everywhere["BTC"]["open_interest_usd"] * btc_share
+    )
+    assert btc["price_change_percent_24h"] == everywhere["BTC"]["price_change_percent_24h"]
+    small = data.supported_coins()[-1]
+    (binance,) = [
+        row for row in data.coins_markets({}, exchanges={"Binance"}) if row["symbol"] == small
+    ]
+    expected = everywhere[small]["liquidation_usd_24h"] * 0.32 / (0.32 + 0.20)
+    assert binance["liquidation_usd_24h"] == pytest.approx(expected, abs=0.02)
+    first, second = data.coins_markets({}, 1), data.coins_markets({}, 2)
+    assert {row["symbol"] for row in first} == {row["symbol"] for row in second} == set(everywhere)
+    assert [row["symbol"] for row in first] != [row["symbol"] for row in second]
+    for row in first:
+        assert (
+            0.94
+            <= row["open_interest_usd"] / everywhere[row["symbol"]]["open_interest_usd"]
+            <= 1.06
+        )
+
+
+def markets_page(http: httpx.Client, **params: str) -> Any:
+    response = http.get(COINS_MARKETS_PATH, params=params)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_coins_markets_pages(client: httpx.Client, server: SandboxServer) -> None:
+    rows = data.coins_markets({})
+    assert markets_page(client) == {"code": "0", "msg": "success", "data": rows[:10]}
+    assert markets_page(client, per_page="100", page="2")["data"] == rows[100:200]
+    assert markets_page(client, per_page="1000")["data"] == rows[:100]
+    pages = [markets_page(client, per_page="100", page=str(page))["data"] for page in range(1, 8)]
+    assert [len(page) for page in pages] == [100, 100, 100, 100, 100, 9, 0]
+    assert [row for page in pages for row in page] == rows
+    for name, value in [("per_page", "0"), ("per_page", "ten"), ("page", "-1"), ("page", "")]:
+        assert markets_page(client, **{name: value}) == {"code": "400", "msg": f"{name} is invalid"}
+    server.move_market("ETH", 3)
+    assert markets_page(client, per_page="3")["data"] == data.coins_markets({"ETH": 3})[:3]
+
+
+def test_coins_markets_exchange_list(client: httpx.Client) -> None:
+    both = data.coins_markets({}, exchanges={"Binance", "OKX"})
+    assert markets_page(client, exchange_list="Binance,OKX")["data"] == both[:10]
+    assert markets_page(client, exchange_list="binance, okx, Kraken")["data"] == both[:10]
+    assert markets_page(client, exchange_list="Kraken")["data"] == []
+    assert markets_page(client, exchange_list="")["data"] == data.coins_markets({})[:10]
+
+
+def test_coins_markets_drift_between_pages(client: httpx.Client, server: SandboxServer) -> None:
+    server.markets_drift = True
+    first = markets_page(client, per_page="100")["data"]
+    second = markets_page(client, per_page="100", page="2")["data"]
+    assert first == data.coins_markets({}, 1)[:100]
+    assert second == data.coins_markets({}, 2)[100:200]
+    twice = {row["symbol"] for row in first} & {row["symbol"] for row in second}
+    assert twice  # a client must dedupe by symbol
+    server.reset()
+    assert server.markets_drift is False
+    assert markets_page(client, per_page="100")["data"] == data.coins_markets({})[:100]
+
+
+@pytest.mark.parametrize(
+    ("plan", "allowed"),
+    [("HOBBYIST", False), ("STARTUP", False), ("STANDARD", True), ("PROFESSIONAL", True)],
+)
+def test_coins_markets_needs_the_standard_plan(
+    server: SandboxServer, plan: str, allowed: bool
+) -> None:
+    server.add_key("a-key", plan)
+    response = httpx.get(f"{server.url}{COINS_MARKETS_PATH}", headers={"CG-API-KEY": "a-key"})
+    assert response.status_code == 200
+    if allowed:
+        assert response.json()["data"] == data.coins_markets({})[:10]
+    else:
+        assert response.json() == {"code": "401", "msg": "Upgrade plan"}
