@@ -82,6 +82,7 @@ keeps only those exchanges' share of each coin's open interest and liquidations,
 coins they list; names it does not know are ignored. With ``markets_drift`` on, open interest
 moves between two answers (the n-th answer since ``reset()`` is drawn with ``drift_step=n``),
 so the order shifts and a coin can show on two pages.
+
 ``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
 lives in memory only, since nothing is ever logged or echoed back.
 """
