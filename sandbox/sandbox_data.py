@@ -6,8 +6,11 @@ salted per process), so a map is identical across runs, processes and machines.
 
 What it models:
 
-* a small universe of exchanges and coins, with instrument ids in each exchange's
-  own style (``BTCUSDT``, ``BTCUSD_PERP``, ``BTC-USDT-SWAP``, ``BTC_USDT`` ...);
+* a universe of eight exchanges and 569 coins: 19 large ones (``BTC``, ``ETH`` ...) on most
+  exchanges, with instrument ids in each exchange's own style (``BTCUSDT``, ``BTCUSD_PERP``,
+  ``BTC-USDT-SWAP``, ``BTC_USDT`` ...), and ``SYNTHETIC_COIN_COUNT`` smaller ones with generated
+  tickers (``LCO``, ``1000JCG``, ``8FIO`` ...), prices from fractions of a cent to thousands and
+  far less open interest, listed as ``{base}USDT`` on Binance and Bybit only;
 * current prices per pair and ``pairs-markets`` rows;
 * liquidation maps keyed by price bucket, rows ``[price, level, leverage, band]``,
   with clusters where leveraged positions would be liquidated, bigger bars at
@@ -15,7 +18,14 @@ What it models:
 * the two published shapes of the coin-wide (aggregated) map;
 * the lenient row encodings the contract warns about (``MAP_VARIANTS``);
 * a market that moves: ``move_pct`` shifts a coin's prices by that many percent from its
-  base, sweeps the map's buckets the price has traded through since, and reshapes the rest.
+  base, sweeps the map's buckets the price has traded through since, and reshapes the rest;
+* max pain for every coin at once (``max_pain``): per coin and range, the heaviest long cluster
+  below the price and the heaviest short one above it, further away for longer ranges, with
+  the edge items real clients must cope with (equal levels, a side left out, null or zero, an
+  integer price) and both orientations, the live one and the documentation's swapped one;
+* coins markets (``coins_markets``): one row per coin, its price, average funding, open
+  interest, changes, long/short ratios and realized liquidations over 1h, 4h and 24h (a falling
+  coin liquidates mostly longs), a few smaller coins' rows with fields left out or null.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import math
 import random
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -43,6 +53,7 @@ class Coin:
     price: float
     decimals: int  # price tick is 10 ** -decimals; bucket keys use this precision
     open_interest_usd: float  # across all exchanges
+    exchanges: frozenset[str] | None = None  # where it is listed; None: by each exchange's rules
 
 
 @dataclass(frozen=True)
@@ -74,30 +85,29 @@ class Instrument:
     extras: tuple[tuple[str, Any], ...]
 
 
-COINS: dict[str, Coin] = {
-    coin.symbol: coin
-    for coin in (
-        Coin("BTC", 97_000.0, 0, 3.2e10),
-        Coin("ETH", 3_400.0, 1, 1.5e10),
-        Coin("SOL", 190.0, 2, 3.1e9),
-        Coin("XRP", 2.3, 4, 2.4e9),
-        Coin("DOGE", 0.38, 5, 1.6e9),
-        Coin("PEPE", 0.0000123, 8, 4.1e8),
-        Coin("BNB", 640.0, 2, 9.0e8),
-        Coin("ADA", 0.98, 4, 7.5e8),
-        Coin("AVAX", 38.0, 3, 5.2e8),
-        Coin("LINK", 23.0, 3, 6.4e8),
-        Coin("LTC", 105.0, 2, 4.3e8),
-        Coin("DOT", 7.2, 3, 3.0e8),
-        Coin("TRX", 0.25, 5, 2.2e8),
-        Coin("SUI", 4.1, 4, 8.8e8),
-        Coin("WIF", 2.1, 4, 2.9e8),
-        Coin("SHIB", 0.0000215, 9, 1.8e8),
-        Coin("TON", 5.4, 4, 2.6e8),
-        Coin("ARB", 0.78, 4, 1.9e8),
-        Coin("HYPE", 25.0, 3, 1.1e9),
-    )
-}
+# The large coins every exchange lists (unless it says otherwise); the synthetic smaller coins
+# follow them in ``COINS``.
+_MAJOR_COINS: tuple[Coin, ...] = (
+    Coin("BTC", 97_000.0, 0, 3.2e10),
+    Coin("ETH", 3_400.0, 1, 1.5e10),
+    Coin("SOL", 190.0, 2, 3.1e9),
+    Coin("XRP", 2.3, 4, 2.4e9),
+    Coin("DOGE", 0.38, 5, 1.6e9),
+    Coin("PEPE", 0.0000123, 8, 4.1e8),
+    Coin("BNB", 640.0, 2, 9.0e8),
+    Coin("ADA", 0.98, 4, 7.5e8),
+    Coin("AVAX", 38.0, 3, 5.2e8),
+    Coin("LINK", 23.0, 3, 6.4e8),
+    Coin("LTC", 105.0, 2, 4.3e8),
+    Coin("DOT", 7.2, 3, 3.0e8),
+    Coin("TRX", 0.25, 5, 2.2e8),
+    Coin("SUI", 4.1, 4, 8.8e8),
+    Coin("WIF", 2.1, 4, 2.9e8),
+    Coin("SHIB", 0.0000215, 9, 1.8e8),
+    Coin("TON", 5.4, 4, 2.6e8),
+    Coin("ARB", 0.78, 4, 1.9e8),
+    Coin("HYPE", 25.0, 3, 1.1e9),
+)
 
 
 def _coins(*symbols: str) -> frozenset[str]:
@@ -227,12 +237,62 @@ def _ticks_to_number(ticks: int, decimals: int) -> int | float:
     return ticks if decimals == 0 else round(ticks / 10**decimals, decimals)
 
 
+SYNTHETIC_COIN_COUNT = 550
+# Where the smaller coins trade: as ``{base}USDT`` on both (the exchanges' linear format).
+SYNTHETIC_EXCHANGES: frozenset[str] = frozenset({"Binance", "Bybit"})
+# A generated ticker never contains these, so a search for a large coin, a quote or an exchange
+# finds what it found before the smaller coins were added.
+_TICKER_TABOO: tuple[str, ...] = (
+    *(coin.symbol for coin in _MAJOR_COINS),
+    *(name.upper().replace(".", "").replace(" ", "") for name in EXCHANGES),
+    "USD",
+    "PERP",
+    "SWAP",
+)
+_TICKER_LENGTHS: dict[int, int] = {2: 3, 3: 30, 4: 35, 5: 15, 6: 8, 7: 5, 8: 4}
+
+
+def _ticker(rng: random.Random) -> str:
+    letters, digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
+    if rng.random() < 0.04:  # the 1000PEPE kind: a meme coin quoted per thousand
+        return "1000" + "".join(rng.choices(letters, k=rng.choice((3, 4))))
+    length = rng.choices(list(_TICKER_LENGTHS), weights=list(_TICKER_LENGTHS.values()))[0]
+    return "".join(rng.choice(digits if rng.random() < 0.08 else letters) for _ in range(length))
+
+
+def _synthetic_coins(count: int) -> tuple[Coin, ...]:
+    """Smaller coins, from fractions of a cent to thousands of USD, with five significant
+    digits and an open interest mostly well below the large coins'."""
+    rng = _rng("synthetic-coins")
+    taken = {coin.symbol for coin in _MAJOR_COINS}
+    coins: list[Coin] = []
+    while len(coins) < count:
+        symbol = _ticker(rng)
+        price = 10 ** rng.uniform(-5.5, 3.7)
+        open_interest = 10 ** rng.gauss(7.2, 0.5)
+        if symbol in taken or symbol.isdigit() or any(t in symbol for t in _TICKER_TABOO):
+            continue
+        taken.add(symbol)
+        decimals = min(10, max(0, 4 - math.floor(math.log10(price))))
+        coins.append(
+            Coin(symbol, round(price, decimals), decimals, open_interest, SYNTHETIC_EXCHANGES)
+        )
+    return tuple(coins)
+
+
+COINS: dict[str, Coin] = {
+    coin.symbol: coin for coin in (*_MAJOR_COINS, *_synthetic_coins(SYNTHETIC_COIN_COUNT))
+}
+
+
 @cache
 def _instruments() -> tuple[Instrument, ...]:
     listed: list[Instrument] = []
     for exchange in EXCHANGES.values():
-        for coin in COINS:
-            if not exchange.lists(coin):
+        for coin, listing in COINS.items():
+            if listing.exchanges is None and not exchange.lists(coin):
+                continue
+            if listing.exchanges is not None and exchange.name not in listing.exchanges:
                 continue
             variants = [(exchange.linear_format, exchange.linear_quote, False)]
             if exchange.inverse_format is not None and coin in exchange.inverse_coins:
@@ -253,8 +313,16 @@ def _instrument_index() -> dict[tuple[str, str], Instrument]:
     return {(i.exchange, i.instrument_id): i for i in _instruments()}
 
 
-def _instruments_of(base: str) -> list[Instrument]:
-    return [i for i in _instruments() if i.base == base]
+@cache
+def _instruments_by_base() -> dict[str, tuple[Instrument, ...]]:
+    by_base: dict[str, list[Instrument]] = {}
+    for inst in _instruments():
+        by_base.setdefault(inst.base, []).append(inst)
+    return {base: tuple(listed) for base, listed in by_base.items()}
+
+
+def _instruments_of(base: str) -> tuple[Instrument, ...]:
+    return _instruments_by_base().get(base, ())
 
 
 def supported_exchanges() -> list[str]:
@@ -569,3 +637,255 @@ def _encode_row(row: LiqRow, variant: str, index: int, price_decimals: int) -> L
     if variant == "bands":
         return [*row[:3], BANDS[index % len(BANDS)]]
     return row
+
+
+# -- every coin at once: max pain and coins markets ------------------------------------
+
+MAX_PAIN_RANGES: tuple[str, ...] = ("12h", "24h", "48h", "3d", "7d", "14d", "30d")
+# ``live``: longs below the price, shorts above, as real answers have them; ``docs``: every item
+# the other way round, as CoinGlass's documentation sample shows; ``mixed``: only the coins of
+# ``MAX_PAIN_MIXED_SWAPPED`` the other way round.
+MAX_PAIN_ORIENTATIONS: tuple[str, ...] = ("live", "docs", "mixed")
+_MAX_PAIN_SIDES: tuple[str, ...] = ("long", "short")
+# What a one-sided item does with the side it lacks: leaves its keys out, nulls or zeroes them.
+MAX_PAIN_GAPS: tuple[str, ...] = ("absent", "null", "zero")
+
+
+def _synthetic_symbols_by_role() -> list[str]:
+    """The smaller coins in a fixed shuffled order, so each special role takes its own coins."""
+    synthetic = [coin.symbol for coin in COINS.values() if coin.exchanges is not None]
+    return sorted(synthetic, key=lambda symbol: _seed("role", symbol))
+
+
+_ROLES = _synthetic_symbols_by_role()
+# Young coins max pain does not list yet, though coins markets does.
+NOT_IN_MAX_PAIN: frozenset[str] = frozenset(_ROLES[:10])
+# Coins max pain lists but coins markets does not.
+NOT_IN_COINS_MARKETS: frozenset[str] = frozenset(_ROLES[10:70])
+# Max-pain items whose long and short levels are exactly equal, as one live BTC item had.
+MAX_PAIN_EQUAL_LEVELS: frozenset[str] = frozenset(_ROLES[70:73])
+# Max-pain items with no level on one side: coin -> (side, how that side is sent).
+MAX_PAIN_ONE_SIDED: dict[str, tuple[str, str]] = {
+    symbol: (side, gap)
+    for symbol, (side, gap) in zip(
+        _ROLES[73:79],
+        [(side, gap) for side in _MAX_PAIN_SIDES for gap in MAX_PAIN_GAPS],
+        strict=True,
+    )
+}
+# The coins whose sides the ``mixed`` orientation swaps.
+MAX_PAIN_MIXED_SWAPPED: frozenset[str] = frozenset({"ETH", "DOGE", *_ROLES[79:83]})
+# The one coin whose max-pain ``price`` is sent as an integer: the dearest of the smaller coins.
+MAX_PAIN_INTEGER_PRICE: str = max(
+    (coin for coin in COINS.values() if coin.exchanges and coin.symbol not in NOT_IN_MAX_PAIN),
+    key=lambda coin: coin.price,
+).symbol
+
+
+def _moved_price(coin: Coin, move_pct: float) -> float:
+    return round(coin.price * (1 + move_pct / 100), coin.decimals)
+
+
+def _ranked_by_open_interest(coins: list[Coin], moves: Mapping[str, float]) -> list[Coin]:
+    """Largest open interest first, but a few coins two to five places lower, as an order that
+    is not documented can be."""
+    ranked = sorted(
+        coins, key=lambda c: (-c.open_interest_usd * (1 + moves.get(c.symbol, 0.0) / 100), c.symbol)
+    )
+
+    def place(index: int) -> float:
+        symbol = ranked[index].symbol
+        if _unit("out-of-place", symbol) < 0.02:
+            return index + 1.5 + 4 * _unit("by", symbol)
+        return index
+
+    return [ranked[index] for index in sorted(range(len(ranked)), key=place)]
+
+
+@cache
+def _max_pain_draw(symbol: str, side: str, range_: str) -> tuple[float, float]:
+    """(level, relative distance from the price) of the heaviest cluster on one side: further
+    away for longer ranges, the level a share of the coin's open interest."""
+    days = range_days(range_)
+    reach = 0.012 * math.pow(days, 0.55)  # about 0.8 % for 12 hours, 8 % for 30 days
+    distance = reach * (0.26 + 0.74 * _unit("max-pain-distance", symbol, side))
+    distance *= 0.95 + 0.05 * _unit("max-pain-distance", symbol, side, range_)
+    share = 0.0015 * math.pow(days, 0.25) * (0.4 + 1.2 * _unit("max-pain", symbol, side, range_))
+    return round(COINS[symbol].open_interest_usd * share, 2), distance
+
+
+def _max_pain_item(coin: Coin, range_: str, move_pct: float, swapped: bool) -> dict[str, Any]:
+    price = _moved_price(coin, move_pct)
+    sides: dict[str, tuple[float | None, float | None]] = {}
+    for side in _MAX_PAIN_SIDES:
+        level, distance = _max_pain_draw(coin.symbol, side, range_)
+        sign = -1 if side == "long" else 1
+        sides[side] = (level, round(price * (1 + sign * distance), coin.decimals + 1))
+    if coin.symbol in MAX_PAIN_EQUAL_LEVELS:
+        sides["short"] = (sides["long"][0], sides["short"][1])
+    gap_side, gap = MAX_PAIN_ONE_SIDED.get(coin.symbol, ("", ""))
+    if gap_side:
+        sides[gap_side] = (None, None) if gap == "null" else (0.0, 0.0)
+    item: dict[str, Any] = {
+        "symbol": coin.symbol,
+        "price": round(price) if coin.symbol == MAX_PAIN_INTEGER_PRICE else price,
+    }
+    for name in _MAX_PAIN_SIDES:
+        # Swapped, the fields named long hold the shorts' cluster, above the price.
+        side = {"long": "short", "short": "long"}[name] if swapped else name
+        if side == gap_side and gap == "absent":
+            continue
+        item[f"{name}_max_pain_liq_level"], item[f"{name}_max_pain_liq_price"] = sides[side]
+    return item
+
+
+def max_pain(
+    range_: str, moves: Mapping[str, float], orientation: str = "live"
+) -> list[dict[str, Any]]:
+    """The ``liquidation/max-pain`` list for ``range_``: every coin but ``NOT_IN_MAX_PAIN``,
+    largest open interest first (a few out of place), coins moved by ``moves`` (percent from
+    their base: prices and max-pain prices move, levels stay). ValueError for a range or an
+    orientation it does not know."""
+    if range_ not in MAX_PAIN_RANGES:
+        raise ValueError(f"unsupported max-pain range {range_!r}")
+    if orientation not in MAX_PAIN_ORIENTATIONS:
+        raise ValueError(f"unknown max-pain orientation {orientation!r}")
+    listed = [coin for coin in COINS.values() if coin.symbol not in NOT_IN_MAX_PAIN]
+    return [
+        _max_pain_item(
+            coin,
+            range_,
+            moves.get(coin.symbol, 0.0),
+            orientation == "docs"
+            or (orientation == "mixed" and coin.symbol in MAX_PAIN_MIXED_SWAPPED),
+        )
+        for coin in _ranked_by_open_interest(listed, moves)
+    ]
+
+
+@dataclass(frozen=True)
+class _MarketProfile:
+    """A coin's market figures before any move: changes in percent over 1h, 4h and 24h."""
+
+    price_change: tuple[float, ...]  # one per window of MARKET_WINDOWS
+    open_interest_change: tuple[float, ...]
+    funding_by_oi: float
+    funding_by_vol: float
+    market_cap_ratio: float  # open interest / market cap
+    long_short_ratio: tuple[float, ...]
+    liquidated_share: tuple[float, ...]  # of the open interest, per window
+    gaps: frozenset[str]  # the field groups this coin's rows leave out or null
+
+
+MARKET_WINDOWS: tuple[str, ...] = ("1h", "4h", "24h")
+# Field groups a few smaller coins' rows lack: funding and market cap left out, long/short
+# ratios and the 1h and 4h liquidations null.
+MARKET_GAPS: tuple[str, ...] = ("funding", "market_cap", "long_short", "recent_liquidations")
+
+
+@cache
+def _market_profile(symbol: str) -> _MarketProfile:
+    rng = _rng("market", symbol)
+    day = rng.gauss(0, 4)
+    four = day * 0.35 + rng.gauss(0, 1.2)
+    hour = four * 0.3 + rng.gauss(0, 0.4)
+    oi_day = rng.gauss(0, 3)
+    oi_changes = (oi_day * 0.1 + rng.gauss(0, 0.3), oi_day * 0.3 + rng.gauss(0, 0.8), oi_day)
+    # Most coins pay about the usual 0.01 % per interval; some pay shorts, a few pay a lot.
+    funding = 0.01 if rng.random() < 0.3 else rng.gauss(0.006, 0.008)
+    if rng.random() < 0.04:
+        funding = rng.choice((-1, 1)) * rng.uniform(0.05, 0.4)
+    gaps: frozenset[str] = frozenset()
+    if COINS[symbol].exchanges is not None and rng.random() < 0.12:
+        gaps = frozenset({rng.choice(MARKET_GAPS)})
+    return _MarketProfile(
+        price_change=(hour, four, day),
+        open_interest_change=oi_changes,
+        funding_by_oi=funding,
+        funding_by_vol=funding + rng.gauss(0, 0.002),
+        market_cap_ratio=10 ** rng.uniform(-2, -0.5),
+        long_short_ratio=tuple(rng.lognormvariate(0, 0.15) for _ in MARKET_WINDOWS),
+        liquidated_share=tuple(
+            share * rng.lognormvariate(0, 0.3) for share in (0.0004, 0.0015, 0.006)
+        ),
+        gaps=gaps,
+    )
+
+
+def _exchange_share(symbol: str, exchanges: Collection[str] | None) -> float:
+    """The part of a coin's open interest held on ``exchanges`` (all of it when None)."""
+    if exchanges is None:
+        return 1.0
+    shares = {inst.exchange: EXCHANGES[inst.exchange].oi_share for inst in _instruments_of(symbol)}
+    return sum(share for name, share in shares.items() if name in exchanges) / sum(shares.values())
+
+
+def _drift(symbol: str, drift_step: int) -> float:
+    """Open interest moving between two requests: up to 6 % either way, anew each step."""
+    return 1.0 if drift_step == 0 else 1 + 0.12 * (_unit("drift", symbol, str(drift_step)) - 0.5)
+
+
+def _liquidations(window: str, total: float, price_change: float) -> dict[str, float | None]:
+    # A falling coin liquidates mostly longs, a rising one mostly shorts.
+    long = round(total / (1 + math.exp(price_change / 2.5)), 2)
+    short = round(total - long, 2)
+    return {
+        f"liquidation_usd_{window}": round(long + short, 2),
+        f"long_liquidation_usd_{window}": long,
+        f"short_liquidation_usd_{window}": short,
+    }
+
+
+def _market_row(coin: Coin, move_pct: float, drift_step: int, share: float) -> dict[str, Any]:
+    profile = _market_profile(coin.symbol)
+    moved = 1 + move_pct / 100
+    price = _moved_price(coin, move_pct)
+    open_interest = coin.open_interest_usd * moved * _drift(coin.symbol, drift_step)
+    # The move happened within the last hour, so every window's change includes it.
+    price_changes = [((1 + change / 100) * moved - 1) * 100 for change in profile.price_change]
+    row: dict[str, Any] = {"symbol": coin.symbol, "current_price": price}
+    if "funding" not in profile.gaps:
+        row["avg_funding_rate_by_oi"] = round(profile.funding_by_oi, 6)
+        row["avg_funding_rate_by_vol"] = round(profile.funding_by_vol, 6)
+    if "market_cap" not in profile.gaps:
+        market_cap = coin.open_interest_usd * moved / profile.market_cap_ratio
+        row["market_cap_usd"] = round(market_cap, 2)
+        row["open_interest_market_cap_ratio"] = round(open_interest * share / market_cap, 4)
+    row["open_interest_usd"] = round(open_interest * share, 2)
+    row["open_interest_quantity"] = round(open_interest * share / price, 4)
+    for window, change in zip(MARKET_WINDOWS, profile.open_interest_change, strict=True):
+        row[f"open_interest_change_percent_{window}"] = round(change, 2)
+    for window, change in zip(MARKET_WINDOWS, price_changes, strict=True):
+        row[f"price_change_percent_{window}"] = round(change, 2)
+    for window, ratio in zip(MARKET_WINDOWS, profile.long_short_ratio, strict=True):
+        row[f"long_short_ratio_{window}"] = (
+            None if "long_short" in profile.gaps else round(ratio, 4)
+        )
+    for window, liquidated, change in zip(
+        MARKET_WINDOWS, profile.liquidated_share, price_changes, strict=True
+    ):
+        # Bigger moves liquidate more.
+        total = open_interest * share * liquidated * (1 + abs(change) / 3)
+        liquidations = _liquidations(window, total, change)
+        if window != "24h" and "recent_liquidations" in profile.gaps:
+            liquidations = dict.fromkeys(liquidations)
+        row.update(liquidations)
+    return row
+
+
+def coins_markets(
+    moves: Mapping[str, float], drift_step: int = 0, exchanges: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """The whole ``coins-markets`` list, before paging: every coin but ``NOT_IN_COINS_MARKETS``,
+    largest open interest first. ``moves`` moves coins (percent from their base); a
+    ``drift_step`` above 0 moves every coin's open interest a little, differently for each step;
+    ``exchanges`` (names as ``supported_exchanges`` spells them) keeps only those exchanges'
+    share of each size (open interest, its quantity, liquidations) and drops coins none of them
+    lists. Prices, rates, ratios and percentages stay the coin's across every exchange."""
+    rows = []
+    for coin in COINS.values():
+        share = _exchange_share(coin.symbol, exchanges)
+        if coin.symbol in NOT_IN_COINS_MARKETS or share == 0:
+            continue
+        rows.append(_market_row(coin, moves.get(coin.symbol, 0.0), drift_step, share))
+    return sorted(rows, key=lambda row: (-row["open_interest_usd"], row["symbol"]))

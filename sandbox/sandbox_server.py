@@ -15,10 +15,13 @@ In-process use::
 Command line: ``python sandbox/sandbox_server.py [--host H] [--port P] [--latency-ms MS]``
 prints one line ``SANDBOX_URL=http://H:P`` once listening and serves until SIGTERM/SIGINT.
 
-Keys (header ``CG-API-KEY``): ``PRO_KEY`` opens every endpoint; ``HOBBY_KEY`` gets the
-pair lists and the subscription but ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200)
-from the maps and pairs-markets. No header: HTTP 200 ``{"code":"400","msg":"API key
-missing."}``; any other key: HTTP 200 ``{"code":"400","msg":"Invalid API key provided"}``.
+Keys (header ``CG-API-KEY``): ``PRO_KEY`` (Professional) opens every endpoint;
+``STANDARD_KEY`` (Standard) and ``HOBBY_KEY`` (Hobbyist) get what CoinGlass's plan table gives
+their plan (``PLANS``, lowest first): every plan the pair lists, pairs-markets and the
+subscription; Standard and up coins-markets; Professional alone the maps, heatmaps and max
+pain. A plan too low gets ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header:
+HTTP 200 ``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
+``{"code":"400","msg":"Invalid API key provided"}``.
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
 
@@ -58,7 +61,28 @@ path)`` lifts a permanent one, ``reset()`` lifts all.
 ``map_variant`` re-encodes every served map (see ``sandbox_data.MAP_VARIANTS``) and
 ``aggregated_shape`` picks ``merged`` or ``by_instrument`` for the coin map.
 ``heatmap_variant`` re-encodes every served heatmap (see ``sandbox_heatmaps.HEATMAP_VARIANTS``),
-and ``move_market(coin, pct)`` moves a coin's prices, maps and heatmaps between two runs.
+and ``move_market(coin, pct)`` moves a coin's prices, maps, heatmaps and max-pain prices
+between two runs.
+
+Max pain (``MAX_PAIN_PATH``, Professional) lists every coin but ``sandbox_data.NOT_IN_MAX_PAIN``
+in one answer (``sandbox_data.max_pain``), for a ``range`` of ``sandbox_data.MAX_PAIN_RANGES``;
+with none it answers for ``24h``, and any other value gets HTTP 200
+``{"code":"500","msg":"Server Error"}``, as the coin map answered live for a range it does not
+take. ``max_pain_orientation`` places each item's sides: ``live`` (longs below the price, shorts
+above; the default), ``docs`` (every item the other way round, as CoinGlass's documentation
+sample has it) or ``mixed`` (only ``sandbox_data.MAX_PAIN_MIXED_SWAPPED`` the other way round).
+
+Coins markets (``COINS_MARKETS_PATH``, Standard and up) pages through ``sandbox_data.coins_markets``
+(every coin but ``sandbox_data.NOT_IN_COINS_MARKETS``, largest open interest first): ``per_page``
+rows (``DEFAULT_PER_PAGE`` when not sent, at most ``MAX_PER_PAGE`` whatever is asked) of page
+``page`` (from 1), ``[]`` past the end; a ``per_page`` or ``page`` that is not a whole number
+from 1 gets ``{"code":"400","msg":"per_page is invalid"}``. ``exchange_list`` (names as
+``supported-exchanges`` spells them, any case, comma-separated, spaces around names ignored)
+keeps only those exchanges' share of each coin's open interest and liquidations, and only the
+coins they list; names it does not know are ignored. With ``markets_drift`` on, open interest
+moves between two answers (the n-th answer since ``reset()`` is drawn with ``drift_step=n``),
+so the order shifts and a coin can show on two pages.
+
 ``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
 lives in memory only, since nothing is ever logged or echoed back.
 """
@@ -118,12 +142,20 @@ FAULT_KINDS: frozenset[str] = frozenset(
     }
 )
 AGGREGATED_SHAPES: tuple[str, ...] = ("merged", "by_instrument")
+# CoinGlass's plans, from the lowest to the highest; a plan reaches every endpoint a lower one does.
+PLANS: tuple[str, ...] = ("HOBBYIST", "STARTUP", "STANDARD", "PROFESSIONAL")
 DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d", "90d", "180d", "365d"})
 
 MAP_PATH = "/api/futures/liquidation/map"
 AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap"
+MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
+COINS_MARKETS_PATH = "/api/futures/coins-markets"
+# coins-markets rows per page when the query names none, and at most (CoinGlass documents
+# neither: a larger per_page gets this many).
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -185,6 +217,9 @@ def _proxy_page(status: int, reason: str) -> Reply:
 _KEY_MISSING = _error("400", "API key missing.")
 _INVALID_KEY = _error("400", "Invalid API key provided")
 _NOT_FOUND = _error("404", "Endpoint not found", status=404)
+_BAD_RANGE = _error("400", "range is invalid")
+# What the coin map answered live for a range it does not take.
+_SERVER_ERROR = _error("500", "Server Error")
 
 # Faults whose answer does not depend on the request.
 _CANNED_FAULTS: dict[str, Reply] = {
@@ -248,9 +283,16 @@ class _Call:
 @dataclass(frozen=True)
 class _Endpoint:
     required: tuple[str, ...]
-    pro_only: bool
+    plan: str  # the lowest plan it answers, as CoinGlass's plan table says
     answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
     ranges: frozenset[str] | None = None  # the ranges it takes, when not the maps'
+    default_range: str | None = None  # the range it answers for when the query names none
+    counts: tuple[str, ...] = ()  # parameters that must be whole numbers from 1 when sent
+    bad_range: Reply = _BAD_RANGE  # its answer to a range it does not take
+
+    @property
+    def takes_range(self) -> bool:
+        return "range" in self.required or self.default_range is not None
 
 
 def _supported_pairs(_: SandboxServer, call: _Call) -> Any:
@@ -304,28 +346,56 @@ def _heatmap_answer(model: str, coin_wide: bool) -> Callable[[SandboxServer, _Ca
     return answer
 
 
+def _max_pain(server: SandboxServer, call: _Call) -> Any:
+    return data.max_pain(call.query["range"], server.market_moves(), server.max_pain_orientation)
+
+
+def _coins_markets(server: SandboxServer, call: _Call) -> Any:
+    query = call.query
+    per_page = min(int(query.get("per_page", DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+    page = int(query.get("page", 1))
+    exchanges = None
+    if query.get("exchange_list", "").strip():
+        known = {name.lower(): name for name in data.supported_exchanges()}
+        named = (name.strip().lower() for name in query["exchange_list"].split(","))
+        exchanges = {known[name] for name in named if name in known}
+    rows = data.coins_markets(server.market_moves(), server.next_drift_step(), exchanges)
+    return rows[(page - 1) * per_page : page * per_page]
+
+
 def _subscription(server: SandboxServer, call: _Call) -> Any:
     return {"level": server.plan_of(call.key), "expired": False}
 
 
 _ENDPOINTS: dict[str, _Endpoint] = {
-    "/api/futures/supported-exchange-pairs": _Endpoint((), False, _supported_pairs),
-    "/api/futures/supported-coins": _Endpoint((), False, lambda *_: data.supported_coins()),
-    "/api/futures/supported-exchanges": _Endpoint((), False, lambda *_: data.supported_exchanges()),
+    "/api/futures/supported-exchange-pairs": _Endpoint((), "HOBBYIST", _supported_pairs),
+    "/api/futures/supported-coins": _Endpoint((), "HOBBYIST", lambda *_: data.supported_coins()),
+    "/api/futures/supported-exchanges": _Endpoint(
+        (), "HOBBYIST", lambda *_: data.supported_exchanges()
+    ),
     "/api/futures/pairs-markets": _Endpoint(
         ("symbol",),
-        True,
+        "HOBBYIST",
         lambda server, call: data.pairs_markets(
             call.query["symbol"], server.market_move(call.query["symbol"])
         ),
     ),
-    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map),
-    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map),
-    "/api/user/account/subscription": _Endpoint((), False, _subscription),
+    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), "PROFESSIONAL", _pair_map),
+    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), "PROFESSIONAL", _aggregated_map),
+    "/api/user/account/subscription": _Endpoint((), "HOBBYIST", _subscription),
+    MAX_PAIN_PATH: _Endpoint(
+        (),
+        "PROFESSIONAL",
+        _max_pain,
+        frozenset(data.MAX_PAIN_RANGES),
+        default_range="24h",
+        bad_range=_SERVER_ERROR,
+    ),
+    COINS_MARKETS_PATH: _Endpoint((), "STANDARD", _coins_markets, counts=("per_page", "page")),
     **{
         f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
             ("exchange", "symbol", "range"),
-            True,
+            "PROFESSIONAL",
             _heatmap_answer(model, coin_wide=False),
             frozenset(heatmaps.HEATMAP_RANGES),
         )
@@ -334,7 +404,7 @@ _ENDPOINTS: dict[str, _Endpoint] = {
     **{
         f"{COIN_HEATMAP_PATH}/{model}": _Endpoint(
             ("symbol", "range"),
-            True,
+            "PROFESSIONAL",
             _heatmap_answer(model, coin_wide=True),
             frozenset(heatmaps.HEATMAP_RANGES),
         )
@@ -447,14 +517,10 @@ class SandboxServer:
     """The sandbox, served from a daemon thread; see the module docstring for behaviour."""
 
     PRO_KEY = "sandbox-pro-key"
+    STANDARD_KEY = "sandbox-standard-key"
     HOBBY_KEY = "sandbox-hobby-key"
     # Requests per minute by plan, as CoinGlass publishes them.
-    RATE_LIMITS: ClassVar[dict[str, int]] = {
-        "HOBBYIST": 30,
-        "STARTUP": 80,
-        "STANDARD": 300,
-        "PROFESSIONAL": 1200,
-    }
+    RATE_LIMITS: ClassVar[dict[str, int]] = dict(zip(PLANS, (30, 80, 300, 1200), strict=True))
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0) -> None:
         self.host = host
@@ -475,7 +541,11 @@ class SandboxServer:
             self._queued: list[tuple[str | None, Fault]] = []
             self._permanent: dict[str | None, Fault] = {}
             self._usage: dict[str, deque[float]] = {}  # key -> when each counted request came
-            self._plans = {self.PRO_KEY: "PROFESSIONAL", self.HOBBY_KEY: "HOBBYIST"}
+            self._plans = {
+                self.PRO_KEY: "PROFESSIONAL",
+                self.STANDARD_KEY: "STANDARD",
+                self.HOBBY_KEY: "HOBBYIST",
+            }
             self._limits: dict[str, int] = {}  # keys with a limit of their own
             self._spending: dict[str, int] = {}  # spent by others when the key is next used
             self._meeting = None
@@ -487,6 +557,9 @@ class SandboxServer:
             self._peaks: dict[str, int] = {}
         self.latency_ms = self._default_latency_ms
         self._market_moves: dict[str, float] = {}
+        self._max_pain_orientation = "live"
+        self.markets_drift = False
+        self._drift_step = 0
         self.accepted_ranges: set[str] = set(DEFAULT_RANGES)
         self._map_variant = "standard"
         self._heatmap_variant = "published"
@@ -514,12 +587,36 @@ class SandboxServer:
 
     def move_market(self, coin: str, pct: float) -> None:
         """Move ``coin``'s prices ``pct`` percent from their base (0 moves them back): its
-        maps lose the buckets the price has traded through and reshape the rest."""
+        maps lose the buckets the price has traded through and reshape the rest, and its
+        max-pain prices move with it."""
         self._market_moves[coin] = pct
 
     def market_move(self, coin: str) -> float:
         """How far ``coin`` has been moved from its base, in percent."""
         return self._market_moves.get(coin, 0.0)
+
+    def market_moves(self) -> dict[str, float]:
+        """Every coin moved from its base, with how far, in percent."""
+        return dict(self._market_moves)
+
+    def next_drift_step(self) -> int:
+        """The coins-markets drift step of the answer being built: 0 while ``markets_drift`` is
+        off, else 1 for the first answer since reset(), 2 for the next ..."""
+        if not self.markets_drift:
+            return 0
+        with self._lock:
+            self._drift_step += 1
+            return self._drift_step
+
+    @property
+    def max_pain_orientation(self) -> str:
+        return self._max_pain_orientation
+
+    @max_pain_orientation.setter
+    def max_pain_orientation(self, orientation: str) -> None:
+        if orientation not in data.MAX_PAIN_ORIENTATIONS:
+            raise ValueError(f"max_pain_orientation must be one of {data.MAX_PAIN_ORIENTATIONS}")
+        self._max_pain_orientation = orientation
 
     @property
     def aggregated_shape(self) -> str:
@@ -706,15 +803,19 @@ class SandboxServer:
             used.append(self.clock())
             return len(used)
 
-    def _refusal(self, endpoint: _Endpoint, query: dict[str, str], key: str) -> Reply | None:
+    def _refusal(self, endpoint: _Endpoint, query: dict[str, str], plan: str) -> Reply | None:
         """The plan or parameter error owed to an authenticated caller, if any."""
-        if endpoint.pro_only and self.plan_of(key) != "PROFESSIONAL":
+        if PLANS.index(plan) < PLANS.index(endpoint.plan):
             return _error("401", "Upgrade plan")
         missing = [name for name in endpoint.required if not query.get(name)]
         if missing:
             return _error("400", f"{missing[0]} is required")
-        if "range" in endpoint.required and not self._takes_range(query["range"], endpoint):
-            return _error("400", "range is invalid")
+        for name in endpoint.counts:
+            value = query.get(name)
+            if value is not None and not (value.isascii() and value.isdigit() and int(value) >= 1):
+                return _error("400", f"{name} is invalid")
+        if endpoint.takes_range and not self._takes_range(query["range"], endpoint):
+            return endpoint.bad_range
         return None
 
     def _takes_range(self, range_: str, endpoint: _Endpoint) -> bool:
@@ -743,7 +844,9 @@ class SandboxServer:
         if use is None:
             return Reply(429, b"Too Many Requests", "text/plain", _limits(limit, limit))
         limits = _limits(limit, use)
-        refusal = self._refusal(endpoint, query, key)
+        if endpoint.default_range is not None:
+            query = {"range": endpoint.default_range, **query}
+        refusal = self._refusal(endpoint, query, plan)
         if refusal is not None:
             return Reply(refusal.status, refusal.body, headers=limits)
         payload = endpoint.answer(self, _Call(query, key, _map_override(fault)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -21,7 +22,14 @@ import httpx
 import pytest
 import sandbox_data as data
 import sandbox_heatmaps
-from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, Fault, SandboxServer
+from sandbox_server import (
+    AGGREGATED_MAP_PATH,
+    COINS_MARKETS_PATH,
+    MAP_PATH,
+    MAX_PAIN_PATH,
+    Fault,
+    SandboxServer,
+)
 
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "sandbox" / "sandbox_server.py"
 PRO = {"CG-API-KEY": SandboxServer.PRO_KEY}
@@ -65,13 +73,19 @@ def test_map_is_deterministic_across_processes() -> None:
     script = (
         "import hashlib, json, sandbox_data as d;"
         "m = d.liquidation_map('OKX', 'ETH-USDT-SWAP', '7d');"
-        "print(hashlib.sha256(json.dumps(m).encode()).hexdigest())"
+        "print(hashlib.sha256(json.dumps(m).encode()).hexdigest());"
+        "print(hashlib.sha256(json.dumps(d.supported_pairs()).encode()).hexdigest());"
+        "print(hashlib.sha256(json.dumps(d.max_pain('7d', {})).encode()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(SERVER_SCRIPT.parent)}
     other = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert other.stdout.strip() == hashlib.sha256(json.dumps(first).encode()).hexdigest()
+    assert other.stdout.split() == [
+        hashlib.sha256(json.dumps(first).encode()).hexdigest(),
+        hashlib.sha256(json.dumps(data.supported_pairs()).encode()).hexdigest(),
+        hashlib.sha256(json.dumps(data.max_pain("7d", {})).encode()).hexdigest(),
+    ]
 
 
 def test_btc_day_map_is_realistic() -> None:
@@ -163,6 +177,68 @@ def test_instrument_lists() -> None:
     }
     assert {"BTC", "ETH", "SOL", "XRP", "DOGE", "PEPE"} <= set(data.supported_coins())
     assert len(data.supported_coins()) >= 16
+
+
+def test_smaller_coins_trade_on_binance_and_bybit_only() -> None:
+    large = set(data.supported_coins()[:19])
+    small = data.supported_coins()[19:]
+    assert {"BTC", "ETH", "HYPE"} <= large
+    assert len(small) == len(set(small)) == data.SYNTHETIC_COIN_COUNT
+    assert all(re.fullmatch(r"[A-Z0-9]{2,8}", coin) and not coin.isdigit() for coin in small)
+    # No small coin's ticker holds a large one's, so searches for the large ones are unchanged.
+    assert not [coin for coin in small if any(big in coin for big in large)]
+    pairs = data.supported_pairs()
+    listings: dict[str, list[tuple[str, str, str]]] = {}
+    for exchange, rows in pairs.items():
+        for row in rows:
+            listing = (exchange, row["instrument_id"], row["quote_asset"])
+            listings.setdefault(row["base_asset"], []).append(listing)
+    for coin in small:
+        assert listings[coin] == [
+            ("Binance", f"{coin}USDT", "USDT"),
+            ("Bybit", f"{coin}USDT", "USDT"),
+        ]
+    prices = [data.current_price("Binance", f"{coin}USDT") for coin in small]
+    assert min(prices) < 0.0001
+    assert max(prices) > 1000
+    # Five significant digits whatever the price.
+    assert all(
+        10_000 <= data.COINS[c].price * 10 ** data.COINS[c].decimals < 100_000 for c in small
+    )
+    small_interest = sorted(data.COINS[coin].open_interest_usd for coin in small)
+    assert (
+        small_interest[len(small) // 2]
+        < min(data.COINS[coin].open_interest_usd for coin in large) / 5
+    )
+
+
+def test_smaller_coins_have_markets_and_maps() -> None:
+    coin = data.supported_coins()[-1]
+    decimals = data.COINS[coin].decimals
+    markets = data.pairs_markets(coin)
+    assert [(row["exchange_name"], row["instrument_id"]) for row in markets] == [
+        ("Binance", f"{coin}USDT"),
+        ("Bybit", f"{coin}USDT"),
+    ]
+    assert markets[0]["current_price"] == data.current_price("Binance", f"{coin}USDT")
+    liq_map = data.liquidation_map("Bybit", f"{coin}USDT", "7d")
+    assert len(liq_map) > 150
+    assert all(
+        re.fullmatch(rf"\d+\.\d{{{decimals}}}" if decimals else r"\d+", key) for key in liq_map
+    )
+    listed = data.aggregated_map_by_instrument(coin, "1d")
+    assert [item["instrument"]["exName"] for item in listed["data"]] == ["Binance", "Bybit"]
+    assert data.aggregated_map_merged(coin, "1d")
+
+
+def test_pair_lists_stay_cheap() -> None:
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        data.supported_pairs()
+        data.pairs_markets("ETH")
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.01
 
 
 def test_pairs_markets() -> None:
@@ -366,19 +442,31 @@ def test_key_errors(server: SandboxServer, headers: dict[str, str], msg: str) ->
     assert "API-KEY-USE-LIMIT" not in response.headers
 
 
-def test_hobby_plan(server: SandboxServer) -> None:
-    with httpx.Client(base_url=server.url, headers=HOBBY) as hobby:
-        pairs = hobby.get(PAIRS_PATH)
-        assert pairs.json()["code"] == "0"
-        assert pairs.headers["API-KEY-MAX-LIMIT"] == "30"
-        level = hobby.get("/api/user/account/subscription").json()["data"]["level"]
-        assert level == "HOBBYIST"
-        for path, params in [
-            (MAP_PATH, BTC_MAP),
-            (AGGREGATED_MAP_PATH, BTC_COIN),
-            ("/api/futures/pairs-markets", {"symbol": "BTC"}),
-        ]:
-            response = hobby.get(path, params=params)
+PROFESSIONAL_ONLY = [
+    (MAP_PATH, BTC_MAP),
+    (AGGREGATED_MAP_PATH, BTC_COIN),
+    ("/api/futures/liquidation/heatmap/model2", {**BTC_MAP, "range": "24h"}),
+    ("/api/futures/liquidation/aggregated-heatmap/model3", {"symbol": "BTC", "range": "24h"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "level", "limit"),
+    [(SandboxServer.HOBBY_KEY, "HOBBYIST", "30"), (SandboxServer.STANDARD_KEY, "STANDARD", "300")],
+)
+def test_lower_plans_get_what_the_plan_table_gives_them(
+    server: SandboxServer, key: str, level: str, limit: str
+) -> None:
+    with httpx.Client(base_url=server.url, headers={"CG-API-KEY": key}) as http:
+        pairs = http.get(PAIRS_PATH)
+        assert pairs.json()["data"] == data.supported_pairs()
+        assert pairs.headers["API-KEY-MAX-LIMIT"] == limit
+        subscription = http.get("/api/user/account/subscription").json()["data"]
+        assert subscription == {"level": level, "expired": False}
+        markets = http.get("/api/futures/pairs-markets", params={"symbol": "BTC"}).json()
+        assert markets["data"] == data.pairs_markets("BTC")
+        for path, params in PROFESSIONAL_ONLY:
+            response = http.get(path, params=params)
             assert response.status_code == 200
             assert response.json() == {"code": "401", "msg": "Upgrade plan"}
 
@@ -746,3 +834,378 @@ def test_heatmaps_take_their_own_ranges_and_the_pro_plan(
     assert client.get(path, params={**query, "range": "1d"}).json()["code"] == "400"
     hobby = httpx.get(f"{server.url}{path}", params={**query, "range": "12h"}, headers=HOBBY)
     assert hobby.json()["code"] == "401"
+
+
+# ---------------------------------------------------------------- max pain
+
+MAX_PAIN_FIELDS = [
+    "symbol",
+    "price",
+    "long_max_pain_liq_level",
+    "long_max_pain_liq_price",
+    "short_max_pain_liq_level",
+    "short_max_pain_liq_price",
+]
+
+
+def by_symbol(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["symbol"]: item for item in items}
+
+
+def edge_coins() -> set[str]:
+    return set(data.MAX_PAIN_ONE_SIDED) | data.MAX_PAIN_EQUAL_LEVELS
+
+
+def decimals_of(number: float) -> int:
+    return len(repr(number).partition(".")[2]) if "e" not in repr(number) else 99
+
+
+def test_max_pain_lists_every_coin_but_a_few_young_ones() -> None:
+    items = data.max_pain("24h", {})
+    symbols = [item["symbol"] for item in items]
+    assert len(data.NOT_IN_MAX_PAIN) == 10
+    assert set(symbols) == set(data.supported_coins()) - data.NOT_IN_MAX_PAIN
+    assert len(symbols) == len(set(symbols)) == 559
+    assert symbols[:2] == ["BTC", "ETH"]
+    # By open interest, but not strictly: a few coins are out of place.
+    interest = [data.COINS[symbol].open_interest_usd for symbol in symbols]
+    in_order = sum(a >= b for a, b in itertools.pairwise(interest))
+    assert len(symbols) * 0.95 < in_order < len(symbols) - 1
+    assert symbols != sorted(symbols)
+    assert all(
+        list(item) == MAX_PAIN_FIELDS for item in items if item["symbol"] not in edge_coins()
+    )
+
+
+@pytest.mark.parametrize("range_", data.MAX_PAIN_RANGES)
+def test_max_pain_sides_lie_on_either_side_of_the_price(range_: str) -> None:
+    for item in data.max_pain(range_, {}):
+        if item["symbol"] in data.MAX_PAIN_ONE_SIDED:
+            continue
+        coin = data.COINS[item["symbol"]]
+        price = item["price"]
+        if item["symbol"] == data.MAX_PAIN_INTEGER_PRICE:
+            assert price == round(coin.price)
+        else:
+            assert price == round(coin.price, coin.decimals)
+        long_distance = 1 - item["long_max_pain_liq_price"] / price
+        short_distance = item["short_max_pain_liq_price"] / price - 1
+        assert 0.002 <= long_distance <= 0.08
+        assert 0.002 <= short_distance <= 0.08
+        for side in ("long", "short"):
+            level = item[f"{side}_max_pain_liq_level"]
+            assert isinstance(level, float)
+            assert 1e-4 < level / coin.open_interest_usd < 1e-2
+            assert decimals_of(level) <= 2
+            assert isinstance(item[f"{side}_max_pain_liq_price"], float)
+            assert (
+                round(item[f"{side}_max_pain_liq_price"], coin.decimals + 1)
+                == (item[f"{side}_max_pain_liq_price"])
+            )
+
+
+def test_max_pain_reaches_further_for_longer_ranges() -> None:
+    def distances(range_: str) -> dict[str, tuple[float, float]]:
+        return {
+            item["symbol"]: (
+                1 - item["long_max_pain_liq_price"] / item["price"],
+                item["short_max_pain_liq_price"] / item["price"] - 1,
+            )
+            for item in data.max_pain(range_, {})
+            if item["symbol"] not in data.MAX_PAIN_ONE_SIDED
+        }
+
+    by_range = [distances(range_) for range_ in data.MAX_PAIN_RANGES]
+    for shorter, longer in itertools.pairwise(by_range):
+        for symbol, (long_distance, short_distance) in shorter.items():
+            assert long_distance < longer[symbol][0]
+            assert short_distance < longer[symbol][1]
+    assert max(d for pair in by_range[0].values() for d in pair) < 0.01
+    assert min(d for pair in by_range[-1].values() for d in pair) > 0.015
+
+
+def test_max_pain_edge_items() -> None:
+    items = by_symbol(data.max_pain("3d", {}))
+    integers = [item["symbol"] for item in items.values() if isinstance(item["price"], int)]
+    assert integers == [data.MAX_PAIN_INTEGER_PRICE]
+    assert items[data.MAX_PAIN_INTEGER_PRICE]["price"] == round(
+        data.COINS[data.MAX_PAIN_INTEGER_PRICE].price
+    )
+    assert len(data.MAX_PAIN_EQUAL_LEVELS) == 3
+    for symbol in data.MAX_PAIN_EQUAL_LEVELS:
+        item = items[symbol]
+        assert item["long_max_pain_liq_level"] == item["short_max_pain_liq_level"] > 0
+        assert item["long_max_pain_liq_price"] < item["price"] < item["short_max_pain_liq_price"]
+    gaps = sorted(data.MAX_PAIN_ONE_SIDED.values())
+    assert gaps == sorted((side, gap) for side in ("long", "short") for gap in data.MAX_PAIN_GAPS)
+    for symbol, (side, gap) in data.MAX_PAIN_ONE_SIDED.items():
+        item = items[symbol]
+        other = "short" if side == "long" else "long"
+        level, price = f"{side}_max_pain_liq_level", f"{side}_max_pain_liq_price"
+        if gap == "absent":
+            assert level not in item
+            assert price not in item
+        else:
+            assert item[level] == item[price] == (None if gap == "null" else 0)
+        assert item[f"{other}_max_pain_liq_level"] > 0
+        beyond = item[f"{other}_max_pain_liq_price"] / item["price"] - 1
+        assert beyond < 0 if other == "long" else beyond > 0
+
+
+def test_max_pain_orientations() -> None:
+    live = by_symbol(data.max_pain("24h", {}))
+    docs = by_symbol(data.max_pain("24h", {}, "docs"))
+    mixed = by_symbol(data.max_pain("24h", {}, "mixed"))
+    assert list(docs) == list(mixed) == list(live)
+
+    def swapped(item: dict[str, Any]) -> dict[str, Any]:
+        names = {"long": "short", "short": "long"}
+        result = {"symbol": item["symbol"], "price": item["price"]}
+        for side in ("long", "short"):
+            for field in ("level", "price"):
+                if f"{names[side]}_max_pain_liq_{field}" in item:
+                    result[f"{side}_max_pain_liq_{field}"] = item[
+                        f"{names[side]}_max_pain_liq_{field}"
+                    ]
+        return result
+
+    assert all(docs[symbol] == swapped(item) for symbol, item in live.items())
+    btc = docs["BTC"]
+    assert btc["long_max_pain_liq_price"] > btc["price"] > btc["short_max_pain_liq_price"]
+    assert {"ETH", "DOGE"} < data.MAX_PAIN_MIXED_SWAPPED < set(live)
+    assert 4 <= len(data.MAX_PAIN_MIXED_SWAPPED) <= 10
+    for symbol, item in live.items():
+        expected = swapped(item) if symbol in data.MAX_PAIN_MIXED_SWAPPED else item
+        assert mixed[symbol] == expected
+    with pytest.raises(ValueError, match="orientation"):
+        data.max_pain("24h", {}, "upside-down")
+    with pytest.raises(ValueError, match="range"):
+        data.max_pain("1d", {})
+
+
+def test_max_pain_moves_with_the_market() -> None:
+    still = by_symbol(data.max_pain("7d", {}))
+    moved = by_symbol(data.max_pain("7d", {"SOL": -10.0}))
+    assert moved["SOL"]["price"] == 171.0
+    for side in ("long", "short"):
+        level, price = f"{side}_max_pain_liq_level", f"{side}_max_pain_liq_price"
+        assert moved["SOL"][level] == still["SOL"][level]
+        assert moved["SOL"][price] == pytest.approx(still["SOL"][price] * 0.9, abs=0.002)
+    assert {k: v for k, v in moved.items() if k != "SOL"} == {
+        k: v for k, v in still.items() if k != "SOL"
+    }
+
+
+def test_max_pain_endpoint(server: SandboxServer, client: httpx.Client) -> None:
+    def served(**params: str) -> Any:
+        response = client.get(MAX_PAIN_PATH, params=params)
+        assert response.status_code == 200
+        return response.json()
+
+    assert served(range="48h") == {
+        "code": "0",
+        "msg": "success",
+        "data": data.max_pain("48h", {}),
+    }
+    assert served()["data"] == served(range="24h")["data"] == data.max_pain("24h", {})
+    for refused in ("1d", "90d", "24H", ""):
+        assert served(range=refused) == {"code": "500", "msg": "Server Error"}
+    server.move_market("ETH", 5)
+    server.max_pain_orientation = "docs"
+    assert served(range="12h")["data"] == data.max_pain("12h", {"ETH": 5}, "docs")
+    server.max_pain_orientation = "mixed"
+    assert served(range="30d")["data"] == data.max_pain("30d", {"ETH": 5}, "mixed")
+    with pytest.raises(ValueError, match="max_pain_orientation"):
+        server.max_pain_orientation = "sideways"
+    server.reset()
+    assert server.max_pain_orientation == "live"
+    assert served(range="30d")["data"] == data.max_pain("30d", {})
+
+
+@pytest.mark.parametrize("key", [SandboxServer.HOBBY_KEY, SandboxServer.STANDARD_KEY])
+def test_max_pain_needs_the_professional_plan(server: SandboxServer, key: str) -> None:
+    response = httpx.get(f"{server.url}{MAX_PAIN_PATH}", headers={"CG-API-KEY": key})
+    assert response.status_code == 200
+    assert response.json() == {"code": "401", "msg": "Upgrade plan"}
+
+
+# ---------------------------------------------------------------- coins markets
+
+WINDOWS = ("1h", "4h", "24h")
+MARKET_FIELDS = {
+    "symbol",
+    "current_price",
+    "avg_funding_rate_by_oi",
+    "avg_funding_rate_by_vol",
+    "market_cap_usd",
+    "open_interest_market_cap_ratio",
+    "open_interest_usd",
+    "open_interest_quantity",
+    *(
+        f"{group}_{window}"
+        for group in (
+            "open_interest_change_percent",
+            "price_change_percent",
+            "long_short_ratio",
+            "liquidation_usd",
+            "long_liquidation_usd",
+            "short_liquidation_usd",
+        )
+        for window in WINDOWS
+    ),
+}
+
+
+def test_coins_markets_lists_most_coins_by_open_interest() -> None:
+    rows = data.coins_markets({})
+    symbols = [row["symbol"] for row in rows]
+    assert len(symbols) == len(set(symbols)) == 509
+    assert set(symbols) == set(data.supported_coins()) - data.NOT_IN_COINS_MARKETS
+    in_max_pain = {item["symbol"] for item in data.max_pain("24h", {})}
+    assert in_max_pain - set(symbols) == data.NOT_IN_COINS_MARKETS
+    assert len(data.NOT_IN_COINS_MARKETS) == 60
+    assert set(symbols) - in_max_pain == data.NOT_IN_MAX_PAIN
+    interest = [row["open_interest_usd"] for row in rows]
+    assert interest == sorted(interest, reverse=True)
+    assert symbols[:2] == ["BTC", "ETH"]
+    btc = rows[0]
+    assert set(btc) == MARKET_FIELDS
+    assert list(btc)[:2] == ["symbol", "current_price"]
+    assert btc["current_price"] == 97_000
+    assert btc["open_interest_usd"] == pytest.approx(data.COINS["BTC"].open_interest_usd)
+    for row in rows:
+        coin = data.COINS[row["symbol"]]
+        assert set(row) <= MARKET_FIELDS
+        assert row["current_price"] == round(coin.price, coin.decimals)
+        quantity = row["open_interest_usd"] / row["current_price"]
+        assert row["open_interest_quantity"] == pytest.approx(quantity, rel=1e-6)
+        for window in WINDOWS:
+            long, short = (
+                row[f"long_liquidation_usd_{window}"],
+                row[f"short_liquidation_usd_{window}"],
+            )
+            if long is not None:
+                assert row[f"liquidation_usd_{window}"] == pytest.approx(long + short, abs=0.011)
+
+
+def test_coins_markets_liquidations_follow_the_price() -> None:
+    rows = data.coins_markets({})
+    falling = [row for row in rows if row["price_change_percent_24h"] < -3]
+    rising = [row for row in rows if row["price_change_percent_24h"] > 3]
+    assert len(falling) > 20
+    assert len(rising) > 20
+    assert all(r["long_liquidation_usd_24h"] > 2 * r["short_liquidation_usd_24h"] for r in falling)
+    assert all(r["short_liquidation_usd_24h"] > 2 * r["long_liquidation_usd_24h"] for r in rising)
+    sol = next(row for row in rows if row["symbol"] == "SOL")
+    moved = next(row for row in data.coins_markets({"SOL": -10}) if row["symbol"] == "SOL")
+    assert moved["current_price"] == 171.0
+    expected = ((1 + sol["price_change_percent_24h"] / 100) * 0.9 - 1) * 100
+    assert moved["price_change_percent_24h"] == pytest.approx(expected, abs=0.01)
+    assert moved["open_interest_usd"] == pytest.approx(sol["open_interest_usd"] * 0.9)
+    assert moved["long_liquidation_usd_24h"] > 10 * moved["short_liquidation_usd_24h"]
+
+
+def test_coins_markets_funding_and_missing_fields() -> None:
+    rows = data.coins_markets({})
+    funding = [row["avg_funding_rate_by_oi"] for row in rows if "avg_funding_rate_by_oi" in row]
+    assert sorted(abs(rate) for rate in funding)[len(funding) // 2] <= 0.02
+    assert funding.count(0.01) > 50
+    assert sum(rate < 0 for rate in funding) > 20
+    assert sum(abs(rate) > 0.05 for rate in funding) > 3
+    # A few smaller coins' rows lack some fields, or send them null; a large coin's never.
+    lacking = {
+        "funding": [r for r in rows if "avg_funding_rate_by_oi" not in r],
+        "market cap": [r for r in rows if "market_cap_usd" not in r],
+        "long/short": [r for r in rows if r["long_short_ratio_24h"] is None],
+        "recent liquidations": [r for r in rows if r["liquidation_usd_1h"] is None],
+    }
+    for incomplete in lacking.values():
+        assert 0 < len(incomplete) < len(rows) / 20
+        assert not {row["symbol"] for row in incomplete} & set(data.supported_coins()[:19])
+    assert all(row["liquidation_usd_24h"] is not None for row in rows)
+
+
+def test_coins_markets_of_some_exchanges_and_drifting() -> None:
+    everywhere = {row["symbol"]: row for row in data.coins_markets({})}
+    okx = data.coins_markets({}, exchanges={"OKX"})
+    assert {row["symbol"] for row in okx} == {
+        row["base_asset"] for row in data.supported_pairs()["OKX"]
+    }
+    btc_share = 0.14 / sum(exchange.oi_share for exchange in data.EXCHANGES.values())
+    btc = next(row for row in okx if row["symbol"] == "BTC")
+    assert btc["open_interest_usd"] == pytest.approx(
+        everywhere["BTC"]["open_interest_usd"] * btc_share
+    )
+    assert btc["price_change_percent_24h"] == everywhere["BTC"]["price_change_percent_24h"]
+    small = data.supported_coins()[-1]
+    (binance,) = [
+        row for row in data.coins_markets({}, exchanges={"Binance"}) if row["symbol"] == small
+    ]
+    expected = everywhere[small]["liquidation_usd_24h"] * 0.32 / (0.32 + 0.20)
+    assert binance["liquidation_usd_24h"] == pytest.approx(expected, abs=0.02)
+    first, second = data.coins_markets({}, 1), data.coins_markets({}, 2)
+    assert {row["symbol"] for row in first} == {row["symbol"] for row in second} == set(everywhere)
+    assert [row["symbol"] for row in first] != [row["symbol"] for row in second]
+    for row in first:
+        assert (
+            0.94
+            <= row["open_interest_usd"] / everywhere[row["symbol"]]["open_interest_usd"]
+            <= 1.06
+        )
+
+
+def markets_page(http: httpx.Client, **params: str) -> Any:
+    response = http.get(COINS_MARKETS_PATH, params=params)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_coins_markets_pages(client: httpx.Client, server: SandboxServer) -> None:
+    rows = data.coins_markets({})
+    assert markets_page(client) == {"code": "0", "msg": "success", "data": rows[:10]}
+    assert markets_page(client, per_page="100", page="2")["data"] == rows[100:200]
+    assert markets_page(client, per_page="1000")["data"] == rows[:100]
+    pages = [markets_page(client, per_page="100", page=str(page))["data"] for page in range(1, 8)]
+    assert [len(page) for page in pages] == [100, 100, 100, 100, 100, 9, 0]
+    assert [row for page in pages for row in page] == rows
+    for name, value in [("per_page", "0"), ("per_page", "ten"), ("page", "-1"), ("page", "")]:
+        assert markets_page(client, **{name: value}) == {"code": "400", "msg": f"{name} is invalid"}
+    server.move_market("ETH", 3)
+    assert markets_page(client, per_page="3")["data"] == data.coins_markets({"ETH": 3})[:3]
+
+
+def test_coins_markets_exchange_list(client: httpx.Client) -> None:
+    both = data.coins_markets({}, exchanges={"Binance", "OKX"})
+    assert markets_page(client, exchange_list="Binance,OKX")["data"] == both[:10]
+    assert markets_page(client, exchange_list="binance, okx, Kraken")["data"] == both[:10]
+    assert markets_page(client, exchange_list="Kraken")["data"] == []
+    assert markets_page(client, exchange_list="")["data"] == data.coins_markets({})[:10]
+
+
+def test_coins_markets_drift_between_pages(client: httpx.Client, server: SandboxServer) -> None:
+    server.markets_drift = True
+    first = markets_page(client, per_page="100")["data"]
+    second = markets_page(client, per_page="100", page="2")["data"]
+    assert first == data.coins_markets({}, 1)[:100]
+    assert second == data.coins_markets({}, 2)[100:200]
+    twice = {row["symbol"] for row in first} & {row["symbol"] for row in second}
+    assert twice  # a client must dedupe by symbol
+    server.reset()
+    assert server.markets_drift is False
+    assert markets_page(client, per_page="100")["data"] == data.coins_markets({})[:100]
+
+
+@pytest.mark.parametrize(
+    ("plan", "allowed"),
+    [("HOBBYIST", False), ("STARTUP", False), ("STANDARD", True), ("PROFESSIONAL", True)],
+)
+def test_coins_markets_needs_the_standard_plan(
+    server: SandboxServer, plan: str, allowed: bool
+) -> None:
+    server.add_key("a-key", plan)
+    response = httpx.get(f"{server.url}{COINS_MARKETS_PATH}", headers={"CG-API-KEY": "a-key"})
+    assert response.status_code == 200
+    if allowed:
+        assert response.json()["data"] == data.coins_markets({})[:10]
+    else:
+        assert response.json() == {"code": "401", "msg": "Upgrade plan"}
