@@ -98,6 +98,8 @@ def describe(item: dict[str, Any]) -> str:
         return f"FAILED ({item['error']['type']}): {item['message']}"
     if item["mode"] == "liquidation_heatmap":
         return _describe_heatmap(item)
+    if item["mode"] == "market_scan":
+        return _describe_scan_row(item)
     if item["mode"] == "search_symbols":
         lines = [f"{item['message']} keyword={item['keyword']!r}: {len(item['data'])} instruments"]
         lines += [
@@ -138,6 +140,40 @@ def describe(item: dict[str, Any]) -> str:
         lines.append(f"  chart: {item['chart_url']}")
     first = dict(list(item["data"].items())[:2])
     lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
+    return "\n".join(lines)
+
+
+def _describe_scan_row(item: dict[str, Any]) -> str:
+    """A scan's row: the coin at its rank, its max pain on each side, its market, its map."""
+    data = item["data"]
+
+    def figure(value: float | None, form: str = ",.0f") -> str:
+        return "n/a" if value is None else format(value, form)
+
+    def pain(side: str) -> str:
+        price, distance = data[f"{side}_max_pain_price"], data[f"{side}_max_pain_distance_pct"]
+        if price is None:
+            return f"{side} max pain n/a"
+        shown = "n/a" if distance is None else f"{distance:+.2f}%"
+        return f"{side} max pain {price:,} ({shown})"
+
+    lines = [
+        f"#{item['rank']} {item['coin']} at {figure(data['price'], ',')}: {pain('long')} |"
+        f" {pain('short')} ({item['max_pain_range']}, ranked by {item['sort_by']})",
+        f"  open interest {figure(data['open_interest_usd'])} | funding"
+        f" {figure(data['funding_rate'], '.4f')} | liquidations 24h long"
+        f" {figure(data['long_liquidations_usd_24h'])} / short"
+        f" {figure(data['short_liquidations_usd_24h'])}",
+    ]
+    if data["map_range"] is not None:
+        lines.append(
+            f"  {data['map_range']} map: longs within 2% {figure(data['long_within_2pct'])} |"
+            f" shorts within 2% {figure(data['short_within_2pct'])} | imbalance"
+            f" {figure(data['imbalance'], '+.3f')}"
+        )
+    lines += [f"  ALERT {alert['message']}" for alert in item["alerts"]]
+    if item["message"] != "Market scan row fetched successfully.":
+        lines.append(f"  {item['message']}")
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ price, and, for mapped coins, its long and short fuel within a few % of the pric
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from matplotlib import rc_context
 
@@ -14,6 +15,13 @@ from coinglass_liquidation_map.schemas.scans import MAP_COLUMNS_PCT, MarketScanI
 TOP_COINS = 20
 LONG_COLOUR = "#1f9d55"  # longs are liquidated below the price
 SHORT_COLOUR = "#d64545"
+# Legends sit above their axes, where no bar can be.
+ABOVE: dict[str, Any] = {
+    "loc": "lower center",
+    "bbox_to_anchor": (0.5, 1.0),
+    "ncols": 2,
+    "frameon": False,
+}
 
 
 def render_scan(items: list[MarketScanItem], fetched_at: datetime) -> bytes:
@@ -24,7 +32,8 @@ def render_scan(items: list[MarketScanItem], fetched_at: datetime) -> bytes:
     rows = range(len(shown))
     with rc_context(STYLE):
         figure = new_figure(
-            f"Market scan · max pain {shown[0].max_pain_range} · ranked by {shown[0].sort_by}"
+            f"Market scan · {shown[0].max_pain_range} max pain · by"
+            f" {shown[0].sort_by.replace('_', ' ')} · {format_utc(fetched_at)}"
         )
         distances, fuel = figure.subplots(1, 2, sharey=True, width_ratios=(3, 2))
         long_distance = [item.data["long_max_pain_distance_pct"] or 0 for item in shown]
@@ -35,7 +44,7 @@ def render_scan(items: list[MarketScanItem], fetched_at: datetime) -> bytes:
         distances.set_yticks(list(rows), names)
         distances.invert_yaxis()
         distances.set_xlabel("Distance from the price (%)")
-        distances.legend(loc="lower right")
+        distances.legend(**ABOVE)
         longs = [item.data["long_within_2pct"] or 0 for item in shown]
         shorts = [item.data["short_within_2pct"] or 0 for item in shown]
         fuel.barh(rows, [-value for value in longs], color=LONG_COLOUR, label="Longs below")
@@ -49,8 +58,5 @@ def render_scan(items: list[MarketScanItem], fetched_at: datetime) -> bytes:
         for row in unmapped:
             fuel.text(0, row, "not mapped", ha="center", va="center", color=MUTED_COLOUR)
         if not unmapped or len(unmapped) < len(shown):
-            fuel.legend(loc="lower right")
-        figure.text(
-            0.99, 0.005, f"CoinGlass · {format_utc(fetched_at)}", ha="right", color=MUTED_COLOUR
-        )
+            fuel.legend(**ABOVE)
         return png_of(figure)
