@@ -74,6 +74,8 @@ class Mode:
     pipeline: str  # the module of its pipeline, imported by the runs of this mode only
     batch_only: frozenset[str] = field(default_factory=frozenset)
     """Input fields a scheduled run takes and a Standby answer refuses."""
+    listed: bool = False
+    """Standby answers it with a JSON array, however many results (a scan's rows)."""
     add_on: str | None = None
     """The event a result is charged as besides its own when it carries its add-on (a scan
     row's coin map)."""
@@ -207,6 +209,7 @@ MODES = (
         batch_only=frozenset(
             {"snapshotStore", "alerts", "alertCooldownMins", "webhookUrl", "webhookFormat"}
         ),
+        listed=True,
         add_on="LIQUIDATION_MAP",
     ),
 )

@@ -201,7 +201,12 @@ def test_upstream_failures_answer_their_status(
 def test_openapi_document_is_served_and_published(standby: Standby) -> None:
     served = httpx.get(f"{standby.url}/openapi.json").json()
     assert served == json.loads((ROOT / ".actor" / "openapi.json").read_text())
-    assert set(served["paths"]) == {"/symbols", "/liquidation-map", "/liquidation-heatmap"}
+    assert set(served["paths"]) == {
+        "/symbols",
+        "/liquidation-map",
+        "/liquidation-heatmap",
+        "/market-scan",
+    }
     heatmap = {p["name"] for p in served["paths"]["/liquidation-heatmap"]["get"]["parameters"]}
     assert {"symbol", "range", "model", "symbols", "ranges", "models"} <= heatmap
     actor = json.loads((ROOT / ".actor" / "actor.json").read_text())
@@ -233,7 +238,7 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
             )
 
     tools, summary, with_levels, unknown = asyncio.run(use_tools())
-    assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap"}
+    assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap", "market_scan"}
     # A failure is an error result that holds the failure item, and is not charged.
     assert (unknown.is_error, unknown.structured_content) == (True, None)
     [content] = unknown.content
@@ -336,3 +341,33 @@ def test_concurrent_requests_fetch_only_the_maps_the_budget_pays_for(
     assert len(calls(sandbox, MAP_PATH)) == 2
     assert refused["symbol"].partition("_")[2] not in fetched
     assert charged_events(local_run.read_items(storage, "charging-log")) == ["LIQUIDATION_MAP"] * 2
+
+
+def test_a_scan_answers_its_rows_as_an_array_over_http_and_mcp(standby: Standby) -> None:
+    before = standby.charged()
+    response = httpx.get(
+        f"{standby.url}/market-scan", params={"maxCoins": 3, "mapCoins": 1}, headers=KEY
+    )
+    assert response.status_code == 200
+    rows = response.json()
+    by_open_interest = sorted(
+        sandbox_data.coins_markets({}), key=lambda row: -row["open_interest_usd"]
+    )
+    assert [row["coin"] for row in rows] == [row["symbol"] for row in by_open_interest[:3]]
+    assert [row["data"]["map_range"] for row in rows] == ["1d", None, None]
+    assert standby.charged()[len(before) :] == [
+        "SCAN_ROW",
+        "LIQUIDATION_MAP",
+        "SCAN_ROW",
+        "SCAN_ROW",
+    ]
+
+    async def scan() -> CallToolResult:
+        async with Client(f"{standby.url}/mcp") as client:
+            return await client.call_tool("market_scan", {"coins": ["eth", "NOPE"]})
+
+    answer = asyncio.run(scan())
+    assert answer.is_error is False
+    items = (answer.structured_content or {})["items"]
+    assert [(item["success"], item["coin"]) for item in items] == [(True, "ETH"), (False, "NOPE")]
+    assert standby.charged()[len(before) + 4 :] == ["SCAN_ROW"]

@@ -41,7 +41,10 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": (
-                            "The result item (a list when symbols, ranges or models are given)."
+                            "The result items, a list"
+                            if mode.listed
+                            else "The result item (a list when symbols, ranges or models are"
+                            " given)."
                         )
                     },
                     "default": {"description": "A failure item; error.type says which failure."},

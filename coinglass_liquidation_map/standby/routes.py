@@ -118,7 +118,7 @@ def build_app(service: Service) -> Starlette:
                 )
                 return _respond([input_failure(error, {"mode": mode.name})], as_list=False)
             answer = await service.answer(mode, fields, request.headers.get(API_KEY_HEADER))
-            return _respond(answer, as_list=bool(LIST_FIELDS & fields.keys()))
+            return _respond(answer, as_list=mode.listed or bool(LIST_FIELDS & fields.keys()))
 
         return endpoint
 

@@ -35,7 +35,8 @@ def build_mcp(service: Service) -> MCPServer:
         instructions=(
             "Find CoinGlass futures instruments with search_symbols, then read where leveraged"
             " positions would be liquidated with liquidation_map, or how that has built up over"
-            " time with liquidation_heatmap."
+            " time with liquidation_heatmap; rank every coin by its liquidation magnets with"
+            " market_scan."
         ),
     )
     for mode in MODES:
@@ -61,9 +62,14 @@ def _tool_function(service: Service, mode: Mode) -> Any:
         except ValidationError as error:
             refused = invalid_input(error, arguments, frozenset())
             return _error_result(input_failure(refused, {**given, "mode": mode.name}))
-        [item] = await service.answer(mode, chosen.fields(), _api_key(ctx))
-        if isinstance(item, FailureItem):
-            return _error_result(item)
+        answer = await service.answer(mode, chosen.fields(), _api_key(ctx))
+        failures = [item for item in answer if isinstance(item, FailureItem)]
+        if len(failures) == len(answer):
+            return _error_result(failures[0])
+        if mode.listed:
+            # A list of results (a scan's rows, and any coin that failed) in one object.
+            return {"items": [record(item, exclude=chosen.left_out()) for item in answer]}
+        [item] = answer
         return record(item, exclude=chosen.left_out())
 
     schemas = arguments.model_json_schema()["properties"]
