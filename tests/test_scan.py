@@ -187,7 +187,7 @@ async def test_coins_markets_pages_until_a_short_page_and_keeps_each_coin_once(
     markets = await endpoints.coins_markets()
     assert [m.coin for m in markets] == [f"C{n}" for n in range(229)]
     assert markets[5].open_interest_usd == 5.0  # a number sent as text is read
-    assert {int(call.request.url.params["page"]) for call in route.calls} == {1, 2, 3, 4}
+    assert {int(call.request.url.params["page"]) for call in route.calls} == set(range(1, 7))
 
 
 @respx.mock

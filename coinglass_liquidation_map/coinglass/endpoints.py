@@ -40,8 +40,9 @@ COINS_MARKETS_PATH = "/api/futures/coins-markets"
 COINS_MARKETS_PAGE_SIZE = 100
 # About 1,200 coins are supported: twice that many rows means the paging never ends.
 COINS_MARKETS_MAX_PAGES = 24
-# Pages asked for at once: most answers take a handful of pages, fetched in one or two waits.
-COINS_MARKETS_PAGES_AT_ONCE = 4
+# Pages asked for at once: enough for the coins CoinGlass usually lists to come in one wait; a
+# page past the end costs one request and answers an empty list.
+COINS_MARKETS_PAGES_AT_ONCE = 6
 
 
 class Endpoints:

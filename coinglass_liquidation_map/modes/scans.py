@@ -76,8 +76,12 @@ class ScanPipeline:
     async def jobs(self, budget: Budget) -> list[Job]:
         request, mode = self._request, mode_of(self._request)
         endpoints = self._upstream.endpoints
-        max_pain, markets = await asyncio.gather(
-            _had(endpoints.max_pain(request.max_pain_range)), _had(endpoints.coins_markets())
+        # The pair list the maps resolve their coins against comes in the same wait.
+        instruments = self._upstream.instruments() if request.map_coins else _nothing()
+        max_pain, markets, _ = await asyncio.gather(
+            _had(endpoints.max_pain(request.max_pain_range)),
+            _had(endpoints.coins_markets()),
+            _had(instruments),
         )
         if isinstance(max_pain, ActorError) and isinstance(markets, ActorError):
             raise _nothing_had(max_pain, markets)
@@ -192,6 +196,10 @@ async def _unknown(coin: str) -> MarketScanItem:
         f"CoinGlass lists no coin {coin!r} in max pain or coins markets, so it has no row and"
         " nothing was charged. Run mode search_symbols to find the coins it supports."
     )
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _had(fetch: Awaitable[T]) -> T | ActorError:

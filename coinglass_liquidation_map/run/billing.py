@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
@@ -146,28 +146,61 @@ _undelivered = _Undelivered()
 
 async def push_result(item: ResultItem) -> None:
     """Log and push one item; a success is charged as its event, a failure is never charged."""
-    (Actor.log.info if item.success else Actor.log.warning)(item.message)
-    if isinstance(item, FailureItem):
-        pushed = await Actor.push_data(record(item))
-        if _refused(pushed):
-            # Only when the publisher prices every dataset item: the SDK drops the item
-            # silently, and a caller reading the dataset would get nothing and no reason.
-            Actor.log.error(
-                f"This failure could not be stored within the run's budget; it is in the"
-                f" {UNDELIVERED_KEY} record."
-            )
-            await _undelivered.keep(item)
-        return
-    mode = mode_of(item)
-    pushed = await Actor.push_data(record(item), charged_event_name=mode.event)
+    await push_results([item])
+
+
+async def push_results(items: Sequence[ResultItem]) -> None:
+    """Log and push ``items`` in order, each success charged as its event (and its add-on):
+    the successes of one mode that come together go in one push, and one charge per event,
+    since each push is a storage write (a request, on the platform)."""
+    for item in items:
+        (Actor.log.info if item.success else Actor.log.warning)(item.message)
+    for run in _runs(items):
+        if isinstance(run, FailureItem):
+            await _push_failure(run)
+        else:
+            await _push_successes(run)
+
+
+def _runs(items: Sequence[ResultItem]) -> list[FailureItem | list[SuccessItem]]:
+    """``items`` cut into runs of successes of one mode, and failures, each on its own."""
+    runs: list[FailureItem | list[SuccessItem]] = []
+    for item in items:
+        last = runs[-1] if runs else None
+        if isinstance(item, FailureItem):
+            runs.append(item)
+        elif isinstance(last, list) and last[-1].mode == item.mode:
+            last.append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+async def _push_failure(item: FailureItem) -> None:
+    pushed = await Actor.push_data(record(item))
+    if _refused(pushed):
+        # Only when the publisher prices every dataset item: the SDK drops the item
+        # silently, and a caller reading the dataset would get nothing and no reason.
+        Actor.log.error(
+            f"This failure could not be stored within the run's budget; it is in the"
+            f" {UNDELIVERED_KEY} record."
+        )
+        await _undelivered.keep(item)
+
+
+async def _push_successes(items: list[SuccessItem]) -> None:
+    mode = mode_of(items[0])
+    pushed = await Actor.push_data([record(item) for item in items], charged_event_name=mode.event)
     # Under pay per event the SDK pushes only what it can charge for, and drops the rest
-    # silently: report an item it did not charge for instead of leaving a gap.
+    # silently: report each item it did not charge for instead of leaving a gap.
     pricing = Actor.get_charging_manager().get_pricing_info()
-    if pushed.charged_count == 0 and pricing.is_pay_per_event:
-        await push_result(_unpaid(item))
-    elif mode.add_on is not None and item.carries_add_on():
-        # Its room was held with the result's, so the charge is never refused for money.
-        await Actor.charge(mode.add_on)
+    stored = pushed.charged_count if pricing.is_pay_per_event else len(items)
+    add_ons = sum(item.carries_add_on() for item in items[:stored])
+    if mode.add_on is not None and add_ons:
+        # Their room was held with the results', so the charge is never refused for money.
+        await Actor.charge(mode.add_on, count=add_ons)
+    for unpaid in items[stored:]:
+        await push_result(_unpaid(unpaid))
 
 
 async def charge_answer(item: ResultItem) -> ResultItem:

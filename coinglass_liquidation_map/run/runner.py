@@ -7,7 +7,7 @@ A batch run pushes each result to the dataset; the Standby server collects them 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from apify import Actor
 
@@ -28,12 +28,13 @@ from coinglass_liquidation_map.errors import (
 )
 from coinglass_liquidation_map.outputs import FailureItem, ResultItem
 from coinglass_liquidation_map.run.access import open_endpoints
-from coinglass_liquidation_map.run.billing import Affordable, Budget, affordable, push_result
+from coinglass_liquidation_map.run.billing import Affordable, Budget, affordable, push_results
 from coinglass_liquidation_map.run.pairs import PairDirectory
 from coinglass_liquidation_map.run.pipeline import Job, Pipeline, PipelineFactory
 from coinglass_liquidation_map.run.upstream import InstrumentSource, MarketPrices, Upstream
 
-Deliver = Callable[[ResultItem], Awaitable[None]]
+Deliver = Callable[[Sequence[ResultItem]], Awaitable[None]]
+"""Where results go once ready (pushed and charged, or kept for an HTTP answer), in order."""
 
 
 async def serve(raw_input: object) -> bool:
@@ -46,7 +47,7 @@ async def serve(raw_input: object) -> bool:
         request = parse_input(raw_input)
         endpoints = open_endpoints(request, Actor.log)
     except ActorError as error:
-        await push_result(input_failure(error, raw_input))
+        await push_results([input_failure(error, raw_input)])
         return True
     async with endpoints.client:
         instruments = PairDirectory(endpoints.supported_pairs, request.symbol_cache_ttl_secs)
@@ -60,7 +61,7 @@ async def fulfil(
     request: ActorInput,
     endpoints: Endpoints,
     instruments: InstrumentSource,
-    deliver: Deliver = push_result,
+    deliver: Deliver = push_results,
     afford: Affordable | None = None,
     *,
     remember: bool = False,
@@ -110,38 +111,52 @@ class _Limits:
                 jobs = await self._pipeline.jobs(self._budget)
         except Exception as raised:
             failure = request_failure(self._failure(raised), request)
-            await self._deliver(failure)
+            await self._deliver([failure])
             return [failure]
-        # In order, when the pipeline asks for it: each delivers once the one before it has.
-        turns = [asyncio.Event() for _ in jobs] if self._pipeline.ordered else []
-        return list(await asyncio.gather(*(self._run(job, i, turns) for i, job in enumerate(jobs))))
+        self._handed: dict[int, ResultItem] = {}
+        self._next = 0  # the first result not yet delivered, when they go in order
+        self._delivered = [asyncio.Event() for _ in jobs]
+        self._delivering = asyncio.Lock()
+        return list(await asyncio.gather(*(self._run(job, i) for i, job in enumerate(jobs))))
 
-    async def _run(self, job: Job, index: int, turns: list[asyncio.Event]) -> ResultItem:
+    async def _run(self, job: Job, index: int) -> ResultItem:
         events = (self._mode.event, self._mode.add_on) if job.add_on else (self._mode.event,)
         try:
             async with self._budget.reserve(*filter(None, events)):
                 async with asyncio.timeout_at(self._deadline), self._slots:
                     item = await job.fetch()
                 # Outside the slot, so the next fetch starts while this one is stored, and
-                # outside the deadline, so a result fetched in time is never half delivered.
-                await self._deliver_in_turn(item, index, turns)
-                await self._pipeline.delivered(item)
+                # outside the deadline, so a result fetched in time is never half delivered;
+                # inside the reservation, which holds its room until it is charged.
+                await self._hand_over(index, item)
                 return item
         except Exception as raised:
             failure = job.failed(self._failure(raised))
-        await self._deliver_in_turn(failure, index, turns)
+        await self._hand_over(index, failure)
         return failure
 
-    async def _deliver_in_turn(
-        self, item: ResultItem, index: int, turns: list[asyncio.Event]
-    ) -> None:
-        if turns and index:
-            await turns[index - 1].wait()
-        try:
-            await self._deliver(item)
-        finally:
-            if turns:
-                turns[index].set()
+    async def _hand_over(self, index: int, item: ResultItem) -> None:
+        """Deliver ``item``: at once, or, when the pipeline's results go in order, with every
+        result ready after it, once those before it are delivered."""
+        if not self._pipeline.ordered:
+            await self._deliver_all([item])
+            return
+        self._handed[index] = item
+        async with self._delivering:
+            ready: list[ResultItem] = []
+            while self._next in self._handed:
+                ready.append(self._handed.pop(self._next))
+                self._next += 1
+            if ready:
+                await self._deliver_all(ready)
+                for delivered in range(self._next - len(ready), self._next):
+                    self._delivered[delivered].set()
+        await self._delivered[index].wait()
+
+    async def _deliver_all(self, items: list[ResultItem]) -> None:
+        await self._deliver(items)
+        for item in items:
+            await self._pipeline.delivered(item)
 
     def _failure(self, raised: Exception) -> ActorError:
         """What a user is told of a result that failed."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -115,7 +116,7 @@ def _refuse_per_request(fields: dict[str, Any]) -> None:
         )
 
 
-async def _answer_later(_: ResultItem) -> None:
+async def _answer_later(_: Sequence[ResultItem]) -> None:
     """Over HTTP, items are charged and sent together, once the whole answer is ready."""
 
 
