@@ -6,16 +6,20 @@ from collections.abc import AsyncIterator
 
 import pytest
 import respx
-from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH
+import sandbox_data
+import sandbox_heatmaps
+from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH, PRO_KEY
+from sandbox_server import SandboxServer
 
 from coinglass_liquidation_map import errors
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.market_data import Instrument
-from coinglass_liquidation_map.modes import maps
+from coinglass_liquidation_map.modes import heatmaps, maps
 from coinglass_liquidation_map.retry import RetryPolicy
 from coinglass_liquidation_map.run.upstream import MarketPrices, Upstream
+from coinglass_liquidation_map.schemas.heatmaps import HeatmapTarget
 from coinglass_liquidation_map.schemas.maps import MapTarget
 
 BASE = "https://cg.test"
@@ -102,3 +106,38 @@ async def test_a_refused_long_range_says_where_its_data_is_and_keeps_each_cause(
         + " Its liquidation heatmap covers 90d: ask mode liquidation_heatmap with range 90d."
     )
     assert caught.value.upstream_code == "400"
+
+
+async def test_a_pair_quoted_in_btc_is_not_read_against_its_price_in_usd(
+    sandbox: SandboxServer,
+) -> None:
+    async with CoinGlassClient(PRO_KEY, base_url=sandbox.url) as client:
+        endpoints = Endpoints(client)
+
+        async def instruments(*, fresh: bool = False) -> list[Instrument]:
+            return (await endpoints.supported_pairs()).root
+
+        upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
+        target = MapTarget("Binance_ETHBTC", "1d")
+        item = (await maps.liquidation_map(upstream, target, Bucketing())).item
+        heatmap = await heatmaps.liquidation_heatmap(
+            endpoints, instruments, HeatmapTarget("Binance_ETHBTC", "24h", "model1"), 10
+        )
+    # The map's levels are in BTC, pairs-markets' price in USD: that price is not used.
+    liq_map = sandbox_data.liquidation_map("Binance", "ETHBTC", "1d")
+    prices = sorted(float(row[0]) for rows in liq_map.values() for row in rows)
+    usd = next(r for r in sandbox_data.pairs_markets("ETH") if r["instrument_id"] == "ETHBTC")
+    assert (item.summary.current_price, item.summary.long_level_total) == (None, None)
+    assert item.summary.level_count == len(prices)
+    assert item.message == (
+        "Liquidation map data fetched successfully. The current price is unavailable"
+        f" (pairs-markets Binance ETHBTC gives {usd['current_price']:,.0f}, far outside the"
+        f" prices {prices[0]:.5f} to {prices[-1]:.5f} it would be read against: a price in"
+        " another unit, such as USD for a pair quoted in BTC), so sides are not computed."
+    )
+    # The heatmap's candles are in BTC like its price axis: its last close is read.
+    close = sandbox_heatmaps.pair_heatmap("Binance", "ETHBTC", "24h", "model1")[
+        "price_candlesticks"
+    ][-1][4]
+    assert heatmap.summary.current_price == close
+    assert heatmap.message == "Liquidation heatmap data fetched successfully."

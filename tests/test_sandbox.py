@@ -178,6 +178,21 @@ def test_pairs_markets() -> None:
     assert data.pairs_markets("NOPE") == []
 
 
+def test_a_pair_quoted_in_btc_has_its_map_in_btc_and_its_market_price_in_usd() -> None:
+    listed = data.supported_pairs()["Binance"]
+    assert {"instrument_id": "ETHBTC", "base_asset": "ETH", "quote_asset": "BTC"} in listed
+    row = next(row for row in data.pairs_markets("ETH") if row["instrument_id"] == "ETHBTC")
+    # As CoinGlass's pairs-markets gives it: current_price in USD, index_price in BTC.
+    assert row["symbol"] == "ETH/BTC"
+    assert 3_000 < row["current_price"] < 3_800
+    assert 0.03 < row["index_price"] < 0.04
+    map_prices = [float(r[0]) for r in all_rows(data.liquidation_map("Binance", "ETHBTC", "1d"))]
+    assert 0.03 < min(map_prices) < max(map_prices) < 0.04
+    heatmap = sandbox_heatmaps.pair_heatmap("Binance", "ETHBTC", "24h", "model1")
+    assert 0.02 < heatmap["y_axis"][0] < heatmap["y_axis"][-1] < 0.05
+    assert heatmap["price_candlesticks"][-1][4] == data.quoted_price("Binance", "ETHBTC")
+
+
 def test_aggregated_shapes() -> None:
     merged = data.aggregated_map_merged("ETH", "1d")
     assert len(merged) > 200
@@ -188,7 +203,8 @@ def test_aggregated_shapes() -> None:
         (exchange, row["instrument_id"])
         for exchange, rows in data.supported_pairs().items()
         for row in rows
-        if row["base_asset"] == "ETH"
+        # The coin map holds the pairs priced in dollars, not ETHBTC, whose levels are in BTC.
+        if row["base_asset"] == "ETH" and row["quote_asset"] != "BTC"
     }
     items = listed["data"]
     listed_pairs = {(i["instrument"]["exName"], i["instrument"]["instrumentId"]) for i in items}

@@ -29,7 +29,7 @@ from coinglass_liquidation_map.analysis.buckets import (
     row_level,
     row_price,
 )
-from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.analysis.markets import CurrentPrice, unfit_price
 from coinglass_liquidation_map.market_data import LiquidationRow, Number, PriceKeyedMap
 from coinglass_liquidation_map.outputs import Side
 from coinglass_liquidation_map.schemas.maps import (
@@ -129,12 +129,13 @@ def analyse(
     *,
     price_source: str | None = None,
     by_exchange: dict[str, float] | None = None,
+    rows: list[LiquidationRow] | None = None,
 ) -> tuple[Summary, Placement]:
     """The summary of a map read against ``current_price`` (None: unknown), and the placement
-    its levels are made from; a caller that cannot deliver the levels never pays for them."""
+    its levels are made from; a caller that cannot deliver the levels never pays for them.
+    ``rows`` are the map's ``sorted_rows``, when the caller has them already."""
     width = bucketing.width(current_price)
-    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
-    rows = sorted(itertools.chain.from_iterable(data.values()), key=row_price)
+    rows = sorted_rows(data) if rows is None else rows
     # Re-bucketed grids are laid from the current price, so no bucket straddles it.
     origin = current_price or 0
     placement = Placement.of(rebucketed(rows, width, origin) if width else rows, current_price)
@@ -155,6 +156,12 @@ def analyse(
         bucket_width=width,
     )
     return summary, placement
+
+
+def sorted_rows(data: PriceKeyedMap) -> list[LiquidationRow]:
+    """Every row of the map, by price."""
+    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
+    return sorted(itertools.chain.from_iterable(data.values()), key=row_price)
 
 
 @dataclass(frozen=True)
@@ -178,13 +185,18 @@ def analysed_map(
     skipped_rows: int = 0,
 ) -> AnalysedMap:
     """A fetched map as its item: the summary, and a message that says what the user should
-    know (rows left out, a price that could not be had)."""
+    know (rows left out, a price that could not be had or does not fit the map)."""
+    rows = sorted_rows(data)
+    unfit = price and rows and unfit_price(price, rows[0][0], rows[-1][0])
+    if unfit:
+        price, missing = None, unfit
     summary, placement = analyse(
         data,
         price.price if price else None,
         bucketing,
         price_source=price.source if price else None,
         by_exchange=by_exchange,
+        rows=rows,
     )
     message = MAP_SUCCESS_MESSAGE
     if skipped_rows:

@@ -161,6 +161,11 @@ async def liquidation_heatmap(
             f" {left_out} cell(s) from CoinGlass were left out: unreadable, or outside its own"
             " price axis or candles."
         )
+    if analysed.unfit_price:
+        message += (
+            f" The current price is unavailable ({analysed.unfit_price}), so sides are not"
+            " computed."
+        )
     if analysed.latest_empty:
         message += (
             " Its latest candle holds no cell, so the current picture (summary.latest, levels,"

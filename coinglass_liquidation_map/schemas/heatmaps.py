@@ -96,15 +96,16 @@ class HeatSides(BaseModel):
 
 
 class LatestColumn(BaseModel):
-    """The heatmap's current picture: its latest column, never summed with earlier ones."""
+    """The heatmap's current picture: its latest column, never summed with earlier ones. Its
+    sides and totals are null when the current price is unknown."""
 
     model_config = DEFERRED
 
     at: AwareDatetime  # the column's candle
-    total_above: float
-    total_below: float
+    total_above: float | None
+    total_below: float | None
     imbalance: float | None  # (above - below) / (above + below)
-    within_pct: dict[str, HeatSides]
+    within_pct: dict[str, HeatSides] | None
     top_levels: list[HeatLevel]
     nearest_above: HeatLevel | None  # the nearest cell at or above the column's 90th percentile
     nearest_below: HeatLevel | None
@@ -121,8 +122,8 @@ class HotZone(BaseModel):
     total: float
     peak_price: Number
     peak_value: float
-    side: Side | None  # None when the band holds the price
-    distance_pct: float  # of its nearest edge
+    side: Side | None  # None when the band holds the price, or the price is unknown
+    distance_pct: float | None  # of its nearest edge; None when the price is unknown
 
 
 class HeatmapSummary(BaseModel):
@@ -130,8 +131,8 @@ class HeatmapSummary(BaseModel):
 
     model_config = DEFERRED
 
-    current_price: Number
-    price_source: str
+    current_price: Number | None  # None when the last close does not fit the price axis
+    price_source: str | None
     start_time: AwareDatetime
     end_time: AwareDatetime
     columns: int
