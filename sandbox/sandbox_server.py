@@ -22,6 +22,10 @@ missing."}``; any other key: HTTP 200 ``{"code":"400","msg":"Invalid API key pro
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
 
+Ranges: the maps take ``accepted_ranges`` (1d, 7d and 30d, as documented) and answer any other
+HTTP 200 ``{"code":"500","msg":"Server Error"}``, as CoinGlass answered live; the heatmaps
+take their own eight and answer another with ``{"code":"400",...}``.
+
 Rate limits: every answered request of a key counts in a sliding window of
 ``rate_window_secs`` (a minute, as CoinGlass's), whichever process sent it; each answer
 carries ``API-KEY-MAX-LIMIT`` (the plan's limit) and ``API-KEY-USE-LIMIT`` (the key's use in
@@ -118,7 +122,9 @@ FAULT_KINDS: frozenset[str] = frozenset(
     }
 )
 AGGREGATED_SHAPES: tuple[str, ...] = ("merged", "by_instrument")
-DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d", "90d", "180d", "365d"})
+# The ranges the maps take, those CoinGlass documents. Any other range (90d, 180d, 365d, 12h, ...)
+# is answered HTTP 200 {"code":"500","msg":"Server Error"}, as live calls were.
+DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d"})
 
 MAP_PATH = "/api/futures/liquidation/map"
 AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
@@ -183,6 +189,9 @@ def _proxy_page(status: int, reason: str) -> Reply:
 
 
 _KEY_MISSING = _error("400", "API key missing.")
+_RANGE_INVALID = _error("400", "range is invalid")
+# The maps' answer to a range they do not take, HTTP 200 like every body error.
+_SERVER_ERROR = _error("500", "Server Error")
 _INVALID_KEY = _error("400", "Invalid API key provided")
 _NOT_FOUND = _error("404", "Endpoint not found", status=404)
 
@@ -251,6 +260,7 @@ class _Endpoint:
     pro_only: bool
     answer: Callable[[SandboxServer, _Call], Any]  # returns the envelope's "data"
     ranges: frozenset[str] | None = None  # the ranges it takes, when not the maps'
+    range_refusal: Reply = _RANGE_INVALID  # its answer to any other
 
 
 def _supported_pairs(_: SandboxServer, call: _Call) -> Any:
@@ -319,8 +329,8 @@ _ENDPOINTS: dict[str, _Endpoint] = {
             call.query["symbol"], server.market_move(call.query["symbol"])
         ),
     ),
-    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map),
-    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map),
+    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), True, _pair_map, None, _SERVER_ERROR),
+    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), True, _aggregated_map, None, _SERVER_ERROR),
     "/api/user/account/subscription": _Endpoint((), False, _subscription),
     **{
         f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
@@ -714,7 +724,7 @@ class SandboxServer:
         if missing:
             return _error("400", f"{missing[0]} is required")
         if "range" in endpoint.required and not self._takes_range(query["range"], endpoint):
-            return _error("400", "range is invalid")
+            return endpoint.range_refusal
         return None
 
     def _takes_range(self, range_: str, endpoint: _Endpoint) -> bool:

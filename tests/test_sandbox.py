@@ -21,7 +21,13 @@ import httpx
 import pytest
 import sandbox_data as data
 import sandbox_heatmaps
-from sandbox_server import AGGREGATED_MAP_PATH, MAP_PATH, Fault, SandboxServer
+from sandbox_server import (
+    AGGREGATED_MAP_PATH,
+    MAP_PATH,
+    PAIR_HEATMAP_PATH,
+    Fault,
+    SandboxServer,
+)
 
 SERVER_SCRIPT = Path(__file__).resolve().parent.parent / "sandbox" / "sandbox_server.py"
 PRO = {"CG-API-KEY": SandboxServer.PRO_KEY}
@@ -345,16 +351,32 @@ def test_missing_parameter_is_named(
     assert missing in body["msg"]
 
 
-def test_range_validation(client: httpx.Client, server: SandboxServer) -> None:
-    def code_for(range_: str) -> str:
-        body = client.get(MAP_PATH, params={**BTC_MAP, "range": range_}).json()
-        if body["code"] != "0":
-            assert "range" in body["msg"]
-        return str(body["code"])
+@pytest.mark.parametrize("path", [MAP_PATH, AGGREGATED_MAP_PATH])
+def test_a_map_range_it_does_not_take_is_a_server_error_body(
+    client: httpx.Client, server: SandboxServer, path: str
+) -> None:
+    def answer(range_: str) -> tuple[int, dict[str, Any]]:
+        response = client.get(path, params={**BTC_MAP, "range": range_})
+        return response.status_code, response.json()
 
-    assert [code_for(r) for r in ("1d", "365d", "2d", "1w")] == ["0", "0", "400", "400"]
+    # As CoinGlass answered live: HTTP 200, code "500", for every range it does not document.
+    refused = (200, {"code": "500", "msg": "Server Error"})
+    assert [answer(r)[1]["code"] for r in ("1d", "7d", "30d")] == ["0", "0", "0"]
+    assert [answer(r) for r in ("90d", "180d", "365d", "2d", "12h")] == [refused] * 5
     server.accepted_ranges = {"1d", "7d", "30d", "12h", "forever"}
-    assert [code_for(r) for r in ("30d", "90d", "12h", "forever")] == ["0", "400", "0", "400"]
+    assert [answer(r)[1]["code"] for r in ("30d", "90d", "12h", "forever")] == [
+        "0",
+        "500",
+        "0",
+        "500",
+    ]
+
+
+def test_a_heatmap_range_it_does_not_take_is_a_bad_parameter(client: httpx.Client) -> None:
+    path = f"{PAIR_HEATMAP_PATH}/model1"
+    assert client.get(path, params={**BTC_MAP, "range": "90d"}).json()["code"] == "0"
+    body = client.get(path, params={**BTC_MAP, "range": "1d"}).json()
+    assert (body["code"], body["msg"]) == ("400", "range is invalid")
 
 
 def test_unknown_path(client: httpx.Client) -> None:

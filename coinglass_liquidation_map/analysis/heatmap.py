@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from coinglass_liquidation_map.analysis.buckets import distance_pct, percentile, reach, side_of
-from coinglass_liquidation_map.analysis.liqmap import CLUSTER_PERCENTILE, WITHIN_PCTS
+from coinglass_liquidation_map.analysis.liqmap import CLUSTER_PERCENTILE, WITHIN_PCTS, latest_column
 from coinglass_liquidation_map.analysis.markets import CurrentPrice, unfit_price
 from coinglass_liquidation_map.errors import BadResponse, NoData
 from coinglass_liquidation_map.market_data import Heatmap, Number
@@ -100,13 +100,6 @@ def analysed_heatmap(heatmap: Heatmap, top: int) -> AnalysedHeatmap:
         hot_zones=_hot_zones(latest, prices, price, top, threshold),
     )
     return AnalysedHeatmap(data, summary, levels, len(sent) - len(cells), not latest, unfit)
-
-
-def latest_column(heatmap: Heatmap) -> list[tuple[int, float]]:
-    """The cells of the latest column inside the price axis, as (price row, value), by price:
-    the current picture."""
-    last, rows = len(heatmap.candles) - 1, len(heatmap.y_axis)
-    return sorted((y, value) for x, y, value in heatmap.cells if x == last and y < rows)
 
 
 def _utc(seconds: int) -> datetime:

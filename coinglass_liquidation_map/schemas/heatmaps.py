@@ -9,14 +9,20 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, Field
 from typing_extensions import TypedDict
 
-from coinglass_liquidation_map.inputs import InputModel, Symbol, Target, ToolArguments, each_once
+from coinglass_liquidation_map.inputs import (
+    HEATMAP_RANGE_NAMES,
+    InputModel,
+    Symbol,
+    Target,
+    ToolArguments,
+    each_once,
+)
 from coinglass_liquidation_map.market_data import Candle, HeatmapCell, Number
 from coinglass_liquidation_map.outputs import DEFERRED, Side, SuccessItem
 
 HEATMAP_SUCCESS_MESSAGE = "Liquidation heatmap data fetched successfully."
 # CoinGlass's heatmap ranges, after the map names, which one ``ranges`` list may serve both with.
 HeatmapRange = Literal["1d", "7d", "30d", "90d", "180d", "365d", "12h", "24h", "3d", "1y"]
-HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}  # the map names of two, and CoinGlass's
 HeatmapModel = Literal["model1", "model2", "model3"]
 
 
