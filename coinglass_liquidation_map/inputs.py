@@ -103,6 +103,11 @@ TopClusters = Annotated[int, Field(ge=0, le=100)]
 StorageName = Annotated[str, Field(max_length=63, pattern=r"^[a-zA-Z0-9-]+$")]
 
 
+# CoinGlass's heatmap ranges under the map names of two of them, for a heatmap asked with a
+# map's range (by a heatmap's input, or by a map CoinGlass's maps refuse).
+HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}
+
+
 @dataclass(frozen=True)
 class Target:
     """One result a run fetches, of an instrument (``Binance_BTCUSDT``) or a coin (``BTC``)."""

@@ -12,6 +12,9 @@ What it models:
   tickers (``LCO``, ``1000JCG``, ``8FIO`` ...), prices from fractions of a cent to thousands and
   far less open interest, listed as ``{base}USDT`` on Binance and Bybit only;
 * current prices per pair and ``pairs-markets`` rows;
+* a pair quoted in BTC (Binance ``ETHBTC``) has its map and heatmap in BTC while
+  ``pairs-markets`` gives its ``current_price`` in USD (and its ``index_price`` in BTC), as
+  CoinGlass does;
 * liquidation maps keyed by price bucket, rows ``[price, level, leverage, band]``,
   with clusters where leveraged positions would be liquidated, bigger bars at
   round prices, and wider spreads for longer ranges;
@@ -66,6 +69,7 @@ class Exchange:
     inverse_format: str | None = None
     inverse_quote: str = "USD"
     inverse_coins: frozenset[str] = frozenset()
+    btc_quoted_coins: frozenset[str] = frozenset()  # listed as <coin>BTC too
     missing_coins: frozenset[str] = frozenset()
     only_coins: frozenset[str] | None = None
 
@@ -125,6 +129,7 @@ EXCHANGES: dict[str, Exchange] = {
             linear_quote="USDT",
             inverse_format="{base}USD_PERP",
             inverse_coins=_coins("BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LINK", "LTC"),
+            btc_quoted_coins=_coins("ETH"),
         ),
         Exchange(
             "OKX",
@@ -204,6 +209,9 @@ _EXTRA_FIELDS: dict[tuple[str, str], dict[str, Any]] = {
 _MARKET_EXCHANGE_NAMES: dict[str, str] = {"Gate": "Gate.io"}
 
 _INVERSE_OI_SHARE = 0.18
+_BTC_QUOTED_OI_SHARE = 0.02
+# A pair quoted in BTC is priced to Binance ETHBTC's tick.
+_BTC_QUOTED_DECIMALS = 5
 _INVERSE_PRICE_PREMIUM = 1.00015
 _RANGE_UNITS_IN_DAYS: dict[str, float] = {"h": 1 / 24, "d": 1.0, "w": 7.0, "m": 30.0, "y": 365.0}
 _RANGE_PATTERN = re.compile(r"(\d+)([hdwmy])")
@@ -297,6 +305,8 @@ def _instruments() -> tuple[Instrument, ...]:
             variants = [(exchange.linear_format, exchange.linear_quote, False)]
             if exchange.inverse_format is not None and coin in exchange.inverse_coins:
                 variants.append((exchange.inverse_format, exchange.inverse_quote, True))
+            if coin in exchange.btc_quoted_coins:
+                variants.append(("{base}BTC", "BTC", False))
             for template, quote, inverse in variants:
                 instrument_id = template.format(base=coin)
                 extras = _EXTRA_FIELDS.get((exchange.name, instrument_id), {})
@@ -323,6 +333,11 @@ def _instruments_by_base() -> dict[str, tuple[Instrument, ...]]:
 
 def _instruments_of(base: str) -> tuple[Instrument, ...]:
     return _instruments_by_base().get(base, ())
+
+
+def _usd_instruments_of(base: str) -> list[Instrument]:
+    """The pairs of ``base`` priced in dollars, which the coin-wide maps are made of."""
+    return [i for i in _instruments_of(base) if i.quote != "BTC"]
 
 
 def supported_exchanges() -> list[str]:
@@ -365,8 +380,25 @@ def current_price(exchange: str, instrument_id: str, move_pct: float = 0.0) -> f
     return round(price, coin.decimals)
 
 
+def price_decimals(exchange: str, instrument_id: str) -> int:
+    """The decimals of a listed pair's price in its own quote; KeyError for an unknown pair."""
+    inst = _instrument_index()[(exchange, instrument_id)]
+    return _BTC_QUOTED_DECIMALS if inst.quote == "BTC" else COINS[inst.base].decimals
+
+
+def quoted_price(exchange: str, instrument_id: str, move_pct: float = 0.0) -> float:
+    """A listed pair's price in its own quote, in which its map and heatmap are drawn: in BTC
+    for a pair quoted in BTC (at BTC's base price), else ``current_price``."""
+    price = current_price(exchange, instrument_id, move_pct)
+    if _instrument_index()[(exchange, instrument_id)].quote != "BTC":
+        return price
+    return round(price / COINS["BTC"].price, _BTC_QUOTED_DECIMALS)
+
+
 def _open_interest(inst: Instrument) -> float:
     share = EXCHANGES[inst.exchange].oi_share * (_INVERSE_OI_SHARE if inst.inverse else 1.0)
+    if inst.quote == "BTC":
+        share *= _BTC_QUOTED_OI_SHARE
     jitter = 0.85 + 0.3 * _unit("oi", inst.exchange, inst.instrument_id)
     return COINS[inst.base].open_interest_usd * share * jitter
 
@@ -377,6 +409,11 @@ def pairs_markets(base: str, move_pct: float = 0.0) -> list[dict[str, Any]]:
     for inst in _instruments_of(base):
         coin = COINS[base]
         index_drift = 1 + (_unit("index", inst.exchange, inst.instrument_id) - 0.5) * 4e-4
+        # Every current_price is in USD, while a pair quoted in BTC has its index in BTC.
+        index = quoted_price(inst.exchange, inst.instrument_id, move_pct) / current_price(
+            inst.exchange, inst.instrument_id, move_pct
+        )
+        decimals = price_decimals(inst.exchange, inst.instrument_id)
         rows.append(
             {
                 "instrument_id": inst.instrument_id,
@@ -384,7 +421,7 @@ def pairs_markets(base: str, move_pct: float = 0.0) -> list[dict[str, Any]]:
                 "symbol": f"{inst.base}/{inst.quote}",
                 "current_price": current_price(inst.exchange, inst.instrument_id, move_pct),
                 "index_price": round(
-                    coin.price * (1 + move_pct / 100) * index_drift, coin.decimals
+                    coin.price * (1 + move_pct / 100) * index_drift * index, decimals
                 ),
                 "open_interest_usd": round(_open_interest(inst), 2),
             }
@@ -479,9 +516,9 @@ def liquidation_map(
     if inst is None:
         return {}
     rng = _rng(exchange, instrument_id, range_)
-    coin = COINS[inst.base]
-    grid = _Grid.around(current_price(exchange, instrument_id), coin.decimals, range_, rng.random())
-    moved = current_price(exchange, instrument_id, move_pct) * 10**coin.decimals
+    decimals = price_decimals(exchange, instrument_id)
+    grid = _Grid.around(quoted_price(exchange, instrument_id), decimals, range_, rng.random())
+    moved = quoted_price(exchange, instrument_id, move_pct) * 10**decimals
     swept = (min(grid.price_ticks, moved), max(grid.price_ticks, moved))
     spread = _spread(range_days(range_))
     # Longs sit below the price, shorts above; one side is usually more crowded.
@@ -526,15 +563,16 @@ def _without_leverage(liq_map: LiqMap) -> LiqMap:
 
 
 def _reference_price(base: str, move_pct: float = 0.0) -> float:
-    first = _instruments_of(base)[0]
+    first = _usd_instruments_of(base)[0]
     return current_price(first.exchange, first.instrument_id, move_pct)
 
 
 def aggregated_map_by_instrument(base: str, range_: str, move_pct: float = 0.0) -> dict[str, Any]:
     """The list shape: ``{"last_price": .., "data": [{"instrument": .., "liqMapV2": ..}]}``.
 
-    Leverage is null in coin-wide maps. Empty dict for an unknown coin. Each call has its own
-    list and items, which a caller may replace; the maps inside are shared, never to be changed.
+    Leverage is null in coin-wide maps, and only pairs priced in dollars are in it. Empty dict
+    for an unknown coin. Each call has its own list and items, which a caller may replace; the
+    maps inside are shared, never to be changed.
     """
     built = _aggregated_map_by_instrument(base, range_, move_pct)
     return {**built, "data": [dict(item) for item in built["data"]]} if built else {}
@@ -544,7 +582,7 @@ def aggregated_map_by_instrument(base: str, range_: str, move_pct: float = 0.0) 
 # them per request would make the sandbox, not the client, the slow side of a benchmark.
 @cache
 def _aggregated_map_by_instrument(base: str, range_: str, move_pct: float) -> dict[str, Any]:
-    instruments = _instruments_of(base)
+    instruments = _usd_instruments_of(base)
     if not instruments:
         return {}
     return {
@@ -562,8 +600,9 @@ def _aggregated_map_by_instrument(base: str, range_: str, move_pct: float) -> di
 
 
 def aggregated_map_merged(base: str, range_: str, move_pct: float = 0.0) -> LiqMap:
-    """The merged shape: every instrument's rows summed onto one coin-wide bucket grid."""
-    instruments = _instruments_of(base)
+    """The merged shape: every instrument's rows priced in dollars summed onto one coin-wide
+    bucket grid."""
+    instruments = _usd_instruments_of(base)
     if not instruments:
         return {}
     coin = COINS[base]

@@ -58,8 +58,10 @@ def pair_heatmap(
     coin = data.coin_of(exchange, instrument_id)
     if coin is None:
         return empty()
-    price = data.current_price(exchange, instrument_id, move_pct)
-    return _heatmap(price, data.COINS[coin].decimals, range_, model, exchange, instrument_id)
+    # In the pair's own quote, as its map: BTC for a pair quoted in BTC.
+    price = data.quoted_price(exchange, instrument_id, move_pct)
+    decimals = data.price_decimals(exchange, instrument_id)
+    return _heatmap(price, decimals, range_, model, exchange, instrument_id)
 
 
 def coin_heatmap(coin: str, range_: str, model: str, move_pct: float = 0.0) -> Heatmap:

@@ -25,6 +25,10 @@ HTTP 200 ``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
 
+Ranges: the maps take ``accepted_ranges`` (1d, 7d and 30d, as documented) and answer any other
+HTTP 200 ``{"code":"500","msg":"Server Error"}``, as CoinGlass answered live; the heatmaps
+take their own eight and answer another with ``{"code":"400",...}``.
+
 Rate limits: every answered request of a key counts in a sliding window of
 ``rate_window_secs`` (a minute, as CoinGlass's), whichever process sent it; each answer
 carries ``API-KEY-MAX-LIMIT`` (the plan's limit) and ``API-KEY-USE-LIMIT`` (the key's use in
@@ -144,7 +148,9 @@ FAULT_KINDS: frozenset[str] = frozenset(
 AGGREGATED_SHAPES: tuple[str, ...] = ("merged", "by_instrument")
 # CoinGlass's plans, from the lowest to the highest; a plan reaches every endpoint a lower one does.
 PLANS: tuple[str, ...] = ("HOBBYIST", "STARTUP", "STANDARD", "PROFESSIONAL")
-DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d", "90d", "180d", "365d"})
+# The ranges the maps take, those CoinGlass documents. Any other range (90d, 180d, 365d, 12h, ...)
+# is answered HTTP 200 {"code":"500","msg":"Server Error"}, as live calls were.
+DEFAULT_RANGES: frozenset[str] = frozenset({"1d", "7d", "30d"})
 
 MAP_PATH = "/api/futures/liquidation/map"
 AGGREGATED_MAP_PATH = "/api/futures/liquidation/aggregated-map"
@@ -218,7 +224,8 @@ _KEY_MISSING = _error("400", "API key missing.")
 _INVALID_KEY = _error("400", "Invalid API key provided")
 _NOT_FOUND = _error("404", "Endpoint not found", status=404)
 _BAD_RANGE = _error("400", "range is invalid")
-# What the coin map answered live for a range it does not take.
+# What the maps (and the coin map, live) answer for a range they do not take, HTTP 200 like
+# every body error.
 _SERVER_ERROR = _error("500", "Server Error")
 
 # Faults whose answer does not depend on the request.
@@ -380,8 +387,12 @@ _ENDPOINTS: dict[str, _Endpoint] = {
             call.query["symbol"], server.market_move(call.query["symbol"])
         ),
     ),
-    MAP_PATH: _Endpoint(("exchange", "symbol", "range"), "PROFESSIONAL", _pair_map),
-    AGGREGATED_MAP_PATH: _Endpoint(("symbol", "range"), "PROFESSIONAL", _aggregated_map),
+    MAP_PATH: _Endpoint(
+        ("exchange", "symbol", "range"), "PROFESSIONAL", _pair_map, bad_range=_SERVER_ERROR
+    ),
+    AGGREGATED_MAP_PATH: _Endpoint(
+        ("symbol", "range"), "PROFESSIONAL", _aggregated_map, bad_range=_SERVER_ERROR
+    ),
     "/api/user/account/subscription": _Endpoint((), "HOBBYIST", _subscription),
     MAX_PAIN_PATH: _Endpoint(
         (),

@@ -22,27 +22,39 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from coinglass_liquidation_map.analysis.buckets import Bucketing
     from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
+    from coinglass_liquidation_map.run.refusals import RefusedRanges
     from coinglass_liquidation_map.run.upstream import Upstream
     from coinglass_liquidation_map.schemas.maps import MapTarget
 
-    FetchMap = Callable[[Upstream, MapTarget, Bucketing], Coroutine[Any, Any, AnalysedMap]]
+    FetchMap = Callable[
+        [Upstream, MapTarget, Bucketing, RefusedRanges | None],
+        Coroutine[Any, Any, AnalysedMap],
+    ]
 
 
 def replaced(scenario: str, fetch_map: FetchMap) -> FetchMap:
     """The map fetch of ``scenario``, around the actor's own ``fetch_map``."""
 
-    async def broken(upstream: Upstream, target: MapTarget, bucketing: Bucketing) -> AnalysedMap:
+    async def broken(
+        upstream: Upstream,
+        target: MapTarget,
+        bucketing: Bucketing,
+        refusals: RefusedRanges | None = None,
+    ) -> AnalysedMap:
         if scenario == "broken" or target.symbol == "BTC":
             raise RuntimeError("a bug")
-        return await fetch_map(upstream, target, bucketing)
+        return await fetch_map(upstream, target, bucketing, refusals)
 
     async def aborted_midway(
-        upstream: Upstream, target: MapTarget, bucketing: Bucketing
+        upstream: Upstream,
+        target: MapTarget,
+        bucketing: Bucketing,
+        refusals: RefusedRanges | None = None,
     ) -> AnalysedMap:
         from apify import Actor, Event, EventAbortingData  # noqa: PLC0415
 
         Actor.event_manager.emit(event=Event.ABORTING, event_data=EventAbortingData())
-        return await fetch_map(upstream, target, bucketing)
+        return await fetch_map(upstream, target, bucketing, refusals)
 
     return {"broken": broken, "broken_for_btc": broken, "aborted_midway": aborted_midway}[scenario]
 

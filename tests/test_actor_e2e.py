@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import sandbox_data
+import sandbox_heatmaps
 from helpers import (
     COIN_MAP_PATH,
     MAP_PATH,
@@ -17,7 +18,7 @@ from helpers import (
     patched,
     record,
 )
-from sandbox_server import SandboxServer
+from sandbox_server import PAIR_HEATMAP_PATH, SandboxServer
 
 # Each test runs the actor, or a server, as a real process.
 pytestmark = pytest.mark.process
@@ -69,7 +70,10 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
         "data_url",
         "changes",
         "alerts",
+        "provenance",
+        "source",
     ]
+    assert (run.item["provenance"], run.item["source"]) == ("modeled", "liquidation map")
     assert run.item["changes"] is None  # the first run of a watch has nothing to compare with
     assert run.item["alerts"] == []  # no rules, no alerts
     assert "First snapshot of Binance_BTCUSDT 7d saved" in run.log
@@ -225,14 +229,41 @@ def test_a_mistyped_coin_is_still_offered_close_coins(run_actor: Any) -> None:
     assert "Did you mean BTC" in item["message"]
 
 
-def test_refused_range_is_a_clear_uncharged_failure(run_actor: Any, sandbox: SandboxServer) -> None:
-    sandbox.accepted_ranges = {"1d", "7d", "30d"}
-    run = run_actor({"range": "90d", "apiKey": PRO_KEY})
-    item = assert_failed(run, "invalid_parameter", retryable=False, code="400")
-    assert "range is invalid" in item["message"]
-    assert "documents only the ranges 1d, 7d, 30d" in item["message"]
-    assert (item["symbol"], item["range"]) == ("Binance_BTCUSDT", "90d")
-    assert len(calls(sandbox, MAP_PATH)) == 1
+def test_a_map_range_coinglass_refuses_comes_from_its_heatmap_and_is_remembered(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    actor_input = {"symbol": "Binance_BTCUSDT", "range": "90d", "apiKey": PRO_KEY}
+    run = run_actor(actor_input, keep_storage=True)
+    item = run.item
+    # The sandbox's own heatmap, its latest column read by hand: one row per cell.
+    heatmap = sandbox_heatmaps.pair_heatmap("Binance", "BTCUSDT", "90d", "model1")
+    last = len(heatmap["price_candlesticks"]) - 1
+    column = sorted((y, value) for x, y, value in heatmap["liquidation_leverage_data"] if x == last)
+    prices = heatmap["y_axis"]
+    assert item["data"] == {str(prices[y]): [[prices[y], value, None, None]] for y, value in column}
+    assert (item["provenance"], item["source"]) == ("modeled", "heatmap model1, latest column")
+    assert item["message"] == (
+        "Liquidation map data fetched successfully. CoinGlass does not serve maps over 90d (it"
+        " refuses that range), so this map is the latest column of its model1 liquidation"
+        " heatmap over 90d: each level is a cell's value at its price, without leverage."
+    )
+    close = float(heatmap["price_candlesticks"][-1][4])
+    assert (item["summary"]["current_price"], item["summary"]["price_source"]) == (
+        close,
+        "heatmap model1 last candle close",
+    )
+    below = sum(value for y, value in column if prices[y] < close)
+    assert item["summary"]["long_level_total"] == pytest.approx(below, abs=0.01)
+    assert run.charged_events == ["LIQUIDATION_MAP"]
+    # A refusal is asked once more, not retried as an outage.
+    assert len(calls(sandbox, MAP_PATH)) == 2
+    assert [r.query["range"] for r in calls(sandbox, f"{PAIR_HEATMAP_PATH}/model1")] == ["90d"]
+    # The next run remembers the refusal and goes straight to the heatmap.
+    sandbox.reset()
+    again = run_actor(actor_input, keep_storage=True)
+    assert again.item["data"] == item["data"]
+    assert calls(sandbox, MAP_PATH) == []
+    assert again.charged_events == ["LIQUIDATION_MAP"]
 
 
 # ---------------------------------------------------------------- search_symbols

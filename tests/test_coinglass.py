@@ -305,3 +305,50 @@ async def test_upstream_text_never_echoes_the_key(client: CoinGlassClient) -> No
     with pytest.raises(errors.InvalidApiKey) as caught:
         await fetch(client)
     assert KEY not in caught.value.message
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("range_", "max_retries", "attempts", "raised"),
+    [
+        # A range CoinGlass does not document: its "500" body is a refusal, asked once more.
+        ("90d", 2, 2, errors.InvalidParameter),
+        ("365d", 0, 1, errors.InvalidParameter),
+        # A documented one: the same body is an outage, retried like any.
+        ("30d", 2, 3, errors.UpstreamUnavailable),
+    ],
+)
+async def test_a_server_error_body_refuses_only_a_range_coinglass_does_not_document(
+    waits: list[float],
+    range_: str,
+    max_retries: int,
+    attempts: int,
+    raised: type[errors.CoinGlassError],
+) -> None:
+    route = respx.get(MAP_URL).respond(json={"code": "500", "msg": "Server Error"})
+
+    async def wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    retry = RetryPolicy(max_retries=max_retries)
+    async with CoinGlassClient(KEY, base_url=BASE, retry=retry, sleep=wait) as cg:
+        with pytest.raises(raised) as caught:
+            await Endpoints(cg).pair_map("Binance", "BTCUSDT", range_)
+    assert route.call_count == attempts
+    assert caught.value.upstream_code == "500"
+    if raised is errors.InvalidParameter:
+        said = "on both attempts" if attempts > 1 else "on its only attempt"
+        assert caught.value.message == (
+            "CoinGlass answered with a server error (code 500) in a successful response"
+            f" {said}, as it answers a value it does not take: this input is not available."
+            f" CoinGlass documents only the ranges 1d, 7d, 30d for this map; it may not accept"
+            f" {range_}."
+        )
+
+
+@respx.mock
+async def test_an_http_server_error_stays_an_outage_for_any_range(client: CoinGlassClient) -> None:
+    route = respx.get(MAP_URL).respond(502, text="<html>Bad Gateway</html>")
+    with pytest.raises(errors.UpstreamUnavailable):
+        await Endpoints(client).pair_map("Binance", "BTCUSDT", "90d")
+    assert route.call_count == 3  # the first attempt and both retries

@@ -57,6 +57,7 @@ def test_the_latest_column_against_the_price() -> None:
     assert column.at == summary.end_time
     assert (column.total_above, column.total_below) == (140.0, 10.0)  # 50+60+6+7+8+9; 1+2+3+4
     assert column.imbalance == pytest.approx((140 - 10) / 150, abs=1e-6)
+    assert column.within_pct is not None
     assert {pct: (s.above, s.below) for pct, s in column.within_pct.items()} == {
         "1": (0.0, 0.0),
         "2": (0.0, 0.0),
@@ -163,3 +164,42 @@ def test_zero_cells_are_never_hot_and_an_empty_latest_column_is_said() -> None:
     assert history_only.levels == []
     assert history_only.summary.hot_zones == []
     assert (history_only.summary.latest.total_above, history_only.summary.cells) == (0.0, 2)
+
+
+def test_a_last_close_in_another_unit_leaves_the_heatmap_without_a_price() -> None:
+    # A price axis in BTC (a pair quoted in BTC) whose candles close at a price in USD.
+    heatmap = HeatmapPayload.model_validate(
+        {
+            "y_axis": [0.031, 0.032, 0.033, 0.034, 0.035],
+            "liquidation_leverage_data": [[1, 0, 5.0], [1, 1, 50.0], [1, 2, 60.0], [1, 4, 8.0]],
+            "price_candlesticks": [
+                [T0, 3190, 3200, 3180, 3194.87, 1000.0],
+                [T0 + 300, 3194.87, 3200, 3190, 3195.5, 1000.0],
+            ],
+        }
+    ).heatmap()
+    analysed = analysed_heatmap(heatmap, top=2)
+    assert analysed.unfit_price == (
+        "last candle close gives 3,195.5, far outside the prices 0.031 to 0.035 it would be"
+        " read against: a price in another unit, such as USD for a pair quoted in BTC"
+    )
+    summary = analysed.summary
+    assert (summary.current_price, summary.price_source) == (None, None)
+    latest = summary.latest
+    assert (latest.total_above, latest.total_below, latest.imbalance) == (None, None, None)
+    assert (latest.within_pct, latest.nearest_above, latest.nearest_below) == (None, None, None)
+    assert latest.top_levels == [
+        {"price": 0.033, "value": 60.0, "side": None, "distance_pct": None},
+        {"price": 0.032, "value": 50.0, "side": None, "distance_pct": None},
+    ]
+    assert [(lv["price"], lv["side"], lv["distance_pct"]) for lv in analysed.levels] == [
+        (0.031, None, None),
+        (0.032, None, None),
+        (0.033, None, None),
+        (0.035, None, None),
+    ]
+    # The 90th percentile of 5, 8, 50 and 60 is 57: the one hot zone is the cell of 60.
+    assert [zone.model_dump() for zone in summary.hot_zones] == [
+        {"price_low": 0.033, "price_high": 0.033, "total": 60.0, "peak_price": 0.033,
+         "peak_value": 60.0, "side": None, "distance_pct": None}
+    ]  # fmt: skip

@@ -252,14 +252,3 @@ def test_published_errors_fail_the_heatmap_clearly_and_free(
     assert run.item["success"] is False
     assert run.item["error"]["type"] == error_type
     assert run.charged_events == []
-
-
-def test_a_map_range_coinglass_refuses_points_to_its_heatmap(
-    run_actor: Any, sandbox: SandboxServer
-) -> None:
-    sandbox.accepted_ranges = {"1d", "7d", "30d"}
-    item = run_actor({"symbol": "Binance_BTCUSDT", "range": "90d", "apiKey": PRO_KEY}).item
-    assert item["error"]["type"] == "invalid_parameter"
-    assert item["message"].endswith(
-        "Its liquidation heatmap covers 90d: ask mode liquidation_heatmap with range 90d."
-    )

@@ -27,6 +27,7 @@ from sandbox_server import (
     COINS_MARKETS_PATH,
     MAP_PATH,
     MAX_PAIN_PATH,
+    PAIR_HEATMAP_PATH,
     Fault,
     SandboxServer,
 )
@@ -254,6 +255,21 @@ def test_pairs_markets() -> None:
     assert data.pairs_markets("NOPE") == []
 
 
+def test_a_pair_quoted_in_btc_has_its_map_in_btc_and_its_market_price_in_usd() -> None:
+    listed = data.supported_pairs()["Binance"]
+    assert {"instrument_id": "ETHBTC", "base_asset": "ETH", "quote_asset": "BTC"} in listed
+    row = next(row for row in data.pairs_markets("ETH") if row["instrument_id"] == "ETHBTC")
+    # As CoinGlass's pairs-markets gives it: current_price in USD, index_price in BTC.
+    assert row["symbol"] == "ETH/BTC"
+    assert 3_000 < row["current_price"] < 3_800
+    assert 0.03 < row["index_price"] < 0.04
+    map_prices = [float(r[0]) for r in all_rows(data.liquidation_map("Binance", "ETHBTC", "1d"))]
+    assert 0.03 < min(map_prices) < max(map_prices) < 0.04
+    heatmap = sandbox_heatmaps.pair_heatmap("Binance", "ETHBTC", "24h", "model1")
+    assert 0.02 < heatmap["y_axis"][0] < heatmap["y_axis"][-1] < 0.05
+    assert heatmap["price_candlesticks"][-1][4] == data.quoted_price("Binance", "ETHBTC")
+
+
 def test_aggregated_shapes() -> None:
     merged = data.aggregated_map_merged("ETH", "1d")
     assert len(merged) > 200
@@ -264,7 +280,8 @@ def test_aggregated_shapes() -> None:
         (exchange, row["instrument_id"])
         for exchange, rows in data.supported_pairs().items()
         for row in rows
-        if row["base_asset"] == "ETH"
+        # The coin map holds the pairs priced in dollars, not ETHBTC, whose levels are in BTC.
+        if row["base_asset"] == "ETH" and row["quote_asset"] != "BTC"
     }
     items = listed["data"]
     listed_pairs = {(i["instrument"]["exName"], i["instrument"]["instrumentId"]) for i in items}
@@ -405,16 +422,32 @@ def test_missing_parameter_is_named(
     assert missing in body["msg"]
 
 
-def test_range_validation(client: httpx.Client, server: SandboxServer) -> None:
-    def code_for(range_: str) -> str:
-        body = client.get(MAP_PATH, params={**BTC_MAP, "range": range_}).json()
-        if body["code"] != "0":
-            assert "range" in body["msg"]
-        return str(body["code"])
+@pytest.mark.parametrize("path", [MAP_PATH, AGGREGATED_MAP_PATH])
+def test_a_map_range_it_does_not_take_is_a_server_error_body(
+    client: httpx.Client, server: SandboxServer, path: str
+) -> None:
+    def answer(range_: str) -> tuple[int, dict[str, Any]]:
+        response = client.get(path, params={**BTC_MAP, "range": range_})
+        return response.status_code, response.json()
 
-    assert [code_for(r) for r in ("1d", "365d", "2d", "1w")] == ["0", "0", "400", "400"]
+    # As CoinGlass answered live: HTTP 200, code "500", for every range it does not document.
+    refused = (200, {"code": "500", "msg": "Server Error"})
+    assert [answer(r)[1]["code"] for r in ("1d", "7d", "30d")] == ["0", "0", "0"]
+    assert [answer(r) for r in ("90d", "180d", "365d", "2d", "12h")] == [refused] * 5
     server.accepted_ranges = {"1d", "7d", "30d", "12h", "forever"}
-    assert [code_for(r) for r in ("30d", "90d", "12h", "forever")] == ["0", "400", "0", "400"]
+    assert [answer(r)[1]["code"] for r in ("30d", "90d", "12h", "forever")] == [
+        "0",
+        "500",
+        "0",
+        "500",
+    ]
+
+
+def test_a_heatmap_range_it_does_not_take_is_a_bad_parameter(client: httpx.Client) -> None:
+    path = f"{PAIR_HEATMAP_PATH}/model1"
+    assert client.get(path, params={**BTC_MAP, "range": "90d"}).json()["code"] == "0"
+    body = client.get(path, params={**BTC_MAP, "range": "1d"}).json()
+    assert (body["code"], body["msg"]) == ("400", "range is invalid")
 
 
 def test_unknown_path(client: httpx.Client) -> None:

@@ -311,3 +311,73 @@ def test_the_data_size_bound_is_never_below_the_data_as_json(data: PriceKeyedMap
 def test_the_cluster_threshold_is_the_standard_libraries_percentile(levels: list[float]) -> None:
     expected = statistics.quantiles(levels, n=100, method="inclusive")[89]
     assert buckets.percentile(levels, 90) == expected
+
+
+# A map of a pair quoted in BTC, as CoinGlass sends ETHBTC's: levels in BTC, about 0.033.
+BTC_QUOTED: PriceKeyedMap = {
+    "0.0321": [(0.0321, 5000.0, 10, None)],
+    "0.0333": [(0.0333, 9000.0, 25, None)],
+    "0.0345": [(0.0345, 7000.0, 50, None)],
+}
+
+
+@pytest.mark.parametrize(
+    ("price", "read"),
+    # The rule reads a price within the map's prices widened three times either way.
+    [(0.033, True), (0.011, True), (0.1, True), (0.0105, False), (0.11, False)],
+)
+def test_a_price_is_read_against_the_map_only_within_its_widened_prices(
+    price: float, read: bool
+) -> None:
+    analysed = liqmap.analysed_map(
+        "Binance_ETHBTC",
+        "1d",
+        BTC_QUOTED,
+        price=CurrentPrice(price, "test"),
+        missing="",
+        bucketing=buckets.Bucketing(),
+    )
+    assert (analysed.item.summary.current_price == price) is read
+
+
+def test_a_price_in_another_unit_leaves_the_map_without_a_price_and_says_why() -> None:
+    analysed = liqmap.analysed_map(
+        "Binance_ETHBTC",
+        "1d",
+        BTC_QUOTED,
+        # pairs-markets gives ETHBTC's current_price in USD.
+        price=CurrentPrice(3194.87, "pairs-markets Binance ETHBTC"),
+        missing="",
+        bucketing=buckets.Bucketing(top_clusters=1),
+    )
+    item = analysed.item
+    assert item.message == (
+        "Liquidation map data fetched successfully. The current price is unavailable"
+        " (pairs-markets Binance ETHBTC gives 3,194.87, far outside the prices 0.0321 to 0.0345"
+        " it would be read against: a price in another unit, such as USD for a pair quoted in"
+        " BTC), so sides are not computed."
+    )
+    summary = item.summary.model_dump()
+    unknown = [
+        "current_price",
+        "price_source",
+        "long_level_total",
+        "short_level_total",
+        "imbalance",
+        "within_pct",
+        "top_long_clusters",
+        "top_short_clusters",
+        "nearest_long_cluster",
+        "nearest_short_cluster",
+    ]
+    assert {name: summary[name] for name in unknown} == dict.fromkeys(unknown)
+    assert summary["top_clusters"] == [
+        {"price": 0.0333, "level": 9000.0, "side": None, "distance_pct": None,
+         "leverage_mix": {"25": 9000.0}}
+    ]  # fmt: skip
+    levels = analysed.placement.levels()
+    assert [(lv["price"], lv["side"], lv["distance_pct"]) for lv in levels] == [
+        (0.0321, None, None),
+        (0.0333, None, None),
+        (0.0345, None, None),
+    ]

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from coinglass_liquidation_map.analysis.buckets import distance_pct, percentile, reach, side_of
-from coinglass_liquidation_map.analysis.liqmap import CLUSTER_PERCENTILE, WITHIN_PCTS
+from coinglass_liquidation_map.analysis.liqmap import CLUSTER_PERCENTILE, WITHIN_PCTS, latest_column
+from coinglass_liquidation_map.analysis.markets import CurrentPrice, unfit_price
 from coinglass_liquidation_map.errors import BadResponse, NoData
 from coinglass_liquidation_map.market_data import Heatmap, Number
+from coinglass_liquidation_map.outputs import Side
 from coinglass_liquidation_map.schemas.heatmaps import (
     HEATMAP_SUCCESS_MESSAGE,
     HeatLevel,
@@ -40,6 +42,7 @@ class AnalysedHeatmap:
     levels: list[HeatLevel]
     outside_cells: int
     latest_empty: bool  # the last candle holds no cell: the current picture is empty
+    unfit_price: str | None = None  # why the last close is not read as the current price
 
     def item(
         self, symbol: str, range_: str, model: str, message: str = HEATMAP_SUCCESS_MESSAGE
@@ -77,14 +80,17 @@ def analysed_heatmap(heatmap: Heatmap, top: int) -> AnalysedHeatmap:
         price_candlesticks=candles,
         update_time=heatmap.update_time,
     )
-    price, last = candles[-1][4], len(candles) - 1
-    latest = sorted((y, value) for x, y, value in cells if x == last)
+    last = len(candles) - 1
+    close = CurrentPrice(candles[last][4], PRICE_SOURCE)
+    unfit = unfit_price(close, prices[0], prices[-1])
+    price = None if unfit else close.price
+    latest = latest_column(heatmap)
     levels = [_level(prices[y], value, price) for y, value in latest]
     # A cell of zero is as empty as an absent one: it is never hot, nor the percentile's.
     threshold = percentile([value for _, value in latest if value > 0], CLUSTER_PERCENTILE)
     summary = HeatmapSummary(
         current_price=price,
-        price_source=PRICE_SOURCE,
+        price_source=None if unfit else PRICE_SOURCE,
         start_time=_utc(candles[0][0]),
         end_time=_utc(candles[-1][0]),
         columns=len(candles),
@@ -93,14 +99,14 @@ def analysed_heatmap(heatmap: Heatmap, top: int) -> AnalysedHeatmap:
         latest=_latest(levels, price, _utc(candles[last][0]), top, threshold),
         hot_zones=_hot_zones(latest, prices, price, top, threshold),
     )
-    return AnalysedHeatmap(data, summary, levels, len(sent) - len(cells), not latest)
+    return AnalysedHeatmap(data, summary, levels, len(sent) - len(cells), not latest, unfit)
 
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _level(price: Number, value: float, current_price: Number) -> HeatLevel:
+def _level(price: Number, value: float, current_price: Number | None) -> HeatLevel:
     return {
         "price": price,
         "value": round(value, 2),
@@ -110,8 +116,20 @@ def _level(price: Number, value: float, current_price: Number) -> HeatLevel:
 
 
 def _latest(
-    levels: list[HeatLevel], price: Number, at: datetime, top: int, threshold: float
+    levels: list[HeatLevel], price: Number | None, at: datetime, top: int, threshold: float
 ) -> LatestColumn:
+    top_levels = heapq.nlargest(top, levels, key=lambda level: level["value"])
+    if price is None:
+        return LatestColumn(
+            at=at,
+            total_above=None,
+            total_below=None,
+            imbalance=None,
+            within_pct=None,
+            top_levels=top_levels,
+            nearest_above=None,
+            nearest_below=None,
+        )
     above = [level for level in levels if level["side"] == "short"]  # ascending: nearest first
     below = [level for level in levels if level["side"] == "long"][::-1]  # nearest first
     total_above = round(sum(level["value"] for level in above), 2)
@@ -132,14 +150,18 @@ def _latest(
         total_below=total_below,
         imbalance=round((total_above - total_below) / total, 6) if total else None,
         within_pct={str(pct): within(pct) for pct in WITHIN_PCTS},
-        top_levels=heapq.nlargest(top, levels, key=lambda level: level["value"]),
+        top_levels=top_levels,
         nearest_above=next((lv for lv in above if lv["value"] >= threshold), None),
         nearest_below=next((lv for lv in below if lv["value"] >= threshold), None),
     )
 
 
 def _hot_zones(
-    latest: list[tuple[int, float]], prices: list[Number], price: Number, top: int, threshold: float
+    latest: list[tuple[int, float]],
+    prices: list[Number],
+    price: Number | None,
+    top: int,
+    threshold: float,
 ) -> list[HotZone]:
     """Runs of adjacent price rows of the latest column at or above its 90th percentile,
     largest total first."""
@@ -155,15 +177,15 @@ def _hot_zones(
     return heapq.nlargest(top, zones, key=lambda zone: zone.total)
 
 
-def _zone(run: list[tuple[int, Number, float]], price: Number) -> HotZone:
+def _zone(run: list[tuple[int, Number, float]], price: Number | None) -> HotZone:
     low, high = run[0][1], run[-1][1]
     peak = max(run, key=lambda cell: cell[2])
-    if low > price:
+    side: Side | None = None
+    edge = price
+    if price is not None and low > price:
         side, edge = "short", low
-    elif high < price:
+    elif price is not None and high < price:
         side, edge = "long", high
-    else:
-        side, edge = None, price
     return HotZone(
         price_low=low,
         price_high=high,
@@ -171,5 +193,5 @@ def _zone(run: list[tuple[int, Number, float]], price: Number) -> HotZone:
         peak_price=peak[1],
         peak_value=round(peak[2], 2),
         side=side,
-        distance_pct=round((edge - price) / price * 100, 4),
+        distance_pct=None if edge is None else distance_pct(edge, price),
     )

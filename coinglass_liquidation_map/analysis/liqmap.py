@@ -29,10 +29,11 @@ from coinglass_liquidation_map.analysis.buckets import (
     row_level,
     row_price,
 )
-from coinglass_liquidation_map.analysis.markets import CurrentPrice
-from coinglass_liquidation_map.market_data import LiquidationRow, Number, PriceKeyedMap
+from coinglass_liquidation_map.analysis.markets import CurrentPrice, unfit_price
+from coinglass_liquidation_map.market_data import Heatmap, LiquidationRow, Number, PriceKeyedMap
 from coinglass_liquidation_map.outputs import Side
 from coinglass_liquidation_map.schemas.maps import (
+    MAP_SOURCE,
     MAP_SUCCESS_MESSAGE,
     LiquidationLevel,
     LiquidationMapItem,
@@ -129,12 +130,13 @@ def analyse(
     *,
     price_source: str | None = None,
     by_exchange: dict[str, float] | None = None,
+    rows: list[LiquidationRow] | None = None,
 ) -> tuple[Summary, Placement]:
     """The summary of a map read against ``current_price`` (None: unknown), and the placement
-    its levels are made from; a caller that cannot deliver the levels never pays for them."""
+    its levels are made from; a caller that cannot deliver the levels never pays for them.
+    ``rows`` are the map's ``sorted_rows``, when the caller has them already."""
     width = bucketing.width(current_price)
-    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
-    rows = sorted(itertools.chain.from_iterable(data.values()), key=row_price)
+    rows = sorted_rows(data) if rows is None else rows
     # Re-bucketed grids are laid from the current price, so no bucket straddles it.
     origin = current_price or 0
     placement = Placement.of(rebucketed(rows, width, origin) if width else rows, current_price)
@@ -157,6 +159,26 @@ def analyse(
     return summary, placement
 
 
+def latest_column_map(heatmap: Heatmap) -> PriceKeyedMap:
+    """The latest column as a liquidation map: each cell a row ``[price, value, null, null]``
+    under its price, in ascending order; empty when the column is."""
+    prices = heatmap.y_axis
+    return {str(prices[y]): [(prices[y], value, None, None)] for y, value in latest_column(heatmap)}
+
+
+def latest_column(heatmap: Heatmap) -> list[tuple[int, float]]:
+    """The cells of the latest column inside the price axis, as (price row, value), by price:
+    the current picture."""
+    last, rows = len(heatmap.candles) - 1, len(heatmap.y_axis)
+    return sorted((y, value) for x, y, value in heatmap.cells if x == last and y < rows)
+
+
+def sorted_rows(data: PriceKeyedMap) -> list[LiquidationRow]:
+    """Every row of the map, by price."""
+    # Buckets come sorted and their rows share the bucket's price, so this sort is one pass.
+    return sorted(itertools.chain.from_iterable(data.values()), key=row_price)
+
+
 @dataclass(frozen=True)
 class AnalysedMap:
     """A map's item with its levels not yet placed, and the placement they are made from: the
@@ -176,17 +198,25 @@ def analysed_map(
     bucketing: Bucketing,
     by_exchange: dict[str, float] | None = None,
     skipped_rows: int = 0,
+    source: str = MAP_SOURCE,
+    origin: str = "",
 ) -> AnalysedMap:
     """A fetched map as its item: the summary, and a message that says what the user should
-    know (rows left out, a price that could not be had)."""
+    know (where the map came from (``origin``), rows left out, a price that could not be had
+    or does not fit the map). ``source`` names what the map was read from."""
+    rows = sorted_rows(data)
+    unfit = price and rows and unfit_price(price, rows[0][0], rows[-1][0])
+    if unfit:
+        price, missing = None, unfit
     summary, placement = analyse(
         data,
         price.price if price else None,
         bucketing,
         price_source=price.source if price else None,
         by_exchange=by_exchange,
+        rows=rows,
     )
-    message = MAP_SUCCESS_MESSAGE
+    message = f"{MAP_SUCCESS_MESSAGE} {origin}" if origin else MAP_SUCCESS_MESSAGE
     if skipped_rows:
         message += f" {skipped_rows} unreadable row(s) from CoinGlass were left out."
     if price is None:
@@ -195,7 +225,13 @@ def analysed_map(
             message += " pricePercentStep needs it too, so CoinGlass's own buckets are kept."
     # Every part was validated where it was made, so validating every row again buys nothing.
     item = LiquidationMapItem.model_construct(
-        message=message, symbol=symbol, range=range_, data=data, summary=summary, levels=None
+        message=message,
+        symbol=symbol,
+        range=range_,
+        data=data,
+        summary=summary,
+        levels=None,
+        source=source,
     )
     return AnalysedMap(item, placement)
 

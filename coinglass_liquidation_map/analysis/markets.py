@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from coinglass_liquidation_map.formatting import format_price
 from coinglass_liquidation_map.market_data import Market, Markets, Number
+
+# A current price is read against a map or heatmap only when it lies within the picture's own
+# prices widened this many times either way. Liquidations sit at most about 1/leverage from
+# where positions were opened, so a real price stays close to its picture's span, even after a
+# crash or a rally that swept one side; a price in another unit is off by orders of magnitude
+# (USD for a pair quoted in BTC, as pairs-markets gives ETHBTC, or a 1000-coin contract).
+PRICE_SPAN_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,18 @@ class CurrentPrice:
 
     price: Number
     source: str
+
+
+def unfit_price(price: CurrentPrice, low: Number, high: Number) -> str | None:
+    """Why ``price`` cannot be read against a picture whose prices span ``low`` to ``high``,
+    or None when it can (see ``PRICE_SPAN_FACTOR``)."""
+    if low / PRICE_SPAN_FACTOR <= price.price <= high * PRICE_SPAN_FACTOR:
+        return None
+    return (
+        f"{price.source} gives {format_price(price.price)}, far outside the prices"
+        f" {format_price(low)} to {format_price(high)} it would be read against: a price in"
+        " another unit, such as USD for a pair quoted in BTC"
+    )
 
 
 def _loose(exchange: str) -> str:

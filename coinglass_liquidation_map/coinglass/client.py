@@ -102,11 +102,14 @@ class CoinGlassClient:
         payload: type[PayloadT],
         *,
         salvage: Callable[[Any], PayloadT] | None = None,
+        undocumented: bool = False,
     ) -> PayloadT:
         """GET ``path`` and return its ``data`` as ``payload``, retrying what a retry can mend.
 
         ``data`` is validated straight from the bytes. When a successful response's ``data``
         does not fit ``payload``, ``salvage`` (if given) reads what it can of it instead.
+        ``undocumented`` says that ``params`` hold a value CoinGlass does not document: its
+        "500" body is then a refusal of that value, tried once more only.
 
         Raises a ``CoinGlassError`` subclass.
         """
@@ -114,6 +117,11 @@ class CoinGlassClient:
             try:
                 return await self._attempt(path, params, payload, salvage)
             except CoinGlassError as error:
+                # CoinGlass answers a value it does not take with the same "500" body as an
+                # outage: one more attempt tells a passing fault apart, more would only wait.
+                refused = undocumented and isinstance(error, _ServerErrorBody)
+                if refused and attempt >= min(2, self._retry.attempts):
+                    raise _refused(error, attempt) from error
                 delay = self._retry.delay(error, attempt)
                 if delay is None:
                     if error.retryable and attempt > 1:
@@ -213,12 +221,30 @@ class CoinGlassClient:
 # ---------------------------------------------------------------- error mapping
 
 
+class _ServerErrorBody(UpstreamUnavailable):
+    """A server error CoinGlass sent as its code in a successful HTTP response: an outage, or
+    its answer to a value it does not take."""
+
+
+def _refused(error: CoinGlassError, attempts: int) -> InvalidParameter:
+    return InvalidParameter(
+        f"CoinGlass answered with a server error (code {error.upstream_code}) in a successful"
+        f" response {'on both attempts' if attempts > 1 else 'on its only attempt'}, as it"
+        " answers a value it does not take: this input is not available.",
+        upstream_code=error.upstream_code,
+    )
+
+
 def _transient(
-    code: str, reason: str, *, retry_after: float | None = None
+    code: str,
+    reason: str,
+    *,
+    retry_after: float | None = None,
+    unavailable: type[UpstreamUnavailable] = UpstreamUnavailable,
 ) -> CoinGlassError | None:
     """The failure a retry may mend, for an HTTP status or a CoinGlass code alike: 429 is a
     rate limit (to be waited out for ``retry_after``, if the server said), 408 and 5xx are server
-    trouble. None for any other code."""
+    trouble (``unavailable``). None for any other code."""
     if code == "429":
         return RateLimited(
             f"CoinGlass is rate-limiting this API key ({reason}). Wait a minute, lower"
@@ -227,7 +253,7 @@ def _transient(
             retry_after=retry_after,
         )
     if code == "408" or code.startswith("5"):
-        return UpstreamUnavailable(
+        return unavailable(
             f"CoinGlass could not serve the request ({reason}). Try again in a few minutes.",
             upstream_code=code,
         )
@@ -247,7 +273,7 @@ def _error_for_status(status: int) -> CoinGlassError:
 def _error_for_code(code: str, msg: str) -> CoinGlassError:
     """Map an error envelope: transient codes first, then by text, since CoinGlass reuses codes
     ("401" means both a bad key and "Upgrade plan")."""
-    transient = _transient(code, msg or f"code {code}")
+    transient = _transient(code, msg or f"code {code}", unavailable=_ServerErrorBody)
     if transient is not None:
         return transient
     text = msg.lower()

@@ -129,10 +129,13 @@ class Endpoints:
     async def _map(
         self, path: str, params: dict[str, str], payload: type[MapPayloadT]
     ) -> MapPayloadT:
+        documented = params["range"] in DOCUMENTED_MAP_RANGES
         try:
-            return await self.client.get(path, params, payload, salvage=payload.salvaged)
+            return await self.client.get(
+                path, params, payload, salvage=payload.salvaged, undocumented=not documented
+            )
         except InvalidParameter as error:
-            if params["range"] in DOCUMENTED_MAP_RANGES:
+            if documented:
                 raise
             raise error.with_note(
                 f"CoinGlass documents only the ranges {', '.join(DOCUMENTED_MAP_RANGES)}"

@@ -9,13 +9,11 @@ import logging
 from datetime import datetime
 from typing import get_args
 
-from coinglass_liquidation_map.analysis import symbols
 from coinglass_liquidation_map.analysis.heatmap import analysed_heatmap
 from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
-from coinglass_liquidation_map.errors import InvalidParameter, NoData
-from coinglass_liquidation_map.market_data import Heatmap, Instrument
-from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instrument
+from coinglass_liquidation_map.errors import NoData
+from coinglass_liquidation_map.modes.resolve import resolved_heatmap
 from coinglass_liquidation_map.run import item_limit
 from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
@@ -138,14 +136,16 @@ async def liquidation_heatmap(
     endpoints: Endpoints, instruments: InstrumentSource, target: HeatmapTarget, top: int
 ) -> LiquidationHeatmapItem:
     """One heatmap, its summary and its latest column's levels."""
-    range_, model = target.upstream_range, target.model
-    if target.is_coin:
-        symbol = coin = await resolve_coin(instruments, target.symbol)
-        heatmap = await endpoints.coin_heatmap(coin, range_, model)
-    else:
-        instrument = await resolve_instrument(instruments, target.symbol)
-        symbol, coin = instrument.symbol, instrument.base_asset
-        heatmap = await _pair_heatmap(endpoints, instrument, target)
+    model = target.model
+    symbol, coin, heatmap = await resolved_heatmap(
+        endpoints,
+        instruments,
+        target,
+        target.upstream_range,
+        model,
+        # CoinGlass refuses some pairs' heatmaps under some models while it serves the coin's.
+        pair_refused=lambda coin: _elsewhere(target, coin),
+    )
     try:
         analysed = analysed_heatmap(heatmap, top)
     except NoData as empty:
@@ -162,27 +162,17 @@ async def liquidation_heatmap(
             f" {left_out} cell(s) from CoinGlass were left out: unreadable, or outside its own"
             " price axis or candles."
         )
+    if analysed.unfit_price:
+        message += (
+            f" The current price is unavailable ({analysed.unfit_price}), so sides are not"
+            " computed."
+        )
     if analysed.latest_empty:
         message += (
             " Its latest candle holds no cell, so the current picture (summary.latest, levels,"
             " hot_zones) is empty; earlier columns are in data."
         )
     return analysed.item(symbol, target.range, model, message)
-
-
-async def _pair_heatmap(
-    endpoints: Endpoints, instrument: Instrument, target: HeatmapTarget
-) -> Heatmap:
-    try:
-        return await endpoints.pair_heatmap(
-            instrument.exchange,
-            symbols.instrument_id(instrument),
-            target.upstream_range,
-            target.model,
-        )
-    except InvalidParameter as refused:
-        # CoinGlass refuses some pairs' heatmaps under some models while it serves the coin's.
-        raise refused.with_note(_elsewhere(target, instrument.base_asset)) from refused
 
 
 def _elsewhere(target: HeatmapTarget, coin: str) -> str:

@@ -16,14 +16,20 @@ from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
 from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.coinglass.endpoints import DOCUMENTED_MAP_RANGES
-from coinglass_liquidation_map.errors import InvalidParameter, NoData
+from coinglass_liquidation_map.errors import CoinGlassError, InvalidParameter, NoData
+from coinglass_liquidation_map.inputs import HEATMAP_RANGE_NAMES
 from coinglass_liquidation_map.market_data import LiquidationMap
-from coinglass_liquidation_map.modes.resolve import resolve_coin, resolve_instrument
+from coinglass_liquidation_map.modes.resolve import (
+    resolve_coin,
+    resolve_instrument,
+    resolved_heatmap,
+)
 from coinglass_liquidation_map.outputs import ResultItem
 from coinglass_liquidation_map.run import item_limit
 from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
 from coinglass_liquidation_map.run.pipeline import Job, per_target
+from coinglass_liquidation_map.run.refusals import MapKind, RefusedRanges
 from coinglass_liquidation_map.run.storage import run_store
 from coinglass_liquidation_map.run.upstream import Upstream, current_price
 from coinglass_liquidation_map.schemas.maps import (
@@ -66,6 +72,7 @@ class MapPipeline:
             request.top_clusters, request.price_step, request.price_percent_step
         )
         self._gallery = Gallery(run_store(), log) if request.chart else None
+        self._refusals = RefusedRanges(request.symbol_cache_ttl_secs)
         self._history: History | None = None
         self._watch: Watch | None = None
         if remember and request.history_dataset:
@@ -81,7 +88,7 @@ class MapPipeline:
         return per_target(mode_of(self._request), self._request.targets(), self._map)
 
     async def _map(self, target: MapTarget) -> LiquidationMapItem:
-        analysed = await liquidation_map(self._upstream, target, self._bucketing)
+        analysed = await liquidation_map(self._upstream, target, self._bucketing, self._refusals)
         if self._watch is not None:
             analysed = await self._watch.observe(analysed)
         fitted = item_limit.fitted(analysed)
@@ -138,6 +145,12 @@ def picture(drawn: LiquidationMapItem) -> Picture:
     )
 
 
+# The heatmap a map over a range CoinGlass's maps refuse is read from: its first model, the one
+# its own pages show first.
+COLUMN_MODEL = "model1"
+COLUMN_SOURCE = f"heatmap {COLUMN_MODEL}, latest column"
+
+
 @dataclass(frozen=True)
 class _FetchedMap:
     """A map as CoinGlass sent it, with what is known of the current price."""
@@ -149,19 +162,26 @@ class _FetchedMap:
 
 
 async def liquidation_map(
-    upstream: Upstream, target: MapTarget, bucketing: Bucketing
+    upstream: Upstream,
+    target: MapTarget,
+    bucketing: Bucketing,
+    refusals: RefusedRanges | None = None,
 ) -> AnalysedMap:
-    """One map, its summary and the placement of its levels."""
+    """One map, its summary and the placement of its levels. A range CoinGlass's maps refuse
+    (as ``refusals`` remember from earlier runs, or as it answers now) is read from its
+    heatmap of that range instead."""
+    kind: MapKind = "coin" if target.is_coin else "pair"
+    documented = target.range in DOCUMENTED_MAP_RANGES
+    if not documented and refusals is not None and await refusals.refused(kind, target.range):
+        return await _heatmap_column(upstream, target, bucketing)
     try:
         fetched = await (_coin_map if target.is_coin else _pair_map)(upstream, target)
     except InvalidParameter as refused:
-        if target.range in DOCUMENTED_MAP_RANGES:
+        if documented:
             raise
-        # CoinGlass documents its heatmaps up to a year, where it documents maps to 30d.
-        raise refused.with_note(
-            f"Its liquidation heatmap covers {target.range}: ask mode liquidation_heatmap"
-            f" with range {target.range}."
-        ) from refused
+        if refusals is not None:
+            await refusals.remember(kind, target.range, refused.message)
+        return await _heatmap_column(upstream, target, bucketing)
     if not fetched.map.data:
         raise NoData(
             f"CoinGlass returned an empty liquidation map for {fetched.symbol} over"
@@ -185,6 +205,43 @@ async def coin_map(
 ) -> AnalysedMap:
     """A coin's map across exchanges, as another mode reads it (a scan's mapped coins)."""
     return await liquidation_map(upstream, MapTarget(coin, range_), bucketing)
+
+
+async def _heatmap_column(
+    upstream: Upstream, target: MapTarget, bucketing: Bucketing
+) -> AnalysedMap:
+    """The map over a range CoinGlass's maps refuse, read from the latest column of its
+    heatmap of that range: the current picture, as a map is."""
+    range_ = HEATMAP_RANGE_NAMES.get(target.range, target.range)
+    name = f"{COLUMN_MODEL} liquidation heatmap over {range_}"
+    because = f"CoinGlass does not serve maps over {target.range}"
+    try:
+        symbol, _, heatmap = await resolved_heatmap(
+            upstream.endpoints, upstream.instruments, target, range_, COLUMN_MODEL
+        )
+    except CoinGlassError as error:
+        raise error.with_note(f"({because}, so this map was asked of its {name}.)") from error
+    data = liqmap.latest_column_map(heatmap)
+    if not data:
+        raise NoData(
+            f"{because}, and the latest column of its {name} of {symbol} holds no cell, so"
+            " there is nothing to deliver and nothing was charged."
+        )
+    close = heatmap.candles[-1][4]
+    return liqmap.analysed_map(
+        symbol,
+        target.range,
+        data,
+        price=markets.CurrentPrice(close, f"heatmap {COLUMN_MODEL} last candle close"),
+        missing="",
+        bucketing=bucketing,
+        skipped_rows=heatmap.skipped_cells,
+        source=COLUMN_SOURCE,
+        origin=(
+            f"{because} (it refuses that range), so this map is the latest column of its {name}:"
+            " each level is a cell's value at its price, without leverage."
+        ),
+    )
 
 
 async def _pair_map(upstream: Upstream, target: MapTarget) -> _FetchedMap:

@@ -1,11 +1,16 @@
 """A symbol as the user typed it, resolved against CoinGlass's instruments: case and spaces
-forgiven, and close names suggested when nothing matches."""
+forgiven, and close names suggested when nothing matches; and the heatmap of what it names,
+which heatmaps and the maps CoinGlass refuses are read from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from coinglass_liquidation_map.analysis import symbols
-from coinglass_liquidation_map.errors import UnknownSymbol
-from coinglass_liquidation_map.market_data import Instrument
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.errors import InvalidParameter, UnknownSymbol
+from coinglass_liquidation_map.inputs import Target
+from coinglass_liquidation_map.market_data import Heatmap, Instrument
 from coinglass_liquidation_map.run.upstream import InstrumentSource
 
 # An instrument id is listed on a dozen exchanges or more; the message names the first ones.
@@ -49,3 +54,30 @@ async def resolve_coin(instruments: InstrumentSource, name: str) -> str:
 
 def _did_you_mean(close: list[str]) -> str:
     return f" Did you mean {', '.join(close)}?" if close else ""
+
+
+async def resolved_heatmap(
+    endpoints: Endpoints,
+    instruments: InstrumentSource,
+    target: Target,
+    range_: str,
+    model: str,
+    *,
+    pair_refused: Callable[[str], str] | None = None,
+) -> tuple[str, str, Heatmap]:
+    """The heatmap of the instrument or coin ``target`` names over ``range_`` (as CoinGlass
+    names it) under ``model``, with its symbol as resolved and its coin. A pair's heatmap
+    CoinGlass refuses is raised with ``pair_refused``'s note for the pair's coin."""
+    if target.is_coin:
+        coin = await resolve_coin(instruments, target.symbol)
+        return coin, coin, await endpoints.coin_heatmap(coin, range_, model)
+    instrument = await resolve_instrument(instruments, target.symbol)
+    try:
+        heatmap = await endpoints.pair_heatmap(
+            instrument.exchange, symbols.instrument_id(instrument), range_, model
+        )
+    except InvalidParameter as refused:
+        if pair_refused is None:
+            raise
+        raise refused.with_note(pair_refused(instrument.base_asset)) from refused
+    return instrument.symbol, instrument.base_asset, heatmap

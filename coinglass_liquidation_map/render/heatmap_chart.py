@@ -51,18 +51,19 @@ def render_heatmap(item: LiquidationHeatmapItem) -> bytes:
         )
         closes = [candle[4] for candle in data.price_candlesticks]
         axes.plot(times, closes, color=CLOSE_COLOUR, linewidth=1.4, label="Close")
-        price = float(summary.current_price)
-        axes.axhline(price, color="white", linestyle="--", linewidth=1.2)
-        axes.annotate(
-            f"Current price {format_price(price)}",
-            xy=(0, price),
-            xycoords=("axes fraction", "data"),
-            xytext=(8, 6),
-            textcoords="offset points",
-            color=PRICE_COLOUR,
-            fontsize=13,
-            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
-        )
+        if summary.current_price is not None:
+            price = float(summary.current_price)
+            axes.axhline(price, color="white", linestyle="--", linewidth=1.2)
+            axes.annotate(
+                f"Current price {format_price(price)}",
+                xy=(0, price),
+                xycoords=("axes fraction", "data"),
+                xytext=(8, 6),
+                textcoords="offset points",
+                color=PRICE_COLOUR,
+                fontsize=13,
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
+            )
         zones = summary.hot_zones
         span = float(prices[-1] - prices[0])
         labelled = spaced([zone.peak_price for zone in zones], span, MIN_LABEL_GAP)

@@ -16,10 +16,17 @@ def heatmap_section(item: LiquidationHeatmapItem) -> list[str]:
             return "none"
         return f"{format_price(found['price'])} ({format_pct(found['distance_pct'] or 0)})"
 
+    def total(value: float | None) -> str:
+        return "n/a" if value is None else format_level(value)
+
+    price = summary.current_price
     rows = [
-        ["Current price", f"{format_price(summary.current_price)} ({summary.price_source})"],
-        ["Above the price", format_level(latest.total_above)],
-        ["Below the price", format_level(latest.total_below)],
+        [
+            "Current price",
+            "unknown" if price is None else f"{format_price(price)} ({summary.price_source})",
+        ],
+        ["Above the price", total(latest.total_above)],
+        ["Below the price", total(latest.total_below)],
         ["Imbalance", "n/a" if latest.imbalance is None else f"{latest.imbalance:+.3f}"],
         ["Nearest above", level(latest.nearest_above)],
         ["Nearest below", level(latest.nearest_below)],
@@ -33,14 +40,14 @@ def heatmap_section(item: LiquidationHeatmapItem) -> list[str]:
             td(format_level(sides.below)),
             td(format_level(sides.above)),
         ]
-        for pct, sides in latest.within_pct.items()
+        for pct, sides in (latest.within_pct or {}).items()
     ]
     zones = [
         [
             td(f"{format_price(zone.price_low)} – {format_price(zone.price_high)}"),
             td(format_level(zone.total)),
             td(zone.side or "at the price", zone.side),
-            td(format_pct(zone.distance_pct)),
+            td("n/a" if zone.distance_pct is None else format_pct(zone.distance_pct)),
         ]
         for zone in summary.hot_zones
     ]

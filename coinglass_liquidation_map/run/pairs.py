@@ -47,16 +47,42 @@ async def kept(
 ) -> Kept[PayloadT]:
     """The copy stored under ``key`` while younger than ``ttl_secs`` (and not ``fresh``), else
     fetched now and stored; ``ttl_secs`` 0 keeps nothing."""
-    model = Kept[payload]  # type: ignore[valid-type]
-    if not fresh and ttl_secs > 0:
-        try:
-            stored = model.model_validate(await store.get_value(key))
-        except ValidationError:
-            pass  # nothing stored yet, or a copy from an older layout
-        else:
-            if clock() - stored.fetched_at < ttl_secs:
-                return stored
-    record = model(fetched_at=clock(), value=await fetch())
+    if not fresh:
+        stored = await kept_copy(store, key, payload, ttl_secs=ttl_secs, clock=clock)
+        if stored is not None:
+            return stored
+    return await keep(store, key, payload, await fetch(), ttl_secs=ttl_secs, clock=clock)
+
+
+async def kept_copy(
+    store: RecordStore,
+    key: str,
+    payload: type[PayloadT],
+    *,
+    ttl_secs: int,
+    clock: Callable[[], float],
+) -> Kept[PayloadT] | None:
+    """The copy stored under ``key`` while younger than ``ttl_secs``, else None."""
+    if ttl_secs <= 0:
+        return None
+    try:
+        stored = Kept[payload].model_validate(await store.get_value(key))  # type: ignore[valid-type]
+    except ValidationError:
+        return None  # nothing stored yet, or a copy from an older layout
+    return stored if clock() - stored.fetched_at < ttl_secs else None
+
+
+async def keep(
+    store: RecordStore,
+    key: str,
+    payload: type[PayloadT],
+    value: PayloadT,
+    *,
+    ttl_secs: int,
+    clock: Callable[[], float],
+) -> Kept[PayloadT]:
+    """``value`` as sent now, stored under ``key`` unless ``ttl_secs`` is 0."""
+    record = Kept[payload](fetched_at=clock(), value=value)  # type: ignore[valid-type]
     if ttl_secs > 0:
         await store.set_value(key, record.model_dump(mode="json"))
     return record

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from typing_extensions import TypedDict
 
 from coinglass_liquidation_map.inputs import (
+    HEATMAP_RANGE_NAMES,
     SYMBOL_HELP,
     InputModel,
     Symbol,
@@ -24,7 +25,6 @@ from coinglass_liquidation_map.outputs import DEFERRED, Side, SuccessItem
 HEATMAP_SUCCESS_MESSAGE = "Liquidation heatmap data fetched successfully."
 # CoinGlass's heatmap ranges, after the map names, which one ``ranges`` list may serve both with.
 HeatmapRange = Literal["1d", "7d", "30d", "90d", "180d", "365d", "12h", "24h", "3d", "1y"]
-HEATMAP_RANGE_NAMES = {"1d": "24h", "365d": "1y"}  # the map names of two, and CoinGlass's
 HeatmapModel = Literal["model1", "model2", "model3"]
 
 
@@ -104,15 +104,16 @@ class HeatSides(BaseModel):
 
 
 class LatestColumn(BaseModel):
-    """The heatmap's current picture: its latest column, never summed with earlier ones."""
+    """The heatmap's current picture: its latest column, never summed with earlier ones. Its
+    sides and totals are null when the current price is unknown."""
 
     model_config = DEFERRED
 
     at: AwareDatetime  # the column's candle
-    total_above: float
-    total_below: float
+    total_above: float | None
+    total_below: float | None
     imbalance: float | None  # (above - below) / (above + below)
-    within_pct: dict[str, HeatSides]
+    within_pct: dict[str, HeatSides] | None
     top_levels: list[HeatLevel]
     nearest_above: HeatLevel | None  # the nearest cell at or above the column's 90th percentile
     nearest_below: HeatLevel | None
@@ -129,8 +130,8 @@ class HotZone(BaseModel):
     total: float
     peak_price: Number
     peak_value: float
-    side: Side | None  # None when the band holds the price
-    distance_pct: float  # of its nearest edge
+    side: Side | None  # None when the band holds the price, or the price is unknown
+    distance_pct: float | None  # of its nearest edge; None when the price is unknown
 
 
 class HeatmapSummary(BaseModel):
@@ -138,8 +139,8 @@ class HeatmapSummary(BaseModel):
 
     model_config = DEFERRED
 
-    current_price: Number
-    price_source: str
+    current_price: Number | None  # None when the last close does not fit the price axis
+    price_source: str | None
     start_time: AwareDatetime
     end_time: AwareDatetime
     columns: int

@@ -31,6 +31,7 @@ from coinglass_liquidation_map.schemas.alerts import (
 )
 
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
+MAP_SOURCE = "liquidation map"
 Range = Literal["1d", "7d", "30d", "90d", "180d", "365d"]
 
 
@@ -201,6 +202,10 @@ class LiquidationMapItem(SuccessItem):
     data_url: str | None = None
     changes: Changes | None = None  # null on the first run of a watch, and when not tracked
     alerts: list[Alert] = Field(default_factory=list)  # empty when no rule fired, or none is set
+    # CoinGlass models every map from open positions; it calls the levels relative intensities.
+    provenance: Literal["modeled"] = "modeled"
+    source: str = MAP_SOURCE  # CoinGlass's map, or "heatmap model1, latest column" for a range
+    # its maps refuse
 
     def json_ready(self) -> dict[str, Any]:
         return {"data": self.data, "levels": self.levels}
