@@ -73,3 +73,16 @@ def format_utc(moment: datetime) -> str:
 
 def _trimmed(number: str) -> str:
     return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def format_distance(pct: float) -> str:
+    """A distance from the price as a sentence gives it: ``+3.1%``, ``-0.96%`` below one per
+    cent, where a tenth would round it away."""
+    return f"{pct:+.2f}%" if abs(pct) < 1 else f"{pct:+.1f}%"
+
+
+def sentence_of(*clauses: str) -> str:
+    """Clauses joined as one sentence: the first after the subject's colon, the rest after
+    semicolons, with a full stop."""
+    head, *rest = [clause for clause in clauses if clause]
+    return "; ".join([head, *rest]) + "."

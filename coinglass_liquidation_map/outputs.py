@@ -98,8 +98,9 @@ def record(item: ResultItem, exclude: set[str] | None = None) -> dict[str, Any]:
         )
     excluded = exclude or set()
     dumped = item.model_dump(mode="json", exclude=excluded | ready.keys())
+    names = [*type(item).model_fields, *type(item).model_computed_fields]
     return {
         name: ready[name] if name in ready else dumped[name]
-        for name in type(item).model_fields
+        for name in names
         if name not in excluded
     }

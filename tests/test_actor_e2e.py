@@ -15,6 +15,7 @@ from helpers import (
     PRO_KEY,
     ActorRun,
     calls,
+    expected_summary,
     patched,
     record,
 )
@@ -72,6 +73,7 @@ def test_map_is_the_sandbox_map_and_is_charged_once(run_actor: Any, sandbox: San
         "alerts",
         "provenance",
         "source",
+        "summary_text",
     ]
     assert (run.item["provenance"], run.item["source"]) == ("modeled", "liquidation map")
     assert run.item["changes"] is None  # the first run of a watch has nothing to compare with
@@ -100,6 +102,17 @@ def test_defaults_fetch_the_binance_btc_daily_map(run_actor: Any) -> None:
     assert run.item["symbol"] == "Binance_BTCUSDT"
     assert run.item["range"] == "1d"
     assert run.item["data"] == expected_map("Binance", "BTCUSDT", "1d")
+    # The sentence, worked out by hand: the heavier side first, then the largest cluster.
+    price = sandbox_data.current_price("Binance", "BTCUSDT")
+    want = expected_summary(sandbox_data.liquidation_map("Binance", "BTCUSDT", "1d"), price, 10)
+    (top_price, top_level), imbalance = want["top"][0], want["imbalance"]
+    assert want["short"] > want["long"]  # the sandbox's BTC leans short
+    assert run.item["summary_text"] == (
+        f"Binance_BTCUSDT at {price:,.0f}: {want['short'] / 1e6:.0f}M of shorts above and"
+        f" {want['long'] / 1e6:.0f}M of longs below (imbalance {imbalance:+.2f}); the largest"
+        f" cluster is {top_level / 1e6:.3g}M at {top_price:,.0f}"
+        f" ({(top_price - price) / price * 100:+.1f}%)."
+    )
 
 
 @pytest.mark.parametrize(
@@ -275,7 +288,7 @@ def test_search_returns_every_match_best_first_and_is_charged(
     run = run_actor({"mode": "search_symbols", "keyword": "ETH", "apiKey": PRO_KEY})
     assert run.exit_code == 0, run.log
     item = run.item
-    assert list(item) == ["success", "message", "mode", "keyword", "data"]
+    assert list(item) == ["success", "message", "mode", "keyword", "data", "summary_text"]
     assert item["message"] == "Futures symbols fetched successfully."
     assert (item["mode"], item["keyword"]) == ("search_symbols", "ETH")
     pairs = sandbox_data.supported_pairs()

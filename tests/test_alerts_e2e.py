@@ -44,6 +44,7 @@ ALERT_FIELDS = [
     "current_price",
     "message",
     "suppressed",
+    "summary_text",
 ]
 
 
@@ -228,7 +229,12 @@ def test_each_webhook_format_gets_one_post_with_every_alert(run_actor: Any, form
     assert run.exit_code == 0, run.log
     sent = [alert for item in run.items for alert in item["alerts"]]
     assert len(sent) > 2
-    text = "\n".join(alert["message"] for alert in sent)
+    # Each map's sentence leads its alerts.
+    lines = []
+    for item in run.items:
+        assert all(alert["summary_text"] == item["summary_text"] for alert in item["alerts"])
+        lines += [item["summary_text"], *(f"• {alert['message']}" for alert in item["alerts"])]
+    text = "\n".join(lines)
     (body,) = receiver.bodies
     expected = {
         "json": {"alerts": sent, "text": text, "run": {}},  # a local run has no Console page

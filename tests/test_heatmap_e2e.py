@@ -123,6 +123,7 @@ def test_a_pair_heatmap_is_the_sandbox_s_read_at_its_latest_column(
         "levels",
         "chart_url",
         "data_url",
+        "summary_text",
     ]
     assert item["chart_url"] is None  # pictures only when asked for
     assert item["data_url"] is None  # the data is in the item

@@ -220,7 +220,9 @@ def test_openapi_document_is_served_and_published(standby: Standby) -> None:
 def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
     before = standby.charged()
 
-    async def use_tools() -> tuple[set[str], dict[str, Any], dict[str, Any], CallToolResult]:
+    async def use_tools() -> tuple[
+        set[str], dict[str, Any], list[Any], dict[str, Any], CallToolResult
+    ]:
         async with Client(f"{standby.url}/mcp") as client:
             tools = {tool.name for tool in (await client.list_tools()).tools}
             summary = await client.call_tool("liquidation_map", {"symbol": "Binance_SOLUSDT"})
@@ -233,11 +235,12 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
             return (
                 tools,
                 summary.structured_content or {},
+                list(summary.content),
                 levels.structured_content or {},
                 unknown,
             )
 
-    tools, summary, with_levels, unknown = asyncio.run(use_tools())
+    tools, summary, summary_content, with_levels, unknown = asyncio.run(use_tools())
     assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap", "market_scan"}
     # A failure is an error result that holds the failure item, and is not charged.
     assert (unknown.is_error, unknown.structured_content) == (True, None)
@@ -251,6 +254,13 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
         "unknown_symbol",
     )
     assert summary["success"] is True
+    # An agent reads the item's sentence first, then the item.
+    sentence, full = summary_content
+    assert isinstance(sentence, TextContent)
+    assert sentence.text == summary["summary_text"]
+    assert sentence.text.startswith("Binance_SOLUSDT at ")
+    assert isinstance(full, TextContent)
+    assert json.loads(full.text) == summary
     assert "levels" not in summary
     assert "data" not in summary
     assert summary["summary"]["current_price"] == sandbox_data.current_price("Binance", "SOLUSDT")

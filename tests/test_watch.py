@@ -107,7 +107,9 @@ def fired(rules: list[dict[str, Any]], price: float | None = 100) -> list[dict[s
     request = a_request(alerts=rules)
     found = alerts.fired(request.alerts, a_map(price), Bucketing(), None)
     return [
-        alert.model_dump(exclude={"message", "symbol", "range", "type", "suppressed"})
+        alert.model_dump(
+            exclude={"message", "symbol", "range", "type", "suppressed", "summary_text"}
+        )
         for alert in found
     ]
 

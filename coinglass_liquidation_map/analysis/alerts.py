@@ -64,6 +64,7 @@ def fired(
             distance_pct=found.distance_pct,
             current_price=price,
             message=f"{item.symbol} {item.range}: {found.said}",
+            summary_text=item.summary_text,
         )
         for index, rule in enumerate(rules)
         for found in _raised(rule, read)

@@ -158,17 +158,19 @@ class ScanPipeline:
                 "The run's maximum charge left no room for this coin's map once every row had"
                 " its own."
             )
-        if self._alerts is not None:
-            fired = await self._alerts.raised(fired)
-        return MarketScanItem(
+        item = MarketScanItem(
             message=" ".join([SCAN_SUCCESS_MESSAGE, *said]),
             coin=scanned.coin,
             rank=rank,
             sort_by=sort_by,
             max_pain_range=request.max_pain_range,
             data=row,
-            alerts=fired,
         )
+        # Each alert is led by its row's sentence wherever it is sent.
+        fired = [alert.model_copy(update={"summary_text": item.summary_text}) for alert in fired]
+        if self._alerts is not None:
+            fired = await self._alerts.raised(fired)
+        return item.model_copy(update={"alerts": fired})
 
     async def delivered(self, item: ResultItem) -> None:
         """Keep a delivered row for the chart and the report."""

@@ -28,9 +28,23 @@ POLICY = RetryPolicy(
 DISCORD_MAX_CHARS = 2000
 
 
+def alert_lines(alerts: list[Alert]) -> list[list[str]]:
+    """The alerts as people read them, a group of lines each: the sentence of the result that
+    raised it, before the first alert of each result, then the alert."""
+    groups: list[list[str]] = []
+    previous: str | None = None
+    for alert in alerts:
+        sentence = alert.summary_text
+        group = [sentence] if sentence and sentence != previous else []
+        group.append(f"• {alert.message}" if sentence else alert.message)
+        groups.append(group)
+        previous = sentence
+    return groups
+
+
 def body(alerts: list[Alert], format_: WebhookFormat, run: dict[str, str]) -> dict[str, Any]:
     """The request body ``format_`` asks for."""
-    text = "\n".join(alert.message for alert in alerts)
+    text = "\n".join(line for lines in alert_lines(alerts) for line in lines)
     if format_ == "slack":
         return {"text": text}
     if format_ == "discord":
@@ -42,13 +56,14 @@ def _at_most(alerts: list[Alert], limit: int) -> str:
     """The messages, one per line, as many as fit in ``limit`` characters with a last line
     saying how many more there are."""
     lines: list[str] = []
-    for index, alert in enumerate(alerts):
-        rest = len(alerts) - index
+    groups = alert_lines(alerts)
+    for index, group in enumerate(groups):
+        rest = len(groups) - index
         more = f"… and {rest - 1} more alert(s)" if rest > 1 else ""
-        kept = "\n".join([*lines, alert.message, more]).strip()
+        kept = "\n".join([*lines, *group, more]).strip()
         if len(kept) > limit:
             return "\n".join([*lines, f"… and {rest} more alert(s)"])[:limit]
-        lines.append(alert.message)
+        lines.extend(group)
     return "\n".join(lines)[:limit]
 
 

@@ -116,3 +116,4 @@ class Alert(BaseModel):
     current_price: Number | None
     message: str
     suppressed: bool = False  # held back by the cooldown: seen, but not sent again
+    summary_text: str | None = None  # the sentence of the result that raised it, which leads it

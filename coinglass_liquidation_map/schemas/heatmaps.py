@@ -6,9 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, computed_field
 from typing_extensions import TypedDict
 
+from coinglass_liquidation_map.formatting import (
+    format_compact,
+    format_distance,
+    format_price,
+    sentence_of,
+)
 from coinglass_liquidation_map.inputs import (
     HEATMAP_RANGE_NAMES,
     SYMBOL_HELP,
@@ -164,6 +170,33 @@ class LiquidationHeatmapItem(SuccessItem):
     levels: list[HeatLevel]  # the latest column, by price
     chart_url: str | None = None
     data_url: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary_text(self) -> str:
+        """One plain sentence for people and agents: the price, the heavier side of the latest
+        column first, and its nearest hot level."""
+        summary, latest = self.summary, self.summary.latest
+        subject = f"{self.symbol} {self.range} {self.model} heatmap"
+        price, above, below = summary.current_price, latest.total_above, latest.total_below
+        if price is None or above is None or below is None:
+            return sentence_of(
+                f"{subject}: {summary.cells:,} cells over {summary.columns:,} candles",
+                "its last close does not fit its prices, so no side is known",
+            )
+        sides = [(above, "above"), (below, "below")]
+        heavier, lighter = sorted(sides, key=lambda side: -side[0])
+        hot = [level for level in (latest.nearest_above, latest.nearest_below) if level]
+        nearest = min(hot, key=lambda level: abs(level["distance_pct"] or 0), default=None)
+        return sentence_of(
+            f"{subject} at {format_price(price)}: {format_compact(heavier[0])} {heavier[1]}"
+            f" and {format_compact(lighter[0])} {lighter[1]} the price in its latest column"
+            + ("" if latest.imbalance is None else f" (imbalance {latest.imbalance:+.2f})"),
+            ""
+            if nearest is None
+            else f"the nearest hot level is {format_compact(nearest['value'])} at"
+            f" {format_price(nearest['price'])} ({format_distance(nearest['distance_pct'] or 0)})",
+        )
 
     def json_ready(self) -> dict[str, Any]:
         return {"data": self.data and dict(self.data), "levels": self.levels}

@@ -6,9 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
 from typing_extensions import TypedDict
 
+from coinglass_liquidation_map.formatting import (
+    format_compact,
+    format_distance,
+    format_price,
+    sentence_of,
+)
 from coinglass_liquidation_map.inputs import (
     SYMBOL_HELP,
     InputModel,
@@ -206,6 +220,40 @@ class LiquidationMapItem(SuccessItem):
     provenance: Literal["modeled"] = "modeled"
     source: str = MAP_SOURCE  # CoinGlass's map, or "heatmap model1, latest column" for a range
     # its maps refuse
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary_text(self) -> str:
+        """One plain sentence for people and agents: the price, the heavier side first, and
+        the largest cluster."""
+        summary = self.summary
+        price, longs, shorts = (
+            summary.current_price,
+            summary.long_level_total,
+            summary.short_level_total,
+        )
+        if price is None or longs is None or shorts is None:
+            span = (
+                f" between {format_price(summary.price_min)} and {format_price(summary.price_max)}"
+                if summary.price_min is not None and summary.price_max is not None
+                else ""
+            )
+            return sentence_of(
+                f"{self.symbol} {self.range}: {summary.level_count:,} liquidation levels{span}",
+                "no current price, so no side is known",
+            )
+        sides = [(shorts, "shorts above"), (longs, "longs below")]
+        heavier, lighter = sorted(sides, key=lambda side: -side[0])
+        largest = summary.top_clusters[0] if summary.top_clusters else None
+        return sentence_of(
+            f"{self.symbol} at {format_price(price)}: {format_compact(heavier[0])} of"
+            f" {heavier[1]} and {format_compact(lighter[0])} of {lighter[1]}"
+            + ("" if summary.imbalance is None else f" (imbalance {summary.imbalance:+.2f})"),
+            ""
+            if largest is None
+            else f"the largest cluster is {format_compact(largest.level)} at"
+            f" {format_price(largest.price)} ({format_distance(largest.distance_pct or 0)})",
+        )
 
     def json_ready(self) -> dict[str, Any]:
         return {"data": self.data, "levels": self.levels}

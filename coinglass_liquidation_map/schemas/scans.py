@@ -7,9 +7,22 @@ from __future__ import annotations
 import typing
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
 from typing_extensions import TypedDict
 
+from coinglass_liquidation_map.formatting import (
+    format_compact,
+    format_distance,
+    format_price,
+    sentence_of,
+)
 from coinglass_liquidation_map.inputs import COIN_PATTERN, InputModel, StorageName, ToolArguments
 from coinglass_liquidation_map.market_data import Number
 from coinglass_liquidation_map.outputs import SuccessItem
@@ -144,6 +157,42 @@ class MarketScanItem(SuccessItem):
     max_pain_range: str
     data: ScanRow
     alerts: list[Alert] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary_text(self) -> str:
+        """One plain sentence for people and agents: the coin at its price, and its nearer max
+        pain with its distance."""
+        data = self.data
+        price = data["price"]
+        subject = f"{self.coin} (#{self.rank})"
+        if price is not None:
+            subject += f" at {format_price(price)}"
+        sides = [
+            (side, at, level, distance)
+            for side, at, level, distance in (
+                (
+                    "long",
+                    data["long_max_pain_price"],
+                    data["long_max_pain_level"],
+                    data["long_max_pain_distance_pct"],
+                ),
+                (
+                    "short",
+                    data["short_max_pain_price"],
+                    data["short_max_pain_level"],
+                    data["short_max_pain_distance_pct"],
+                ),
+            )
+            if at is not None and distance is not None
+        ]
+        if not sides:
+            return sentence_of(f"{subject}: no max pain within its {self.max_pain_range} window")
+        side, at, level, distance = min(sides, key=lambda found: abs(found[3]))
+        return sentence_of(
+            f"{subject}: the nearer max pain is {format_compact(level or 0)} of {side}s at"
+            f" {format_price(at)} ({format_distance(distance)}, {self.max_pain_range})"
+        )
 
     def carries_add_on(self) -> bool:
         """A mapped coin's row is charged for its map too."""

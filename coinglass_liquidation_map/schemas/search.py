@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
+from coinglass_liquidation_map.formatting import sentence_of
 from coinglass_liquidation_map.inputs import InputModel, ToolArguments
 from coinglass_liquidation_map.market_data import Instrument
 from coinglass_liquidation_map.outputs import SuccessItem
@@ -33,6 +34,16 @@ class SearchSymbolsItem(SuccessItem):
     mode: Literal["search_symbols"] = "search_symbols"
     keyword: str
     data: list[Instrument]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary_text(self) -> str:
+        """One plain sentence for people and agents: how many instruments match, and the
+        first of them."""
+        asked = f" match {self.keyword!r}" if self.keyword else " are listed"
+        found = self.data
+        first = f"the first is {found[0].symbol} ({found[0].base_asset}/{found[0].quote_asset})"
+        return sentence_of(f"{len(found):,} instrument(s){asked}", first if found else "")
 
 
 class SearchToolArguments(ToolArguments):

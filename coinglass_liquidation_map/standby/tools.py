@@ -66,11 +66,18 @@ def _tool_function(service: Service, mode: Mode) -> Any:
         failures = [item for item in answer if isinstance(item, FailureItem)]
         if len(failures) == len(answer):
             return _error_result(failures[0])
-        if mode.listed:
-            # A list of results (a scan's rows, and any coin that failed) in one object.
-            return {"items": [record(item, exclude=chosen.left_out()) for item in answer]}
-        [item] = answer
-        return record(item, exclude=chosen.left_out())
+        records = [record(item, exclude=chosen.left_out()) for item in answer]
+        # A list of results (a scan's rows, and any coin that failed) comes in one object.
+        structured = {"items": records} if mode.listed else records[0]
+        # An agent reads the sentences first, then the item itself.
+        sentences = "\n".join(each.get("summary_text") or each["message"] for each in records)
+        return CallToolResult(
+            content=[
+                TextContent(type="text", text=sentences),
+                TextContent(type="text", text=json.dumps(structured)),
+            ],
+            structured_content=structured,
+        )
 
     schemas = arguments.model_json_schema()["properties"]
     parameters = [
