@@ -133,7 +133,9 @@ class TelegramChat:
                     if not await self._call(client, tally, "sendMessage", json=message | preview):
                         break
                     sent_messages += 1
-                for photo in photos if texts and sent_messages == len(texts) else []:
+                # A chart follows only a text that got through: without it, its caption would
+                # be all the chat sees of most alerts, and the next run sends them again.
+                for photo in photos if sent_messages == len(texts) else []:
                     form = {"chat_id": self.chat_id, "caption": caption(photo.alerts)}
                     upload = {"photo": (photo.name, photo.png, "image/png")}
                     if await self._call(client, tally, "sendPhoto", data=form, files=upload):
