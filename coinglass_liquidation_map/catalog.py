@@ -166,6 +166,8 @@ MODES = (
                 "alertCooldownMins",
                 "webhookUrl",
                 "webhookFormat",
+                "telegramBotToken",
+                "telegramChatId",
             }
         ),
     ),
@@ -207,7 +209,15 @@ MODES = (
         views=("scan",),
         pipeline="coinglass_liquidation_map.modes.scans",
         batch_only=frozenset(
-            {"snapshotStore", "alerts", "alertCooldownMins", "webhookUrl", "webhookFormat"}
+            {
+                "snapshotStore",
+                "alerts",
+                "alertCooldownMins",
+                "webhookUrl",
+                "webhookFormat",
+                "telegramBotToken",
+                "telegramChatId",
+            }
         ),
         listed=True,
         add_on="LIQUIDATION_MAP",

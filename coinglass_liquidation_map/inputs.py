@@ -142,15 +142,23 @@ def invalid_input(
     """The refusal of an input (or a tool's arguments) ``model`` did not validate, naming each
     bad field and what it accepts, and never echoing a secret."""
     problems = "; ".join(
-        _problem(problem, model.LOCATION_TAGS, secret_fields)
-        for problem in error.errors(include_url=False)
+        _problem(problem, model, secret_fields) for problem in error.errors(include_url=False)
     )
     return InvalidInput(f"Invalid input field {problems}.")
 
 
-def _problem(problem: ErrorDetails, tags: frozenset[str], secret_fields: frozenset[str]) -> str:
+def _problem(
+    problem: ErrorDetails,
+    model: type[InputModel] | type[ToolArguments],
+    secret_fields: frozenset[str],
+) -> str:
     # A rule's type is how pydantic picks its model: the user knows it as the rule's index.
-    parts = [part for part in problem["loc"] if part not in tags]
+    parts = [part for part in problem["loc"] if part not in model.LOCATION_TAGS]
+    # A field checked while absent (its default validated) is located by its name in the
+    # code: the user knows it by its alias.
+    fields = model.model_fields
+    if parts and isinstance(parts[0], str) and parts[0] in fields:
+        parts[0] = fields[parts[0]].alias or parts[0]
     field = ".".join(str(part) for part in parts) or "input"
     reason = problem["msg"].removeprefix("Value error, ")
     # Never echo a secret back, not even a malformed one.

@@ -109,14 +109,30 @@ class ScanAlertsRecord(BaseModel):
 class Delivery(BaseModel):
     """How a POST of alerts to the webhook went."""
 
-    delivered: bool | None  # None: there was no alert to send, so nothing was posted
+    delivered: bool | None  # None: nothing was posted (no alert to send, or no webhook)
     status: int | None  # the last answer's HTTP status; None when none came
     attempts: int
     error: str | None  # why it was not delivered, in words that never hold the URL
 
 
+class TelegramDelivery(BaseModel):
+    """How the alerts went to Telegram: their messages, then the charts of the results that
+    raised them."""
+
+    delivered: bool | None  # whether every message was taken; None: there was no alert
+    messages: int  # the messages the alerts' text took (split at Telegram's limit)
+    messages_sent: int
+    charts: int  # the charts to send, one per result that raised an alert
+    charts_sent: int
+    status: int | None  # the last answer's HTTP status; None when none came
+    attempts: int  # every request, retries included
+    errors: list[str]  # what Telegram refused or could not be reached for, never the token
+
+
 class AlertsRecord(Delivery):
-    """The run's ``ALERTS`` record: what was sent to the webhook and how it went."""
+    """The run's ``ALERTS`` record: what was sent and how it went, to the webhook (its own
+    fields, for runs with ``webhookUrl``) and to Telegram."""
 
     alerts: list[Alert]
     format: WebhookFormat
+    telegram: TelegramDelivery | None = None  # None: the run has no Telegram chat

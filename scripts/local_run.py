@@ -40,7 +40,7 @@ from coinglass_liquidation_map.standby import READINESS_HEADER  # noqa: E402
 # key, a CA file the actor's image does not have.
 PACKAGE = "coinglass_liquidation_map"
 """The actor's package, which ``python -m`` runs."""
-FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_")
+FOREIGN_PREFIXES = ("APIFY_", "ACTOR_", "CRAWLEE_", "COINGLASS_", "SSL_CERT_", "TELEGRAM_")
 READINESS_PROBE = {READINESS_HEADER: "1"}
 SANDBOX_SCRIPT = ROOT / "sandbox" / "sandbox_server.py"
 SANDBOX_NOTE = (

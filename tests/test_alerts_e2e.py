@@ -250,6 +250,7 @@ def test_each_webhook_format_gets_one_post_with_every_alert(run_actor: Any, form
         "status": 200,
         "attempts": 1,
         "error": None,
+        "telegram": None,  # no Telegram chat
     }
     assert f"Sent {len(sent)} alert(s) to the webhook ({format_}): HTTP 200" in run.log
     assert_records_fit_the_store_schema(run.storage)

@@ -8,7 +8,11 @@ from coinglass_liquidation_map.catalog import input_failure, parse_input
 from coinglass_liquidation_map.errors import InvalidInput, RateLimited
 from coinglass_liquidation_map.schemas.heatmaps import LiquidationHeatmapInput
 from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, MapTarget
+from coinglass_liquidation_map.schemas.scans import MarketScanInput
 from coinglass_liquidation_map.schemas.search import SearchSymbolsInput
+
+BOT_TOKEN = "123456789:AAF-secret_token"
+RULES = [{"type": "imbalance_beyond", "value": 0.3}]
 
 
 def test_defaults_give_the_btc_daily_map() -> None:
@@ -153,6 +157,26 @@ def test_api_key_is_secret_in_reprs() -> None:
             {"webhookUrl": "https://hooks.example.com/x"},
             "'webhookUrl': is set, but alerts has no rule, so nothing would ever be sent to it",
         ),
+        (
+            {"telegramBotToken": BOT_TOKEN, "telegramChatId": "42"},
+            "'telegramBotToken': is set, but alerts has no rule, so nothing would ever be sent",
+        ),
+        (
+            {"alerts": RULES, "telegramBotToken": BOT_TOKEN},
+            "'telegramChatId': is required when telegramBotToken is set",
+        ),
+        (
+            {"alerts": RULES, "telegramChatId": "42"},
+            "'telegramChatId': is set, but telegramBotToken is not",
+        ),
+        (
+            {"mode": "market_scan", "alerts": RULES, "telegramChatId": "42"},
+            "'telegramChatId': is set, but telegramBotToken is not",
+        ),
+        (
+            {"alerts": RULES, "telegramBotToken": BOT_TOKEN, "telegramChatId": "my group"},
+            "'telegramChatId': must be a Telegram chat id, such as 123456789 or -1001234567890",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_what_it_accepts(raw: object, expected: str) -> None:
@@ -177,6 +201,31 @@ def test_a_bad_webhook_url_is_refused_without_echoing_it(url: str) -> None:
         parse_input({"webhookUrl": url})
     assert "'webhookUrl': must be an http:// or https:// URL" in caught.value.message
     assert "T0KEN" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "token", ["AAF-no-bot-id", "123456789:", "123456789:AAF secret", "bot123456789:AAF-secret"]
+)
+def test_a_bad_bot_token_is_refused_without_echoing_it(token: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_input({"alerts": RULES, "telegramBotToken": token, "telegramChatId": "42"})
+    assert caught.value.message == (
+        "Invalid input field 'telegramBotToken': must be a Telegram bot token as @BotFather"
+        " gives it: <bot id>:<secret>."
+    )
+
+
+@pytest.mark.parametrize("mode", ["liquidation_map", "market_scan"])
+@pytest.mark.parametrize("chat_id", ["-1001234567890", "9007199254740993", "@liq_alerts"])
+def test_a_telegram_chat_takes_long_ids_and_channel_names(mode: str, chat_id: str) -> None:
+    request = parse_input(
+        {"mode": mode, "alerts": RULES, "telegramBotToken": BOT_TOKEN, "telegramChatId": chat_id}
+    )
+    assert isinstance(request, LiquidationMapInput | MarketScanInput)
+    assert request.telegram_chat_id == chat_id
+    assert request.telegram_bot_token is not None
+    assert request.telegram_bot_token.get_secret_value() == BOT_TOKEN
+    assert "AAF" not in repr(request)
 
 
 def test_a_webhook_url_is_kept_secret_in_the_model() -> None:

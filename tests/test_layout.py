@@ -126,8 +126,10 @@ FORBIDDEN_ROOMS: dict[str, tuple[str, ...]] = {
         f"{PKG}.modes",
         f"{PKG}.standby",
     ),
-    # The webhook's client has failures and a retry rule of its own, not CoinGlass's.
+    # The webhook's and Telegram's clients have failures and a retry rule of their own, not
+    # CoinGlass's.
     f"{PKG}.run.webhook": (f"{PKG}.coinglass", f"{PKG}.errors"),
+    f"{PKG}.run.telegram": (f"{PKG}.coinglass", f"{PKG}.errors"),
 }
 # Rooms that import these only inside a function, when a run asks for what they draw.
 LAZY_ONLY: dict[str, tuple[str, ...]] = {

@@ -168,6 +168,7 @@ def test_bad_requests_answer_the_failure_envelope(
         {"trackChanges": "false"},
         {"alerts": '[{"type": "imbalance_beyond", "value": 0.1}]'},
         {"alerts": "[]", "webhookUrl": "https://hooks.example.com/T0KEN"},
+        {"telegramBotToken": "123456789:T0KEN", "telegramChatId": "42"},
     ],
 )
 def test_a_scheduled_run_s_settings_are_refused_by_name(

@@ -230,7 +230,7 @@ def sent_at(owed: PendingAlert, at: datetime) -> SentAlert:
 def not_raised_again(
     pending: list[PendingAlert], raised: list[Alert], rules: Sequence[Rule], match_pct: float
 ) -> list[PendingAlert]:
-    """The alerts still owed to the webhook whose rule is still set, numbered as the rules
+    """The alerts still owed to the alert channels whose rule is still set, numbered as the rules
     are now, less those this run raised again itself."""
     index_of = {rule_key(rule): index for index, rule in reversed(list(enumerate(rules)))}
     return [
@@ -244,7 +244,7 @@ def not_raised_again(
 
 
 def owed(alert: Alert, rule: Rule, at: datetime) -> PendingAlert:
-    """An alert the webhook did not take, to be sent by the next run."""
+    """An alert an alert channel did not take, to be sent by the next run."""
     return PendingAlert(
         rule=rule_key(rule),
         symbol=alert.symbol,
@@ -286,22 +286,23 @@ def reckoned(
     now: datetime,
     cooldown_mins: int,
     match_pct: float,
-    has_webhook: bool,
+    has_channel: bool,
 ) -> Reckoning:
     """The alerts ``rules`` fired now, read against what a record remembers of the alerts sent
     (``sent``) and still owed (``pending``) by earlier runs."""
     raised = held_back(
         fired_now, rules, sent, now=now, cooldown_mins=cooldown_mins, match_pct=match_pct
     )
-    # What an earlier run owes the webhook, unless its rule is gone or this run raised it
-    # again itself. A run without a webhook sends none of it, and leaves it owed.
+    # What an earlier run owes the channels, unless its rule is gone or this run raised it
+    # again itself. A run without a channel (webhook, Telegram) sends none of it, and leaves
+    # it owed.
     owed_now = not_raised_again(pending, raised, rules, match_pct)
     fresh = [owed(alert, rules[alert.rule], now) for alert in raised if not alert.suppressed]
     return Reckoning(
         raised=raised,
         sent=still_cooling(sent, now=now, cooldown_mins=cooldown_mins),
-        pending=owed_now if has_webhook else pending,
-        to_send=[*(owed_now if has_webhook else []), *fresh],
+        pending=owed_now if has_channel else pending,
+        to_send=[*(owed_now if has_channel else []), *fresh],
     )
 
 
@@ -310,16 +311,16 @@ def settled(
     to_send: list[PendingAlert],
     *,
     delivered: bool,
-    has_webhook: bool,
+    has_channel: bool,
     now: datetime,
     max_pending: int,
 ) -> dict[str, list[Any]]:
-    """What a record keeps once its alerts went out: delivered, they start their cooldown;
-    undelivered, they are owed (the newest ``max_pending``), and the next run sends them
-    again."""
+    """What a record keeps once its alerts went out: delivered (taken by every channel), they
+    start their cooldown; undelivered, they are owed (the newest ``max_pending``), and the next
+    run sends them again, to every channel."""
     if not delivered:
         return {"pending": to_send[-max_pending:]}
     kept: dict[str, list[Any]] = {"sent": [*sent, *(sent_at(each, now) for each in to_send)]}
-    if has_webhook:
+    if has_channel:
         kept["pending"] = []
     return kept

@@ -82,7 +82,9 @@ class MapPipeline:
         if remember and request.watched:
             from coinglass_liquidation_map.run.watch import Watch  # noqa: PLC0415 - only runs that watch load it
 
-            self._watch = Watch(request, self._bucketing, log)
+            self._watch = Watch(
+                request, self._bucketing, log, chart_key=chart_key if request.chart else None
+            )
 
     async def jobs(self, budget: Budget) -> list[Job]:
         return per_target(mode_of(self._request), self._request.targets(), self._map)

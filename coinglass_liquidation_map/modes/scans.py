@@ -71,7 +71,9 @@ class ScanPipeline:
         if remember and request.alerts:
             from coinglass_liquidation_map.run.scan_alerts import ScanAlerts  # noqa: PLC0415 - only scans with rules load it
 
-            self._alerts = ScanAlerts(request, log)
+            self._alerts = ScanAlerts(
+                request, log, chart_key=SCAN_CHART_KEY if request.chart else None
+            )
 
     async def jobs(self, budget: Budget) -> list[Job]:
         request, mode = self._request, mode_of(self._request)
@@ -178,11 +180,13 @@ class ScanPipeline:
             self._delivered.append(item)
 
     async def finish(self) -> None:
-        """Send the scan's alerts, and save its chart and report."""
+        """Save the scan's chart, send its alerts (with the chart, where a channel shows it),
+        and save its report."""
+        if self._gallery is not None and self._delivered:
+            await self._gallery.draw(picture(self._delivered, self._request))
         if self._alerts is not None:
             await self._alerts.finish()
         if self._gallery is not None and self._delivered:
-            await self._gallery.draw(picture(self._delivered, self._request))
             await self._gallery.save_report()
 
 

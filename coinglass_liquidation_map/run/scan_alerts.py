@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from coinglass_liquidation_map.analysis import alerts
 from coinglass_liquidation_map.records import ScanAlertsRecord
-from coinglass_liquidation_map.run.outbox import Outbox
+from coinglass_liquidation_map.run.outbox import Chart, Outbox
 from coinglass_liquidation_map.run.storage import (
     RecordStore,
     StoreOpener,
@@ -26,7 +26,7 @@ from coinglass_liquidation_map.run.storage import (
 from coinglass_liquidation_map.schemas.alerts import Alert
 from coinglass_liquidation_map.schemas.scans import MarketScanInput
 
-# Alerts owed to a webhook that keeps failing: the newest are kept, so a record stays small.
+# Alerts owed to a channel that keeps failing: the newest are kept, so a record stays small.
 MAX_PENDING = 200
 # How near two alerts' prices must be, in % of the price, to be one alert across runs.
 MATCH_PCT = 0.25
@@ -50,11 +50,15 @@ class ScanAlerts:
         snapshots: StoreOpener | None = None,
         run_records: StoreOpener | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        chart_key: str | None = None,
     ) -> None:
+        """``chart_key`` is the record of the scan's chart, in a scan that draws one: the
+        alerts go out with it where a channel shows it."""
         self._request = request
         self._log = log
+        self._chart_key = chart_key
         self._open = snapshots or named_store(request.snapshot_store)
-        self._outbox = Outbox(request.webhook_url, request.webhook_format, log, run_records)
+        self._outbox = Outbox(request, log, run_records)
         self._clock = clock
         self._key = record_key(request)
         self._reading: asyncio.Task[tuple[RecordStore | None, ScanAlertsRecord]] | None = None
@@ -88,16 +92,18 @@ class ScanAlerts:
             now=now,
             cooldown_mins=request.alert_cooldown_mins,
             match_pct=MATCH_PCT,
-            has_webhook=self._outbox.has_webhook,
+            has_channel=self._outbox.has_channel,
         )
-        delivered = await self._outbox.send([owed.alert for owed in reckoning.to_send])
+        to_send = [owed.alert for owed in reckoning.to_send]
+        charts = [Chart(self._chart_key, to_send)] if self._chart_key and to_send else []
+        delivered = await self._outbox.send(to_send, charts)
         kept = ScanAlertsRecord(sent=reckoning.sent, pending=reckoning.pending)
         if reckoning.to_send:
             update: dict[str, Any] = alerts.settled(
                 kept.sent,
                 reckoning.to_send,
                 delivered=delivered,
-                has_webhook=self._outbox.has_webhook,
+                has_channel=self._outbox.has_channel,
                 now=now,
                 max_pending=MAX_PENDING,
             )

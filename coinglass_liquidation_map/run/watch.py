@@ -21,7 +21,7 @@ from coinglass_liquidation_map.analysis import alerts, changes
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
 from coinglass_liquidation_map.records import PendingAlert, WatchRecord
-from coinglass_liquidation_map.run.outbox import Outbox
+from coinglass_liquidation_map.run.outbox import Chart, Outbox
 from coinglass_liquidation_map.run.storage import (
     RecordStore,
     StoreOpener,
@@ -30,7 +30,7 @@ from coinglass_liquidation_map.run.storage import (
 )
 from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, LiquidationMapItem
 
-# Alerts owed to a webhook that keeps failing: the newest are kept, so a record stays small.
+# Alerts owed to a channel that keeps failing: the newest are kept, so a record stays small.
 MAX_PENDING = 200
 
 
@@ -71,12 +71,16 @@ class Watch:
         snapshots: StoreOpener | None = None,
         run_records: StoreOpener | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        chart_key: Callable[[str, str], str] | None = None,
     ) -> None:
+        """``chart_key`` gives the record of a map's chart (by symbol and range), in a run
+        that draws them: the alerts go out with their map's chart where a channel shows it."""
         self._request = request
         self._bucketing = bucketing
+        self._chart_key = chart_key
         self._log = log
         self._open_snapshots = snapshots or named_store(request.snapshot_store)
-        self._outbox = Outbox(request.webhook_url, request.webhook_format, log, run_records)
+        self._outbox = Outbox(request, log, run_records)
         self._clock = clock
         self._store: RecordStore | None = None
         self._opening = asyncio.Lock()
@@ -101,7 +105,7 @@ class Watch:
             now=now,
             cooldown_mins=request.alert_cooldown_mins,
             match_pct=request.cluster_match_pct,
-            has_webhook=self._outbox.has_webhook,
+            has_channel=self._outbox.has_channel,
         )
         # A map without a price has nothing to compare with: the last priced one stays.
         kept = previous.snapshot if previous and current.current_price is None else current
@@ -138,8 +142,18 @@ class Watch:
     async def finish(self) -> None:
         """Send the run's alerts that no cooldown holds back. Delivered, they start their
         cooldown; undelivered, they are owed, and the next run sends them again."""
+        alerting = [watched for watched in self._kept if watched.to_send]
+        chart_key = self._chart_key
+        charts = [
+            Chart(
+                chart_key(watched.record.symbol, watched.record.range),
+                [owed.alert for owed in watched.to_send],
+            )
+            for watched in alerting
+            if chart_key is not None
+        ]
         delivered = await self._outbox.send(
-            [owed.alert for watched in self._kept for owed in watched.to_send]
+            [owed.alert for watched in alerting for owed in watched.to_send], charts
         )
         now = self._clock()
         for watched in self._kept:
@@ -149,7 +163,7 @@ class Watch:
                 watched.record.sent,
                 watched.to_send,
                 delivered=delivered,
-                has_webhook=self._outbox.has_webhook,
+                has_channel=self._outbox.has_channel,
                 now=now,
                 max_pending=MAX_PENDING,
             )

@@ -48,11 +48,11 @@ def body(alerts: list[Alert], format_: WebhookFormat, run: dict[str, str]) -> di
     if format_ == "slack":
         return {"text": text}
     if format_ == "discord":
-        return {"content": _at_most(alerts, DISCORD_MAX_CHARS)}
+        return {"content": at_most(alerts, DISCORD_MAX_CHARS)}
     return {"alerts": [alert.model_dump(mode="json") for alert in alerts], "text": text, "run": run}
 
 
-def _at_most(alerts: list[Alert], limit: int) -> str:
+def at_most(alerts: list[Alert], limit: int) -> str:
     """The messages, one per line, as many as fit in ``limit`` characters with a last line
     saying how many more there are."""
     lines: list[str] = []

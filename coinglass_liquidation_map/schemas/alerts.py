@@ -3,6 +3,7 @@ models of a watch's alerts, shared by every mode that checks them."""
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Annotated, Literal
 
@@ -35,6 +36,56 @@ def _http_url(url: SecretStr) -> SecretStr:
 
 
 WebhookUrl = Annotated[SecretStr, AfterValidator(_http_url)]
+# As @BotFather gives it: the bot's id, a colon, the secret.
+BOT_TOKEN_PATTERN = re.compile(r"\d{1,20}:[A-Za-z0-9_-]{1,200}")
+# A user, group or channel id (groups and channels are negative, and may exceed 32 bits), or a
+# public channel's @username.
+CHAT_ID_PATTERN = re.compile(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def _bot_token(token: SecretStr) -> SecretStr:
+    if not BOT_TOKEN_PATTERN.fullmatch(token.get_secret_value()):
+        msg = "must be a Telegram bot token as @BotFather gives it: <bot id>:<secret>"
+        raise ValueError(msg)
+    return token
+
+
+def _chat_id(chat_id: str) -> str:
+    if not CHAT_ID_PATTERN.fullmatch(chat_id):
+        msg = (
+            "must be a Telegram chat id, such as 123456789 or -1001234567890, or a public"
+            " channel's @username"
+        )
+        raise ValueError(msg)
+    return chat_id
+
+
+TelegramBotToken = Annotated[SecretStr, AfterValidator(_bot_token)]
+TelegramChatId = Annotated[str, AfterValidator(_chat_id)]
+
+
+def rules_for(channel: object, data: dict[str, object]) -> None:
+    """Refuse an alert channel (a webhook, a Telegram bot) set without any alert rule: nothing
+    would ever be sent to it. ``data`` holds the fields validated before it."""
+    if channel is not None and "alerts" in data and not data["alerts"]:
+        msg = "is set, but alerts has no rule, so nothing would ever be sent to it"
+        raise ValueError(msg)
+
+
+def both_telegram_fields(chat_id: str | None, data: dict[str, object]) -> None:
+    """Refuse a Telegram chat without its bot's token, or a token without its chat: alerts go
+    to Telegram only with both. ``data`` holds the fields validated before the chat id."""
+    if "telegram_bot_token" not in data:
+        return  # the token itself was refused, which says enough
+    token = data["telegram_bot_token"]
+    if chat_id is not None and token is None:
+        msg = "is set, but telegramBotToken is not: alerts go to Telegram only with both"
+        raise ValueError(msg)
+    if chat_id is None and token is not None:
+        msg = "is required when telegramBotToken is set: the chat the bot posts the alerts to"
+        raise ValueError(msg)
+
+
 AlertSide = Literal["long", "short", "any"]
 WebhookFormat = Literal["json", "slack", "discord"]
 Pct = Annotated[float, Field(gt=0, le=100)]

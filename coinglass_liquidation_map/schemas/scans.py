@@ -34,8 +34,12 @@ from coinglass_liquidation_map.schemas.alerts import (
     LiquidityWithinPct,
     Pct,
     Rule,
+    TelegramBotToken,
+    TelegramChatId,
     WebhookFormat,
     WebhookUrl,
+    both_telegram_fields,
+    rules_for,
 )
 
 SCAN_SUCCESS_MESSAGE = "Market scan row fetched successfully."
@@ -99,16 +103,25 @@ class MarketScanInput(InputModel):
     alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
     webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
     webhook_format: WebhookFormat = Field(default="json", alias="webhookFormat")
+    telegram_bot_token: TelegramBotToken | None = Field(default=None, alias="telegramBotToken")
+    # Checked even when absent: a token needs its chat.
+    telegram_chat_id: TelegramChatId | None = Field(
+        default=None, alias="telegramChatId", validate_default=True
+    )
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "telegram_bot_token")
     @classmethod
-    def _rules_for_the_webhook(
-        cls, url: SecretStr | None, info: ValidationInfo
+    def _rules_for_the_channel(
+        cls, channel: SecretStr | None, info: ValidationInfo
     ) -> SecretStr | None:
-        if url is not None and "alerts" in info.data and not info.data["alerts"]:
-            msg = "is set, but alerts has no rule, so nothing would ever be sent to it"
-            raise ValueError(msg)
-        return url
+        rules_for(channel, info.data)
+        return channel
+
+    @field_validator("telegram_chat_id")
+    @classmethod
+    def _both_telegram_fields(cls, chat_id: str | None, info: ValidationInfo) -> str | None:
+        both_telegram_fields(chat_id, info.data)
+        return chat_id
 
     def result_count(self) -> int:
         return min(self.max_coins, len(self.coins)) if self.coins else self.max_coins

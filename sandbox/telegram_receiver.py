@@ -1,0 +1,182 @@
+"""Telegram's Bot API on loopback, as far as the actor's alerts use it: ``sendMessage`` (JSON)
+and ``sendPhoto`` (multipart). It checks the bot's token in the path and Telegram's limits on
+text and captions, records every call, and answers as it is told to, in turn: ok, flood
+control (429 with ``retry_after``), or a refusal such as 400 or 403."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+# Shaped as @BotFather's tokens are, so that what redacts a real one is tested on it.
+TOKEN = "123456789:AAF-l00pback_secret-never-logged"
+CHAT_ID = "-1001234567890"
+MAX_TEXT_CHARS = 4096
+MAX_CAPTION_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How the receiver answers one call: Telegram's status, description and, for flood
+    control, the seconds to wait."""
+
+    status: int = 200
+    description: str = ""
+    retry_after: int | None = None
+
+
+OK = Answer()
+BLOCKED = Answer(403, "Forbidden: bot was blocked by the user")
+CHAT_NOT_FOUND = Answer(400, "Bad Request: chat not found")
+
+
+def flood(retry_after: int) -> Answer:
+    """Flood control, asking for a wait of ``retry_after`` seconds."""
+    return Answer(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart call."""
+
+    filename: str | None
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call as it arrived, and the status it was answered with."""
+
+    method: str
+    token: str
+    fields: dict[str, Any]  # the JSON body, or the form's text fields
+    files: dict[str, Upload] = field(default_factory=dict)
+    status: int = 200
+
+
+class TelegramReceiver:
+    """A loopback Bot API; ``answers`` answer the next calls that reach a method with the
+    right token, ok after them."""
+
+    def __init__(self, *answers: Answer) -> None:
+        self.answers: deque[Answer] = deque(answers)
+        self.calls: list[Call] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: a test reads what arrived, not a log of it."""
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                status, answer = receiver.answer(
+                    self.path, self.headers.get("Content-Type", ""), body
+                )
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # Polled often, so that a test does not wait half a second for it to stop.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The API's base URL, as ``TELEGRAM_API_BASE_URL`` takes it."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def sent(self, method: str) -> list[Call]:
+        """The calls of ``method`` that were taken."""
+        return [call for call in self.calls if call.method == method and call.status == 200]
+
+    def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """Record a call and pick its answer."""
+        token, _, method = path.removeprefix("/bot").partition("/")
+        method = method.lower()  # Telegram's method names ignore case
+        fields, files = _read(content_type, body)
+        with self._lock:
+            if not path.startswith("/bot") or token != TOKEN:
+                answer = Answer(401, "Unauthorized")
+            elif method not in ("sendmessage", "sendphoto"):
+                answer = Answer(404, "Not Found")
+            else:
+                answer = _refusal(method, fields, files) or (
+                    self.answers.popleft() if self.answers else OK
+                )
+            self.calls.append(Call(method, token, fields, files, answer.status))
+        if answer.status == 200:
+            return 200, {"ok": True, "result": {"message_id": len(self.calls), "chat": {}}}
+        refused: dict[str, Any] = {
+            "ok": False,
+            "error_code": answer.status,
+            "description": answer.description,
+        }
+        if answer.retry_after is not None:
+            refused["parameters"] = {"retry_after": answer.retry_after}
+        return answer.status, refused
+
+    def __enter__(self) -> TelegramReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _refusal(method: str, fields: dict[str, Any], files: dict[str, Upload]) -> Answer | None:
+    """Telegram's own refusal of a call that breaks its rules, if it does."""
+    message = method == "sendmessage"
+    text = str(fields.get("text" if message else "caption") or "")
+    broken = {
+        "chat_id is empty": "chat_id" not in fields,
+        "message text is empty": message and not text,
+        "message is too long": message and len(text) > MAX_TEXT_CHARS,
+        "there is no photo in the request": not message and "photo" not in files,
+        "message caption is too long": not message and len(text) > MAX_CAPTION_CHARS,
+    }
+    problem = next((problem for problem, found in broken.items() if found), None)
+    return Answer(400, f"Bad Request: {problem}") if problem else None
+
+
+def _read(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """A call's fields and file parts: a JSON body, or a multipart form."""
+    if content_type.startswith("application/json"):
+        loaded = json.loads(body or b"null")
+        return (loaded if isinstance(loaded, dict) else {}), {}
+    if not content_type.startswith("multipart/form-data"):
+        return {}, {}
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    files: dict[str, Upload] = {}
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition"))
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            files[name] = Upload(part.get_filename(), part.get_content_type(), content)
+        else:
+            fields[name] = content.decode()
+    return fields, files
