@@ -164,6 +164,8 @@ class LiquidationHeatmapItem(SuccessItem):
     levels: list[HeatLevel]  # the latest column, by price
     chart_url: str | None = None
     data_url: str | None = None
+    # CoinGlass models every heatmap from open positions; it calls its values intensities.
+    provenance: Literal["modeled"] = "modeled"
 
     def json_ready(self) -> dict[str, Any]:
         return {"data": self.data and dict(self.data), "levels": self.levels}
