@@ -206,6 +206,7 @@ def test_openapi_document_is_served_and_published(standby: Standby) -> None:
         "/liquidation-map",
         "/liquidation-heatmap",
         "/market-scan",
+        "/hyperliquid-positions",
     }
     heatmap = {p["name"] for p in served["paths"]["/liquidation-heatmap"]["get"]["parameters"]}
     assert {"symbol", "range", "model", "symbols", "ranges", "models"} <= heatmap
@@ -238,7 +239,13 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
             )
 
     tools, summary, with_levels, unknown = asyncio.run(use_tools())
-    assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap", "market_scan"}
+    assert tools == {
+        "search_symbols",
+        "liquidation_map",
+        "liquidation_heatmap",
+        "market_scan",
+        "hyperliquid_positions",
+    }
     # A failure is an error result that holds the failure item, and is not charged.
     assert (unknown.is_error, unknown.structured_content) == (True, None)
     [content] = unknown.content

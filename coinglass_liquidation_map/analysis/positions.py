@@ -207,8 +207,8 @@ def _message(
         parts.append(f"Read all {read}.")
     if covered.coverage_pct is not None:
         parts.append(
-            f"The {covered.positions:,} positions read hold {covered.coverage_pct:g}% of"
-            " Hyperliquid's open interest."
+            f"The {covered.positions:,} positions read, longs and shorts, hold"
+            f" {covered.coverage_pct:g}% of Hyperliquid's open interest counted on both sides."
         )
     else:
         parts.append(

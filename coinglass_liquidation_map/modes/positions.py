@@ -133,7 +133,7 @@ def picture(item: HyperliquidPositionsItem) -> Picture:
             f"{item.symbol} · Hyperliquid positions, measured liquidation prices ·"
             f" {format_utc(fetched_at)}"
         )
-        return render_levels(item, title)
+        return render_levels(item, title, "Position value (USD)")
 
     def section() -> list[str]:
         from coinglass_liquidation_map.render.positions_section import positions_section  # noqa: PLC0415 - see render()

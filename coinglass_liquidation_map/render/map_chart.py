@@ -98,15 +98,16 @@ def render_chart(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
     return render_levels(item, _title(item, fetched_at))
 
 
-def render_levels(item: Charted, title: str) -> bytes:
-    """``item``'s rows drawn as a liquidation map, as a 1600 × 900 PNG titled ``title``."""
+def render_levels(item: Charted, title: str, measure: str = "Liquidation level") -> bytes:
+    """``item``'s rows drawn as a liquidation map, as a 1600 × 900 PNG titled ``title``, its
+    levels named ``measure`` on the axes."""
     with rc_context(STYLE):
         figure = new_figure(title)
         bars = _bars(item)
         if bars is None:
             _draw_empty(figure, item)
         else:
-            _draw_map(figure, item, bars)
+            _draw_map(figure, item, bars, measure)
         return png_of(figure)
 
 
@@ -198,7 +199,7 @@ def _draw_empty(figure: Figure, item: Charted) -> None:
     figure.text(0.5, 0.45, note, ha="center", va="center", fontsize=18, color=MUTED_COLOUR)
 
 
-def _draw_map(figure: Figure, item: Charted, bars: _Bars) -> None:
+def _draw_map(figure: Figure, item: Charted, bars: _Bars, measure: str) -> None:
     axes = figure.add_subplot()
     handles: list[Artist] = [*_draw_bars(axes, bars)]
     xlim = _price_limits(bars)
@@ -206,13 +207,13 @@ def _draw_map(figure: Figure, item: Charted, bars: _Bars) -> None:
     # A map of zero levels still gets an axis to stand on.
     axes.set_ylim(0, float(bars.totals.max()) * BAR_HEADROOM or 1.0)
     _format_price_axis(axes, xlim)
-    _format_level_axis(axes, _bars_label(bars))
+    _format_level_axis(axes, _bars_label(bars, measure))
     # Labels go on the topmost axes, so no curve crosses them.
     top = axes
     price = item.summary.current_price
     if price is not None:
         top = axes.twinx()
-        _format_level_axis(top, "Cumulative level")
+        _format_level_axis(top, f"Cumulative {measure[0].lower()}{measure[1:]}")
         handles += _draw_curves(top, item, price)
         _mark_price(top, price, xlim)
     _label_clusters(top, axes, item, bars)
@@ -268,10 +269,10 @@ def _format_level_axis(axes: Axes, label: str) -> None:
     axes.set_ylabel(label)
 
 
-def _bars_label(bars: _Bars) -> str:
+def _bars_label(bars: _Bars, measure: str) -> str:
     if bars.coarsened:
-        return f"Liquidation level per {format_price(bars.slot)} of price"
-    return "Liquidation level per bucket"
+        return f"{measure} per {format_price(bars.slot)} of price"
+    return f"{measure} per bucket"
 
 
 def _draw_curves(curves: Axes, item: Charted, price: Number) -> list[Line2D]:
