@@ -80,10 +80,12 @@ def position_count(coin: str) -> int:
 
 def open_interest(coin: str) -> float:
     """The coin's Hyperliquid open interest in ``pairs-markets`` (one side), unmoved."""
-    return next(
-        row["open_interest_usd"]
-        for row in data.pairs_markets(coin)
-        if row["exchange_name"] == HYPERLIQUID
+    return float(
+        next(
+            row["open_interest_usd"]
+            for row in data.pairs_markets(coin)
+            if row["exchange_name"] == HYPERLIQUID
+        )
     )
 
 
@@ -159,7 +161,7 @@ def positions(coin: str, move_pct: float = 0.0) -> list[dict[str, Any]]:
 def _positions(coin: str, move_pct: float) -> tuple[dict[str, Any], ...]:
     mark = data.current_price(HYPERLIQUID, coin, move_pct)
     whole = _size_decimals(data.current_price(HYPERLIQUID, coin)) == 0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for each in _opened(coin):
         value = round(abs(each.size) * mark, 2)
         rows.append(
