@@ -36,7 +36,7 @@ def usable(row: dict[str, Any], mark: float) -> bool:
     liq = row["liq_price"]
     if liq is None or liq <= 0:
         return False
-    return liq < mark if row["position_size"] > 0 else liq > mark
+    return bool(liq < mark if row["position_size"] > 0 else liq > mark)
 
 
 def pages_of(rows: list[dict[str, Any]]) -> PositionPages:
@@ -77,7 +77,8 @@ def test_the_positions_are_binned_summed_and_covered_as_worked_out_by_hand() -> 
         assert [row[1] for row in bucket] == [approx(want[leverage]) for leverage in sorted(want)]
 
     summary = item.summary
-    assert (summary.current_price, summary.bucket_width) == (mark, pytest.approx(width))
+    assert summary.current_price == mark
+    assert summary.bucket_width == pytest.approx(width)
     longs = sum(row["position_value_usd"] for row in kept if row["position_size"] > 0)
     shorts = sum(row["position_value_usd"] for row in kept if row["position_size"] < 0)
     assert summary.long_level_total == pytest.approx(longs, abs=1)
@@ -90,9 +91,8 @@ def test_the_positions_are_binned_summed_and_covered_as_worked_out_by_hand() -> 
     assert within.short == pytest.approx(sum(sum(buckets[c].values()) for c in near if c > mark))
     totals = {centre: sum(bucket.values()) for centre, bucket in buckets.items()}
     largest = sorted(totals, key=lambda centre: -totals[centre])[:TOP]
-    assert [(c.price, c.level) for c in summary.top_clusters] == [
-        (pytest.approx(centre), approx(totals[centre])) for centre in largest
-    ]
+    want_top: list[Any] = [(pytest.approx(c), approx(totals[c])) for c in largest]
+    assert [(c.price, c.level) for c in summary.top_clusters] == want_top
     big = [c for c, total in totals.items() if total >= percentile_90(list(totals.values()))]
     assert summary.nearest_long_cluster is not None
     assert summary.nearest_short_cluster is not None
