@@ -20,7 +20,17 @@ from typing import TypeVar
 
 DOCKERFILE = Path(__file__).resolve().parent.parent / "Dockerfile"
 # The rows of the benchmark, in table order.
-ROW_NAMES = ("Cold run", "Processing", "Batch", "Chart", "Watch", "Heatmap", "Scan", "Standby")
+ROW_NAMES = (
+    "Cold run",
+    "Processing",
+    "Batch",
+    "Chart",
+    "Watch",
+    "Heatmap",
+    "Scan",
+    "Positions",
+    "Standby",
+)
 NOT_RUN = "not run"
 
 T = TypeVar("T")

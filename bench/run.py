@@ -8,7 +8,8 @@ Rows: cold run (map and search) against a minimal actor, processing of a big map
 ``json.loads``, a batch of maps through a slow upstream against its bound, charts, a map run
 that tracks changes against one that does not, a big heatmap against ``json.loads`` and the
 drawing of one, a market scan's reading against ``json.loads`` and a scan through a slow
-upstream against its bound, and a warm Standby server's map answers (cached and uncached)
+upstream against its bound, a 50-page Hyperliquid positions run through a slow upstream
+against its bound, and a warm Standby server's map answers (cached and uncached)
 against the cold run.
 """
 
@@ -30,13 +31,23 @@ for folder in (ROOT / "scripts", ROOT / "sandbox", ROOT):
 from local_run import FOREIGN_PREFIXES, PACKAGE  # noqa: E402
 from sandbox_server import SandboxServer  # noqa: E402
 
-from bench import rows, scan  # noqa: E402
+from bench import positions, rows, scan  # noqa: E402
 from bench.measure import ROW_NAMES, Machine, Row, machine, table  # noqa: E402
 
 DOCUMENT = ROOT / "BENCHMARKS.md"
 ROW_KEYS = dict(
     zip(
-        ("cold", "processing", "batch", "chart", "watch", "heatmap", "scan", "standby"),
+        (
+            "cold",
+            "processing",
+            "batch",
+            "chart",
+            "watch",
+            "heatmap",
+            "scan",
+            "positions",
+            "standby",
+        ),
         ROW_NAMES,
         strict=True,
     )
@@ -55,6 +66,7 @@ def measure(only: Sequence[str], plan: rows.Plan, *, imports: bool) -> dict[str,
             "watch": lambda: rows.watch(plan, sandbox),
             "heatmap": lambda: rows.heatmap_row(plan),
             "scan": lambda: scan.section(plan),
+            "positions": lambda: positions.section(plan),
             # reuses the cold-run row's map runs when that row ran first
             "standby": lambda: rows.standby(plan, sandbox, _cold_map_walls(sections)),
         }

@@ -33,11 +33,16 @@ from coinglass_liquidation_map.outputs import FailureItem, SuccessItem, failure_
 if TYPE_CHECKING:
     from coinglass_liquidation_map.schemas.heatmaps import LiquidationHeatmapInput
     from coinglass_liquidation_map.schemas.maps import LiquidationMapInput
+    from coinglass_liquidation_map.schemas.positions import HyperliquidPositionsInput
     from coinglass_liquidation_map.schemas.scans import MarketScanInput
     from coinglass_liquidation_map.schemas.search import SearchSymbolsInput
 
 ActorInput = Union[
-    "SearchSymbolsInput", "LiquidationMapInput", "LiquidationHeatmapInput", "MarketScanInput"
+    "SearchSymbolsInput",
+    "LiquidationMapInput",
+    "LiquidationHeatmapInput",
+    "MarketScanInput",
+    "HyperliquidPositionsInput",
 ]
 """Every mode's input: what ``parse_input`` returns."""
 
@@ -221,6 +226,26 @@ MODES = (
         ),
         listed=True,
         add_on="LIQUIDATION_MAP",
+    ),
+    Mode(
+        name="hyperliquid_positions",
+        schemas="coinglass_liquidation_map.schemas.positions",
+        input_model="HyperliquidPositionsInput",
+        item_model="HyperliquidPositionsItem",
+        event="HYPERLIQUID_POSITIONS",
+        route="/hyperliquid-positions",
+        summary="A coin's open Hyperliquid positions by liquidation price, measured, with coverage",
+        tool=Tool(
+            "hyperliquid_positions",
+            "Where real positions on a coin (BTC) sit on Hyperliquid, which is on-chain: open\n"
+            "positions binned by their liquidation price and leverage (observed, not modelled),\n"
+            "read as a liquidation map's summary, with how much of Hyperliquid's open interest\n"
+            "they cover and the top_clusters positions nearest to liquidation.",
+            "PositionsToolArguments",
+        ),
+        echoed=("symbol",),
+        views=("positions", "closest_positions"),
+        pipeline="coinglass_liquidation_map.modes.positions",
     ),
 )
 BY_NAME = {mode.name: mode for mode in MODES}

@@ -103,3 +103,30 @@ class CoinMarket(BaseModel):
     long_short_ratio_24h: Number | None = None
     long_liquidations_usd_24h: Number | None = None
     short_liquidations_usd_24h: Number | None = None
+
+
+@dataclass(frozen=True)
+class Position:
+    """One wallet's open position on one Hyperliquid coin, as ``hyperliquid/position`` lists it.
+
+    ``liq_price`` is as CoinGlass sends it, which may be unusable (missing, zero, negative, or on
+    the wrong side of the mark); the core decides what it can be read as.
+    """
+
+    user: str  # the wallet address
+    coin: str
+    size: float  # in coins: positive long, negative short
+    value_usd: float  # |size| × mark price
+    leverage: Number | None
+    liq_price: Number | None
+    mark_price: Number | None
+
+
+@dataclass(frozen=True)
+class PositionPages:
+    """The positions of the pages read, each wallet once, and how many pages there were."""
+
+    positions: list[Position]
+    pages_fetched: int
+    total_pages: int
+    skipped_rows: int = 0  # rows left out because they could not be read

@@ -87,6 +87,14 @@ coins they list; names it does not know are ignored. With ``markets_drift`` on, 
 moves between two answers (the n-th answer since ``reset()`` is drawn with ``drift_step=n``),
 so the order shifts and a coin can show on two pages.
 
+Hyperliquid positions (``HYPERLIQUID_POSITIONS_PATH``, Standard and up) page through
+``sandbox_positions.positions`` of ``symbol`` (a coin), ``sandbox_positions.PAGE_SIZE`` a page,
+largest first: ``current_page`` (from 1, page 1 when not sent) with ``total_pages``, ``[]`` past
+the end, and ``total_pages`` 0 for a coin Hyperliquid does not list; a ``current_page`` that is
+not a whole number from 1 gets ``{"code":"400","msg":"current_page is invalid"}``. The mark
+price moves with ``move_market``. ``pairs-markets`` has the coin's Hyperliquid row, whose open
+interest (one side) the positions' notional is a share of.
+
 ``requests`` lists what arrived (method, path, decoded query, lower-cased headers); it
 lives in memory only, since nothing is ever logged or echoed back.
 """
@@ -117,6 +125,7 @@ if _HERE not in sys.path:  # lets the file run as a script and load from any cwd
 
 import sandbox_data as data  # noqa: E402
 import sandbox_heatmaps as heatmaps  # noqa: E402
+import sandbox_positions  # noqa: E402
 
 FAULT_KINDS: frozenset[str] = frozenset(
     {
@@ -158,6 +167,7 @@ PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap"
 MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
 COINS_MARKETS_PATH = "/api/futures/coins-markets"
+HYPERLIQUID_POSITIONS_PATH = "/api/hyperliquid/position"
 # coins-markets rows per page when the query names none, and at most (CoinGlass documents
 # neither: a larger per_page gets this many).
 DEFAULT_PER_PAGE = 10
@@ -370,6 +380,12 @@ def _coins_markets(server: SandboxServer, call: _Call) -> Any:
     return rows[(page - 1) * per_page : page * per_page]
 
 
+def _hyperliquid_positions(server: SandboxServer, call: _Call) -> Any:
+    coin = call.query["symbol"]
+    number = int(call.query.get("current_page", 1))
+    return sandbox_positions.page(coin, number, server.market_move(coin))
+
+
 def _subscription(server: SandboxServer, call: _Call) -> Any:
     return {"level": server.plan_of(call.key), "expired": False}
 
@@ -403,6 +419,9 @@ _ENDPOINTS: dict[str, _Endpoint] = {
         bad_range=_SERVER_ERROR,
     ),
     COINS_MARKETS_PATH: _Endpoint((), "STANDARD", _coins_markets, counts=("per_page", "page")),
+    HYPERLIQUID_POSITIONS_PATH: _Endpoint(
+        ("symbol",), "STANDARD", _hyperliquid_positions, counts=("current_page",)
+    ),
     **{
         f"{PAIR_HEATMAP_PATH}/{model}": _Endpoint(
             ("exchange", "symbol", "range"),

@@ -123,10 +123,12 @@ def test_a_pair_heatmap_is_the_sandbox_s_read_at_its_latest_column(
         "levels",
         "chart_url",
         "data_url",
+        "provenance",
         "summary_text",
     ]
     assert item["chart_url"] is None  # pictures only when asked for
     assert item["data_url"] is None  # the data is in the item
+    assert item["provenance"] == "modeled"  # CoinGlass models it; it is not observed
     assert (item["success"], item["mode"], item["symbol"]) == (
         True,
         "liquidation_heatmap",

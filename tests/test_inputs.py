@@ -80,7 +80,7 @@ def test_api_key_is_secret_in_reprs() -> None:
         (
             {"mode": "heatmap"},
             "'mode' must be one of 'search_symbols', 'liquidation_map', 'liquidation_heatmap',"
-            " 'market_scan', not 'heatmap'",
+            " 'market_scan', 'hyperliquid_positions', not 'heatmap'",
         ),
         (
             {"range": "2d"},
@@ -103,7 +103,7 @@ def test_api_key_is_secret_in_reprs() -> None:
         (
             {"mode": ["a"]},
             "'mode' must be one of 'search_symbols', 'liquidation_map', 'liquidation_heatmap',"
-            " 'market_scan', not ['a']",
+            " 'market_scan', 'hyperliquid_positions', not ['a']",
         ),
         ({"apiKey": "secret with spaces"}, "'apiKey': must be a CoinGlass API key"),
         ({"apiKey": 12345}, "'apiKey': Input should be a valid string."),

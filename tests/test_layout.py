@@ -48,6 +48,7 @@ PURE_ROOMS = (
     f"{PKG}.market_data",
     f"{PKG}.coinglass.payloads",
     f"{PKG}.coinglass.heatmap_payloads",
+    f"{PKG}.coinglass.hyperliquid_payloads",
     f"{PKG}.formatting",
     f"{PKG}.inputs",
     f"{PKG}.outputs",

@@ -67,6 +67,12 @@ EXPECTED: dict[str, dict[str, tuple[dict[str, Any], Any]]] = {
         "map_coins": ({**NUMBER, "minimum": 0, "maximum": 100}, 0),
         "range": ({"type": "string", "enum": ["1d", "7d", "30d"]}, "1d"),
     },
+    "hyperliquid_positions": {
+        "symbol": (TEXT, "BTC"),
+        "max_pages": ({**NUMBER, "minimum": 1, "maximum": 200}, 20),
+        "include_levels": (FLAG, False),
+        "top_clusters": (TOP_CLUSTERS, 10),
+    },
 }
 
 

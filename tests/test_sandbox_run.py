@@ -27,6 +27,7 @@ HEATMAP_FIELDS = [
     "levels",
     "chart_url",
     "data_url",
+    "provenance",
     "summary_text",
 ]
 

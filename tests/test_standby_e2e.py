@@ -14,6 +14,7 @@ import local_run
 import pytest
 import sandbox_data
 import sandbox_heatmaps
+import sandbox_positions
 from helpers import ITEM_SCHEMA, MAP_PATH, PRO_KEY, ROOT, calls, charged_events
 from mcp import Client
 from mcp.types import CallToolResult, TextContent
@@ -207,6 +208,7 @@ def test_openapi_document_is_served_and_published(standby: Standby) -> None:
         "/liquidation-map",
         "/liquidation-heatmap",
         "/market-scan",
+        "/hyperliquid-positions",
     }
     heatmap = {p["name"] for p in served["paths"]["/liquidation-heatmap"]["get"]["parameters"]}
     assert {"symbol", "range", "model", "symbols", "ranges", "models"} <= heatmap
@@ -242,7 +244,13 @@ def test_mcp_tools_answer_and_charge(standby: Standby) -> None:
             )
 
     tools, summary, summary_content, with_levels, unknown = asyncio.run(use_tools())
-    assert tools == {"search_symbols", "liquidation_map", "liquidation_heatmap", "market_scan"}
+    assert tools == {
+        "search_symbols",
+        "liquidation_map",
+        "liquidation_heatmap",
+        "market_scan",
+        "hyperliquid_positions",
+    }
     # A failure is an error result that holds the failure item, and is not charged.
     assert (unknown.is_error, unknown.structured_content) == (True, None)
     [content] = unknown.content
@@ -382,3 +390,39 @@ def test_a_scan_answers_its_rows_as_an_array_over_http_and_mcp(standby: Standby)
     items = (answer.structured_content or {})["items"]
     assert [(item["success"], item["coin"]) for item in items] == [(True, "ETH"), (False, "NOPE")]
     assert standby.charged()[len(before) + 4 :] == ["SCAN_ROW"]
+
+
+def test_hyperliquid_positions_answer_over_http_and_mcp_and_are_charged(
+    standby: Standby,
+) -> None:
+    before = standby.charged()
+    response = httpx.get(
+        f"{standby.url}/hyperliquid-positions",
+        params={"symbol": "SOL", "maxPages": 3, "topClusters": 2},
+        headers={"CG-API-KEY": SandboxServer.STANDARD_KEY},
+    )
+    assert response.status_code == 200
+    item = response.json()
+    ITEM_SCHEMA.validate(item)
+    read = sandbox_positions.positions("SOL")[: 3 * sandbox_positions.PAGE_SIZE]
+    assert (item["mode"], item["symbol"], item["provenance"]) == (
+        "hyperliquid_positions",
+        "SOL",
+        "observed",
+    )
+    assert (item["coverage"]["positions"], item["coverage"]["pages_fetched"]) == (len(read), 3)
+    assert len(item["closest_positions"]) == 2
+
+    async def tool() -> CallToolResult:
+        async with Client(f"{standby.url}/mcp") as client:
+            return await client.call_tool(
+                "hyperliquid_positions", {"symbol": "sol", "max_pages": 1}
+            )
+
+    answer = asyncio.run(tool())
+    assert answer.is_error is False
+    content = answer.structured_content or {}
+    assert "data" not in content
+    assert "levels" not in content
+    assert content["coverage"]["positions"] == sandbox_positions.PAGE_SIZE
+    assert standby.charged()[len(before) :] == ["HYPERLIQUID_POSITIONS"] * 2

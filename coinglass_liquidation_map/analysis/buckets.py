@@ -73,8 +73,9 @@ def key_number(key: str) -> Number:
 
 def bucket_centre(price: Number, width: float, origin: Number) -> Number:
     """The centre of the ``width``-wide bucket holding ``price``, on a grid through ``origin``."""
-    # round() keeps 0.1 + 0.2 from becoming a bucket named 0.30000000000000004
-    return round(origin + (math.floor((price - origin) / width) + 0.5) * width, 12)
+    # Twelve significant digits keep 0.1 + 0.2 from becoming a bucket named
+    # 0.30000000000000004, and 67387.335 from 67387.33499999999.
+    return float(f"{origin + (math.floor((price - origin) / width) + 0.5) * width:.12g}")
 
 
 def price_buckets(

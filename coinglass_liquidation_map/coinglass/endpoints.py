@@ -4,6 +4,7 @@ Each call answers in the core's own types (``market_data``), translated from the
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.payloads import (
@@ -23,7 +24,12 @@ from coinglass_liquidation_map.market_data import (
     LiquidationMap,
     Markets,
     MaxPain,
+    Position,
+    PositionPages,
 )
+
+if TYPE_CHECKING:
+    from coinglass_liquidation_map.coinglass.hyperliquid_payloads import PositionsPage
 
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MARKETS_PATH = "/api/futures/pairs-markets"
@@ -43,6 +49,7 @@ COINS_MARKETS_MAX_PAGES = 24
 # Pages asked for at once: enough for the coins CoinGlass usually lists to come in one wait; a
 # page past the end costs one request and answers an empty list.
 COINS_MARKETS_PAGES_AT_ONCE = 6
+HYPERLIQUID_POSITIONS_PATH = "/api/hyperliquid/position"
 
 
 class Endpoints:
@@ -116,6 +123,43 @@ class Endpoints:
             COINS_MARKETS_PATH, params, CoinMarketsPage, salvage=CoinMarketsPage.salvaged
         )
         return payload.markets()
+
+    async def hyperliquid_positions(self, coin: str, max_pages: int, at_once: int) -> PositionPages:
+        """The open Hyperliquid positions on ``coin``, from at most ``max_pages`` pages, each
+        wallet once.
+
+        The first page says how many there are; the rest are asked for ``at_once`` at a time,
+        each request paced as any other. Rows move while pages are read, so every page's own
+        count is read again (the last one asked for decides whether more follow), and a wallet
+        seen on two pages keeps its first row.
+        """
+        first = await self._positions_page(coin, 1)
+        pages, total = [first], first.pages()
+        while len(pages) < min(total, max_pages) and pages[-1].rows:
+            start = len(pages) + 1
+            wave = range(start, min(start + at_once, min(total, max_pages) + 1))
+            pages += await asyncio.gather(*(self._positions_page(coin, page) for page in wave))
+            total = pages[-1].pages()
+        seen: dict[tuple[str, str], Position] = {}
+        for page in pages:
+            for row in page.rows:
+                position = row.position(coin)
+                seen.setdefault((position.user, position.coin), position)
+        return PositionPages(
+            list(seen.values()),
+            pages_fetched=min(len(pages), max(total, 1)),
+            total_pages=total,
+            skipped_rows=sum(page.skipped_rows for page in pages),
+        )
+
+    async def _positions_page(self, coin: str, page: int) -> PositionsPage:
+        # Loaded by the runs that read positions only.
+        from coinglass_liquidation_map.coinglass.hyperliquid_payloads import PositionsPage  # noqa: PLC0415
+
+        params = {"symbol": coin, "current_page": str(page)}
+        return await self.client.get(
+            HYPERLIQUID_POSITIONS_PATH, params, PositionsPage, salvage=PositionsPage.salvaged
+        )
 
     async def _heatmap(self, path: str, params: dict[str, str]) -> Heatmap:
         # Loaded by the runs that fetch a heatmap only: a map run never pays for its models.

@@ -293,7 +293,7 @@ MapPayloadT = TypeVar("MapPayloadT", PairMapPayload, CoinMapPayload)
 # ---------------------------------------------------------------- the market scan's sources
 
 
-def _lenient_number(value: Any) -> Any:
+def lenient_number(value: Any) -> Any:
     """A figure as a number: numbers sent as text are read, anything unreadable (text, an
     infinity, a list) is no figure at all, so one odd field never costs a coin its row."""
     if isinstance(value, bool):
@@ -308,7 +308,7 @@ def _lenient_number(value: Any) -> Any:
     return value if isinstance(value, int | float) else None
 
 
-Figure = Annotated[Number | None, BeforeValidator(_lenient_number)]
+Figure = Annotated[Number | None, BeforeValidator(lenient_number)]
 
 
 class MaxPainRow(BaseModel):

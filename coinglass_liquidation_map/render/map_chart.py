@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +31,7 @@ from coinglass_liquidation_map.formatting import (
     format_utc,
     leverage_name,
 )
-from coinglass_liquidation_map.market_data import Number
+from coinglass_liquidation_map.market_data import Number, PriceKeyedMap
 from coinglass_liquidation_map.outputs import Side
 from coinglass_liquidation_map.render.figure import (
     MUTED_COLOUR,
@@ -40,7 +41,7 @@ from coinglass_liquidation_map.render.figure import (
     png_of,
     spaced,
 )
-from coinglass_liquidation_map.schemas.maps import LiquidationMapItem
+from coinglass_liquidation_map.schemas.maps import LiquidationLevel, LiquidationMapItem, Summary
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -78,15 +79,35 @@ CURVES: tuple[tuple[Side, str, str], ...] = (
 )
 
 
+class Charted(Protocol):
+    """What a chart is drawn from: a map's data, summary and levels (a liquidation map's, or
+    the positions of a coin binned as one)."""
+
+    @property
+    def data(self) -> PriceKeyedMap | None: ...
+
+    @property
+    def summary(self) -> Summary: ...
+
+    @property
+    def levels(self) -> list[LiquidationLevel] | None: ...
+
+
 def render_chart(item: LiquidationMapItem, fetched_at: datetime) -> bytes:
     """The map of ``item`` as a 1600 × 900 PNG, titled with its fetch time in UTC."""
+    return render_levels(item, _title(item, fetched_at))
+
+
+def render_levels(item: Charted, title: str, measure: str = "Liquidation level") -> bytes:
+    """``item``'s rows drawn as a liquidation map, as a 1600 × 900 PNG titled ``title``, its
+    levels named ``measure`` on the axes."""
     with rc_context(STYLE):
-        figure = new_figure(_title(item, fetched_at))
+        figure = new_figure(title)
         bars = _bars(item)
         if bars is None:
             _draw_empty(figure, item)
         else:
-            _draw_map(figure, item, bars)
+            _draw_map(figure, item, bars, measure)
         return png_of(figure)
 
 
@@ -113,7 +134,7 @@ class _Bars:
         return totals
 
 
-def _bars(item: LiquidationMapItem) -> _Bars | None:
+def _bars(item: Charted) -> _Bars | None:
     """The item's rows summed per bucket and tier; None for a map without rows."""
     prices, leverages, levels = _priced_rows(item)
     if not leverages:
@@ -130,7 +151,7 @@ def _bars(item: LiquidationMapItem) -> _Bars | None:
 
 
 def _priced_rows(
-    item: LiquidationMapItem,
+    item: Charted,
 ) -> tuple[FloatArray, list[Number | None], FloatArray]:
     """Each row's bar position, leverage and level."""
     width = item.summary.bucket_width
@@ -171,14 +192,14 @@ def _coarsened(bars: _Bars) -> _Bars:
 # ---------------------------------------------------------------- drawing
 
 
-def _draw_empty(figure: Figure, item: LiquidationMapItem) -> None:
+def _draw_empty(figure: Figure, item: Charted) -> None:
     figure.text(0.5, 0.55, "No liquidation levels", ha="center", va="center", fontsize=34)
     price = item.summary.current_price
     note = "Current price unavailable" if price is None else f"Current price {format_price(price)}"
     figure.text(0.5, 0.45, note, ha="center", va="center", fontsize=18, color=MUTED_COLOUR)
 
 
-def _draw_map(figure: Figure, item: LiquidationMapItem, bars: _Bars) -> None:
+def _draw_map(figure: Figure, item: Charted, bars: _Bars, measure: str) -> None:
     axes = figure.add_subplot()
     handles: list[Artist] = [*_draw_bars(axes, bars)]
     xlim = _price_limits(bars)
@@ -186,13 +207,13 @@ def _draw_map(figure: Figure, item: LiquidationMapItem, bars: _Bars) -> None:
     # A map of zero levels still gets an axis to stand on.
     axes.set_ylim(0, float(bars.totals.max()) * BAR_HEADROOM or 1.0)
     _format_price_axis(axes, xlim)
-    _format_level_axis(axes, _bars_label(bars))
+    _format_level_axis(axes, _bars_label(bars, measure))
     # Labels go on the topmost axes, so no curve crosses them.
     top = axes
     price = item.summary.current_price
     if price is not None:
         top = axes.twinx()
-        _format_level_axis(top, "Cumulative level")
+        _format_level_axis(top, f"Cumulative {measure[0].lower()}{measure[1:]}")
         handles += _draw_curves(top, item, price)
         _mark_price(top, price, xlim)
     _label_clusters(top, axes, item, bars)
@@ -248,13 +269,13 @@ def _format_level_axis(axes: Axes, label: str) -> None:
     axes.set_ylabel(label)
 
 
-def _bars_label(bars: _Bars) -> str:
+def _bars_label(bars: _Bars, measure: str) -> str:
     if bars.coarsened:
-        return f"Liquidation level per {format_price(bars.slot)} of price"
-    return "Liquidation level per bucket"
+        return f"{measure} per {format_price(bars.slot)} of price"
+    return f"{measure} per bucket"
 
 
-def _draw_curves(curves: Axes, item: LiquidationMapItem, price: Number) -> list[Line2D]:
+def _draw_curves(curves: Axes, item: Charted, price: Number) -> list[Line2D]:
     """The cumulative curves, each rising from zero at the price outwards; one when one-sided."""
     lines = []
     tops = [0.0]
@@ -270,9 +291,7 @@ def _draw_curves(curves: Axes, item: LiquidationMapItem, price: Number) -> list[
     return lines
 
 
-def _cumulative(
-    item: LiquidationMapItem, side: Side, price: Number
-) -> tuple[FloatArray, FloatArray]:
+def _cumulative(item: Charted, side: Side, price: Number) -> tuple[FloatArray, FloatArray]:
     points = [
         (level["price"], level["cumulative_level"])
         for level in item.levels or []
@@ -318,7 +337,7 @@ def _mark_price(top: Axes, price: Number, xlim: tuple[float, float]) -> None:
     )
 
 
-def _label_clusters(top: Axes, axes: Axes, item: LiquidationMapItem, bars: _Bars) -> None:
+def _label_clusters(top: Axes, axes: Axes, item: Charted, bars: _Bars) -> None:
     """The biggest clusters' levels over their bars, skipping those too close to a labelled one.
 
     Drawn on the topmost axes, so no curve crosses a label, but placed in the bars' coordinates.
@@ -344,7 +363,7 @@ def _label_clusters(top: Axes, axes: Axes, item: LiquidationMapItem, bars: _Bars
         )
 
 
-def _subtitle(item: LiquidationMapItem) -> str:
+def _subtitle(item: Charted) -> str:
     summary = item.summary
     if summary.current_price is None:
         return (

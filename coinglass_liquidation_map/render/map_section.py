@@ -3,6 +3,7 @@ leverage and exchange, what changed since the last run, its alerts, and its top 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from coinglass_liquidation_map.formatting import (
@@ -19,14 +20,12 @@ from coinglass_liquidation_map.schemas.maps import Cluster, LiquidationMapItem, 
 
 
 def map_section(item: LiquidationMapItem) -> list[str]:
-    summary = item.summary
-    tables = [
-        _summary_table(summary),
-        _within_table(summary),
-        _leverage_table(summary),
-        _changes_table(item),
-        _alerts_table(item),
-    ]
+    return map_tables(item.summary, [_changes_table(item), _alerts_table(item)])
+
+
+def map_tables(summary: Summary, extra: Sequence[str] = ()) -> list[str]:
+    """A map's summary as tables, with ``extra`` ones among them, and then its clusters."""
+    tables = [_summary_table(summary), _within_table(summary), _leverage_table(summary), *extra]
     if summary.by_exchange:
         tables.append(_share_table("By exchange", "Exchange", summary.by_exchange))
     return [

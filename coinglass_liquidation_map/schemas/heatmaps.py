@@ -170,6 +170,8 @@ class LiquidationHeatmapItem(SuccessItem):
     levels: list[HeatLevel]  # the latest column, by price
     chart_url: str | None = None
     data_url: str | None = None
+    # CoinGlass models every heatmap from open positions; it calls its values intensities.
+    provenance: Literal["modeled"] = "modeled"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -239,37 +239,45 @@ class LiquidationMapItem(SuccessItem):
     def summary_text(self) -> str:
         """One plain sentence for people and agents: the price, the heavier side first, and
         the largest cluster."""
-        summary = self.summary
-        price, longs, shorts = (
-            summary.current_price,
-            summary.long_level_total,
-            summary.short_level_total,
-        )
-        if price is None or longs is None or shorts is None:
-            span = (
-                f" between {format_price(summary.price_min)} and {format_price(summary.price_max)}"
-                if summary.price_min is not None and summary.price_max is not None
-                else ""
-            )
-            return sentence_of(
-                f"{self.symbol} {self.range}: {summary.level_count:,} liquidation levels{span}",
-                "no current price, so no side is known",
-            )
-        sides = [(shorts, "shorts above"), (longs, "longs below")]
-        heavier, lighter = sorted(sides, key=lambda side: -side[0])
-        largest = summary.top_clusters[0] if summary.top_clusters else None
-        return sentence_of(
-            f"{self.symbol} at {format_price(price)}: {format_compact(heavier[0])} of"
-            f" {heavier[1]} and {format_compact(lighter[0])} of {lighter[1]}"
-            + ("" if summary.imbalance is None else f" (imbalance {summary.imbalance:+.2f})"),
-            ""
-            if largest is None
-            else f"the largest cluster is {format_compact(largest.level)} at"
-            f" {format_price(largest.price)} ({format_distance(largest.distance_pct or 0)})",
-        )
+        return map_sentence(self.symbol, self.range, self.summary)
 
     def json_ready(self) -> dict[str, Any]:
         return {"data": self.data, "levels": self.levels}
+
+
+def map_sentence(subject: str, range_: str, summary: Summary, *more: str) -> str:
+    """A map's summary in one sentence: the price, the heavier side first with both totals and
+    the imbalance, the largest cluster, and ``more`` clauses; without a price, the span of its
+    levels."""
+    price, longs, shorts = (
+        summary.current_price,
+        summary.long_level_total,
+        summary.short_level_total,
+    )
+    if price is None or longs is None or shorts is None:
+        span = (
+            f" between {format_price(summary.price_min)} and {format_price(summary.price_max)}"
+            if summary.price_min is not None and summary.price_max is not None
+            else ""
+        )
+        return sentence_of(
+            f"{subject} {range_}: {summary.level_count:,} liquidation levels{span}",
+            "no current price, so no side is known",
+            *more,
+        )
+    sides = [(shorts, "shorts above"), (longs, "longs below")]
+    heavier, lighter = sorted(sides, key=lambda side: -side[0])
+    largest = summary.top_clusters[0] if summary.top_clusters else None
+    return sentence_of(
+        f"{subject} at {format_price(price)}: {format_compact(heavier[0])} of {heavier[1]} and"
+        f" {format_compact(lighter[0])} of {lighter[1]}"
+        + ("" if summary.imbalance is None else f" (imbalance {summary.imbalance:+.2f})"),
+        ""
+        if largest is None
+        else f"the largest cluster is {format_compact(largest.level)} at"
+        f" {format_price(largest.price)} ({format_distance(largest.distance_pct or 0)})",
+        *more,
+    )
 
 
 class MapToolArguments(ToolArguments):
