@@ -103,3 +103,12 @@ class CoinMarket(BaseModel):
     long_short_ratio_24h: Number | None = None
     long_liquidations_usd_24h: Number | None = None
     short_liquidations_usd_24h: Number | None = None
+
+
+@dataclass(frozen=True)
+class LiquidationBucket:
+    """USD liquidated in one bucket of CoinGlass's liquidation history, from its start (ms)."""
+
+    time_ms: int
+    long_usd: float
+    short_usd: float

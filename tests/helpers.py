@@ -74,6 +74,10 @@ class MemoryStore:
         return f"memory://store/{key}"
 
 
+async def unknown_plan() -> None:
+    """A key whose CoinGlass plan is not known."""
+
+
 def record(storage: Path, key: str) -> Path:
     """The file of a record in a run's default key-value store."""
     return storage / "key_value_stores" / "default" / key

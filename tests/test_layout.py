@@ -48,6 +48,8 @@ PURE_ROOMS = (
     f"{PKG}.market_data",
     f"{PKG}.coinglass.payloads",
     f"{PKG}.coinglass.heatmap_payloads",
+    f"{PKG}.coinglass.history_payloads",
+    f"{PKG}.plans",
     f"{PKG}.formatting",
     f"{PKG}.inputs",
     f"{PKG}.outputs",

@@ -21,7 +21,7 @@ from coinglass_liquidation_map.analysis.markets import CurrentPrice
 from coinglass_liquidation_map.catalog import parse_input
 from coinglass_liquidation_map.market_data import PriceKeyedMap
 from coinglass_liquidation_map.run.watch import Watch, record_key
-from coinglass_liquidation_map.schemas.maps import LiquidationMapInput
+from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, LiquidationMapItem, Realized
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DATA: PriceKeyedMap = {
@@ -48,6 +48,12 @@ class FailingStore(MemoryStore):
         raise OSError("the store is down")
 
 
+async def not_fetched(
+    item: LiquidationMapItem, since: datetime, now: datetime
+) -> tuple[Realized | None, str | None]:
+    return None, None
+
+
 def a_watch(
     request: LiquidationMapInput,
     store: MemoryStore,
@@ -58,6 +64,7 @@ def a_watch(
         request,
         Bucketing(),
         logging.getLogger("test"),
+        not_fetched,
         snapshots=store.open,
         run_records=(records or MemoryStore()).open,
         clock=lambda: at,
@@ -107,7 +114,9 @@ def fired(rules: list[dict[str, Any]], price: float | None = 100) -> list[dict[s
     request = a_request(alerts=rules)
     found = alerts.fired(request.alerts, a_map(price), Bucketing(), None)
     return [
-        alert.model_dump(exclude={"message", "symbol", "range", "type", "suppressed"})
+        alert.model_dump(
+            exclude={"message", "symbol", "range", "type", "suppressed", "realized_usd"}
+        )
         for alert in found
     ]
 

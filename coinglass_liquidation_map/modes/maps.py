@@ -80,9 +80,11 @@ class MapPipeline:
 
             self._history = History(request.history_dataset)
         if remember and request.watched:
+            from coinglass_liquidation_map.run.realized import RealizedLiquidations  # noqa: PLC0415 - see Watch
             from coinglass_liquidation_map.run.watch import Watch  # noqa: PLC0415 - only runs that watch load it
 
-            self._watch = Watch(request, self._bucketing, log)
+            realized = RealizedLiquidations(upstream)
+            self._watch = Watch(request, self._bucketing, log, realized.between)
 
     async def jobs(self, budget: Budget) -> list[Job]:
         return per_target(mode_of(self._request), self._request.targets(), self._map)

@@ -116,3 +116,4 @@ class Alert(BaseModel):
     current_price: Number | None
     message: str
     suppressed: bool = False  # held back by the cooldown: seen, but not sent again
+    realized_usd: float | None = None  # cluster_swept: USD of its side liquidated in between
