@@ -30,6 +30,9 @@ MAP_PATH = "/api/futures/liquidation/map"
 COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MARKETS_PATH = "/api/futures/pairs-markets"
+SUBSCRIPTION_PATH = "/api/user/account/subscription"
+PAIR_HISTORY_PATH = "/api/futures/liquidation/history"
+COIN_HISTORY_PATH = "/api/futures/liquidation/aggregated-history"
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
