@@ -18,9 +18,10 @@ prints one line ``SANDBOX_URL=http://H:P`` once listening and serves until SIGTE
 Keys (header ``CG-API-KEY``): ``PRO_KEY`` (Professional) opens every endpoint;
 ``STANDARD_KEY`` (Standard) and ``HOBBY_KEY`` (Hobbyist) get what CoinGlass's plan table gives
 their plan (``PLANS``, lowest first): every plan the pair lists, pairs-markets, the
-liquidation histories and the subscription (which names the key's plan); Standard and up coins-markets; Professional alone the maps, heatmaps and max
-pain. A plan too low gets ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header:
-HTTP 200 ``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
+liquidation histories and the subscription (which names the key's plan); Standard and up
+coins-markets; Professional alone the maps, heatmaps and max pain. A plan too low gets
+``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header: HTTP 200
+``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
 ``{"code":"400","msg":"Invalid API key provided"}``.
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
