@@ -100,16 +100,16 @@ def bucket_times(
     """The bucket starts CoinGlass answers for a query, by its documented time rules."""
     width = INTERVAL_MS[interval]
     span = width * limit
-    if end_ms is not None:
-        end_ms = min(end_ms, now_ms)
-    if start_ms is None:
-        end_ms = now_ms if end_ms is None else end_ms
-        start_ms = end_ms - span
-    elif end_ms is None:
-        end_ms = min(start_ms + span, now_ms)
     earliest = now_ms - int(HISTORY_DAYS[interval][plan] * DAY_MS)
-    first = grid_start(max(start_ms, earliest), interval)
-    if first < max(start_ms, earliest):
+    if start_ms is None:
+        end_ms = now_ms if end_ms is None else min(end_ms, now_ms)
+        start_ms = end_ms - span
+    else:
+        start_ms = max(start_ms, earliest)
+        end_ms = min(start_ms + span if end_ms is None else end_ms, now_ms)
+    start_ms = max(start_ms, earliest)
+    first = grid_start(start_ms, interval)
+    if first < start_ms:
         first += width  # off the grid: the next bucket start
     return list(range(first, end_ms, width))[:limit]
 
