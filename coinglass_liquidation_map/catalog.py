@@ -29,6 +29,7 @@ from coinglass_liquidation_map.inputs import (
     shown,
 )
 from coinglass_liquidation_map.outputs import FailureItem, SuccessItem, failure_item
+from coinglass_liquidation_map.plans import Plan, Reach, refusal_note
 
 if TYPE_CHECKING:
     from coinglass_liquidation_map.schemas.heatmaps import LiquidationHeatmapInput
@@ -77,6 +78,9 @@ class Mode:
     echoed: tuple[str, ...]  # the request fields (or a result's) a failure item echoes
     views: tuple[str, ...]  # its views in .actor/dataset_schema.json
     pipeline: str  # the module of its pipeline, imported by the runs of this mode only
+    reach: tuple[Reach, ...]
+    """What it does from each plan up, the lowest plan first, from CoinGlass's plan table of the
+    endpoints it calls: what a key is told its plan runs when CoinGlass refuses it."""
     batch_only: frozenset[str] = field(default_factory=frozenset)
     """Input fields a scheduled run takes and a Standby answer refuses."""
     listed: bool = False
@@ -142,6 +146,7 @@ MODES = (
         echoed=("keyword",),
         views=("symbols",),
         pipeline="coinglass_liquidation_map.modes.search",
+        reach=(Reach("HOBBYIST", "searches"),),
     ),
     Mode(
         name="liquidation_map",
@@ -160,6 +165,7 @@ MODES = (
         echoed=("symbol", "range"),
         views=("maps", "levels", "alerts"),
         pipeline="coinglass_liquidation_map.modes.maps",
+        reach=(Reach("PROFESSIONAL", "liquidation maps"),),
         # Settings of a scheduled run's own, which a Standby answer, polled by many, cannot take.
         batch_only=frozenset(
             {
@@ -194,6 +200,7 @@ MODES = (
         echoed=("symbol", "range", "model"),
         views=("heatmap_levels",),
         pipeline="coinglass_liquidation_map.modes.heatmaps",
+        reach=(Reach("PROFESSIONAL", "liquidation heatmaps"),),
     ),
     Mode(
         name="market_scan",
@@ -213,6 +220,10 @@ MODES = (
         echoed=("coin",),
         views=("scan",),
         pipeline="coinglass_liquidation_map.modes.scans",
+        reach=(
+            Reach("STANDARD", "the market scan's market columns"),
+            Reach("PROFESSIONAL", "the whole market scan"),
+        ),
         batch_only=frozenset(
             {
                 "snapshotStore",
@@ -246,12 +257,19 @@ MODES = (
         echoed=("symbol",),
         views=("positions", "closest_positions"),
         pipeline="coinglass_liquidation_map.modes.positions",
+        reach=(Reach("STANDARD", "Hyperliquid positions"),),
     ),
 )
 BY_NAME = {mode.name: mode for mode in MODES}
 DEFAULT_MODE = "liquidation_map"
 BATCH_ONLY_FIELDS: frozenset[str] = frozenset().union(*(mode.batch_only for mode in MODES))
 """Settings of a scheduled run's own, which no Standby answer takes, whatever its route."""
+
+
+def plan_refusal(mode: Mode, plan: Plan | None) -> str:
+    """What a key on ``plan`` (None when unknown) is told when CoinGlass refuses ``mode`` its
+    data with "Upgrade plan": what the plan runs with this actor, and what ``mode`` needs."""
+    return refusal_note(mode.reach[0], plan, [each.reach for each in MODES])
 
 
 def known_fields() -> frozenset[str]:

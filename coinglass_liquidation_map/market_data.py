@@ -130,3 +130,12 @@ class PositionPages:
     pages_fetched: int
     total_pages: int
     skipped_rows: int = 0  # rows left out because they could not be read
+
+
+@dataclass(frozen=True)
+class LiquidationBucket:
+    """USD liquidated in one bucket of CoinGlass's liquidation history, from its start (ms)."""
+
+    time_ms: int
+    long_usd: float
+    short_usd: float

@@ -403,6 +403,17 @@ def _open_interest(inst: Instrument) -> float:
     return COINS[inst.base].open_interest_usd * share * jitter
 
 
+def pair_open_interest(exchange: str, instrument_id: str) -> float:
+    """A listed pair's open interest in USD, as ``pairs-markets`` gives it before rounding;
+    KeyError for an unknown pair."""
+    return _open_interest(_instrument_index()[(exchange, instrument_id)])
+
+
+def pairs_of(base: str) -> list[tuple[str, str]]:
+    """Every listed pair of ``base`` as (exchange, instrument id); empty for an unknown coin."""
+    return [(inst.exchange, inst.instrument_id) for inst in _instruments_of(base)]
+
+
 def pairs_markets(base: str, move_pct: float = 0.0) -> list[dict[str, Any]]:
     """One row per listed pair of ``base`` across exchanges; empty for an unknown coin."""
     rows: list[dict[str, Any]] = []

@@ -17,10 +17,11 @@ prints one line ``SANDBOX_URL=http://H:P`` once listening and serves until SIGTE
 
 Keys (header ``CG-API-KEY``): ``PRO_KEY`` (Professional) opens every endpoint;
 ``STANDARD_KEY`` (Standard) and ``HOBBY_KEY`` (Hobbyist) get what CoinGlass's plan table gives
-their plan (``PLANS``, lowest first): every plan the pair lists, pairs-markets and the
-subscription; Standard and up coins-markets; Professional alone the maps, heatmaps and max
-pain. A plan too low gets ``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header:
-HTTP 200 ``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
+their plan (``PLANS``, lowest first): every plan the pair lists, pairs-markets, the
+liquidation histories and the subscription (which names the key's plan); Standard and up
+coins-markets; Professional alone the maps, heatmaps and max pain. A plan too low gets
+``{"code":"401","msg":"Upgrade plan"}`` (HTTP 200). No header: HTTP 200
+``{"code":"400","msg":"API key missing."}``; any other key: HTTP 200
 ``{"code":"400","msg":"Invalid API key provided"}``.
 ``add_key(key, plan, limit=)`` accepts another key on a plan until ``reset()``, with a
 limit of its own where given, as Enterprise keys have.
@@ -67,6 +68,15 @@ path)`` lifts a permanent one, ``reset()`` lifts all.
 ``heatmap_variant`` re-encodes every served heatmap (see ``sandbox_heatmaps.HEATMAP_VARIANTS``),
 and ``move_market(coin, pct)`` moves a coin's prices, maps, heatmaps and max-pain prices
 between two runs.
+
+Liquidation histories (``PAIR_HISTORY_PATH``, ``COIN_HISTORY_PATH``, every plan) answer from
+``sandbox_history``: minute by minute liquidations of each pair, plus a burst on the side each
+``move_market`` went through at the moment it was made, by CoinGlass's time rules (``start_time``
+moved to the next bucket start, ``limit`` at most 1000, an end in the future is now, as read
+from ``wall_clock``). An interval below the plan's floor (Hobbyist 4h, Startup 30m) gets
+``{"code":"401","msg":"Upgrade plan"}``, a start older than the plan reads is moved to the
+earliest one it does. The pair's amounts come as text, the coin's (over the pairs of the
+exchanges ``exchange_list`` names) as numbers, as their documentation shows them.
 
 Max pain (``MAX_PAIN_PATH``, Professional) lists every coin but ``sandbox_data.NOT_IN_MAX_PAIN``
 in one answer (``sandbox_data.max_pain``), for a ``range`` of ``sandbox_data.MAX_PAIN_RANGES``;
@@ -125,6 +135,7 @@ if _HERE not in sys.path:  # lets the file run as a script and load from any cwd
 
 import sandbox_data as data  # noqa: E402
 import sandbox_heatmaps as heatmaps  # noqa: E402
+import sandbox_history as history  # noqa: E402
 import sandbox_positions  # noqa: E402
 
 FAULT_KINDS: frozenset[str] = frozenset(
@@ -168,6 +179,8 @@ COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap"
 MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
 COINS_MARKETS_PATH = "/api/futures/coins-markets"
 HYPERLIQUID_POSITIONS_PATH = "/api/hyperliquid/position"
+PAIR_HISTORY_PATH = "/api/futures/liquidation/history"
+COIN_HISTORY_PATH = "/api/futures/liquidation/aggregated-history"
 # coins-markets rows per page when the query names none, and at most (CoinGlass documents
 # neither: a larger per_page gets this many).
 DEFAULT_PER_PAGE = 10
@@ -306,6 +319,8 @@ class _Endpoint:
     default_range: str | None = None  # the range it answers for when the query names none
     counts: tuple[str, ...] = ()  # parameters that must be whole numbers from 1 when sent
     bad_range: Reply = _BAD_RANGE  # its answer to a range it does not take
+    # Its own refusal of a query, after the plan and required parameters are checked.
+    check: Callable[[dict[str, str], str], Reply | None] | None = None
 
     @property
     def takes_range(self) -> bool:
@@ -386,6 +401,55 @@ def _hyperliquid_positions(server: SandboxServer, call: _Call) -> Any:
     return sandbox_positions.page(coin, number, server.market_move(coin))
 
 
+def _history_check(query: dict[str, str], plan: str) -> Reply | None:
+    """The liquidation histories' own refusals: an interval below the plan's floor is
+    "Upgrade plan"; an unknown interval, a limit past 1000 or a time that is no number, a 400."""
+    interval = query["interval"]
+    if interval not in history.INTERVAL_MS:
+        return _error("400", "interval is invalid")
+    if plan not in history.HISTORY_DAYS[interval]:
+        return _error("401", "Upgrade plan")
+    limit = query.get("limit", str(history.MAX_LIMIT))
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= history.MAX_LIMIT):
+        return _error("400", f"limit must be between 1 and {history.MAX_LIMIT}")
+    for name in ("start_time", "end_time"):
+        value = query.get(name)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            return _error("400", f"{name} is invalid")
+    return None
+
+
+def _history_rows(
+    server: SandboxServer, call: _Call, coin: str, pairs: list[tuple[str, str]]
+) -> list[tuple[int, float, float]]:
+    query = call.query
+    interval, now_ms = query["interval"], server.now_ms()
+    times = history.bucket_times(
+        interval,
+        server.plan_of(call.key) or "",
+        now_ms=now_ms,
+        start_ms=int(query["start_time"]) if "start_time" in query else None,
+        end_ms=int(query["end_time"]) if "end_time" in query else None,
+        limit=int(query.get("limit", history.MAX_LIMIT)),
+    )
+    return history.history(pairs, interval, times, server.market_move_history(coin), now_ms)
+
+
+def _pair_history(server: SandboxServer, call: _Call) -> Any:
+    exchange, symbol = call.query["exchange"], call.query["symbol"]
+    coin = data.coin_of(exchange, symbol)
+    if coin is None:
+        return []
+    return history.pair_rows(_history_rows(server, call, coin, [(exchange, symbol)]))
+
+
+def _coin_history(server: SandboxServer, call: _Call) -> Any:
+    coin = call.query["symbol"]
+    named = {name.strip().lower() for name in call.query["exchange_list"].split(",")}
+    pairs = [pair for pair in data.pairs_of(coin) if pair[0].lower() in named]
+    return history.coin_rows(_history_rows(server, call, coin, pairs))
+
+
 def _subscription(server: SandboxServer, call: _Call) -> Any:
     return {"level": server.plan_of(call.key), "expired": False}
 
@@ -410,6 +474,12 @@ _ENDPOINTS: dict[str, _Endpoint] = {
         ("symbol", "range"), "PROFESSIONAL", _aggregated_map, bad_range=_SERVER_ERROR
     ),
     "/api/user/account/subscription": _Endpoint((), "HOBBYIST", _subscription),
+    PAIR_HISTORY_PATH: _Endpoint(
+        ("exchange", "symbol", "interval"), "HOBBYIST", _pair_history, check=_history_check
+    ),
+    COIN_HISTORY_PATH: _Endpoint(
+        ("exchange_list", "symbol", "interval"), "HOBBYIST", _coin_history, check=_history_check
+    ),
     MAX_PAIN_PATH: _Endpoint(
         (),
         "PROFESSIONAL",
@@ -583,10 +653,12 @@ class SandboxServer:
             self._limit_refusals = 0
             self.rate_window_secs = 60.0
             self.clock: Callable[[], float] = time.monotonic  # tests move time without waiting
+            self.wall_clock: Callable[[], float] = time.time  # the histories' now, in seconds
             self._busy: dict[str, int] = {}
             self._peaks: dict[str, int] = {}
         self.latency_ms = self._default_latency_ms
         self._market_moves: dict[str, float] = {}
+        self._move_history: dict[str, list[history.Move]] = {}
         self._max_pain_orientation = "live"
         self.markets_drift = False
         self._drift_step = 0
@@ -618,8 +690,19 @@ class SandboxServer:
     def move_market(self, coin: str, pct: float) -> None:
         """Move ``coin``'s prices ``pct`` percent from their base (0 moves them back): its
         maps lose the buckets the price has traded through and reshape the rest, and its
-        max-pain prices move with it."""
+        max-pain prices move with it, and its liquidation histories liquidate the side the
+        move went through, now."""
+        moved = history.Move(self.now_ms(), self.market_move(coin), pct)
+        self._move_history.setdefault(coin, []).append(moved)
         self._market_moves[coin] = pct
+
+    def market_move_history(self, coin: str) -> list[history.Move]:
+        """Every move of ``coin``'s market since reset(), oldest first."""
+        return list(self._move_history.get(coin, []))
+
+    def now_ms(self) -> int:
+        """The time the liquidation histories take for now, in ms since the epoch."""
+        return int(self.wall_clock() * 1000)
 
     def market_move(self, coin: str) -> float:
         """How far ``coin`` has been moved from its base, in percent."""
@@ -846,7 +929,7 @@ class SandboxServer:
                 return _error("400", f"{name} is invalid")
         if endpoint.takes_range and not self._takes_range(query["range"], endpoint):
             return endpoint.bad_range
-        return None
+        return endpoint.check(query, plan) if endpoint.check is not None else None
 
     def _takes_range(self, range_: str, endpoint: _Endpoint) -> bool:
         if range_ not in (endpoint.ranges or self.accepted_ranges):

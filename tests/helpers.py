@@ -19,6 +19,8 @@ import sandbox_data
 from jsonschema import Draft7Validator
 from sandbox_server import RecordedRequest, SandboxServer
 
+from coinglass_liquidation_map.schemas.maps import LiquidationMapItem, Realized
+
 ROOT = Path(__file__).resolve().parent.parent
 PRO_KEY = SandboxServer.PRO_KEY
 
@@ -30,6 +32,9 @@ MAP_PATH = "/api/futures/liquidation/map"
 COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MARKETS_PATH = "/api/futures/pairs-markets"
+SUBSCRIPTION_PATH = "/api/user/account/subscription"
+PAIR_HISTORY_PATH = "/api/futures/liquidation/history"
+COIN_HISTORY_PATH = "/api/futures/liquidation/aggregated-history"
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -72,6 +77,17 @@ class MemoryStore:
 
     async def get_public_url(self, key: str) -> str:
         return f"memory://store/{key}"
+
+
+async def unknown_plan() -> None:
+    """A key whose CoinGlass plan is not known."""
+
+
+async def not_fetched(
+    item: LiquidationMapItem, since: datetime, now: datetime
+) -> tuple[Realized | None, str | None]:
+    """A watch's source of realized liquidations that has none to give."""
+    return None, None
 
 
 def record(storage: Path, key: str) -> Path:

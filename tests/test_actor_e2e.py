@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from helpers import (
     MARKETS_PATH,
     PAIRS_PATH,
     PRO_KEY,
+    SUBSCRIPTION_PATH,
     ActorRun,
     calls,
     expected_summary,
@@ -20,6 +22,8 @@ from helpers import (
     record,
 )
 from sandbox_server import PAIR_HEATMAP_PATH, SandboxServer
+
+from coinglass_liquidation_map.catalog import BY_NAME
 
 # Each test runs the actor, or a server, as a real process.
 pytestmark = pytest.mark.process
@@ -428,13 +432,40 @@ def test_invalid_key(run_actor: Any) -> None:
     assert "Invalid API key provided" in item["message"]
 
 
-def test_plan_too_low_arrives_as_http_200(run_actor: Any, sandbox: SandboxServer) -> None:
-    item = assert_failed(
-        run_actor({"apiKey": SandboxServer.HOBBY_KEY}), "plan_too_low", retryable=False, code="401"
+# What each plan runs with the actor, from CoinGlass's plan table: Hyperliquid positions on
+# Standard once the actor has that mode.
+STANDARD_RUNS = ["searches", "the market scan's market columns"]
+if "hyperliquid_positions" in BY_NAME:
+    STANDARD_RUNS.append("Hyperliquid positions")
+
+
+@pytest.mark.parametrize(
+    ("key", "plan", "runs"),
+    [
+        (SandboxServer.STANDARD_KEY, "Standard", ", ".join(STANDARD_RUNS[:-1])),
+        (SandboxServer.HOBBY_KEY, "Hobbyist", ""),
+    ],
+)
+def test_a_plan_too_low_says_what_the_keys_plan_runs(
+    run_actor: Any, sandbox: SandboxServer, key: str, plan: str, runs: str
+) -> None:
+    # CoinGlass answers "Upgrade plan" with HTTP 200; the key's plan comes from its subscription.
+    run = run_actor({"apiKey": key})
+    item = assert_failed(run, "plan_too_low", retryable=False, code="401")
+    can = f"{runs} and {STANDARD_RUNS[-1]}" if runs else "searches"
+    assert item["message"] == (
+        'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan"):'
+        f" upgrade the plan or use a key that has it. This key is on CoinGlass's {plan} plan:"
+        f" with this actor it can run {can}. Liquidation maps need the Professional plan or"
+        " higher."
     )
-    assert "Upgrade plan" in item["message"]
-    assert "Professional" in item["message"]
     assert len(calls(sandbox, MAP_PATH)) == 1
+    assert len(calls(sandbox, SUBSCRIPTION_PATH)) == 1
+    # Kept for the next runs under the key's hash, never the key itself.
+    cache = run.storage / "key_value_stores" / "coinglass-cache"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    assert (cache / f"plan-{digest[:32]}").exists()
+    assert not any(key in path.name or key in path.read_text() for path in cache.iterdir())
 
 
 @pytest.mark.parametrize(

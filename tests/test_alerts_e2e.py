@@ -45,6 +45,7 @@ ALERT_FIELDS = [
     "message",
     "suppressed",
     "summary_text",
+    "realized_usd",
 ]
 
 
@@ -120,8 +121,8 @@ def test_each_rule_fires_when_its_condition_holds_and_only_then(
     assert [alert["price"] for alert in moved[6]] == swept
     assert [c["price"] for c in changes["swept_clusters"]] == swept
     assert {alert["side"] for alert in moved[6]} == {"short"}  # the side they were liquidated on
-    assert moved[6][0]["message"].endswith(
-        f"swept: the price went from {price:,.0f} to {now_price:,.0f}"
+    assert (
+        f"swept: the price went from {price:,.0f} to {now_price:,.0f}; " in moved[6][0]["message"]
     )
     tolerance = now_price * MATCH_PCT / 100
     _, now_top = top_clusters(MOVE_PCT)

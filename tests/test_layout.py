@@ -49,6 +49,8 @@ PURE_ROOMS = (
     f"{PKG}.coinglass.payloads",
     f"{PKG}.coinglass.heatmap_payloads",
     f"{PKG}.coinglass.hyperliquid_payloads",
+    f"{PKG}.coinglass.history_payloads",
+    f"{PKG}.plans",
     f"{PKG}.formatting",
     f"{PKG}.inputs",
     f"{PKG}.outputs",

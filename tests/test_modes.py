@@ -8,7 +8,7 @@ import pytest
 import respx
 import sandbox_data
 import sandbox_heatmaps
-from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH, PRO_KEY, MemoryStore
+from helpers import COIN_MAP_PATH, MAP_PATH, MARKETS_PATH, PRO_KEY, MemoryStore, unknown_plan
 from sandbox_server import SandboxServer
 
 from coinglass_liquidation_map import errors
@@ -38,7 +38,7 @@ async def upstream() -> AsyncIterator[Upstream]:
 
     async with CoinGlassClient("key", base_url=BASE, retry=RetryPolicy(max_retries=0)) as client:
         endpoints = Endpoints(client)
-        yield Upstream(endpoints, instruments, MarketPrices(endpoints))
+        yield Upstream(endpoints, instruments, MarketPrices(endpoints), unknown_plan)
 
 
 @respx.mock
@@ -195,7 +195,7 @@ async def test_a_pair_quoted_in_btc_is_not_read_against_its_price_in_usd(
         async def instruments(*, fresh: bool = False) -> list[Instrument]:
             return (await endpoints.supported_pairs()).root
 
-        upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
+        upstream = Upstream(endpoints, instruments, MarketPrices(endpoints), unknown_plan)
         target = MapTarget("Binance_ETHBTC", "1d")
         item = (await maps.liquidation_map(upstream, target, Bucketing())).item
         heatmap = await heatmaps.liquidation_heatmap(

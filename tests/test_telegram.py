@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from helpers import MemoryStore
+from helpers import MemoryStore, not_fetched
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -275,6 +275,7 @@ def a_watch(
         request,
         Bucketing(),
         logging.getLogger("test"),
+        not_fetched,
         snapshots=snapshots.open,
         run_records=records.open,
         clock=lambda: at,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from helpers import MemoryStore, StoredRecord
+from helpers import MemoryStore, StoredRecord, not_fetched
 
 from coinglass_liquidation_map.analysis import alerts
 from coinglass_liquidation_map.analysis.buckets import Bucketing
@@ -58,6 +58,7 @@ def a_watch(
         request,
         Bucketing(),
         logging.getLogger("test"),
+        not_fetched,
         snapshots=store.open,
         run_records=(records or MemoryStore()).open,
         clock=lambda: at,
@@ -108,7 +109,15 @@ def fired(rules: list[dict[str, Any]], price: float | None = 100) -> list[dict[s
     found = alerts.fired(request.alerts, a_map(price), Bucketing(), None)
     return [
         alert.model_dump(
-            exclude={"message", "symbol", "range", "type", "suppressed", "summary_text"}
+            exclude={
+                "message",
+                "symbol",
+                "range",
+                "type",
+                "suppressed",
+                "summary_text",
+                "realized_usd",
+            }
         )
         for alert in found
     ]

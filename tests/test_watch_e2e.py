@@ -10,15 +10,18 @@ from typing import Any
 
 import pytest
 import sandbox_data
+import sandbox_history
 from helpers import (
     MAP_PATH,
     MATCH_PCT,
     MOVE_PCT,
     PAIR,
+    PAIR_HISTORY_PATH,
     PRO_KEY,
     SNAPSHOTS,
     TOP,
     WATCH,
+    calls,
     expected_summary,
     snapshot_records,
     top_clusters,
@@ -150,3 +153,72 @@ def test_without_track_changes_nothing_is_stored(run_actor: Any) -> None:
     run = run_actor({**WATCH, "trackChanges": False})
     assert run.item["changes"] is None
     assert not (run.storage / "key_value_stores" / SNAPSHOTS).exists()
+
+
+def _ms(moment: str) -> int:
+    return int(datetime.fromisoformat(moment).timestamp() * 1000)
+
+
+def _compact(usd: float) -> str:
+    """Three significant digits with a unit, as a trader writes 70.2M."""
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if usd >= scale:
+            return f"{float(f'{usd:.3g}') / scale:.3g}{unit}"
+    return f"{usd:.3g}"
+
+
+def test_a_swept_cluster_says_what_was_liquidated_in_between(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    watch = {**WATCH, "alerts": [{"type": "cluster_swept"}]}
+    first = run_actor(watch)
+    sandbox.move_market("BTC", MOVE_PCT)
+    second = run_actor(watch, keep_storage=True)
+    changes = second.item["changes"]
+    realized = changes["realized"]
+    assert changes["realized_note"] is None
+    assert list(realized) == [
+        "from",
+        "to",
+        "interval",
+        "long_liquidations_usd",
+        "short_liquidations_usd",
+    ]
+    # A Professional key reads 1m buckets, from the one the first run's map was taken in.
+    assert realized["interval"] == "1m"
+    start, end = _ms(realized["from"]), _ms(realized["to"])
+    assert start == _ms(changes["previous_at"]) // 60_000 * 60_000
+    assert first.item["changes"] is None
+    # The sandbox's own buckets of the pair over that time, as it answers them.
+    rows = sandbox_history.history(
+        [PAIR], "1m", range(start, end, 60_000), sandbox.market_move_history("BTC"), end
+    )
+    long = sum(row[1] for row in rows)
+    short = sum(row[2] for row in rows)
+    assert realized["long_liquidations_usd"] == pytest.approx(long, abs=0.01)
+    assert realized["short_liquidations_usd"] == pytest.approx(short, abs=0.01)
+    # The price rose: the move liquidated shorts, far more than the minutes' usual.
+    assert short > 100 * long > 0
+    then_price, then_top = top_clusters()
+    now_price = sandbox_data.current_price(*PAIR, MOVE_PCT)
+    swept = [(p, level) for p, level in then_top if then_price <= p <= now_price]
+    alerts = second.item["alerts"]
+    assert [(a["price"], a["side"]) for a in alerts] == [(p, "short") for p, _ in swept]
+    for alert in alerts:
+        assert alert["realized_usd"] == realized["short_liquidations_usd"]
+        assert alert["message"].endswith(
+            f"; {_compact(realized['short_liquidations_usd'])} USD of shorts were liquidated"
+            " in between (1m liquidation history)"
+        )
+    assert len(calls(sandbox, PAIR_HISTORY_PATH)) == 1
+    (asked,) = calls(sandbox, PAIR_HISTORY_PATH)
+    assert asked.query == {
+        "exchange": "Binance",
+        "symbol": "BTCUSDT",
+        "interval": "1m",
+        "start_time": str(start),
+        "end_time": str(end),
+        "limit": "1000",
+    }
+    # Reading it costs nothing: one map, one charge.
+    assert second.charged_events == ["LIQUIDATION_MAP"]

@@ -65,6 +65,7 @@ def fired(
             current_price=price,
             message=f"{item.symbol} {item.range}: {found.said}",
             summary_text=item.summary_text,
+            realized_usd=found.realized_usd,
         )
         for index, rule in enumerate(rules)
         for found in _raised(rule, read)
@@ -81,6 +82,7 @@ class _Found:
     level: float
     distance_pct: float | None
     said: str
+    realized_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ def _swept(rule: ClusterSwept, read: _Read) -> Iterator[_Found]:
     then = changes.previous_price if changes else None
     if changes is None or then is None:
         return
+    realized = changes.realized
     for found in changes.swept_clusters or []:
         if found.level >= rule.min_level:
             # A swept cluster keeps the side it was liquidated on; its distance is now's.
@@ -155,8 +158,19 @@ def _swept(rule: ClusterSwept, read: _Read) -> Iterator[_Found]:
                 f"{_amount(found, found.side)} swept: the price went from"
                 f" {format_price(then)} to {format_price(price)}"
             )
+            liquidated = None
+            if realized is not None and found.side is not None:
+                liquidated = (
+                    realized.long_liquidations_usd
+                    if found.side == "long"
+                    else realized.short_liquidations_usd
+                )
+                said += (
+                    f"; {format_compact(liquidated)} USD of {found.side}s were liquidated in"
+                    f" between ({realized.interval} liquidation history)"
+                )
             distance = distance_pct(found.price, price)
-            yield _Found(found.side, found.price, found.level, distance, said)
+            yield _Found(found.side, found.price, found.level, distance, said, liquidated)
 
 
 def _new(rule: NewCluster, read: _Read) -> Iterator[_Found]:

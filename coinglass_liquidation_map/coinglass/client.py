@@ -7,6 +7,7 @@ here, and only here. The API key never appears in an error's message.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import time
@@ -79,6 +80,11 @@ class CoinGlassClient:
             timeout=timeout_secs,
             transport=transport or client_transport(),
         )
+
+    @property
+    def key_id(self) -> str:
+        """The key's identity without the key itself: its SHA-256, for what is kept per key."""
+        return hashlib.sha256(self._api_key.encode()).hexdigest()
 
     async def __aenter__(self) -> Self:
         return self
@@ -279,9 +285,8 @@ def _error_for_code(code: str, msg: str) -> CoinGlassError:
     text = msg.lower()
     if "upgrade plan" in text or code == "40001":
         return PlanTooLow(
-            'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan").'
-            " Liquidation maps and heatmaps need the Professional plan or higher: upgrade the"
-            " plan or use a key that has it.",
+            'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan"):'
+            " upgrade the plan or use a key that has it.",
             upstream_code=code,
         )
     if "api key" in text or code == "401":

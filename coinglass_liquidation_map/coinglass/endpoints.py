@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.history_payloads import LiquidationHistory, Subscription
 from coinglass_liquidation_map.coinglass.payloads import (
     CoinMapPayload,
     CoinMarketsPage,
@@ -21,6 +22,7 @@ from coinglass_liquidation_map.market_data import (
     CoinMarket,
     Heatmap,
     Instruments,
+    LiquidationBucket,
     LiquidationMap,
     Markets,
     MaxPain,
@@ -41,6 +43,11 @@ PAIR_HEATMAP_PATH = "/api/futures/liquidation/heatmap/{model}"
 COIN_HEATMAP_PATH = "/api/futures/liquidation/aggregated-heatmap/{model}"
 MAX_PAIN_PATH = "/api/futures/liquidation/max-pain"
 COINS_MARKETS_PATH = "/api/futures/coins-markets"
+PAIR_HISTORY_PATH = "/api/futures/liquidation/history"
+COIN_HISTORY_PATH = "/api/futures/liquidation/aggregated-history"
+# The most buckets one history request answers, as documented (its default too).
+HISTORY_LIMIT = 1000
+SUBSCRIPTION_PATH = "/api/user/account/subscription"
 # Neither the default nor the largest page size is documented: a page shorter than the size
 # asked for is the last, so the size asked for must be one CoinGlass surely serves in full.
 COINS_MARKETS_PAGE_SIZE = 100
@@ -116,6 +123,41 @@ class Endpoints:
                 break
             first += COINS_MARKETS_PAGES_AT_ONCE
         return list(seen.values())
+
+    async def pair_liquidations(
+        self, exchange: str, instrument_id: str, interval: str, start_ms: int, end_ms: int
+    ) -> list[LiquidationBucket]:
+        """USD liquidated on one instrument per ``interval`` bucket from ``start_ms`` (moved
+        by CoinGlass to the next bucket start) to ``end_ms`` (excluded), at most
+        ``HISTORY_LIMIT`` buckets."""
+        params = {"exchange": exchange, "symbol": instrument_id}
+        return await self._liquidations(PAIR_HISTORY_PATH, params, interval, start_ms, end_ms)
+
+    async def coin_liquidations(
+        self, coin: str, exchanges: list[str], interval: str, start_ms: int, end_ms: int
+    ) -> list[LiquidationBucket]:
+        """The same for a coin across ``exchanges``, which CoinGlass requires named."""
+        params = {"symbol": coin, "exchange_list": ",".join(exchanges)}
+        return await self._liquidations(COIN_HISTORY_PATH, params, interval, start_ms, end_ms)
+
+    async def plan_level(self) -> str | None:
+        """The key's plan as CoinGlass names it (``STANDARD``), if it says."""
+        return (await self.client.get(SUBSCRIPTION_PATH, {}, Subscription)).level
+
+    async def _liquidations(
+        self, path: str, params: dict[str, str], interval: str, start_ms: int, end_ms: int
+    ) -> list[LiquidationBucket]:
+        params = {
+            **params,
+            "interval": interval,
+            "start_time": str(start_ms),
+            "end_time": str(end_ms),
+            "limit": str(HISTORY_LIMIT),
+        }
+        payload = await self.client.get(
+            path, params, LiquidationHistory, salvage=LiquidationHistory.salvaged
+        )
+        return payload.buckets()
 
     async def _coins_markets_page(self, page: int) -> list[CoinMarket]:
         params = {"per_page": str(COINS_MARKETS_PAGE_SIZE), "page": str(page)}

@@ -80,10 +80,16 @@ class MapPipeline:
 
             self._history = History(request.history_dataset)
         if remember and request.watched:
+            from coinglass_liquidation_map.run.realized import RealizedLiquidations  # noqa: PLC0415 - see Watch
             from coinglass_liquidation_map.run.watch import Watch  # noqa: PLC0415 - only runs that watch load it
 
+            realized = RealizedLiquidations(upstream)
             self._watch = Watch(
-                request, self._bucketing, log, chart_key=chart_key if request.chart else None
+                request,
+                self._bucketing,
+                log,
+                realized.between,
+                chart_key=chart_key if request.chart else None,
             )
 
     async def jobs(self, budget: Budget) -> list[Job]:

@@ -17,6 +17,7 @@ from coinglass_liquidation_map.catalog import (
     input_failure,
     mode_of,
     parse_input,
+    plan_refusal,
     request_failure,
 )
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
@@ -25,13 +26,20 @@ from coinglass_liquidation_map.errors import (
     ActorError,
     DeadlineExceeded,
     InternalError,
+    PlanTooLow,
 )
 from coinglass_liquidation_map.outputs import FailureItem, ResultItem
 from coinglass_liquidation_map.run.access import open_endpoints
 from coinglass_liquidation_map.run.billing import Affordable, Budget, affordable, push_results
+from coinglass_liquidation_map.run.key_plan import KeyPlan
 from coinglass_liquidation_map.run.pairs import PairDirectory
 from coinglass_liquidation_map.run.pipeline import Job, Pipeline, PipelineFactory
-from coinglass_liquidation_map.run.upstream import InstrumentSource, MarketPrices, Upstream
+from coinglass_liquidation_map.run.upstream import (
+    InstrumentSource,
+    MarketPrices,
+    PlanSource,
+    Upstream,
+)
 
 Deliver = Callable[[Sequence[ResultItem]], Awaitable[None]]
 """Where results go once ready (pushed and charged, or kept for an HTTP answer), in order."""
@@ -73,10 +81,13 @@ async def fulfil(
     keeps what its input asks it to keep between runs."""
     mode = mode_of(request)
     build: PipelineFactory = mode.load_pipeline().pipeline
-    upstream = Upstream(endpoints, instruments, MarketPrices(endpoints))
+    plan = KeyPlan(
+        endpoints.plan_level, endpoints.client.key_id, request.symbol_cache_ttl_secs, Actor.log
+    )
+    upstream = Upstream(endpoints, instruments, MarketPrices(endpoints), plan)
     pipeline = build(request, upstream, remember=remember, log=Actor.log)
     budget = Budget(afford or affordable(pushed=True))
-    limits = _Limits(request, mode, pipeline, deliver, budget)
+    limits = _Limits(request, mode, pipeline, deliver, budget, plan=plan)
     items = await limits.run_all(request)
     upstream.prices.close()
     await pipeline.finish()
@@ -93,6 +104,8 @@ class _Limits:
         pipeline: Pipeline,
         deliver: Deliver,
         budget: Budget,
+        *,
+        plan: PlanSource,
     ) -> None:
         loop = asyncio.get_running_loop()
         self._max_run_secs = request.max_run_secs
@@ -102,6 +115,7 @@ class _Limits:
         self._mode = mode
         self._pipeline = pipeline
         self._deliver = deliver
+        self._plan = plan
 
     async def run_all(self, request: ActorInput) -> list[ResultItem]:
         """Run every job; each delivers its own item, so one failure never stops the others.
@@ -110,7 +124,7 @@ class _Limits:
             async with asyncio.timeout_at(self._deadline):
                 jobs = await self._pipeline.jobs(self._budget)
         except Exception as raised:
-            failure = request_failure(self._failure(raised), request)
+            failure = request_failure(await self._explained(raised), request)
             await self._deliver([failure])
             return [failure]
         self._handed: dict[int, ResultItem] = {}
@@ -131,7 +145,7 @@ class _Limits:
                 await self._hand_over(index, item)
                 return item
         except Exception as raised:
-            failure = job.failed(self._failure(raised))
+            failure = job.failed(await self._explained(raised))
         await self._hand_over(index, failure)
         return failure
 
@@ -157,6 +171,14 @@ class _Limits:
         await self._deliver(items)
         for item in items:
             await self._pipeline.delivered(item)
+
+    async def _explained(self, raised: Exception) -> ActorError:
+        """What a user is told of a result that failed; a refusal for the key's plan says
+        what that plan runs with this actor, and what this mode needs."""
+        error = self._failure(raised)
+        if not isinstance(error, PlanTooLow):
+            return error
+        return error.with_note(plan_refusal(self._mode, await self._plan()))
 
     def _failure(self, raised: Exception) -> ActorError:
         """What a user is told of a result that failed."""

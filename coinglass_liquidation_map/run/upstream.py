@@ -1,5 +1,5 @@
-"""What the results of one request share upstream: the CoinGlass endpoints, the instrument list
-and the coins' current prices."""
+"""What the results of one request share upstream: the CoinGlass endpoints, the instrument list,
+the coins' current prices and the key's plan."""
 
 from __future__ import annotations
 
@@ -12,12 +12,19 @@ from coinglass_liquidation_map.analysis import markets
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.errors import CoinGlassError
 from coinglass_liquidation_map.market_data import Instrument, Markets
+from coinglass_liquidation_map.plans import Plan
 
 
 class InstrumentSource(Protocol):
     """Every supported instrument; ``fresh=True`` asks CoinGlass again instead of a cache."""
 
     def __call__(self, *, fresh: bool = False) -> Awaitable[list[Instrument]]: ...
+
+
+class PlanSource(Protocol):
+    """The key's CoinGlass plan, or None when it is not known."""
+
+    def __call__(self) -> Awaitable[Plan | None]: ...
 
 
 class MarketPrices:
@@ -42,11 +49,13 @@ class MarketPrices:
 
 @dataclass(frozen=True)
 class Upstream:
-    """What the results of one request share: the endpoints, the instrument list, the prices."""
+    """What the results of one request share: the endpoints, the instrument list, the prices
+    and the key's plan."""
 
     endpoints: Endpoints
     instruments: InstrumentSource
     prices: MarketPrices
+    plan: PlanSource
 
 
 async def current_price(

@@ -1,7 +1,9 @@
 """A scheduled run as a watcher: each map is compared with the snapshot the last run left in a
 named key-value store, checked against the alert rules, and remembered for the next run; once
-the maps are done, the alerts go to the webhook. None of it is charged, and none of it can cost
-the user a map: a store that fails or a record that cannot be read is a warning in the log."""
+the maps are done, the alerts go to the webhook. When the price swept clusters since, what was
+liquidated in between comes from CoinGlass's liquidation history. None of it is charged, and
+none of it can cost the user a map: a store that fails or a record that cannot be read is a
+warning in the log, a history that cannot be had a note in the item."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +30,16 @@ from coinglass_liquidation_map.run.storage import (
     named_store,
     store_key,
 )
-from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, LiquidationMapItem
+from coinglass_liquidation_map.schemas.maps import (
+    LiquidationMapInput,
+    LiquidationMapItem,
+    Realized,
+)
+
+RealizedSource = Callable[
+    [LiquidationMapItem, datetime, datetime], Awaitable[tuple[Realized | None, str | None]]
+]
+"""What was liquidated on each side of a map between two moments, or None and why not."""
 
 # Alerts owed to a channel that keeps failing: the newest are kept, so a record stays small.
 MAX_PENDING = 200
@@ -67,6 +78,7 @@ class Watch:
         request: LiquidationMapInput,
         bucketing: Bucketing,
         log: logging.Logger,
+        realized: RealizedSource,
         *,
         snapshots: StoreOpener | None = None,
         run_records: StoreOpener | None = None,
@@ -79,6 +91,7 @@ class Watch:
         self._bucketing = bucketing
         self._chart_key = chart_key
         self._log = log
+        self._realized = realized
         self._open_snapshots = snapshots or named_store(request.snapshot_store)
         self._outbox = Outbox(request, log, run_records)
         self._clock = clock
@@ -97,6 +110,9 @@ class Watch:
         changed = None
         if request.track_changes and previous is not None:
             changed = changes.changes(previous.snapshot, current, request.cluster_match_pct)
+            if changed.swept_clusters:
+                found, note = await self._realized(item, previous.snapshot.at, now)
+                changed = changed.model_copy(update={"realized": found, "realized_note": note})
         reckoning = alerts.reckoned(
             alerts.fired(request.alerts, analysed, self._bucketing, changed),
             request.alerts,

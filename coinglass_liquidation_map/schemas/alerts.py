@@ -168,3 +168,4 @@ class Alert(BaseModel):
     message: str
     suppressed: bool = False  # held back by the cooldown: seen, but not sent again
     summary_text: str | None = None  # the sentence of the result that raised it, which leads it
+    realized_usd: float | None = None  # cluster_swept: USD of its side liquidated in between

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationInfo,
@@ -195,6 +196,20 @@ class Summary(BaseModel):
     bucket_width: float | None
 
 
+class Realized(BaseModel):
+    """USD CoinGlass counted as liquidated, on each side, in its liquidation history's buckets
+    of ``interval`` from ``from`` (the start of the bucket the last run's map was taken in) to
+    ``to`` (this run's map)."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    from_: AwareDatetime = Field(alias="from")
+    to: AwareDatetime
+    interval: str
+    long_liquidations_usd: float
+    short_liquidations_usd: float
+
+
 class Changes(BaseModel):
     """What moved since the last run's map of the same symbol, range and bucketing; figures
     that need a price are null when either map lacks one."""
@@ -212,6 +227,10 @@ class Changes(BaseModel):
     """Previous top clusters the price has traded through since."""
     faded_clusters: list[Cluster] | None
     """Previous top clusters neither found again nor swept."""
+    realized: Realized | None = None
+    """What was liquidated in between, when clusters were swept; null otherwise, and when
+    CoinGlass's liquidation history could not be had (``realized_note`` says why)."""
+    realized_note: str | None = None
 
 
 class LiquidationMapItem(SuccessItem):
