@@ -1,6 +1,6 @@
-"""Run the actor offline against the CoinGlass sandbox: a search, a map, and a watch (two
-scheduled runs with the market moved between them, alerts posted to a loopback webhook),
-printed for a person.
+"""Run the actor offline against the CoinGlass sandbox: a search, a map, a market scan, a coin's
+Hyperliquid positions, and a watch (two scheduled runs with the market moved between them,
+alerts posted to a loopback webhook), printed for a person.
 
 `make demo` runs this. Each run is the real actor process with local storage
 under `storage/demo-*`; only the API server is the loopback sandbox instead of CoinGlass, and
@@ -24,6 +24,8 @@ from webhook_receiver import WebhookReceiver
 DEMO_RUNS: list[tuple[str, dict[str, Any]]] = [
     ("search", {"mode": "search_symbols", "keyword": "btc"}),
     ("map", {"mode": "liquidation_map", "symbol": "Binance_BTCUSDT", "range": "1d", "chart": True}),
+    ("scan", {"mode": "market_scan", "maxCoins": 5, "mapCoins": 2, "chart": True}),
+    ("positions", {"mode": "hyperliquid_positions", "symbol": "BTC", "maxPages": 10}),
 ]
 
 

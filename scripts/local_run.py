@@ -96,25 +96,35 @@ def describe(item: dict[str, Any]) -> str:
     """A few lines that show what the item holds, with a taste of the JSON itself."""
     if not item.get("success"):
         return f"FAILED ({item['error']['type']}): {item['message']}"
-    if item["mode"] == "liquidation_heatmap":
-        return _describe_heatmap(item)
-    if item["mode"] == "market_scan":
-        return _describe_scan_row(item)
-    if item["mode"] == "search_symbols":
-        lines = [f"{item['message']} keyword={item['keyword']!r}: {len(item['data'])} instruments"]
-        lines += [
-            f"  {i['symbol']:<32} {i['exchange']:<12} {i['base_asset']}/{i['quote_asset']}"
-            for i in item["data"][:10]
-        ]
-        if len(item["data"]) > 10:
-            lines.append(f"  ... and {len(item['data']) - 10} more")
-        return "\n".join(lines)
-    if item["mode"] != "liquidation_map":  # a mode this printout does not know yet
+    described = {
+        "search_symbols": _describe_search,
+        "liquidation_map": _describe_map,
+        "liquidation_heatmap": _describe_heatmap,
+        "market_scan": _describe_scan_row,
+        "hyperliquid_positions": _describe_positions,
+    }.get(item["mode"])
+    if described is None:  # a mode this printout does not know yet
         return f"{item['message']} ({item['mode']})\n  {json.dumps(item)[:300]} ..."
+    return described(item)
+
+
+def _describe_search(item: dict[str, Any]) -> str:
+    """A search: its matches, the first ten."""
+    lines = [f"{item['message']} keyword={item['keyword']!r}: {len(item['data'])} instruments"]
+    lines += [
+        f"  {i['symbol']:<32} {i['exchange']:<12} {i['base_asset']}/{i['quote_asset']}"
+        for i in item["data"][:10]
+    ]
+    if len(item["data"]) > 10:
+        lines.append(f"  ... and {len(item['data']) - 10} more")
+    return "\n".join(lines)
+
+
+def _describe_map(item: dict[str, Any]) -> str:
+    """A map: its buckets and levels, its price and sides, its nearest and top clusters."""
     summary = item["summary"]
     lines = [
-        f"{item['message']} {item['symbol']} {item['range']}: {len(item['data'])} price buckets,"
-        f" {summary['level_count']} levels",
+        f"{item['message']} {item['symbol']} {item['range']}: {summary['level_count']} levels",
         f"  prices {summary['price_min']:,} .. {summary['price_max']:,}, current price"
         f" {summary['current_price']} ({summary['price_source']})",
     ]
@@ -138,8 +148,32 @@ def describe(item: dict[str, Any]) -> str:
     lines += _watched(item)
     if item.get("chart_url"):
         lines.append(f"  chart: {item['chart_url']}")
-    first = dict(list(item["data"].items())[:2])
-    lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
+    if item["data"] is None:  # too large for one item: stored apart
+        lines.append(f"  data: {item['data_url']}")
+    else:
+        first = dict(list(item["data"].items())[:2])
+        lines.append(f'  "data": {json.dumps(first)[:-1]}, ...}}')
+    return "\n".join(lines)
+
+
+def _describe_positions(item: dict[str, Any]) -> str:
+    """A coin's Hyperliquid positions: its sentence, how much it covers, the nearest ones."""
+    coverage = item["coverage"]
+    lines = [
+        item["summary_text"],
+        f"  {coverage['positions']:,} positions ({coverage['positions_without_liq_price']:,}"
+        f" without a usable liquidation price) from {coverage['pages_fetched']} of"
+        f" {coverage['total_pages']} pages: {coverage['covered_notional_usd']:,.0f} USD,"
+        f" {coverage['coverage_pct']}% of open interest",
+        "  nearest to liquidation:",
+    ]
+    lines += [
+        f"    {p['side']:<5} {p['size_usd']:>16,.0f} USD  liq {p['liq_price']:,}"
+        f" ({p['distance_pct']:+.2f}%)  {p['user']}"
+        for p in item["closest_positions"][:5]
+    ]
+    if item.get("chart_url"):
+        lines.append(f"  chart: {item['chart_url']}")
     return "\n".join(lines)
 
 
