@@ -79,7 +79,8 @@ class Heatmap:
     skipped_cells: int = 0  # cells left out because they could not be read
 
 
-class MaxPain(BaseModel):
+@dataclass(frozen=True, slots=True)
+class MaxPain:
     """One coin's max pain: the heaviest long and short liquidation clusters CoinGlass sees,
     labelled as CoinGlass labels them (a price or level of zero or null means none)."""
 
@@ -91,7 +92,8 @@ class MaxPain(BaseModel):
     short_level: Number | None
 
 
-class CoinMarket(BaseModel):
+@dataclass(frozen=True, slots=True)
+class CoinMarket:
     """One coin's futures market across exchanges, as ``coins-markets`` gives it; every figure
     may be missing."""
 

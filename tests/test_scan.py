@@ -75,7 +75,17 @@ def test_a_coin_only_markets_list_has_null_max_pain_and_map_columns() -> None:
     row = scan.scanned(None, market("ETH", price=3_000, open_interest_usd=1e9)).row
     assert row["price"] == 3_000
     assert row["open_interest_usd"] == 1e9
-    assert all(row[name] is None for name in scan.MAP_COLUMNS)  # type: ignore[literal-required]
+    map_columns = (
+        "map_range",
+        "long_within_2pct",
+        "short_within_2pct",
+        "imbalance",
+        "nearest_long_cluster_price",
+        "nearest_long_cluster_distance_pct",
+        "nearest_short_cluster_price",
+        "nearest_short_cluster_distance_pct",
+    )
+    assert all(row[name] is None for name in map_columns)  # type: ignore[literal-required]
     assert row["long_max_pain_price"] is None
 
 
@@ -224,3 +234,21 @@ async def test_max_pain_refused_for_the_plan_is_a_plan_error(endpoints: Endpoint
     respx.get(f"{BASE}{MAX_PAIN_PATH}").respond(json={"code": "401", "msg": "Upgrade plan"})
     with pytest.raises(errors.PlanTooLow):
         await endpoints.max_pain("24h")
+
+
+@pytest.mark.parametrize(
+    ("long", "short", "kept", "said"),
+    [
+        # Both below: CoinGlass's long keeps the long column; its short is left out.
+        (99, 98, (99, None), "its short max pain (98) lies below the price, and is left out"),
+        # Both above: its short keeps the short column; its long is left out.
+        (101, 102, (None, 102), "its long max pain (101) lies above the price, and is left out"),
+    ],
+)
+def test_two_levels_on_one_side_keep_the_one_labelled_for_it_and_say_so(
+    long: float, short: float, kept: tuple[float | None, float | None], said: str
+) -> None:
+    scanned = scan.scanned(pain("X", 100, long, short), None)
+    row = scanned.row
+    assert (row["long_max_pain_price"], row["short_max_pain_price"]) == kept
+    assert said in scanned.notes[0]

@@ -59,43 +59,45 @@ def _figure(value: Number | None) -> Number | None:
     return value if value is not None and value > 0 else None
 
 
+PAIN_COLUMNS = (
+    "long_max_pain_price",
+    "long_max_pain_level",
+    "long_max_pain_distance_pct",
+    "short_max_pain_price",
+    "short_max_pain_level",
+    "short_max_pain_distance_pct",
+)
+
+
 def _max_pain_columns(pain: MaxPain | None, price: Number | None) -> tuple[dict[str, object], str]:
     """The six max-pain columns, each level placed by its price against ``price``, and a note
     when CoinGlass's label says the other side."""
-    columns: dict[str, object] = dict.fromkeys(
-        (
-            "long_max_pain_price",
-            "long_max_pain_level",
-            "long_max_pain_distance_pct",
-            "short_max_pain_price",
-            "short_max_pain_level",
-            "short_max_pain_distance_pct",
-        )
-    )
+    columns: dict[str, object] = dict.fromkeys(PAIN_COLUMNS)
     if pain is None:
         return columns, ""
-    given: tuple[tuple[Side, Number | None, Number | None], ...] = (
+    labelled: tuple[tuple[Side, Number | None, Number | None], ...] = (
         ("long", _figure(pain.long_price), _figure(pain.long_level)),
         ("short", _figure(pain.short_price), _figure(pain.short_level)),
     )
-    labelled = [
-        (side, found_price, level)
-        for side, found_price, level in given
+    given = [
+        (label, found_price, level)
+        for label, found_price, level in labelled
         if found_price is not None and level is not None
     ]
-    placed: dict[Side, tuple[Number, Number]] = {}
-    contradicted: list[str] = []
-    for label, found_price, level in labelled:
-        side = label if price is None or found_price == price else _side(found_price, price)
-        if side != label:
-            contradicted.append(
-                f"its {label} max pain ({format_price(found_price)}) lies"
-                f" {'above' if side == 'short' else 'below'} the price"
-            )
+    placed: dict[Side, tuple[Side, Number, Number]] = {}
+    for label, found_price, level in given:
+        side: Side = label if price is None or found_price == price else _side(found_price, price)
         # Two levels on one side: the one CoinGlass labels for that side keeps the column.
         if side not in placed or side == label:
-            placed[side] = (found_price, level)
-    for side, (found_price, level) in placed.items():
+            placed[side] = (label, found_price, level)
+    contradicted = [
+        f"its {label} max pain ({format_price(found_price)}) lies"
+        f" {'below' if label == 'short' else 'above'} the price"
+        + ("" if placed.get(_other(label), (None,))[0] == label else ", and is left out")
+        for label, found_price, _ in given
+        if price is not None and found_price != price and _side(found_price, price) != label
+    ]
+    for side, (_, found_price, level) in placed.items():
         columns[f"{side}_max_pain_price"] = found_price
         columns[f"{side}_max_pain_level"] = level
         columns[f"{side}_max_pain_distance_pct"] = distance_pct(found_price, price)
@@ -107,6 +109,10 @@ def _max_pain_columns(pain: MaxPain | None, price: Number | None) -> tuple[dict[
             " shorts above."
         )
     return columns, note
+
+
+def _other(side: Side) -> Side:
+    return "short" if side == "long" else "long"
 
 
 def _side(found_price: Number, price: Number) -> Side:
@@ -124,15 +130,21 @@ def scanned(pain: MaxPain | None, market: CoinMarket | None) -> ScannedCoin:
     row: ScanRow = {
         "price": price,
         **columns,  # type: ignore[typeddict-item]
-        "open_interest_usd": market.open_interest_usd if market else None,
-        "oi_change_pct_24h": market.oi_change_pct_24h if market else None,
-        "funding_rate": market.funding_rate if market else None,
-        "long_short_ratio_24h": market.long_short_ratio_24h if market else None,
-        "long_liquidations_usd_24h": market.long_liquidations_usd_24h if market else None,
-        "short_liquidations_usd_24h": market.short_liquidations_usd_24h if market else None,
-        **dict.fromkeys(MAP_COLUMNS),
+        **(_market_columns(market) if market else NO_MARKET),
+        **NO_MAP,
     }
     return ScannedCoin(coin, row, (note,) if note else ())
+
+
+def _market_columns(market: CoinMarket) -> dict[str, Number | None]:
+    return {
+        "open_interest_usd": market.open_interest_usd,
+        "oi_change_pct_24h": market.oi_change_pct_24h,
+        "funding_rate": market.funding_rate,
+        "long_short_ratio_24h": market.long_short_ratio_24h,
+        "long_liquidations_usd_24h": market.long_liquidations_usd_24h,
+        "short_liquidations_usd_24h": market.short_liquidations_usd_24h,
+    }
 
 
 MAP_COLUMNS = (
@@ -144,6 +156,17 @@ MAP_COLUMNS = (
     "nearest_long_cluster_distance_pct",
     "nearest_short_cluster_price",
     "nearest_short_cluster_distance_pct",
+)
+NO_MAP = dict.fromkeys(MAP_COLUMNS)
+NO_MARKET = dict.fromkeys(
+    (
+        "open_interest_usd",
+        "oi_change_pct_24h",
+        "funding_rate",
+        "long_short_ratio_24h",
+        "long_liquidations_usd_24h",
+        "short_liquidations_usd_24h",
+    )
 )
 
 

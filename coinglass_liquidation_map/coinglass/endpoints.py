@@ -117,9 +117,10 @@ class Endpoints:
             )
             pages = await asyncio.gather(*(self._coins_markets_page(page) for page in wave))
             for page in pages:
-                for market in page:
+                for market in page.markets():
                     seen.setdefault(market.coin, market)
-            if any(len(page) < COINS_MARKETS_PAGE_SIZE for page in pages):
+            # A row left out as unreadable still counts: the page was full.
+            if any(page.rows_sent < COINS_MARKETS_PAGE_SIZE for page in pages):
                 break
             first += COINS_MARKETS_PAGES_AT_ONCE
         return list(seen.values())
@@ -159,12 +160,11 @@ class Endpoints:
         )
         return payload.buckets()
 
-    async def _coins_markets_page(self, page: int) -> list[CoinMarket]:
+    async def _coins_markets_page(self, page: int) -> CoinMarketsPage:
         params = {"per_page": str(COINS_MARKETS_PAGE_SIZE), "page": str(page)}
-        payload = await self.client.get(
+        return await self.client.get(
             COINS_MARKETS_PATH, params, CoinMarketsPage, salvage=CoinMarketsPage.salvaged
         )
-        return payload.markets()
 
     async def hyperliquid_positions(self, coin: str, max_pages: int, at_once: int) -> PositionPages:
         """The open Hyperliquid positions on ``coin``, from at most ``max_pages`` pages, each

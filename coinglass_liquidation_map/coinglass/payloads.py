@@ -309,17 +309,21 @@ def lenient_number(value: Any) -> Any:
 
 
 Figure = Annotated[Number | None, BeforeValidator(lenient_number)]
+# A figure of a list that can be long, validated without Python per field: a number, or a
+# number as text. Anything else fails the fast path, and the list's rows are then salvaged,
+# each odd figure read by ``lenient_number``.
+WireFigure = int | Annotated[float, Field(allow_inf_nan=False)] | None
 
 
 class MaxPainRow(BaseModel):
     """One coin of ``liquidation/max-pain``."""
 
     symbol: str
-    price: Figure = None
-    long_max_pain_liq_price: Figure = None
-    long_max_pain_liq_level: Figure = None
-    short_max_pain_liq_price: Figure = None
-    short_max_pain_liq_level: Figure = None
+    price: WireFigure = None
+    long_max_pain_liq_price: WireFigure = None
+    long_max_pain_liq_level: WireFigure = None
+    short_max_pain_liq_price: WireFigure = None
+    short_max_pain_liq_level: WireFigure = None
 
     def max_pain(self) -> MaxPain:
         return MaxPain(
@@ -332,13 +336,19 @@ class MaxPainRow(BaseModel):
         )
 
 
-def _rows_with_a_coin(value: Any) -> Any:
-    """The rows of a list answer that name a coin; an absent list is empty."""
+def _rows_with_a_coin(value: Any, row: type[BaseModel]) -> Any:
+    """The rows of a list answer that name a coin, each figure read leniently; an absent list
+    is empty."""
     if value is None:
         return []
     if not isinstance(value, list):
         return value  # no list to salvage rows from: fails validation as it is
-    return [row for row in value if isinstance(row, dict) and isinstance(row.get("symbol"), str)]
+    figures = row.model_fields.keys() - {"symbol"}
+    return [
+        {key: lenient_number(field) if key in figures else field for key, field in each.items()}
+        for each in value
+        if isinstance(each, dict) and isinstance(each.get("symbol"), str)
+    ]
 
 
 class MaxPainList(RootModel[list[MaxPainRow]]):
@@ -348,7 +358,7 @@ class MaxPainList(RootModel[list[MaxPainRow]]):
     def salvaged(cls, value: Any) -> Self:
         """What can be read of an answer the published shape does not fit: the coins that
         are named; a row without a coin cannot be placed."""
-        return cls.model_validate(_rows_with_a_coin(value))
+        return cls.model_validate(_rows_with_a_coin(value, MaxPainRow))
 
     def max_pain(self) -> list[MaxPain]:
         """Each coin once (its first row), in CoinGlass's order."""
@@ -363,13 +373,13 @@ class CoinMarketRow(BaseModel):
     every one but ``symbol`` optional."""
 
     symbol: str
-    current_price: Figure = None
-    open_interest_usd: Figure = None
-    open_interest_change_percent_24h: Figure = None
-    avg_funding_rate_by_oi: Figure = None
-    long_short_ratio_24h: Figure = None
-    long_liquidation_usd_24h: Figure = None
-    short_liquidation_usd_24h: Figure = None
+    current_price: WireFigure = None
+    open_interest_usd: WireFigure = None
+    open_interest_change_percent_24h: WireFigure = None
+    avg_funding_rate_by_oi: WireFigure = None
+    long_short_ratio_24h: WireFigure = None
+    long_liquidation_usd_24h: WireFigure = None
+    short_liquidation_usd_24h: WireFigure = None
 
     def market(self) -> CoinMarket:
         return CoinMarket(
@@ -387,10 +397,20 @@ class CoinMarketRow(BaseModel):
 class CoinMarketsPage(RootModel[list[CoinMarketRow]]):
     """``data`` of one page of ``coins-markets``: a bare list, with no total."""
 
+    _rows_sent: int | None = PrivateAttr(None)
+
     @classmethod
     def salvaged(cls, value: Any) -> Self:
         """The named coins of a page the published shape does not fit, as for max pain."""
-        return cls.model_validate(_rows_with_a_coin(value))
+        page = cls.model_validate(_rows_with_a_coin(value, CoinMarketRow))
+        page._rows_sent = len(value) if isinstance(value, list) else 0
+        return page
+
+    @property
+    def rows_sent(self) -> int:
+        """How many rows CoinGlass sent, those salvage left out included: whether the page is
+        the last is read from this."""
+        return len(self.root) if self._rows_sent is None else self._rows_sent
 
     def markets(self) -> list[CoinMarket]:
         return [row.market() for row in self.root]
