@@ -122,7 +122,7 @@ class ScanPipeline:
             for index, scanned in enumerate(ranking.coins)
         ]
         return jobs + [
-            Job(partial(_unknown, coin), partial(mode.failure, source=_Coin(coin)))
+            Job(partial(_unknown, coin), partial(mode.failure, source=_Coin(coin)), charged=False)
             for coin in ranking.unknown
         ]
 

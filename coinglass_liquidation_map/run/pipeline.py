@@ -25,6 +25,7 @@ class Job:
     fetch: Callable[[], Awaitable[SuccessItem]]
     failed: Callable[[ActorError], FailureItem]
     add_on: bool = False  # room is held for its mode's add-on too (a scan row's coin map)
+    charged: bool = True  # False: it can only fail (a coin no source lists), so holds no room
 
 
 class Pipeline(Protocol):

@@ -24,6 +24,7 @@ from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.errors import (
     INTERNAL_ERROR_MESSAGE,
     ActorError,
+    BudgetExhausted,
     DeadlineExceeded,
     InternalError,
     PlanTooLow,
@@ -87,15 +88,16 @@ async def fulfil(
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints), plan)
     pipeline = build(request, upstream, remember=remember, log=Actor.log)
     budget = Budget(afford or affordable(pushed=True))
-    limits = _Limits(request, mode, pipeline, deliver, budget, plan=plan)
+    limits = _Schedule(request, mode, pipeline, deliver, budget, plan=plan)
     items = await limits.run_all(request)
     upstream.prices.close()
     await pipeline.finish()
     return items
 
 
-class _Limits:
-    """What every job of a run shares: the budget, the deadline and the concurrency bound."""
+class _Schedule:
+    """What every job of a run shares: the budget, the deadline, the concurrency bound, and
+    the order its results are delivered in."""
 
     def __init__(
         self,
@@ -136,22 +138,28 @@ class _Limits:
     async def _run(self, job: Job, index: int) -> ResultItem:
         events = (self._mode.event, self._mode.add_on) if job.add_on else (self._mode.event,)
         try:
-            async with self._budget.reserve(*filter(None, events)):
-                async with asyncio.timeout_at(self._deadline), self._slots:
-                    item = await job.fetch()
+            # A job that can only fail (a coin no source lists) holds no room.
+            async with self._budget.reserve(*filter(None, events if job.charged else ())):
+                try:
+                    async with asyncio.timeout_at(self._deadline), self._slots:
+                        item: ResultItem = await job.fetch()
+                except Exception as raised:
+                    item = job.failed(await self._explained(raised))
                 # Outside the slot, so the next fetch starts while this one is stored, and
                 # outside the deadline, so a result fetched in time is never half delivered;
                 # inside the reservation, which holds its room until it is charged.
                 await self._hand_over(index, item)
                 return item
-        except Exception as raised:
-            failure = job.failed(await self._explained(raised))
+        except BudgetExhausted as refused:  # no room for it: it was never fetched
+            failure = job.failed(refused)
         await self._hand_over(index, failure)
         return failure
 
     async def _hand_over(self, index: int, item: ResultItem) -> None:
         """Deliver ``item``: at once, or, when the pipeline's results go in order, with every
-        result ready after it, once those before it are delivered."""
+        result ready after it, once those before it are delivered. A delivery that raises (a
+        storage failure: a bug, not a result's) raises here, and never leaves a later result
+        waiting."""
         if not self._pipeline.ordered:
             await self._deliver_all([item])
             return
@@ -161,8 +169,10 @@ class _Limits:
             while self._next in self._handed:
                 ready.append(self._handed.pop(self._next))
                 self._next += 1
-            if ready:
-                await self._deliver_all(ready)
+            try:
+                if ready:
+                    await self._deliver_all(ready)
+            finally:
                 for delivered in range(self._next - len(ready), self._next):
                     self._delivered[delivered].set()
         await self._delivered[index].wait()
