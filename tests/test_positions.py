@@ -14,17 +14,27 @@ import httpx
 import pytest
 import respx
 import sandbox_positions
-from helpers import approx, percentile_90
+from helpers import MARKETS_PATH, approx, percentile_90, unknown_plan
 
 from coinglass_liquidation_map import errors
 from coinglass_liquidation_map.analysis import positions
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.catalog import parse_input
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import HYPERLIQUID_POSITIONS_PATH, Endpoints
 from coinglass_liquidation_map.coinglass.hyperliquid_payloads import PositionsPage
-from coinglass_liquidation_map.market_data import Market, Markets, Position, PositionPages
+from coinglass_liquidation_map.market_data import (
+    Instrument,
+    Market,
+    Markets,
+    Position,
+    PositionPages,
+)
+from coinglass_liquidation_map.modes.positions import hyperliquid_positions
 from coinglass_liquidation_map.retry import RetryPolicy
+from coinglass_liquidation_map.run.upstream import MarketPrices, Upstream
+from coinglass_liquidation_map.schemas.positions import HyperliquidPositionsInput
 
 BASE = "https://cg.test"
 COIN = "ARB"  # a smaller coin: every one of its positions is read
@@ -205,6 +215,10 @@ async def endpoints() -> AsyncIterator[Endpoints]:
         yield Endpoints(client)
 
 
+async def no_instruments(*, fresh: bool = False) -> list[Instrument]:
+    return []
+
+
 def wallet(n: int) -> dict[str, Any]:
     return {
         "user": f"0x{n:040x}",
@@ -285,3 +299,19 @@ async def test_positions_refused_for_the_plan_are_a_plan_error(endpoints: Endpoi
     )
     with pytest.raises(errors.PlanTooLow):
         await endpoints.hyperliquid_positions("BTC", max_pages=20, at_once=4)
+
+
+@respx.mock
+async def test_a_fallback_price_in_another_unit_is_not_used(endpoints: Endpoints) -> None:
+    # The positions give no mark price; pairs-markets gives 3,400 where they liquidate near 0.03.
+    row = wallet(1) | {"mark_price": None, "liq_price": 0.03, "symbol": "ETH"}
+    body = {"total_pages": 1, "current_page": 1, "list": [row]}
+    respx.get(f"{BASE}{HYPERLIQUID_POSITIONS_PATH}").respond(json={"code": "0", "data": body})
+    market = {"exchange_name": "Hyperliquid", "instrument_id": "ETH", "current_price": 3400}
+    respx.get(f"{BASE}{MARKETS_PATH}").respond(json={"code": "0", "data": [market]})
+    request = parse_input({"mode": "hyperliquid_positions", "symbol": "ETH", "maxPages": 1})
+    assert isinstance(request, HyperliquidPositionsInput)
+    upstream = Upstream(endpoints, no_instruments, MarketPrices(endpoints), unknown_plan)
+    item = await hyperliquid_positions(upstream, request)
+    assert item.summary.current_price is None
+    assert "pairs-markets Hyperliquid ETH gives 3,400, far outside the prices" in item.message

@@ -187,7 +187,9 @@ async def liquidation_map(
     except InvalidParameter as refused:
         if documented:
             raise
-        if refusals is not None:
+        # Remembered only when it is the range CoinGlass refuses (its "500" body, or a 400
+        # naming the range): a refusal of one pair must not send every other to the heatmap.
+        if refusals is not None and _refuses_the_range(refused):
             await refusals.remember(kind, target.range, refused.message)
         return await _heatmap_column(upstream, target, bucketing)
     if not fetched.map.data:
@@ -206,6 +208,10 @@ async def liquidation_map(
         by_exchange=fetched.map.by_exchange,
         skipped_rows=fetched.map.skipped_rows,
     )
+
+
+def _refuses_the_range(refused: InvalidParameter) -> bool:
+    return refused.upstream_code == "500" or "range" in refused.message.lower()
 
 
 async def coin_map(

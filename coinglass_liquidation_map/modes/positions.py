@@ -12,7 +12,7 @@ from functools import partial
 
 from coinglass_liquidation_map.analysis import positions
 from coinglass_liquidation_map.analysis.buckets import Bucketing
-from coinglass_liquidation_map.analysis.markets import CurrentPrice
+from coinglass_liquidation_map.analysis.markets import CurrentPrice, unfit_price
 from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.errors import CoinGlassError, NoData, PlanTooLow
 from coinglass_liquidation_map.formatting import format_utc
@@ -88,6 +88,7 @@ async def hyperliquid_positions(
             upstream_code=failed.upstream_code,
         ) from failed
     if not pages.positions:
+        markets.cancel()
         raise NoData(
             f"CoinGlass lists no open Hyperliquid position on {coin}, so there is nothing to"
             " deliver and nothing was charged. Hyperliquid names some markets its own way (kPEPE"
@@ -97,7 +98,11 @@ async def hyperliquid_positions(
     market = positions.hyperliquid_market(rows, coin) if rows is not None else None
     price, missing = positions.mark_price(pages.positions), ""
     if price is None and market is not None and market.price:
-        price = CurrentPrice(market.price, f"pairs-markets Hyperliquid {market.instrument_id}")
+        fallback = CurrentPrice(market.price, f"pairs-markets Hyperliquid {market.instrument_id}")
+        # As for maps: a price in another unit than the liquidation prices is not used.
+        liquidations = [p.liq_price for p in pages.positions if p.liq_price and p.liq_price > 0]
+        unfit = liquidations and unfit_price(fallback, min(liquidations), max(liquidations))
+        price, why = (None, unfit) if unfit else (fallback, why)
     if price is None:
         missing = why or "neither the positions nor pairs-markets give Hyperliquid's price"
     interest = float(market.open_interest_usd) if market and market.open_interest_usd else None

@@ -25,9 +25,10 @@ Affordable = Callable[[Mapping[str, int]], bool]
 """Whether the run's maximum total charge can pay for these many results of each event."""
 
 
-def affordable(*, pushed: bool) -> Affordable:
+def affordable(*, pushed: str | None) -> Affordable:
     """The run's own ``Affordable``: each result's event, and Apify's per-item event too for
-    results ``pushed`` to the default dataset (batch runs; Standby answers over HTTP)."""
+    the results of event ``pushed`` to the default dataset (a batch run's; Standby answers
+    over HTTP). An add-on (a scan row's map) is charged beside its row's item, never as one."""
 
     def fits(counts: Mapping[str, int]) -> bool:
         manager = Actor.get_charging_manager()
@@ -39,8 +40,12 @@ def affordable(*, pushed: bool) -> Affordable:
             found = pricing.per_event_prices.get(event)
             return found if found is not None else Decimal(0 if Actor.is_at_home() else 1)
 
-        per_item = price(DATASET_ITEM_EVENT) if pushed else Decimal(0)
-        cost = sum(((price(event) + per_item) * n for event, n in counts.items()), Decimal(0))
+        per_item = price(DATASET_ITEM_EVENT)
+
+        def cost_of(event: str) -> Decimal:
+            return price(event) + (per_item if event == pushed else Decimal(0))
+
+        cost = sum((cost_of(event) * n for event, n in counts.items()), Decimal(0))
         return cost <= pricing.max_total_charge_usd - manager.calculate_total_charged_amount()
 
     return fits

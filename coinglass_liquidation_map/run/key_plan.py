@@ -70,6 +70,10 @@ class KeyPlan:
         except CoinGlassError as error:
             self._log.warning(f"The key's CoinGlass plan could not be read ({error.type}).")
             return None
+        except Exception:
+            # A store that fails costs the refusal its note, never the refusal itself.
+            self._log.exception("The key's CoinGlass plan could not be kept or read back.")
+            return None
         return plan_named(record.value.level)
 
 

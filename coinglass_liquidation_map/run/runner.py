@@ -87,7 +87,7 @@ async def fulfil(
     )
     upstream = Upstream(endpoints, instruments, MarketPrices(endpoints), plan)
     pipeline = build(request, upstream, remember=remember, log=Actor.log)
-    budget = Budget(afford or affordable(pushed=True))
+    budget = Budget(afford or affordable(pushed=mode.event))
     limits = _Schedule(request, mode, pipeline, deliver, budget, plan=plan)
     items = await limits.run_all(request)
     upstream.prices.close()

@@ -48,7 +48,7 @@ class Service:
             settings = InputModel()
         self._cache = AnswerCache(settings.standby_cache_secs)
         self._clients: dict[str, tuple[Endpoints, PairDirectory]] = {}
-        self._budget = Budget(affordable(pushed=False))
+        self._budget = Budget(affordable(pushed=None))
 
     async def close(self) -> None:
         """Close every client, whatever happens to the others."""
