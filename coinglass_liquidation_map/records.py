@@ -74,7 +74,8 @@ class SentAlert(BaseModel):
 
 
 class PendingAlert(SentAlert):
-    """An alert the webhook did not take, sent again by the next run: at least once."""
+    """An alert a channel (the webhook, Telegram) did not take, sent again by the next run: at
+    least once."""
 
     alert: Alert
 
@@ -97,7 +98,7 @@ class WatchRecord(BaseModel):
 
 class ScanAlertsRecord(BaseModel):
     """The snapshot store's record of a scan's alerts: those sent, which their cooldown holds
-    back, and those owed to a webhook that did not take them."""
+    back, and those owed to a channel that did not take them."""
 
     model_config = ConfigDict(defer_build=True)
 

@@ -23,8 +23,6 @@ from helpers import (
 )
 from sandbox_server import PAIR_HEATMAP_PATH, SandboxServer
 
-from coinglass_liquidation_map.catalog import BY_NAME
-
 # Each test runs the actor, or a server, as a real process.
 pytestmark = pytest.mark.process
 
@@ -432,27 +430,24 @@ def test_invalid_key(run_actor: Any) -> None:
     assert "Invalid API key provided" in item["message"]
 
 
-# What each plan runs with the actor, from CoinGlass's plan table: Hyperliquid positions on
-# Standard once the actor has that mode.
-STANDARD_RUNS = ["searches", "the market scan's market columns"]
-if "hyperliquid_positions" in BY_NAME:
-    STANDARD_RUNS.append("Hyperliquid positions")
-
-
 @pytest.mark.parametrize(
-    ("key", "plan", "runs"),
+    ("key", "plan", "can"),
     [
-        (SandboxServer.STANDARD_KEY, "Standard", ", ".join(STANDARD_RUNS[:-1])),
-        (SandboxServer.HOBBY_KEY, "Hobbyist", ""),
+        # What each plan runs with the actor, from CoinGlass's plan table.
+        (
+            SandboxServer.STANDARD_KEY,
+            "Standard",
+            "searches, the market scan's market columns and Hyperliquid positions",
+        ),
+        (SandboxServer.HOBBY_KEY, "Hobbyist", "searches"),
     ],
 )
 def test_a_plan_too_low_says_what_the_keys_plan_runs(
-    run_actor: Any, sandbox: SandboxServer, key: str, plan: str, runs: str
+    run_actor: Any, sandbox: SandboxServer, key: str, plan: str, can: str
 ) -> None:
     # CoinGlass answers "Upgrade plan" with HTTP 200; the key's plan comes from its subscription.
     run = run_actor({"apiKey": key})
     item = assert_failed(run, "plan_too_low", retryable=False, code="401")
-    can = f"{runs} and {STANDARD_RUNS[-1]}" if runs else "searches"
     assert item["message"] == (
         'Your CoinGlass plan does not include this data (CoinGlass says "Upgrade plan"):'
         f" upgrade the plan or use a key that has it. This key is on CoinGlass's {plan} plan:"

@@ -86,3 +86,24 @@ async def test_a_sent_alert_is_held_back_until_its_cooldown_ends() -> None:
     cooled = await a_scan(snapshots, records, NOW + timedelta(minutes=61))
     assert [alert.suppressed for alert in cooled] == [False]
     assert hook.call_count == 2
+
+
+@respx.mock
+async def test_one_coin_s_cooldown_never_holds_back_another_s() -> None:
+    snapshots, records = MemoryStore(), MemoryStore()
+    respx.post(URL).mock(return_value=httpx.Response(200))
+    await a_scan(snapshots, records, NOW)  # BTC's long max pain, sent
+    request = a_request()
+    # ETH's long max pain at the very same price and distance, within BTC's cooldown.
+    pain = MaxPain(
+        coin="ETH", price=100, long_price=99.5, long_level=4e6, short_price=103, short_level=5e6
+    )
+    eth = scan.max_pain_alerts(request.alerts, "ETH", "24h", scan.scanned(pain, None).row)
+    alerts = ScanAlerts(
+        request,
+        logging.getLogger("test"),
+        snapshots=snapshots.open,
+        run_records=records.open,
+        clock=lambda: NOW + timedelta(minutes=5),
+    )
+    assert [alert.suppressed for alert in await alerts.raised(eth)] == [False]

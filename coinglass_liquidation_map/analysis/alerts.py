@@ -280,6 +280,10 @@ def _same(alert: Alert, key: str, past: SentAlert, match_pct: float) -> bool:
     return abs(alert.price - past.price) <= match_tolerance(alert.current_price, match_pct)
 
 
+# Alerts owed to a channel that keeps failing: the newest are kept, so a record stays small.
+MAX_PENDING = 200
+
+
 @dataclass(frozen=True)
 class Reckoning:
     """One record's alerts for this run: those raised (each marked if its cooldown holds it
@@ -327,13 +331,12 @@ def settled(
     delivered: bool,
     has_channel: bool,
     now: datetime,
-    max_pending: int,
 ) -> dict[str, list[Any]]:
     """What a record keeps once its alerts went out: delivered (taken by every channel), they
-    start their cooldown; undelivered, they are owed (the newest ``max_pending``), and the next
+    start their cooldown; undelivered, they are owed (the newest ``MAX_PENDING``), and the next
     run sends them again, to every channel."""
     if not delivered:
-        return {"pending": to_send[-max_pending:]}
+        return {"pending": to_send[-MAX_PENDING:]}
     kept: dict[str, list[Any]] = {"sent": [*sent, *(sent_at(each, now) for each in to_send)]}
     if has_channel:
         kept["pending"] = []

@@ -199,10 +199,7 @@ def _message(
     read = f"{covered.pages_fetched} of {covered.total_pages} pages"
     parts = [POSITIONS_SUCCESS_MESSAGE]
     if covered.pages_fetched < covered.total_pages:
-        parts.append(
-            f"Read {read} (maxPages {max_pages}, largest positions first): raise maxPages to"
-            " read more."
-        )
+        parts.append(f"Read {read} (maxPages {max_pages}): raise maxPages to read more.")
     else:
         parts.append(f"Read all {read}.")
     if covered.coverage_pct is not None:

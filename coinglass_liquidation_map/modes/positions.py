@@ -14,7 +14,7 @@ from coinglass_liquidation_map.analysis import positions
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.markets import CurrentPrice, unfit_price
 from coinglass_liquidation_map.catalog import mode_of
-from coinglass_liquidation_map.errors import CoinGlassError, NoData, PlanTooLow
+from coinglass_liquidation_map.errors import CoinGlassError, NoData
 from coinglass_liquidation_map.formatting import format_utc
 from coinglass_liquidation_map.market_data import Markets
 from coinglass_liquidation_map.run.billing import Budget
@@ -28,7 +28,6 @@ from coinglass_liquidation_map.schemas.positions import (
 )
 
 # The lowest plan that reads positions, as CoinGlass's plan table gives it.
-POSITIONS_PLAN = "Standard"
 
 
 def pipeline(
@@ -77,16 +76,11 @@ async def hyperliquid_positions(
         pages = await upstream.endpoints.hyperliquid_positions(
             coin, request.max_pages, request.max_concurrency
         )
-    except BaseException as failed:
+    except BaseException:
+        # A plan refusal is told what the key's plan runs, and what positions need, by the
+        # runner, from the catalog.
         markets.cancel()
-        if not isinstance(failed, PlanTooLow):
-            raise
-        raise PlanTooLow(
-            "Your CoinGlass plan does not include Hyperliquid positions (CoinGlass says"
-            f' "Upgrade plan"): they need the {POSITIONS_PLAN} plan or higher. Nothing was'
-            " charged.",
-            upstream_code=failed.upstream_code,
-        ) from failed
+        raise
     if not pages.positions:
         markets.cancel()
         raise NoData(

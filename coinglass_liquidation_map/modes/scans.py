@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, TypeVar
 from coinglass_liquidation_map.analysis import alerts, scan
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.scan import Ranking, ScannedCoin
-from coinglass_liquidation_map.catalog import mode_of
+from coinglass_liquidation_map.catalog import Mode, mode_of
 from coinglass_liquidation_map.errors import ActorError, CoinGlassError, PlanTooLow, UnknownSymbol
 from coinglass_liquidation_map.modes.maps import coin_map
 from coinglass_liquidation_map.outputs import ResultItem
+from coinglass_liquidation_map.plans import plan_title
 from coinglass_liquidation_map.run.billing import Budget
 from coinglass_liquidation_map.run.gallery import Gallery, Picture, picture_key
 from coinglass_liquidation_map.run.pipeline import Job
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 SCAN_CHART_KEY = picture_key("scan")
-# The plan each source needs, as CoinGlass's plan table gives it.
-MAX_PAIN_PLAN = "Professional"
-MARKETS_PLAN = "Standard"
 MAX_PAIN_COLUMNS = "max-pain columns"
 MARKET_COLUMNS = "market columns (open interest, funding, long/short ratio, liquidations)"
 
@@ -86,7 +84,7 @@ class ScanPipeline:
             _had(instruments),
         )
         if isinstance(max_pain, ActorError) and isinstance(markets, ActorError):
-            raise _nothing_had(max_pain, markets)
+            raise _nothing_had(max_pain, markets, _Plans.of(mode))
         ranking = scan.ranked(
             None if isinstance(max_pain, ActorError) else max_pain,
             None if isinstance(markets, ActorError) else markets,
@@ -94,12 +92,13 @@ class ScanPipeline:
             sort_by=request.sort_by,
             max_coins=request.max_coins,
         )
-        notes = _source_notes(max_pain, markets, request.sort_by, ranking)
+        plans = _Plans.of(mode)
+        notes = _source_notes(max_pain, markets, request.sort_by, ranking, plans)
         maps_wanted = min(request.map_coins, len(ranking.coins))
         if isinstance(max_pain, PlanTooLow):
             maps_wanted = 0  # maps need the plan max pain does
             if request.map_coins:
-                notes.append(f"Coin maps need the {MAX_PAIN_PLAN} plan too, so none was fetched.")
+                notes.append(f"Coin maps need the {plans.max_pain} plan too, so none was fetched.")
         # The rows come first: maps take what room the budget has left once every row has its.
         rows = {mode.event: len(ranking.coins)}
         maps = maps_wanted
@@ -216,12 +215,25 @@ async def _had(fetch: Awaitable[T]) -> T | ActorError:
         return error
 
 
-def _nothing_had(max_pain: ActorError, markets: ActorError) -> ActorError:
+@dataclass(frozen=True)
+class _Plans:
+    """The plans a scan's two sources need, from the catalog's reach of the mode: the lowest
+    is the markets', the highest the whole scan's (max pain, and the maps)."""
+
+    markets: str
+    max_pain: str
+
+    @classmethod
+    def of(cls, mode: Mode) -> _Plans:
+        return cls(plan_title(mode.reach[0].plan), plan_title(mode.reach[-1].plan))
+
+
+def _nothing_had(max_pain: ActorError, markets: ActorError, plans: _Plans) -> ActorError:
     if isinstance(max_pain, PlanTooLow) and isinstance(markets, PlanTooLow):
         return PlanTooLow(
             "Your CoinGlass plan includes neither source of a market scan (CoinGlass says"
-            f' "Upgrade plan"): coins markets needs the {MARKETS_PLAN} plan and max pain the'
-            f" {MAX_PAIN_PLAN} plan. Nothing was charged.",
+            f' "Upgrade plan"): coins markets needs the {plans.markets} plan and max pain the'
+            f" {plans.max_pain} plan. Nothing was charged.",
             upstream_code=max_pain.upstream_code,
         )
     failed = max_pain if not isinstance(max_pain, PlanTooLow) else markets
@@ -231,14 +243,16 @@ def _nothing_had(max_pain: ActorError, markets: ActorError) -> ActorError:
     )
 
 
-def _source_notes(max_pain: object, markets: object, asked: str, ranking: Ranking) -> list[str]:
+def _source_notes(
+    max_pain: object, markets: object, asked: str, ranking: Ranking, plans: _Plans
+) -> list[str]:
     """What every row's message says of a source that could not be had, and of a ranking
     that had to stand in for the one asked for."""
     notes = [
         _missing(columns, plan, failed)
         for columns, plan, failed in (
-            (MAX_PAIN_COLUMNS, MAX_PAIN_PLAN, max_pain),
-            (MARKET_COLUMNS, MARKETS_PLAN, markets),
+            (MAX_PAIN_COLUMNS, plans.max_pain, max_pain),
+            (MARKET_COLUMNS, plans.markets, markets),
         )
         if isinstance(failed, ActorError)
     ]

@@ -26,8 +26,6 @@ from coinglass_liquidation_map.run.storage import (
 from coinglass_liquidation_map.schemas.alerts import Alert
 from coinglass_liquidation_map.schemas.scans import MarketScanInput
 
-# Alerts owed to a channel that keeps failing: the newest are kept, so a record stays small.
-MAX_PENDING = 200
 # How near two alerts' prices must be, in % of the price, to be one alert across runs.
 MATCH_PCT = 0.25
 
@@ -105,7 +103,6 @@ class ScanAlerts:
                 delivered=delivered,
                 has_channel=self._outbox.has_channel,
                 now=now,
-                max_pending=MAX_PENDING,
             )
             kept = kept.model_copy(update=update)
         if store is None:

@@ -1,6 +1,6 @@
 """A scheduled run as a watcher: each map is compared with the snapshot the last run left in a
 named key-value store, checked against the alert rules, and remembered for the next run; once
-the maps are done, the alerts go to the webhook. When the price swept clusters since, what was
+the maps are done, the alerts go to the webhook and Telegram (``outbox``). When the price swept clusters since, what was
 liquidated in between comes from CoinGlass's liquidation history. None of it is charged, and
 none of it can cost the user a map: a store that fails or a record that cannot be read is a
 warning in the log, a history that cannot be had a note in the item."""
@@ -40,9 +40,6 @@ RealizedSource = Callable[
     [LiquidationMapItem, datetime, datetime], Awaitable[tuple[Realized | None, str | None]]
 ]
 """What was liquidated on each side of a map between two moments, or None and why not."""
-
-# Alerts owed to a channel that keeps failing: the newest are kept, so a record stays small.
-MAX_PENDING = 200
 
 
 def record_key(symbol: str, range_: str, bucketing: Bucketing) -> str:
@@ -181,7 +178,6 @@ class Watch:
                 delivered=delivered,
                 has_channel=self._outbox.has_channel,
                 now=now,
-                max_pending=MAX_PENDING,
             )
             record = watched.record.model_copy(update=update)
             await self._write(dataclasses.replace(watched, record=record))

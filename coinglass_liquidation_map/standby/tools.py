@@ -36,7 +36,8 @@ def build_mcp(service: Service) -> MCPServer:
             "Find CoinGlass futures instruments with search_symbols, then read where leveraged"
             " positions would be liquidated with liquidation_map, or how that has built up over"
             " time with liquidation_heatmap; rank every coin by its liquidation magnets with"
-            " market_scan."
+            " market_scan; read where real positions sit on Hyperliquid (measured, not"
+            " modelled) with hyperliquid_positions."
         ),
     )
     for mode in MODES:
