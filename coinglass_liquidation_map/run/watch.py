@@ -1,7 +1,8 @@
 """A scheduled run as a watcher: each map is compared with the snapshot the last run left in a
 named key-value store, checked against the alert rules, and remembered for the next run; once
-the maps are done, the alerts go to the webhook and Telegram (``outbox``). When the price swept clusters since, what was
-liquidated in between comes from CoinGlass's liquidation history. None of it is charged, and
+the maps are done, the alerts go to the webhook and Telegram (``outbox``). When the price
+swept clusters since, what was liquidated in between comes from CoinGlass's liquidation
+history. None of it is charged, and
 none of it can cost the user a map: a store that fails or a record that cannot be read is a
 warning in the log, a history that cannot be had a note in the item."""
 
