@@ -20,7 +20,8 @@ from bench.processes import ACTOR, ProcessRun, actor_env, run_process
 from bench.rows import Plan, Section, progress
 from coinglass_liquidation_map.analysis import scan
 from coinglass_liquidation_map.coinglass.endpoints import COINS_MARKETS_PAGE_SIZE
-from coinglass_liquidation_map.coinglass.payloads import CoinMarketsPage, MaxPainList, envelope_of
+from coinglass_liquidation_map.coinglass.payloads import envelope_of
+from coinglass_liquidation_map.coinglass.scan_payloads import CoinMarketsPage, MaxPainList
 from coinglass_liquidation_map.schemas.scans import MarketScanInput
 
 PROCESSING_GOAL = 3.0

@@ -50,6 +50,7 @@ PURE_ROOMS = (
     f"{PKG}.coinglass.heatmap_payloads",
     f"{PKG}.coinglass.hyperliquid_payloads",
     f"{PKG}.coinglass.history_payloads",
+    f"{PKG}.coinglass.scan_payloads",
     f"{PKG}.plans",
     f"{PKG}.formatting",
     f"{PKG}.inputs",

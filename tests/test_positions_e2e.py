@@ -115,6 +115,8 @@ def test_a_hobbyist_key_is_told_the_standard_plan_reads_positions_and_pays_nothi
         "ETH",
     )
     assert item["error"]["type"] == "plan_too_low"
-    assert "need the Standard plan or higher" in item["message"]
-    assert "Nothing was charged" in item["message"]
+    assert item["message"].endswith(
+        "This key is on CoinGlass's Hobbyist plan: with this actor it can run searches."
+        " Hyperliquid positions need the Standard plan or higher."
+    )
     assert run.charged_events == []

@@ -10,9 +10,7 @@ from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.history_payloads import LiquidationHistory, Subscription
 from coinglass_liquidation_map.coinglass.payloads import (
     CoinMapPayload,
-    CoinMarketsPage,
     MapPayloadT,
-    MaxPainList,
     PairMapPayload,
     PairsMarkets,
     SupportedPairs,
@@ -32,6 +30,7 @@ from coinglass_liquidation_map.market_data import (
 
 if TYPE_CHECKING:
     from coinglass_liquidation_map.coinglass.hyperliquid_payloads import PositionsPage
+    from coinglass_liquidation_map.coinglass.scan_payloads import CoinMarketsPage
 
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"
 MARKETS_PATH = "/api/futures/pairs-markets"
@@ -98,6 +97,9 @@ class Endpoints:
 
     async def max_pain(self, range_: str) -> list[MaxPain]:
         """Every coin's long and short max pain over ``range_`` (``24h``), in one call."""
+        # Loaded by the runs that scan only.
+        from coinglass_liquidation_map.coinglass.scan_payloads import MaxPainList  # noqa: PLC0415
+
         payload = await self.client.get(
             MAX_PAIN_PATH, {"range": range_}, MaxPainList, salvage=MaxPainList.salvaged
         )
@@ -161,6 +163,8 @@ class Endpoints:
         return payload.buckets()
 
     async def _coins_markets_page(self, page: int) -> CoinMarketsPage:
+        from coinglass_liquidation_map.coinglass.scan_payloads import CoinMarketsPage  # noqa: PLC0415 - see max_pain
+
         params = {"per_page": str(COINS_MARKETS_PAGE_SIZE), "page": str(page)}
         return await self.client.get(
             COINS_MARKETS_PATH, params, CoinMarketsPage, salvage=CoinMarketsPage.salvaged
