@@ -282,7 +282,7 @@ def picture(items: list[MarketScanItem], request: MarketScanInput) -> Picture:
         return scan_section(items)
 
     return Picture(
-        kind="scan",
+        kind="market scan",
         name=f"scan {request.max_pain_range}",
         heading=f"Market scan · max pain {request.max_pain_range} · ranked by {items[0].sort_by}",
         alt="Market scan chart: the top coins' max-pain distances and fuel near the price",
