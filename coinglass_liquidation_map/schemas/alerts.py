@@ -7,7 +7,15 @@ import re
 import typing
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import Url
 
 from coinglass_liquidation_map.market_data import Number
@@ -86,8 +94,37 @@ def both_telegram_fields(chat_id: str | None, data: dict[str, object]) -> None:
         raise ValueError(msg)
 
 
+class AlertChannels(BaseModel):
+    """The checks every mode with alert rules makes of its channels (the webhook, Telegram).
+    Each mode declares the fields, with the types below, after its ``alerts``, which the checks
+    read."""
+
+    @field_validator("webhook_url", "telegram_bot_token", check_fields=False)
+    @classmethod
+    def _rules_for_the_channel(
+        cls, channel: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        rules_for(channel, info.data)
+        return channel
+
+    @field_validator("telegram_chat_id", check_fields=False)
+    @classmethod
+    def _both_telegram_fields(cls, chat_id: str | None, info: ValidationInfo) -> str | None:
+        both_telegram_fields(chat_id, info.data)
+        return chat_id
+
+
 AlertSide = Literal["long", "short", "any"]
 WebhookFormat = Literal["json", "slack", "discord"]
+# The channels' fields as every mode with alert rules declares them.
+CooldownMins = Annotated[int, Field(alias="alertCooldownMins", ge=0, le=10080)]
+WebhookUrlField = Annotated[WebhookUrl | None, Field(alias="webhookUrl")]
+WebhookFormatField = Annotated[WebhookFormat, Field(alias="webhookFormat")]
+TelegramBotTokenField = Annotated[TelegramBotToken | None, Field(alias="telegramBotToken")]
+# Checked even when absent: a token needs its chat.
+TelegramChatIdField = Annotated[
+    TelegramChatId | None, Field(alias="telegramChatId", validate_default=True)
+]
 Pct = Annotated[float, Field(gt=0, le=100)]
 MinLevel = Annotated[float, Field(ge=0, alias="minLevel")]
 

@@ -11,7 +11,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationInfo,
     computed_field,
     field_validator,
@@ -40,13 +39,13 @@ from coinglass_liquidation_map.schemas.alerts import (
     CHANGE_RULES,
     RULE_TYPES,
     Alert,
+    AlertChannels,
     AlertRule,
-    TelegramBotToken,
-    TelegramChatId,
-    WebhookFormat,
-    WebhookUrl,
-    both_telegram_fields,
-    rules_for,
+    CooldownMins,
+    TelegramBotTokenField,
+    TelegramChatIdField,
+    WebhookFormatField,
+    WebhookUrlField,
 )
 
 MAP_SUCCESS_MESSAGE = "Liquidation map data fetched successfully."
@@ -65,7 +64,7 @@ class MapTarget(Target):
         return (*super().identity, self.range)
 
 
-class LiquidationMapInput(InputModel):
+class LiquidationMapInput(InputModel, AlertChannels):
     """Fetch CoinGlass's liquidation maps: one instrument and range, or every pair of lists."""
 
     LOCATION_TAGS = RULE_TYPES
@@ -85,14 +84,11 @@ class LiquidationMapInput(InputModel):
     snapshot_store: StorageName = Field(default="liquidation-map-snapshots", alias="snapshotStore")
     cluster_match_pct: float = Field(default=0.25, alias="clusterMatchPct", ge=0, le=100)
     alerts: list[AlertRule] = Field(default_factory=list, max_length=50)
-    alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
-    webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
-    webhook_format: WebhookFormat = Field(default="json", alias="webhookFormat")
-    telegram_bot_token: TelegramBotToken | None = Field(default=None, alias="telegramBotToken")
-    # Checked even when absent: a token needs its chat.
-    telegram_chat_id: TelegramChatId | None = Field(
-        default=None, alias="telegramChatId", validate_default=True
-    )
+    alert_cooldown_mins: CooldownMins = 60
+    webhook_url: WebhookUrlField = None
+    webhook_format: WebhookFormatField = "json"
+    telegram_bot_token: TelegramBotTokenField = None
+    telegram_chat_id: TelegramChatIdField = None
 
     @field_validator("alerts")
     @classmethod
@@ -109,20 +105,6 @@ class LiquidationMapInput(InputModel):
                 )
                 raise ValueError(msg)
         return alerts
-
-    @field_validator("webhook_url", "telegram_bot_token")
-    @classmethod
-    def _rules_for_the_channel(
-        cls, channel: SecretStr | None, info: ValidationInfo
-    ) -> SecretStr | None:
-        rules_for(channel, info.data)
-        return channel
-
-    @field_validator("telegram_chat_id")
-    @classmethod
-    def _both_telegram_fields(cls, chat_id: str | None, info: ValidationInfo) -> str | None:
-        both_telegram_fields(chat_id, info.data)
-        return chat_id
 
     @property
     def watched(self) -> bool:

@@ -10,10 +10,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     Field,
-    SecretStr,
-    ValidationInfo,
     computed_field,
-    field_validator,
 )
 from typing_extensions import TypedDict
 
@@ -28,18 +25,18 @@ from coinglass_liquidation_map.market_data import Number
 from coinglass_liquidation_map.outputs import SuccessItem
 from coinglass_liquidation_map.schemas.alerts import (
     Alert,
+    AlertChannels,
     AlertSide,
     ClusterWithinPct,
+    CooldownMins,
     ImbalanceBeyond,
     LiquidityWithinPct,
     Pct,
     Rule,
-    TelegramBotToken,
-    TelegramChatId,
-    WebhookFormat,
-    WebhookUrl,
-    both_telegram_fields,
-    rules_for,
+    TelegramBotTokenField,
+    TelegramChatIdField,
+    WebhookFormatField,
+    WebhookUrlField,
 )
 
 SCAN_SUCCESS_MESSAGE = "Market scan row fetched successfully."
@@ -84,7 +81,7 @@ SCAN_RULE_TYPES = frozenset(
 )
 
 
-class MarketScanInput(InputModel):
+class MarketScanInput(InputModel, AlertChannels):
     """Scan every coin's max pain and market, rank the coins, and map the top ones."""
 
     LOCATION_TAGS = SCAN_RULE_TYPES
@@ -100,28 +97,11 @@ class MarketScanInput(InputModel):
     chart: bool = False
     snapshot_store: StorageName = Field(default="liquidation-map-snapshots", alias="snapshotStore")
     alerts: list[ScanAlertRule] = Field(default_factory=list, max_length=50)
-    alert_cooldown_mins: int = Field(default=60, alias="alertCooldownMins", ge=0, le=10080)
-    webhook_url: WebhookUrl | None = Field(default=None, alias="webhookUrl")
-    webhook_format: WebhookFormat = Field(default="json", alias="webhookFormat")
-    telegram_bot_token: TelegramBotToken | None = Field(default=None, alias="telegramBotToken")
-    # Checked even when absent: a token needs its chat.
-    telegram_chat_id: TelegramChatId | None = Field(
-        default=None, alias="telegramChatId", validate_default=True
-    )
-
-    @field_validator("webhook_url", "telegram_bot_token")
-    @classmethod
-    def _rules_for_the_channel(
-        cls, channel: SecretStr | None, info: ValidationInfo
-    ) -> SecretStr | None:
-        rules_for(channel, info.data)
-        return channel
-
-    @field_validator("telegram_chat_id")
-    @classmethod
-    def _both_telegram_fields(cls, chat_id: str | None, info: ValidationInfo) -> str | None:
-        both_telegram_fields(chat_id, info.data)
-        return chat_id
+    alert_cooldown_mins: CooldownMins = 60
+    webhook_url: WebhookUrlField = None
+    webhook_format: WebhookFormatField = "json"
+    telegram_bot_token: TelegramBotTokenField = None
+    telegram_chat_id: TelegramChatIdField = None
 
     def result_count(self) -> int:
         return min(self.max_coins, len(self.coins)) if self.coins else self.max_coins
