@@ -27,8 +27,6 @@ from coinglass_liquidation_map.schemas.positions import (
     HyperliquidPositionsItem,
 )
 
-# The lowest plan that reads positions, as CoinGlass's plan table gives it.
-
 
 def pipeline(
     request: HyperliquidPositionsInput, upstream: Upstream, *, remember: bool, log: logging.Logger
