@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -21,14 +22,19 @@ from pydantic import SecretStr
 
 from coinglass_liquidation_map.records import TelegramDelivery
 from coinglass_liquidation_map.retry import RetryPolicy
-from coinglass_liquidation_map.run.webhook import alert_lines, at_most
+from coinglass_liquidation_map.run.webhook import (
+    TIMEOUT_SECS,
+    PostFailure,
+    alert_lines,
+    at_most,
+    post_until_taken,
+)
 from coinglass_liquidation_map.schemas.alerts import Alert
 from coinglass_liquidation_map.transport import client_transport
 
 API_BASE_URL = "https://api.telegram.org"
 # Tests answer as Telegram on loopback; nothing else sets it.
 API_BASE_URL_VARIABLE = "TELEGRAM_API_BASE_URL"
-TIMEOUT_SECS = 10.0
 MAX_MESSAGE_CHARS = 4096
 MAX_CAPTION_CHARS = 1024
 # As the webhook's, but a flood-control wait of up to half a minute is obeyed: Telegram asks
@@ -83,17 +89,6 @@ class Photo:
     name: str  # its file name: its record's key
     png: bytes
     alerts: list[Alert]
-
-
-@dataclass(frozen=True)
-class TelegramFailure:
-    """Why one call of the Bot API failed, in words that never hold the token: the network,
-    flood control (429) and 5xx may pass if tried again; any other refusal will not."""
-
-    message: str
-    retryable: bool
-    rate_limited: bool = False
-    retry_after: float | None = None
 
 
 @dataclass
@@ -159,32 +154,20 @@ class TelegramChat:
         took it. A failure is added to the tally's errors."""
         token = self.token.get_secret_value()
         base = os.environ.get(API_BASE_URL_VARIABLE) or API_BASE_URL
-        url = f"{base.rstrip('/')}/bot{token}/{method}"
-        attempt = 0
-        while True:
-            attempt += 1
-            tally.attempts += 1
-            error: TelegramFailure | None
-            try:
-                async with asyncio.timeout(TIMEOUT_SECS):  # httpx's own timeout is per phase
-                    response = await client.post(url, **content)
-            except Exception as failure:
-                # The exception's own text may quote the URL, and so the token: only its kind
-                # is kept.
-                error = TelegramFailure(
-                    f"{type(failure).__name__} reaching Telegram ({method})", retryable=True
-                )
-                tally.status = None
-            else:
-                tally.status = response.status_code
-                error = _refusal(response, method, token)
-                if error is None:
-                    return True
-            delay = POLICY.delay(error, attempt)
-            if delay is None:
-                tally.errors.append(error.message)
-                return False
-            await self.sleep(delay)
+        posted = await post_until_taken(
+            client,
+            f"{base.rstrip('/')}/bot{token}/{method}",
+            refusal=partial(_refusal, method=method, token=token),
+            reaching=f"Telegram ({method})",
+            policy=POLICY,
+            sleep=self.sleep,
+            **content,
+        )
+        tally.attempts += posted.attempts
+        tally.status = posted.status
+        if posted.failure is not None:
+            tally.errors.append(posted.failure.message)
+        return posted.failure is None
 
 
 def _chat(chat_id: str) -> int | str:
@@ -192,7 +175,7 @@ def _chat(chat_id: str) -> int | str:
     return chat_id if chat_id.startswith("@") else int(chat_id)
 
 
-def _refusal(response: httpx.Response, method: str, token: str) -> TelegramFailure | None:
+def _refusal(response: httpx.Response, method: str, token: str) -> PostFailure | None:
     """The failure an answer stands for: none when Telegram says ``ok``; flood control and
     5xx can be retried, other refusals cannot."""
     status = response.status_code
@@ -212,15 +195,15 @@ def _refusal(response: httpx.Response, method: str, token: str) -> TelegramFailu
             wait = POLICY.header_wait(response.headers.get("Retry-After"))
         if wait is not None and wait > POLICY.retry_after_cap_secs:
             # Waiting less would only meet flood control again.
-            return TelegramFailure(
+            return PostFailure(
                 f"{said} (it asked for a wait of {wait:g} s, longer than a run waits)",
                 retryable=False,
             )
-        return TelegramFailure(said, retryable=True, rate_limited=True, retry_after=wait)
+        return PostFailure(said, retryable=True, rate_limited=True, retry_after=wait)
     if status >= 500:
-        return TelegramFailure(said, retryable=True)
+        return PostFailure(said, retryable=True)
     remedy = REMEDIES.get(status)
-    return TelegramFailure(f"{said}; {remedy}" if remedy else said, retryable=False)
+    return PostFailure(f"{said}; {remedy}" if remedy else said, retryable=False)
 
 
 @contextlib.contextmanager

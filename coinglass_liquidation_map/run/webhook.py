@@ -68,14 +68,60 @@ def at_most(alerts: list[Alert], limit: int) -> str:
 
 
 @dataclass(frozen=True)
-class WebhookFailure:
-    """Why one POST to the webhook failed, in words that never hold the URL: the network, 429
-    and 5xx may pass if tried again; any other refusal will not."""
+class PostFailure:
+    """Why one POST of alerts failed (to the webhook, to Telegram), in words that never hold
+    the secret in its URL: the network, 429 and 5xx may pass if tried again; any other refusal
+    will not."""
 
     message: str
     retryable: bool
     rate_limited: bool = False
     retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """How one request of alerts went: its last failure (None: it was taken), its last HTTP
+    status (None: no answer came), and how many attempts it took."""
+
+    failure: PostFailure | None
+    status: int | None
+    attempts: int
+
+
+async def post_until_taken(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    refusal: Callable[[httpx.Response], PostFailure | None],
+    reaching: str,
+    policy: RetryPolicy,
+    sleep: Callable[[float], Awaitable[None]],
+    **content: Any,
+) -> Posted:
+    """POST ``content`` to ``url`` until it is taken (``refusal`` says it is not) or ``policy``
+    gives up; never raises. ``reaching`` names the receiver in a network failure's words."""
+    attempt = 0
+    while True:
+        attempt += 1
+        status: int | None = None
+        try:
+            async with asyncio.timeout(TIMEOUT_SECS):  # httpx's own timeout is per phase
+                response = await client.post(url, **content)
+        except Exception as failure:
+            # The exception's own text may quote the URL, and so its secret: only its kind is
+            # kept.
+            error = PostFailure(f"{type(failure).__name__} reaching {reaching}", retryable=True)
+        else:
+            status = response.status_code
+            refused = refusal(response)
+            if refused is None:
+                return Posted(None, status, attempt)
+            error = refused
+        delay = policy.delay(error, attempt)
+        if delay is None:
+            return Posted(error, status, attempt)
+        await sleep(delay)
 
 
 @dataclass(frozen=True)
@@ -105,31 +151,24 @@ class Webhook:
     async def _attempts(
         self, client: httpx.AsyncClient, url: str, payload: dict[str, Any]
     ) -> Delivery:
-        attempt, status = 0, None
-        while True:
-            attempt += 1
-            error: WebhookFailure | None
-            try:
-                async with asyncio.timeout(TIMEOUT_SECS):  # httpx's own timeout is per phase
-                    response = await client.post(url, json=payload)
-            except Exception as failure:
-                # The exception's own text may quote the URL: only its kind is kept.
-                reached = f"{type(failure).__name__} reaching the webhook"
-                error, status = WebhookFailure(reached, retryable=True), None
-            else:
-                status = response.status_code
-                error = _refusal(response)
-                if error is None:
-                    return Delivery(delivered=True, status=status, attempts=attempt, error=None)
-            delay = POLICY.delay(error, attempt)
-            if delay is None:
-                return Delivery(
-                    delivered=False, status=status, attempts=attempt, error=error.message
-                )
-            await self.sleep(delay)
+        posted = await post_until_taken(
+            client,
+            url,
+            refusal=_refusal,
+            reaching="the webhook",
+            policy=POLICY,
+            sleep=self.sleep,
+            json=payload,
+        )
+        return Delivery(
+            delivered=posted.failure is None,
+            status=posted.status,
+            attempts=posted.attempts,
+            error=posted.failure and posted.failure.message,
+        )
 
 
-def _refusal(response: httpx.Response) -> WebhookFailure | None:
+def _refusal(response: httpx.Response) -> PostFailure | None:
     """The failure a status stands for: 2xx is none; 429 and 5xx can be retried, other 4xx
     cannot."""
     status = response.status_code
@@ -137,12 +176,12 @@ def _refusal(response: httpx.Response) -> WebhookFailure | None:
         return None
     if status == 429:
         wait = POLICY.header_wait(response.headers.get("Retry-After"))
-        return WebhookFailure(
+        return PostFailure(
             "The webhook answered HTTP 429", retryable=True, rate_limited=True, retry_after=wait
         )
     if status >= 500:
-        return WebhookFailure(f"The webhook answered HTTP {status}", retryable=True)
-    return WebhookFailure(f"The webhook refused the alerts with HTTP {status}", retryable=False)
+        return PostFailure(f"The webhook answered HTTP {status}", retryable=True)
+    return PostFailure(f"The webhook refused the alerts with HTTP {status}", retryable=False)
 
 
 def _spellings(url: str) -> set[str]:
