@@ -4,18 +4,16 @@ positions, against the bound latency sets."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import partial
 
 import sandbox_positions
 from sandbox_server import SandboxServer
 
-from bench.measure import Row, fmt, interleaved, median, spread
+from bench.measure import Row, fmt
 from bench.processes import ACTOR, ProcessRun, actor_env, run_process
-from bench.rows import Plan, Section, progress
+from bench.rows import BATCH_GOAL, Plan, Section, progress, work_over_cold_start
 from coinglass_liquidation_map.schemas.positions import HyperliquidPositionsInput
 
-BATCH_GOAL = 1.25
 COIN = "BTC"
 PAGES = 50
 
@@ -40,29 +38,21 @@ def batch_row(pairs: int, latency_ms: float) -> Section:
     # others follow ``at_once`` at a time, with pairs-markets in the first of those waits.
     rounds = 1 + math.ceil((PAGES - 1) / at_once)
     actor_input = {"mode": "hyperliquid_positions", "symbol": COIN, "maxPages": PAGES}
-    walls: list[float] = []
     with SandboxServer(latency_ms=latency_ms) as slow, SandboxServer() as fast:
 
         def positions_run() -> ProcessRun:
             slow.reset()
-            run = run_process(ACTOR, actor_input, actor_env(slow))
-            walls.append(run.wall_s)
-            return run
+            return run_process(ACTOR, actor_input, actor_env(slow))
 
         single_input = {"mode": "hyperliquid_positions", "symbol": COIN, "maxPages": 1}
-        single: Callable[[], ProcessRun] = partial(
-            run_process, ACTOR, single_input, actor_env(fast)
-        )
-        single()  # compiles bytecode when this row runs alone
-        runs = interleaved({"positions": positions_run, "single": single}, pairs)
-    starts = [run.wall_s for run in runs["single"]]
-    work = median(walls) - median(starts)
+        single = partial(run_process, ACTOR, single_input, actor_env(fast))
+        work = work_over_cold_start(positions_run, single, pairs)
     bound = rounds * latency_s
     row = Row(
         "Positions",
         f"{PAGES} pages of Hyperliquid {COIN} positions at {latency_ms:g} ms per request,"
         f" maxConcurrency {at_once} (default): work vs bound",
-        work,
+        work.seconds,
         bound,
         "s",
         BATCH_GOAL,
@@ -72,8 +62,6 @@ def batch_row(pairs: int, latency_ms: float) -> Section:
         f" request reads the key's window + ⌈{PAGES - 1}/{at_once}⌉ waves of pages, pairs-markets"
         f" in the first) × {fmt(latency_s, 's')} = {fmt(bound, 's')}. The rate limit does not"
         " bind.",
-        f"- Work = run wall time {spread(walls, 's')} − cold start of a one-page run against a"
-        f" sandbox without latency, interleaved with it, {spread(starts, 's')}"
-        f" = {fmt(work, 's')}.",
+        work.detail("run", "a one-page run"),
     ]
     return Section([row], details)

@@ -405,6 +405,37 @@ def request_window(requests: list[RecordedRequest], latency_s: float) -> float:
     return max(arrivals) + latency_s - min(arrivals)
 
 
+@dataclass(frozen=True)
+class Work:
+    """A run through a slow upstream measured against a cold start: the wall times of each,
+    interleaved, and the work between their medians."""
+
+    walls: list[float]
+    starts: list[float]
+
+    @property
+    def seconds(self) -> float:
+        return median(self.walls) - median(self.starts)
+
+    def detail(self, run: str, start: str) -> str:
+        """The report's line on it: ``run`` ("batch run") and ``start`` ("a one-map run")."""
+        return (
+            f"- Work = {run} wall time {spread(self.walls, 's')} − cold start of {start}"
+            f" against a sandbox without latency, interleaved with it,"
+            f" {spread(self.starts, 's')} = {fmt(self.seconds, 's')}."
+        )
+
+
+def work_over_cold_start(
+    slow_run: Callable[[], ProcessRun], single: Callable[[], ProcessRun], pairs: int
+) -> Work:
+    """``slow_run`` and ``single`` (one result against a sandbox without latency), ``pairs``
+    times in turn; ``single`` once before, which compiles bytecode when the row runs alone."""
+    single()
+    runs = interleaved({"slow": slow_run, "single": single}, pairs)
+    return Work([run.wall_s for run in runs["slow"]], [run.wall_s for run in runs["single"]])
+
+
 def batch(plan: Plan) -> Section:
     """Many maps through a slow upstream, against the bound that latency and rate set."""
     instruments = batch_instruments(plan.batch_instruments)
@@ -428,17 +459,13 @@ def batch(plan: Plan) -> Section:
             peaks.append(slow.peak_in_flight(PAIR_MAP_PATH))
             return run
 
-        single: Callable[[], ProcessRun] = partial(run_process, ACTOR, MAP_INPUT, actor_env(fast))
-        single()  # compiles bytecode when this row runs alone
-        runs = interleaved({"batch": batch_run, "single": single}, plan.batch_pairs)
-    walls = [run.wall_s for run in runs["batch"]]
-    starts = [run.wall_s for run in runs["single"]]
-    work = median(walls) - median(starts)
+        single = partial(run_process, ACTOR, MAP_INPUT, actor_env(fast))
+        work = work_over_cold_start(batch_run, single, plan.batch_pairs)
     row = Row(
         "Batch",
         f"{maps} maps at {plan.latency_ms:g} ms per request, maxConcurrency"
         f" {bound.concurrency} (default): work vs bound",
-        work,
+        work.seconds,
         bound.bound_s,
         "s",
         BATCH_GOAL,
@@ -456,9 +483,7 @@ def batch(plan: Plan) -> Section:
         f" {fmt(bound.rate_bound_s, 's')} (does not bind)."
         if bound.rate_bound_s < bound.latency_bound_s
         else f"- Rate bound: {fmt(bound.rate_bound_s, 's')} (binds).",
-        f"- Work = batch run wall time {spread(walls, 's')} − cold start of a one-map run"
-        f" against a sandbox without latency, interleaved with it, {spread(starts, 's')}"
-        f" = {fmt(work, 's')}.",
+        work.detail("batch run", "a one-map run"),
         f"- Cross-check from the sandbox's side: first request to last answer"
         f" {spread(windows, 's')}; at most {max(peaks)} map requests in flight at once.",
     ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -17,15 +16,13 @@ from sandbox_server import SandboxServer
 from bench import processing
 from bench.measure import Row, fmt, interleaved, median, spread
 from bench.processes import ACTOR, ProcessRun, actor_env, run_process
-from bench.rows import Plan, Section, progress
+from bench.rows import BATCH_GOAL, PROCESSING_GOAL, Plan, Section, progress, work_over_cold_start
 from coinglass_liquidation_map.analysis import scan
 from coinglass_liquidation_map.coinglass.endpoints import COINS_MARKETS_PAGE_SIZE
 from coinglass_liquidation_map.coinglass.payloads import envelope_of
 from coinglass_liquidation_map.coinglass.scan_payloads import CoinMarketsPage, MaxPainList
 from coinglass_liquidation_map.schemas.scans import MarketScanInput
 
-PROCESSING_GOAL = 3.0
-BATCH_GOAL = 1.25
 SCAN_COINS = 500
 SCAN_MAPS = 20
 
@@ -122,7 +119,6 @@ def batch_row(pairs: int, latency_ms: float) -> tuple[list[Row], list[str]]:
     # wait, then the maps, ``concurrency`` at a time.
     rounds = 2 + math.ceil(SCAN_MAPS / concurrency)
     actor_input = {"mode": "market_scan", "maxCoins": SCAN_COINS, "mapCoins": SCAN_MAPS}
-    walls: list[float] = []
     with SandboxServer(latency_ms=latency_ms) as slow, SandboxServer() as fast:
         # CoinGlass sends the coin map as one list per exchange with its last price, as live.
         slow.aggregated_shape = fast.aggregated_shape = "by_instrument"
@@ -130,24 +126,17 @@ def batch_row(pairs: int, latency_ms: float) -> tuple[list[Row], list[str]]:
         def scan_run() -> ProcessRun:
             slow.reset()
             slow.aggregated_shape = "by_instrument"
-            run = run_process(ACTOR, actor_input, actor_env(slow), expect_items=SCAN_COINS)
-            walls.append(run.wall_s)
-            return run
+            return run_process(ACTOR, actor_input, actor_env(slow), expect_items=SCAN_COINS)
 
         single_input = {"mode": "market_scan", "maxCoins": 1, "mapCoins": 0}
-        single: Callable[[], ProcessRun] = partial(
-            run_process, ACTOR, single_input, actor_env(fast)
-        )
-        single()  # compiles bytecode when this row runs alone
-        runs = interleaved({"scan": scan_run, "single": single}, pairs)
-    starts = [run.wall_s for run in runs["single"]]
-    work = median(walls) - median(starts)
+        single = partial(run_process, ACTOR, single_input, actor_env(fast))
+        work = work_over_cold_start(scan_run, single, pairs)
     bound = rounds * latency_s
     row = Row(
         "Scan",
         f"{SCAN_COINS} coins, {SCAN_MAPS} mapped, at {latency_ms:g} ms per request,"
         f" maxConcurrency {concurrency} (default): work vs bound",
-        work,
+        work.seconds,
         bound,
         "s",
         BATCH_GOAL,
@@ -157,8 +146,6 @@ def batch_row(pairs: int, latency_ms: float) -> tuple[list[Row], list[str]]:
         " window + 1 wait for the coins-markets pages and the pair list +"
         f" ⌈{SCAN_MAPS}/{concurrency}⌉ rounds of coin maps) × {fmt(latency_s, 's')} ="
         f" {fmt(bound, 's')}. The rate limit does not bind.",
-        f"- Work = scan run wall time {spread(walls, 's')} − cold start of a one-row scan"
-        f" against a sandbox without latency, interleaved with it, {spread(starts, 's')}"
-        f" = {fmt(work, 's')}.",
+        work.detail("scan run", "a one-row scan"),
     ]
     return [row], details
