@@ -416,8 +416,25 @@ def _coins_markets(server: SandboxServer, call: _Call) -> Any:
         known = {name.lower(): name for name in data.supported_exchanges()}
         named = (name.strip().lower() for name in query["exchange_list"].split(","))
         exchanges = {known[name] for name in named if name in known}
-    rows = data.coins_markets(server.market_moves(), server.next_drift_step(), exchanges)
-    return rows[(page - 1) * per_page : page * per_page]
+    moves = tuple(sorted(server.market_moves().items()))
+    chosen = None if exchanges is None else frozenset(exchanges)
+    return _encoded_markets_page(moves, server.next_drift_step(), chosen, page, per_page)
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_markets_page(
+    moves: tuple[tuple[str, float], ...],
+    drift_step: int,
+    exchanges: frozenset[str] | None,
+    page: int,
+    per_page: int,
+) -> _Encoded:
+    # Built and encoded once per market state, as the coin maps are: a scan asks for every page
+    # at once, and building the whole list for each would make the sandbox the slow side.
+    rows = data.coins_markets(dict(moves), drift_step, exchanges)
+    return _Encoded(
+        json.dumps(rows[(page - 1) * per_page : page * per_page], separators=(",", ":")).encode()
+    )
 
 
 def _hyperliquid_positions(server: SandboxServer, call: _Call) -> Any:
