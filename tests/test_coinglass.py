@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Self
 
 import httpx
 import pytest
 import respx
 from helpers import MAP_PATH
+from pydantic import BaseModel, model_validator
 
 from coinglass_liquidation_map import errors
-from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient, requests_bounded
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.market_data import LiquidationMap
 from coinglass_liquidation_map.retry import RetryPolicy
@@ -352,3 +355,43 @@ async def test_an_http_server_error_stays_an_outage_for_any_range(client: CoinGl
     with pytest.raises(errors.UpstreamUnavailable):
         await Endpoints(client).pair_map("Binance", "BTCUSDT", "90d")
     assert route.call_count == 3  # the first attempt and both retries
+
+
+@respx.mock
+async def test_a_bounded_request_hands_its_slot_on_before_its_answer_is_decoded(
+    client: CoinGlassClient,
+) -> None:
+    events: list[str] = []
+    first_answered = asyncio.Event()
+
+    class Numbered(BaseModel):
+        n: int
+
+        @model_validator(mode="after")
+        def decoded(self) -> Self:
+            events.append(f"decoded {self.n}")
+            return self
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        n = request.url.params["n"]
+        events.append(f"sent {n}")
+        if n == "1":
+            await first_answered.wait()
+        return httpx.Response(200, json={"code": "0", "data": {"n": int(n)}})
+
+    respx.get(MAP_URL).mock(side_effect=answer)
+    # The key's first request goes alone (pacing); its answer, silent on the key's use, lets the
+    # next ones go together, so only the bound holds them back.
+    await client.get(MAP_PATH, {"n": "0"}, Numbered)
+    events.clear()
+    with requests_bounded(asyncio.Semaphore(1)):
+        both = asyncio.gather(*(client.get(MAP_PATH, {"n": n}, Numbered) for n in "12"))
+        while not events:
+            await asyncio.sleep(0)
+        for _ in range(10):  # turns of the loop in which a second request could leave
+            await asyncio.sleep(0)
+        assert events == ["sent 1"]  # one slot: the second waits for the first's answer
+        first_answered.set()
+        assert [numbered.n for numbered in await both] == [1, 2]
+    # The first answer is decoded only once the second request is on its way.
+    assert events == ["sent 1", "sent 2", "decoded 1", "decoded 2"]

@@ -11,7 +11,9 @@ import hashlib
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
 
@@ -45,6 +47,20 @@ from coinglass_liquidation_map.transport import client_transport
 
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
+
+_slots_of_task: ContextVar[asyncio.Semaphore | None] = ContextVar("slots_of_task", default=None)
+
+
+@contextmanager
+def requests_bounded(slots: asyncio.Semaphore) -> Iterator[None]:
+    """Within it, each request of the task (and of the tasks it starts) holds one of ``slots``
+    from its send until its answer is read, not while the answer is decoded: the next request
+    leaves while a big answer is still being turned into types."""
+    token = _slots_of_task.set(slots)
+    try:
+        yield
+    finally:
+        _slots_of_task.reset(token)
 
 
 class CoinGlassClient:
@@ -152,7 +168,8 @@ class CoinGlassClient:
         payload: type[PayloadT],
         salvage: Callable[[Any], PayloadT] | None,
     ) -> PayloadT:
-        async with self._key_window.slot() as read_use:
+        slots = _slots_of_task.get()
+        async with slots or nullcontext(), self._key_window.slot() as read_use:
             await self._limiter.acquire()
             try:
                 async with asyncio.timeout(self._timeout_secs):
@@ -169,6 +186,8 @@ class CoinGlassClient:
                     " or was cut). Try again later."
                 ) from error
             read_use(response.headers)
+        if slots is not None:
+            await asyncio.sleep(0)  # the request given the slot is sent before this decode
         return self._decode(response, payload, salvage)
 
     def _decode(
