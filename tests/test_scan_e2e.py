@@ -3,6 +3,7 @@ ranking and charge is worked out here from the sandbox's own max pain, coins mar
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -171,6 +172,21 @@ def test_a_standard_key_scans_the_markets_alone_and_says_which_plan_fills_the_re
     )
     assert run.charged_events == ["SCAN_ROW", "SCAN_ROW"]
     assert calls(sandbox, COIN_MAP_PATH) == []  # maps need the plan max pain needs
+
+
+def test_the_maps_are_fetched_max_concurrency_at_a_time(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.latency_ms = 100  # long enough for requests to overlap
+    run = run_actor({**SCAN, "maxCoins": 30, "mapCoins": 6, "maxConcurrency": 2})
+    assert run.exit_code == 0, run.log
+    assert [item["success"] for item in run.items] == [True] * 30
+    assert len(calls(sandbox, COIN_MAP_PATH)) == 6
+    assert sandbox.peak_in_flight(COIN_MAP_PATH) == 2
+    # Rows pushed together are said together in the log, each with how many it stands for.
+    said = re.findall(r"Market scan row fetched successfully\.(?: \((\d+) results\))?", run.log)
+    assert sum(int(count or 1) for count in said) == 30
+    assert len(said) < 30
 
 
 def test_the_budget_pays_for_rows_first_then_maps(run_actor: Any, sandbox: SandboxServer) -> None:

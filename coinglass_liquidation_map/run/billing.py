@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from itertools import groupby
 
 from apify import Actor
 from apify._charging import ChargeResult  # the result type push_data and charge return
@@ -158,8 +159,11 @@ async def push_results(items: Sequence[ResultItem]) -> None:
     """Log and push ``items`` in order, each success charged as its event (and its add-on):
     the successes of one mode that come together go in one push, and one charge per event,
     since each push is a storage write (a request, on the platform)."""
-    for item in items:
-        (Actor.log.info if item.success else Actor.log.warning)(item.message)
+    # Items in a row with one message are said once: a scan's hundreds of rows are one line.
+    for (success, message), alike in groupby(items, key=lambda item: (item.success, item.message)):
+        count = len(list(alike))
+        said = message if count == 1 else f"{message} ({count} results)"
+        (Actor.log.info if success else Actor.log.warning)(said)
     for run in _runs(items):
         if isinstance(run, FailureItem):
             await _push_failure(run)
