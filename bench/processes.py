@@ -30,8 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # Where each run keeps its local storage: in memory where the machine has such a folder. On a
 # disk, the files the previous run left (a scan writes one per row) are still being deleted
 # while the next run writes its own, and that wait would be measured as the actor's; on the
-# platform, items go to the API and no file is written at all.
-MEMORY_FOLDER = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+# platform, items go to the API and no file is written at all. A container's memory folder is
+# often too small to hold a big map's runs, so it is used only with a GiB free.
+MEMORY_FOLDER = (
+    "/dev/shm"
+    if os.access("/dev/shm", os.W_OK) and shutil.disk_usage("/dev/shm").free >= 1 << 30
+    else None
+)
 ACTOR = ("-m", PACKAGE)
 MINIMAL_ACTOR = (str(ROOT / "bench" / "minimal_actor.py"),)
 SPAWN = ROOT / "bench" / "spawn.py"

@@ -418,23 +418,21 @@ def _coins_markets(server: SandboxServer, call: _Call) -> Any:
         exchanges = {known[name] for name in named if name in known}
     moves = tuple(sorted(server.market_moves().items()))
     chosen = None if exchanges is None else frozenset(exchanges)
-    return _encoded_markets_page(moves, server.next_drift_step(), chosen, page, per_page)
+    with _MARKETS_BUILT_ONCE:
+        rows = _market_rows(moves, server.next_drift_step(), chosen)
+    return rows[(page - 1) * per_page : page * per_page]
 
 
-@functools.lru_cache(maxsize=256)
-def _encoded_markets_page(
-    moves: tuple[tuple[str, float], ...],
-    drift_step: int,
-    exchanges: frozenset[str] | None,
-    page: int,
-    per_page: int,
-) -> _Encoded:
-    # Built and encoded once per market state, as the coin maps are: a scan asks for every page
-    # at once, and building the whole list for each would make the sandbox the slow side.
-    rows = data.coins_markets(dict(moves), drift_step, exchanges)
-    return _Encoded(
-        json.dumps(rows[(page - 1) * per_page : page * per_page], separators=(",", ":")).encode()
-    )
+# A scan asks for every page at once: the list behind them is built once per market state, as
+# the coin maps are, or building it for each page would make the sandbox the slow side.
+_MARKETS_BUILT_ONCE = threading.Lock()
+
+
+@functools.lru_cache(maxsize=64)  # a drifting market is a new state at every answer
+def _market_rows(
+    moves: tuple[tuple[str, float], ...], drift_step: int, exchanges: frozenset[str] | None
+) -> list[dict[str, Any]]:
+    return data.coins_markets(dict(moves), drift_step, exchanges)
 
 
 def _hyperliquid_positions(server: SandboxServer, call: _Call) -> Any:

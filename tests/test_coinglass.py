@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Self
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import ClassVar, Self
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ from helpers import MAP_PATH
 from pydantic import BaseModel, model_validator
 
 from coinglass_liquidation_map import errors
-from coinglass_liquidation_map.coinglass.client import CoinGlassClient, requests_bounded
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.market_data import LiquidationMap
 from coinglass_liquidation_map.retry import RetryPolicy
@@ -357,37 +357,59 @@ async def test_an_http_server_error_stays_an_outage_for_any_range(client: CoinGl
     assert route.call_count == 3  # the first attempt and both retries
 
 
+class Numbered(BaseModel):
+    """An answer that says when it is decoded."""
+
+    n: int
+    decoded: ClassVar[list[str]]
+
+    @model_validator(mode="after")
+    def say_decoded(self) -> Self:
+        Numbered.decoded.append(f"decoded {self.n}")
+        return self
+
+
+def numbered_answers(
+    events: list[str], held: dict[str, asyncio.Event]
+) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """A sandbox of numbered answers: each request is told in ``events``, and the answer of a
+    number in ``held`` waits for its event."""
+    Numbered.decoded = events
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        n = request.url.params["n"]
+        events.append(f"sent {n}")
+        if n in held:
+            await held[n].wait()
+        return httpx.Response(200, json={"code": "0", "data": {"n": int(n)}})
+
+    return answer
+
+
+async def first_request_sent(client: CoinGlassClient, events: list[str]) -> None:
+    """The key's first request goes alone (pacing); its answer, silent on the key's use, lets
+    the next ones go together, so only a bound holds them back."""
+    await client.get(MAP_PATH, {"n": "0"}, Numbered)
+    events.clear()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0)
+
+
 @respx.mock
 async def test_a_bounded_request_hands_its_slot_on_before_its_answer_is_decoded(
     client: CoinGlassClient,
 ) -> None:
     events: list[str] = []
     first_answered = asyncio.Event()
-
-    class Numbered(BaseModel):
-        n: int
-
-        @model_validator(mode="after")
-        def decoded(self) -> Self:
-            events.append(f"decoded {self.n}")
-            return self
-
-    async def answer(request: httpx.Request) -> httpx.Response:
-        n = request.url.params["n"]
-        events.append(f"sent {n}")
-        if n == "1":
-            await first_answered.wait()
-        return httpx.Response(200, json={"code": "0", "data": {"n": int(n)}})
-
-    respx.get(MAP_URL).mock(side_effect=answer)
-    # The key's first request goes alone (pacing); its answer, silent on the key's use, lets the
-    # next ones go together, so only the bound holds them back.
-    await client.get(MAP_PATH, {"n": "0"}, Numbered)
-    events.clear()
-    with requests_bounded(asyncio.Semaphore(1)):
-        both = asyncio.gather(*(client.get(MAP_PATH, {"n": n}, Numbered) for n in "12"))
-        while not events:
-            await asyncio.sleep(0)
+    respx.get(MAP_URL).mock(side_effect=numbered_answers(events, {"1": first_answered}))
+    await first_request_sent(client, events)
+    bounded = client.bounded(asyncio.Semaphore(1))
+    async with asyncio.timeout(5):  # a regression fails instead of hanging
+        both = asyncio.gather(*(bounded.get(MAP_PATH, {"n": n}, Numbered) for n in "12"))
+        await until(lambda: bool(events))
         for _ in range(10):  # turns of the loop in which a second request could leave
             await asyncio.sleep(0)
         assert events == ["sent 1"]  # one slot: the second waits for the first's answer
@@ -395,3 +417,36 @@ async def test_a_bounded_request_hands_its_slot_on_before_its_answer_is_decoded(
         assert [numbered.n for numbered in await both] == [1, 2]
     # The first answer is decoded only once the second request is on its way.
     assert events == ["sent 1", "sent 2", "decoded 1", "decoded 2"]
+
+
+@respx.mock
+async def test_a_bounded_request_waiting_to_retry_holds_no_slot() -> None:
+    events: list[str] = []
+    retry_now = asyncio.Event()
+
+    async def wait(seconds: float) -> None:
+        events.append("waiting to retry")
+        await retry_now.wait()
+
+    answer = numbered_answers(events, {})
+    failed_once: list[str] = []
+
+    async def failing_once(request: httpx.Request) -> httpx.Response:
+        if request.url.params["n"] == "1" and not failed_once:
+            failed_once.append("1")
+            events.append("sent 1")
+            return httpx.Response(503)
+        return await answer(request)
+
+    respx.get(MAP_URL).mock(side_effect=failing_once)
+    async with CoinGlassClient(KEY, base_url=BASE, sleep=wait) as cg:
+        await first_request_sent(cg, events)
+        bounded = cg.bounded(asyncio.Semaphore(1))
+        async with asyncio.timeout(5):
+            both = asyncio.gather(*(bounded.get(MAP_PATH, {"n": n}, Numbered) for n in "12"))
+            # The second request is answered while the first still waits to be sent again.
+            await until(lambda: "decoded 2" in events and "waiting to retry" in events)
+            assert sorted(events) == ["decoded 2", "sent 1", "sent 2", "waiting to retry"]
+            retry_now.set()
+            assert [numbered.n for numbered in await both] == [1, 2]
+    assert events[4:] == ["sent 1", "decoded 1"]

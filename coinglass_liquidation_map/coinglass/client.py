@@ -7,13 +7,13 @@ here, and only here. The API key never appears in an error's message.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from types import TracebackType
 from typing import Any, Self
 
@@ -47,20 +47,6 @@ from coinglass_liquidation_map.transport import client_transport
 
 DEFAULT_BASE_URL = "https://open-api-v4.coinglass.com"
 API_KEY_HEADER = "CG-API-KEY"
-
-_slots_of_task: ContextVar[asyncio.Semaphore | None] = ContextVar("slots_of_task", default=None)
-
-
-@contextmanager
-def requests_bounded(slots: asyncio.Semaphore) -> Iterator[None]:
-    """Within it, each request of the task (and of the tasks it starts) holds one of ``slots``
-    from its send until its answer is read, not while the answer is decoded: the next request
-    leaves while a big answer is still being turned into types."""
-    token = _slots_of_task.set(slots)
-    try:
-        yield
-    finally:
-        _slots_of_task.reset(token)
 
 
 class CoinGlassClient:
@@ -96,6 +82,15 @@ class CoinGlassClient:
             timeout=timeout_secs,
             transport=transport or client_transport(),
         )
+        self._slots: asyncio.Semaphore | None = None
+
+    def bounded(self, slots: asyncio.Semaphore) -> Self:
+        """This client (its connections, retries and rate limits) with each request holding
+        one of ``slots`` from its send until its answer is read: the answer is decoded once
+        the slot is free for the next request, which a big answer takes a while to be."""
+        view = copy.copy(self)
+        view._slots = slots
+        return view
 
     @property
     def key_id(self) -> str:
@@ -168,8 +163,7 @@ class CoinGlassClient:
         payload: type[PayloadT],
         salvage: Callable[[Any], PayloadT] | None,
     ) -> PayloadT:
-        slots = _slots_of_task.get()
-        async with slots or nullcontext(), self._key_window.slot() as read_use:
+        async with self._slots or nullcontext(), self._key_window.slot() as read_use:
             await self._limiter.acquire()
             try:
                 async with asyncio.timeout(self._timeout_secs):
@@ -186,8 +180,8 @@ class CoinGlassClient:
                     " or was cut). Try again later."
                 ) from error
             read_use(response.headers)
-        if slots is not None:
-            await asyncio.sleep(0)  # the request given the slot is sent before this decode
+        if self._slots is not None:
+            await asyncio.sleep(0)  # the request handed the slot gets its turn to be sent
         return self._decode(response, payload, salvage)
 
     def _decode(

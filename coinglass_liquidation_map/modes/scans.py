@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -17,7 +17,7 @@ from coinglass_liquidation_map.analysis import alerts, scan
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.scan import Ranking, ScannedCoin
 from coinglass_liquidation_map.catalog import Mode, mode_of
-from coinglass_liquidation_map.coinglass.client import requests_bounded
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.errors import ActorError, CoinGlassError, PlanTooLow, UnknownSymbol
 from coinglass_liquidation_map.modes.maps import coin_map
 from coinglass_liquidation_map.outputs import ResultItem
@@ -62,10 +62,11 @@ class ScanPipeline:
         self._request = request
         self._upstream = upstream
         self._log = log
-        # Every row runs at once, as most wait for nothing; only the maps' requests are bounded,
-        # by maxConcurrency, and a map is decoded and analysed while the next one is fetched.
-        self.concurrency = request.max_coins + len(request.coins or ())
-        self._map_slots = asyncio.Semaphore(request.max_concurrency)
+        # Every row runs at once, as most wait for nothing; only the coin maps' own requests
+        # are bounded, so a map is decoded and analysed while the next one is on its way.
+        self.concurrency = None
+        client = upstream.endpoints.client.bounded(asyncio.Semaphore(request.max_concurrency))
+        self._mapping = replace(upstream, endpoints=Endpoints(client))
         self._bucketing = Bucketing()
         self._gallery = Gallery(run_store(), log) if request.chart else None
         self._delivered: list[MarketScanItem] = []
@@ -146,10 +147,9 @@ class ScanPipeline:
         fired = scan.max_pain_alerts(request.alerts, scanned.coin, request.max_pain_range, row)
         if mapped:
             try:
-                with requests_bounded(self._map_slots):
-                    analysed = await coin_map(
-                        self._upstream, scanned.coin, request.range, self._bucketing
-                    )
+                analysed = await coin_map(
+                    self._mapping, scanned.coin, request.range, self._bucketing
+                )
             except CoinGlassError as error:
                 said.append(
                     f"Its {request.range} map could not be had, and was not charged:"

@@ -32,8 +32,9 @@ class Pipeline(Protocol):
     """One request's work in one mode."""
 
     @property
-    def concurrency(self) -> int:
-        """How many of its jobs may run at once."""
+    def concurrency(self) -> int | None:
+        """How many of its jobs may run at once; None: all of them, as a pipeline that bounds
+        its own requests has it."""
 
     @property
     def ordered(self) -> bool:

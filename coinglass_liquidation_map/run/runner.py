@@ -112,7 +112,6 @@ class _Schedule:
         loop = asyncio.get_running_loop()
         self._max_run_secs = request.max_run_secs
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
-        self._slots = asyncio.Semaphore(pipeline.concurrency)
         self._budget = budget
         self._mode = mode
         self._pipeline = pipeline
@@ -129,6 +128,7 @@ class _Schedule:
             failure = request_failure(await self._explained(raised), request)
             await self._deliver([failure])
             return [failure]
+        self._slots = asyncio.Semaphore(self._pipeline.concurrency or len(jobs) or 1)
         self._handed: dict[int, ResultItem] = {}
         self._next = 0  # the first result not yet delivered, when they go in order
         self._delivered = [asyncio.Event() for _ in jobs]
