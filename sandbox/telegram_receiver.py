@@ -11,9 +11,9 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from loopback_receiver import LoopbackReceiver
 
 # Shaped as @BotFather's tokens are, so that what redacts a real one is tested on it.
 TOKEN = "123456789:AAF-l00pback_secret-never-logged"
@@ -62,51 +62,31 @@ class Call:
     status: int = 200
 
 
-class TelegramReceiver:
+class TelegramReceiver(LoopbackReceiver):
     """A loopback Bot API; ``answers`` answer the next calls that reach a method with the
     right token, ok after them."""
 
     def __init__(self, *answers: Answer) -> None:
+        super().__init__()
         self.answers: deque[Answer] = deque(answers)
         self.calls: list[Call] = []
         self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: a test reads what arrived, not a log of it."""
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                status, answer = receiver.answer(
-                    self.path, self.headers.get("Content-Type", ""), body
-                )
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # Polled often, so that a test does not wait half a second for it to stop.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
 
     @property
     def url(self) -> str:
         """The API's base URL, as ``TELEGRAM_API_BASE_URL`` takes it."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     def sent(self, method: str) -> list[Call]:
         """The calls of ``method`` that were taken."""
         return [call for call in self.calls if call.method == method and call.status == 200]
 
-    def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """Record a call and pick its answer."""
+    def reply(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """Record a call and answer it: with the next answer, or Telegram's refusal."""
+        status, answer = self._answer(path, content_type, body)
+        return status, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+
+    def _answer(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
         token, _, method = path.removeprefix("/bot").partition("/")
         method = method.lower()  # Telegram's method names ignore case
         fields, files = _read(content_type, body)
@@ -130,19 +110,6 @@ class TelegramReceiver:
         if answer.retry_after is not None:
             refused["parameters"] = {"retry_after": answer.retry_after}
         return answer.status, refused
-
-    def __enter__(self) -> TelegramReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _refusal(method: str, fields: dict[str, Any], files: dict[str, Upload]) -> Answer | None:
