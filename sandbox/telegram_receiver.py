@@ -18,6 +18,8 @@ from loopback_receiver import LoopbackReceiver
 # Shaped as @BotFather's tokens are, so that what redacts a real one is tested on it.
 TOKEN = "123456789:AAF-l00pback_secret-never-logged"
 CHAT_ID = "-1001234567890"
+# A group that became the supergroup CHAT_ID: Telegram refuses it and names the new id.
+MIGRATED_CHAT_ID = "-4009876543"
 MAX_TEXT_CHARS = 4096
 MAX_CAPTION_CHARS = 1024
 
@@ -30,6 +32,7 @@ class Answer:
     status: int = 200
     description: str = ""
     retry_after: int | None = None
+    migrate_to_chat_id: int | None = None
 
 
 OK = Answer()
@@ -107,8 +110,12 @@ class TelegramReceiver(LoopbackReceiver):
             "error_code": answer.status,
             "description": answer.description,
         }
-        if answer.retry_after is not None:
-            refused["parameters"] = {"retry_after": answer.retry_after}
+        parameters = {
+            "retry_after": answer.retry_after,
+            "migrate_to_chat_id": answer.migrate_to_chat_id,
+        }
+        if any(value is not None for value in parameters.values()):
+            refused["parameters"] = {k: v for k, v in parameters.items() if v is not None}
         return answer.status, refused
 
 
@@ -124,7 +131,12 @@ def _refusal(method: str, fields: dict[str, Any], files: dict[str, Upload]) -> A
         "message caption is too long": not message and len(text) > MAX_CAPTION_CHARS,
     }
     problem = next((problem for problem, found in broken.items() if found), None)
-    return Answer(400, f"Bad Request: {problem}") if problem else None
+    if problem:
+        return Answer(400, f"Bad Request: {problem}")
+    if str(fields["chat_id"]) == MIGRATED_CHAT_ID:
+        upgraded = "Bad Request: group chat was upgraded to a supergroup chat"
+        return Answer(400, upgraded, migrate_to_chat_id=int(CHAT_ID))
+    return None
 
 
 def _read(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, Upload]]:

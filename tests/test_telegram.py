@@ -16,7 +16,7 @@ from helpers import MemoryStore, not_fetched
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
-from telegram_receiver import BLOCKED, CHAT_ID, TOKEN, TelegramReceiver, flood
+from telegram_receiver import BLOCKED, CHAT_ID, MIGRATED_CHAT_ID, TOKEN, TelegramReceiver, flood
 
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.catalog import parse_input
@@ -317,6 +317,7 @@ async def test_an_alert_telegram_missed_is_owed_until_every_channel_took_it() ->
             "Telegram refused sendMessage with HTTP 403: Forbidden: bot was blocked by the"
             " user; add the bot to the chat, or unblock it"
         ],
+        "moved_to_chat_id": None,
     }
     # The bot is unblocked; the price has moved, so the imbalance is the other side's now:
     # the owed alert goes out with the new one, to both channels.
@@ -423,4 +424,43 @@ async def test_the_receiver_refuses_a_wrong_token(monkeypatch: pytest.MonkeyPatc
     assert [call.status for call in receiver.calls] == [401]
     assert delivery.errors == [
         "Telegram refused sendMessage with HTTP 401: Unauthorized; check telegramBotToken"
+    ]
+
+
+async def test_a_group_that_became_a_supergroup_is_sent_to_by_its_new_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with TelegramReceiver() as receiver:
+        monkeypatch.setenv(API_BASE_URL_VARIABLE, receiver.url)
+        many = [an_alert(f"BTC 1d: {n:04} " + "z" * 200) for n in range(25)]
+        delivery = await a_chat(chat_id=MIGRATED_CHAT_ID).send(
+            many, [Photo("chart-BTC-1d.png", PNG, many)]
+        )
+    # Two messages and a chart: the first message once more at the new id, then the rest
+    # straight there.
+    assert [(call.method, str(call.fields["chat_id"])) for call in receiver.calls] == [
+        ("sendmessage", MIGRATED_CHAT_ID),
+        ("sendmessage", CHAT_ID),
+        ("sendmessage", CHAT_ID),
+        ("sendphoto", CHAT_ID),
+    ]
+    assert (delivery.delivered, delivery.messages_sent, delivery.charts_sent) == (True, 2, 1)
+    assert (delivery.moved_to_chat_id, delivery.errors, delivery.attempts) == (CHAT_ID, [], 4)
+
+
+@respx.mock
+async def test_a_chat_moved_twice_is_followed_once() -> None:
+    moved = refused(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        migrate_to_chat_id=-1009,
+    )
+    route = respx.post(SEND_MESSAGE).mock(return_value=moved)
+    delivery = await a_chat().send([an_alert("BTC 1d: imbalance")], [])
+    assert route.call_count == 2
+    assert json.loads(route.calls.last.request.read())["chat_id"] == -1009
+    assert (delivery.delivered, delivery.moved_to_chat_id) == (False, "-1009")
+    assert delivery.errors == [
+        "Telegram refused sendMessage with HTTP 400: Bad Request: group chat was upgraded to a"
+        " supergroup chat; its new chat id is -1009"
     ]

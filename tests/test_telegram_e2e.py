@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from helpers import WATCH, ActorRun, assert_records_fit_the_store_schema, record
-from telegram_receiver import BLOCKED, CHAT_ID, TOKEN, TelegramReceiver, flood
+from telegram_receiver import BLOCKED, CHAT_ID, MIGRATED_CHAT_ID, TOKEN, TelegramReceiver, flood
 from webhook_receiver import WebhookReceiver
 
 from coinglass_liquidation_map.run.telegram import API_BASE_URL_VARIABLE
@@ -98,6 +98,7 @@ def test_a_watch_sends_its_alerts_and_charts_to_telegram_and_the_webhook(run_act
         "status": 200,
         "attempts": 4,
         "errors": [],
+        "moved_to_chat_id": None,
     }
     assert (
         f"Sent {len(sent)} alert(s) to Telegram (1 of 1 message(s) and 2 of 2 chart(s) after"
@@ -134,3 +135,25 @@ def test_a_blocked_bot_fails_no_run_and_its_alerts_are_sent_by_the_next(run_acto
     assert "No alert to send: Telegram was not called." in quiet.log
     for run in (unblocked, quiet):
         assert_the_token_is_nowhere(run)
+
+
+def test_a_group_that_became_a_supergroup_gets_its_alerts_at_its_new_id(run_actor: Any) -> None:
+    with TelegramReceiver() as telegram:
+        run = run_actor(
+            {**TELEGRAM, "telegramChatId": MIGRATED_CHAT_ID, "chart": True},
+            env={"APIFY_LOG_LEVEL": "DEBUG", API_BASE_URL_VARIABLE: telegram.url},
+        )
+    assert run.exit_code == 0, run.log
+    # Refused at the old id, the message goes again to the id Telegram names, and the chart
+    # straight there.
+    assert [(call.method, str(call.fields["chat_id"]), call.status) for call in telegram.calls] == [
+        ("sendmessage", MIGRATED_CHAT_ID, 400),
+        ("sendmessage", CHAT_ID, 200),
+        ("sendphoto", CHAT_ID, 200),
+    ]
+    assert telegram.calls[1].fields["text"] == lines(run.item["alerts"])
+    outcome = alerts_record(run)["telegram"]
+    assert (outcome["delivered"], outcome["errors"]) == (True, [])
+    assert outcome["moved_to_chat_id"] == CHAT_ID
+    assert f"Set telegramChatId to {CHAT_ID}, which the next runs will need." in run.log
+    assert_the_token_is_nowhere(run)

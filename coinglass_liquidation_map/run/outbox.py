@@ -140,6 +140,12 @@ class Outbox:
                 errors=[],
             )
         delivery = await telegram.send(to_send, await self._photos(charts))
+        if delivery.moved_to_chat_id is not None:
+            self._log.warning(
+                "Telegram says the group telegramChatId names became a supergroup, with chat id"
+                f" {delivery.moved_to_chat_id}: the alerts went there. Set telegramChatId to"
+                f" {delivery.moved_to_chat_id}, which the next runs will need."
+            )
         sent = (
             f"{delivery.messages_sent} of {delivery.messages} message(s) and"
             f" {delivery.charts_sent} of {delivery.charts} chart(s) after {delivery.attempts}"

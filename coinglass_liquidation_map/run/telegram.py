@@ -98,6 +98,14 @@ class _Tally:
     attempts: int = 0
     status: int | None = None
     errors: list[str] = field(default_factory=list)
+    moved_to: str | None = None  # the chat's new id, once Telegram named one
+
+
+@dataclass(frozen=True)
+class _ChatMoved(PostFailure):
+    """A group that became a supergroup, which Telegram names by its new chat id."""
+
+    chat_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class TelegramChat:
         texts = messages([line for group in alert_lines(alerts) for line in group])
         tally = _Tally()
         sent_messages = sent_charts = 0
+        preview = {"link_preview_options": {"is_disabled": True}}
         with _quiet_http_log():
             async with httpx.AsyncClient(
                 timeout=TIMEOUT_SECS,
@@ -124,17 +133,25 @@ class TelegramChat:
                 follow_redirects=False,
             ) as client:
                 for text in texts:
-                    message = {"chat_id": _chat(self.chat_id), "text": text}
-                    preview = {"link_preview_options": {"is_disabled": True}}
-                    if not await self._call(client, tally, "sendMessage", json=message | preview):
+
+                    def message(chat: str, text: str = text) -> dict[str, Any]:
+                        return {"json": {"chat_id": _chat(chat), "text": text} | preview}
+
+                    if not await self._call(client, tally, "sendMessage", message):
                         break
                     sent_messages += 1
                 # A chart follows only a text that got through: without it, its caption would
                 # be all the chat sees of most alerts, and the next run sends them again.
                 for photo in photos if sent_messages == len(texts) else []:
-                    form = {"chat_id": self.chat_id, "caption": caption(photo.alerts)}
-                    upload = {"photo": (photo.name, photo.png, "image/png")}
-                    if await self._call(client, tally, "sendPhoto", data=form, files=upload):
+
+                    def chart(chat: str, photo: Photo = photo) -> dict[str, Any]:
+                        form = {"chat_id": chat, "caption": caption(photo.alerts)}
+                        return {
+                            "data": form,
+                            "files": {"photo": (photo.name, photo.png, "image/png")},
+                        }
+
+                    if await self._call(client, tally, "sendPhoto", chart):
                         sent_charts += 1
         return TelegramDelivery(
             delivered=sent_messages == len(texts) if texts else None,
@@ -145,29 +162,41 @@ class TelegramChat:
             status=tally.status,
             attempts=tally.attempts,
             errors=tally.errors,
+            moved_to_chat_id=tally.moved_to,
         )
 
     async def _call(
-        self, client: httpx.AsyncClient, tally: _Tally, method: str, **content: Any
+        self,
+        client: httpx.AsyncClient,
+        tally: _Tally,
+        method: str,
+        content: Callable[[str], dict[str, Any]],
     ) -> bool:
-        """Call ``method``, retrying the network, flood control and 5xx; whether Telegram
-        took it. A failure is added to the tally's errors."""
+        """Call ``method`` with the ``content`` for the chat, retrying the network, flood
+        control and 5xx; whether Telegram took it. A failure is added to the tally's errors.
+        A group that became a supergroup is called again, once, by the id Telegram names,
+        as every call after it is."""
         token = self.token.get_secret_value()
         base = os.environ.get(API_BASE_URL_VARIABLE) or API_BASE_URL
-        posted = await post_until_taken(
-            client,
-            f"{base.rstrip('/')}/bot{token}/{method}",
-            refusal=partial(_refusal, method=method, token=token),
-            reaching=f"Telegram ({method})",
-            policy=POLICY,
-            sleep=self.sleep,
-            **content,
-        )
-        tally.attempts += posted.attempts
-        tally.status = posted.status
-        if posted.failure is not None:
-            tally.errors.append(posted.failure.message)
-        return posted.failure is None
+        while True:
+            posted = await post_until_taken(
+                client,
+                f"{base.rstrip('/')}/bot{token}/{method}",
+                refusal=partial(_refusal, method=method, token=token),
+                reaching=f"Telegram ({method})",
+                policy=POLICY,
+                sleep=self.sleep,
+                **content(tally.moved_to or self.chat_id),
+            )
+            tally.attempts += posted.attempts
+            tally.status = posted.status
+            failure = posted.failure
+            if isinstance(failure, _ChatMoved) and tally.moved_to is None:
+                tally.moved_to = failure.chat_id
+                continue
+            if failure is not None:
+                tally.errors.append(failure.message)
+            return failure is None
 
 
 def _chat(chat_id: str) -> int | str:
@@ -186,11 +215,12 @@ def _refusal(response: httpx.Response, method: str, token: str) -> PostFailure |
     answer = answer if isinstance(answer, dict) else {}
     if status < 300 and answer.get("ok") is True:
         return None
+    parameters = answer.get("parameters")
+    parameters = parameters if isinstance(parameters, dict) else {}
     description = str(answer.get("description") or f"HTTP {status}")[:MAX_DESCRIPTION_CHARS]
     said = f"Telegram refused {method} with HTTP {status}: {redacted(description, token)}"
     if status == 429:
-        parameters = answer.get("parameters")
-        wait = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        wait = parameters.get("retry_after")
         if not isinstance(wait, int | float) or isinstance(wait, bool):
             wait = POLICY.header_wait(response.headers.get("Retry-After"))
         if wait is not None and wait > POLICY.retry_after_cap_secs:
@@ -202,6 +232,11 @@ def _refusal(response: httpx.Response, method: str, token: str) -> PostFailure |
         return PostFailure(said, retryable=True, rate_limited=True, retry_after=wait)
     if status >= 500:
         return PostFailure(said, retryable=True)
+    moved = parameters.get("migrate_to_chat_id")
+    if isinstance(moved, int) and not isinstance(moved, bool):
+        return _ChatMoved(
+            f"{said}; its new chat id is {moved}", retryable=False, chat_id=str(moved)
+        )
     remedy = REMEDIES.get(status)
     return PostFailure(f"{said}; {remedy}" if remedy else said, retryable=False)
 
