@@ -719,6 +719,11 @@ def _synthetic_symbols_by_role() -> list[str]:
 _ROLES = _synthetic_symbols_by_role()
 # Young coins max pain does not list yet, though coins markets does.
 NOT_IN_MAX_PAIN: frozenset[str] = frozenset(_ROLES[:10])
+# Days since each young coin was listed, all under 90: CoinGlass keeps no heatmap of one over
+# a longer range, and answers that range with its "500" body.
+LISTED_DAYS: dict[str, int] = {
+    symbol: 31 + 6 * index for index, symbol in enumerate(sorted(NOT_IN_MAX_PAIN))
+}
 # Coins max pain lists but coins markets does not.
 NOT_IN_COINS_MARKETS: frozenset[str] = frozenset(_ROLES[10:70])
 # Max-pain items whose long and short levels are exactly equal, as one live BTC item had.

@@ -28,7 +28,8 @@ limit of its own where given, as Enterprise keys have.
 
 Ranges: the maps take ``accepted_ranges`` (1d, 7d and 30d, as documented) and answer any other
 HTTP 200 ``{"code":"500","msg":"Server Error"}``, as CoinGlass answered live; the heatmaps
-take their own eight and answer another with ``{"code":"400",...}``.
+take their own eight and answer another with ``{"code":"400",...}``, and answer a range longer
+than a young coin's history (``sandbox_data.LISTED_DAYS``) with the same "500" body.
 
 Rate limits: every answered request of a key counts in a sliding window of
 ``rate_window_secs`` (a minute, as CoinGlass's), whichever process sent it; each answer
@@ -403,6 +404,19 @@ def _heatmap_answer(model: str, coin_wide: bool) -> Callable[[SandboxServer, _Ca
     return answer
 
 
+def _young_coin_check(coin_wide: bool) -> Callable[[dict[str, str], str], Reply | None]:
+    """A heatmap over more history than its coin has: answered with the "500" body, as
+    CoinGlass answered live for young coins' long ranges."""
+
+    def check(query: dict[str, str], plan: str) -> Reply | None:
+        coin = query["symbol"] if coin_wide else data.coin_of(query["exchange"], query["symbol"])
+        listed = data.LISTED_DAYS.get(coin or "")
+        too_long = listed is not None and data.range_days(query["range"]) > listed
+        return _SERVER_ERROR if too_long else None
+
+    return check
+
+
 def _max_pain(server: SandboxServer, call: _Call) -> Any:
     return data.max_pain(call.query["range"], server.market_moves(), server.max_pain_orientation)
 
@@ -538,6 +552,7 @@ _ENDPOINTS: dict[str, _Endpoint] = {
             "PROFESSIONAL",
             _heatmap_answer(model, coin_wide=False),
             frozenset(heatmaps.HEATMAP_RANGES),
+            check=_young_coin_check(coin_wide=False),
         )
         for model in heatmaps.HEATMAP_MODELS
     },
@@ -547,6 +562,7 @@ _ENDPOINTS: dict[str, _Endpoint] = {
             "PROFESSIONAL",
             _heatmap_answer(model, coin_wide=True),
             frozenset(heatmaps.HEATMAP_RANGES),
+            check=_young_coin_check(coin_wide=True),
         )
         for model in heatmaps.HEATMAP_MODELS
     },

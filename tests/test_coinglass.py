@@ -343,7 +343,7 @@ async def test_a_server_error_body_refuses_only_a_range_coinglass_does_not_docum
         said = "on both attempts" if attempts > 1 else "on its only attempt"
         assert caught.value.message == (
             "CoinGlass answered with a server error (code 500) in a successful response"
-            f" {said}, as it answers a value it does not take: this input is not available."
+            f" {said}, as it answers what it does not serve: this input is not available."
             f" CoinGlass documents only the ranges 1d, 7d, 30d for this map; it may not accept"
             f" {range_}."
         )

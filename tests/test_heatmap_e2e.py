@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sandbox_data
 import sandbox_heatmaps
 from helpers import (
     PRO_KEY,
@@ -196,6 +197,28 @@ def test_a_refused_pair_heatmap_suggests_the_coin_s_and_the_other_models(
         "Try the coin's heatmap across exchanges (symbol BTC) or another model (model2 or model3)."
     )
     assert run.charged_events == []
+
+
+def test_a_young_coin_s_heatmap_over_more_history_than_it_has_is_not_available_and_free(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    young = min(sandbox_data.LISTED_DAYS, key=sandbox_data.LISTED_DAYS.__getitem__)
+    assert 30 < sandbox_data.LISTED_DAYS[young] < 90
+    run = run_actor({**HEATMAP, "symbol": young, "ranges": ["30d", "90d"]})
+    assert run.exit_code == 0, run.log
+    held, refused = run.items
+    assert (held["success"], held["range"]) == (True, "30d")
+    assert (refused["success"], refused["range"]) == (False, "90d")
+    assert refused["error"]["type"] == "invalid_parameter"
+    assert "this input is not available" in refused["message"]
+    assert refused["message"].endswith(
+        "CoinGlass keeps a 90d heatmap only of what has traded that long: a coin listed more"
+        " recently has none. A shorter range may have it."
+    )
+    # Asked once more, as a passing fault would pass, and no more.
+    asked = [call.query["range"] for call in calls(sandbox, f"{COIN_HEATMAP_PATH}/model1")]
+    assert sorted(asked) == ["30d", "90d", "90d"]
+    assert run.charged_events == ["LIQUIDATION_HEATMAP"]
 
 
 def test_a_heatmap_only_range_asked_of_a_map_names_the_map_ranges(run_actor: Any) -> None:

@@ -24,6 +24,7 @@ import sandbox_data as data
 import sandbox_heatmaps
 from sandbox_server import (
     AGGREGATED_MAP_PATH,
+    COIN_HEATMAP_PATH,
     COINS_MARKETS_PATH,
     MAP_PATH,
     MAX_PAIN_PATH,
@@ -448,6 +449,22 @@ def test_a_heatmap_range_it_does_not_take_is_a_bad_parameter(client: httpx.Clien
     assert client.get(path, params={**BTC_MAP, "range": "90d"}).json()["code"] == "0"
     body = client.get(path, params={**BTC_MAP, "range": "1d"}).json()
     assert (body["code"], body["msg"]) == ("400", "range is invalid")
+
+
+def test_a_young_coin_has_no_heatmap_over_more_history_than_it_has(client: httpx.Client) -> None:
+    coin = max(data.LISTED_DAYS, key=data.LISTED_DAYS.__getitem__)
+    exchange, instrument = data.pairs_of(coin)[0]
+    for path, query in (
+        (f"{COIN_HEATMAP_PATH}/model2", {"symbol": coin}),
+        (f"{PAIR_HEATMAP_PATH}/model2", {"exchange": exchange, "symbol": instrument}),
+    ):
+        codes = {
+            range_: client.get(path, params={**query, "range": range_}).json()["code"]
+            for range_ in ("30d", "90d", "180d", "1y")
+        }
+        assert codes == {"30d": "0", "90d": "500", "180d": "500", "1y": "500"}, path
+    btc = client.get(f"{COIN_HEATMAP_PATH}/model2", params={"symbol": "BTC", "range": "1y"})
+    assert btc.json()["code"] == "0"
 
 
 def test_unknown_path(client: httpx.Client) -> None:

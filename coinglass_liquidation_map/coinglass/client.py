@@ -119,14 +119,15 @@ class CoinGlassClient:
         payload: type[PayloadT],
         *,
         salvage: Callable[[Any], PayloadT] | None = None,
-        undocumented: bool = False,
+        refusable: bool = False,
     ) -> PayloadT:
         """GET ``path`` and return its ``data`` as ``payload``, retrying what a retry can mend.
 
         ``data`` is validated straight from the bytes. When a successful response's ``data``
         does not fit ``payload``, ``salvage`` (if given) reads what it can of it instead.
-        ``undocumented`` says that ``params`` hold a value CoinGlass does not document: its
-        "500" body is then a refusal of that value, tried once more only.
+        ``refusable`` says that CoinGlass may not serve ``params`` at all (a value it does not
+        document, more history than a young coin has): its "500" body is then a refusal,
+        tried once more only.
 
         Raises a ``CoinGlassError`` subclass.
         """
@@ -134,9 +135,9 @@ class CoinGlassClient:
             try:
                 return await self._attempt(path, params, payload, salvage)
             except CoinGlassError as error:
-                # CoinGlass answers a value it does not take with the same "500" body as an
+                # CoinGlass answers what it does not serve with the same "500" body as an
                 # outage: one more attempt tells a passing fault apart, more would only wait.
-                refused = undocumented and isinstance(error, _ServerErrorBody)
+                refused = refusable and isinstance(error, _ServerErrorBody)
                 if refused and attempt >= min(2, self._retry.attempts):
                     raise _refused(error, attempt) from error
                 delay = self._retry.delay(error, attempt)
@@ -249,7 +250,7 @@ def _refused(error: CoinGlassError, attempts: int) -> InvalidParameter:
     return InvalidParameter(
         f"CoinGlass answered with a server error (code {error.upstream_code}) in a successful"
         f" response {'on both attempts' if attempts > 1 else 'on its only attempt'}, as it"
-        " answers a value it does not take: this input is not available.",
+        " answers what it does not serve: this input is not available.",
         upstream_code=error.upstream_code,
     )
 

@@ -56,6 +56,8 @@ COINS_MARKETS_MAX_PAGES = 24
 # page past the end costs one request and answers an empty list.
 COINS_MARKETS_PAGES_AT_ONCE = 6
 HYPERLIQUID_POSITIONS_PATH = "/api/hyperliquid/position"
+# Heatmap ranges longer than a young coin's history, which CoinGlass answers with its "500" body.
+YOUNG_COIN_GAPS = ("90d", "180d", "1y")
 
 
 class Endpoints:
@@ -211,9 +213,19 @@ class Endpoints:
         # Loaded by the runs that fetch a heatmap only: a map run never pays for its models.
         from coinglass_liquidation_map.coinglass.heatmap_payloads import HeatmapPayload  # noqa: PLC0415
 
-        payload = await self.client.get(
-            path, params, HeatmapPayload, salvage=HeatmapPayload.salvaged
-        )
+        range_ = params["range"]
+        refusable = range_ in YOUNG_COIN_GAPS
+        try:
+            payload = await self.client.get(
+                path, params, HeatmapPayload, salvage=HeatmapPayload.salvaged, refusable=refusable
+            )
+        except InvalidParameter as error:
+            if not refusable or error.upstream_code != "500":
+                raise
+            raise error.with_note(
+                f"CoinGlass keeps a {range_} heatmap only of what has traded that long: a coin"
+                " listed more recently has none. A shorter range may have it."
+            ) from error
         return payload.heatmap()
 
     async def _map(
@@ -222,7 +234,7 @@ class Endpoints:
         documented = params["range"] in DOCUMENTED_MAP_RANGES
         try:
             return await self.client.get(
-                path, params, payload, salvage=payload.salvaged, undocumented=not documented
+                path, params, payload, salvage=payload.salvaged, refusable=not documented
             )
         except InvalidParameter as error:
             if documented:
