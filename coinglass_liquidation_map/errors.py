@@ -122,6 +122,11 @@ class InvalidParameter(CoinGlassError):
     type = "invalid_parameter"
 
 
+class NotServed(InvalidParameter):
+    """CoinGlass serves nothing for this input, and says so only with its "500" body: a value it
+    does not document, or more history than a young coin has."""
+
+
 class UnknownSymbol(CoinGlassError):
     """The instrument is not in CoinGlass's list of supported pairs."""
 

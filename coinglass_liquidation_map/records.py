@@ -128,7 +128,7 @@ class TelegramDelivery(BaseModel):
     status: int | None  # the last answer's HTTP status; None when none came
     attempts: int  # every request, retries included
     errors: list[str]  # what Telegram refused or could not be reached for, never the token
-    # The chat's new id, when Telegram said the group became a supergroup: the alerts went there.
+    # The chat's new id, when Telegram said the group became a supergroup: the rest went there.
     moved_to_chat_id: str | None = None
 
 

@@ -1,7 +1,9 @@
 """Telegram's Bot API on loopback, as far as the actor's alerts use it: ``sendMessage`` (JSON)
 and ``sendPhoto`` (multipart). It checks the bot's token in the path and Telegram's limits on
 text and captions, records every call, and answers as it is told to, in turn: ok, flood
-control (429 with ``retry_after``), or a refusal such as 400 or 403."""
+control (429 with ``retry_after``), or a refusal such as 400 or 403. The group
+``MIGRATED_CHAT_ID`` became the supergroup ``CHAT_ID``: a call to it is refused with
+``migrate_to_chat_id``, as Telegram refuses a group's old id."""
 
 from __future__ import annotations
 
@@ -133,7 +135,7 @@ def _refusal(method: str, fields: dict[str, Any], files: dict[str, Upload]) -> A
     problem = next((problem for problem, found in broken.items() if found), None)
     if problem:
         return Answer(400, f"Bad Request: {problem}")
-    if str(fields["chat_id"]) == MIGRATED_CHAT_ID:
+    if str(fields.get("chat_id")) == MIGRATED_CHAT_ID:
         upgraded = "Bad Request: group chat was upgraded to a supergroup chat"
         return Answer(400, upgraded, migrate_to_chat_id=int(CHAT_ID))
     return None

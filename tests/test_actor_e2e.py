@@ -21,7 +21,7 @@ from helpers import (
     patched,
     record,
 )
-from sandbox_server import PAIR_HEATMAP_PATH, SandboxServer
+from sandbox_server import COIN_HEATMAP_PATH, PAIR_HEATMAP_PATH, SandboxServer
 
 # Each test runs the actor, or a server, as a real process.
 pytestmark = pytest.mark.process
@@ -279,6 +279,24 @@ def test_a_map_range_coinglass_refuses_comes_from_its_heatmap_and_is_remembered(
     assert again.item["data"] == item["data"]
     assert calls(sandbox, MAP_PATH) == []
     assert again.charged_events == ["LIQUIDATION_MAP"]
+
+
+def test_a_young_coin_s_map_over_more_history_than_it_has_is_not_available_and_free(
+    run_actor: Any, sandbox: SandboxServer
+) -> None:
+    young = min(sandbox_data.LISTED_DAYS, key=sandbox_data.LISTED_DAYS.__getitem__)
+    run = run_actor({"symbol": young, "range": "90d", "apiKey": PRO_KEY})
+    item = run.item
+    assert (item["success"], item["error"]["type"]) == (False, "invalid_parameter")
+    # The map's range is refused for every coin, then this coin's heatmap for its own history.
+    assert "CoinGlass keeps a 90d heatmap only of what has traded that long" in item["message"]
+    assert item["message"].endswith(
+        "(CoinGlass does not serve maps over 90d, so this map was asked of its model1 liquidation"
+        " heatmap over 90d.)"
+    )
+    assert len(calls(sandbox, COIN_MAP_PATH)) == 2
+    assert len(calls(sandbox, f"{COIN_HEATMAP_PATH}/model1")) == 2
+    assert run.charged_events == []
 
 
 # ---------------------------------------------------------------- search_symbols

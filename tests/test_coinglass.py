@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import ClassVar, Self
+from typing import Self
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from pydantic import BaseModel, model_validator
 
 from coinglass_liquidation_map import errors
 from coinglass_liquidation_map.coinglass.client import CoinGlassClient
-from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.coinglass.endpoints import COIN_HEATMAP_PATH, Endpoints
 from coinglass_liquidation_map.market_data import LiquidationMap
 from coinglass_liquidation_map.retry import RetryPolicy
 
@@ -358,15 +358,21 @@ async def test_an_http_server_error_stays_an_outage_for_any_range(client: CoinGl
 
 
 class Numbered(BaseModel):
-    """An answer that says when it is decoded."""
+    """A numbered answer."""
 
     n: int
-    decoded: ClassVar[list[str]]
 
-    @model_validator(mode="after")
-    def say_decoded(self) -> Self:
-        Numbered.decoded.append(f"decoded {self.n}")
-        return self
+
+def told(events: list[str]) -> type[Numbered]:
+    """Numbered answers that say in ``events`` when each is decoded."""
+
+    class Told(Numbered):
+        @model_validator(mode="after")
+        def say_decoded(self) -> Self:
+            events.append(f"decoded {self.n}")
+            return self
+
+    return Told
 
 
 def numbered_answers(
@@ -374,7 +380,6 @@ def numbered_answers(
 ) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
     """A sandbox of numbered answers: each request is told in ``events``, and the answer of a
     number in ``held`` waits for its event."""
-    Numbered.decoded = events
 
     async def answer(request: httpx.Request) -> httpx.Response:
         n = request.url.params["n"]
@@ -389,7 +394,7 @@ def numbered_answers(
 async def first_request_sent(client: CoinGlassClient, events: list[str]) -> None:
     """The key's first request goes alone (pacing); its answer, silent on the key's use, lets
     the next ones go together, so only a bound holds them back."""
-    await client.get(MAP_PATH, {"n": "0"}, Numbered)
+    await client.get(MAP_PATH, {"n": "0"}, told(events))
     events.clear()
 
 
@@ -408,7 +413,8 @@ async def test_a_bounded_request_hands_its_slot_on_before_its_answer_is_decoded(
     await first_request_sent(client, events)
     bounded = client.bounded(asyncio.Semaphore(1))
     async with asyncio.timeout(5):  # a regression fails instead of hanging
-        both = asyncio.gather(*(bounded.get(MAP_PATH, {"n": n}, Numbered) for n in "12"))
+        numbered = told(events)
+        both = asyncio.gather(*(bounded.get(MAP_PATH, {"n": n}, numbered) for n in "12"))
         await until(lambda: bool(events))
         for _ in range(10):  # turns of the loop in which a second request could leave
             await asyncio.sleep(0)
@@ -443,10 +449,39 @@ async def test_a_bounded_request_waiting_to_retry_holds_no_slot() -> None:
         await first_request_sent(cg, events)
         bounded = cg.bounded(asyncio.Semaphore(1))
         async with asyncio.timeout(5):
-            both = asyncio.gather(*(bounded.get(MAP_PATH, {"n": n}, Numbered) for n in "12"))
+            numbered = told(events)
+            both = asyncio.gather(*(bounded.get(MAP_PATH, {"n": n}, numbered) for n in "12"))
             # The second request is answered while the first still waits to be sent again.
             await until(lambda: "decoded 2" in events and "waiting to retry" in events)
             assert sorted(events) == ["decoded 2", "sent 1", "sent 2", "waiting to retry"]
             retry_now.set()
             assert [numbered.n for numbered in await both] == [1, 2]
     assert events[4:] == ["sent 1", "decoded 1"]
+
+
+HEATMAP_URL = f"{BASE}{COIN_HEATMAP_PATH.format(model='model1')}"
+SERVER_ERROR_BODY = {"code": "500", "msg": "Server Error"}
+
+
+@respx.mock
+async def test_a_long_heatmap_answered_with_the_500_body_twice_is_not_served(
+    client: CoinGlassClient, waits: list[float]
+) -> None:
+    route = respx.get(HEATMAP_URL).respond(json=SERVER_ERROR_BODY)
+    with pytest.raises(errors.NotServed) as refused:
+        await Endpoints(client).coin_heatmap("NEWCOIN", "1y", "model1")
+    assert route.call_count == 2  # once more, as a passing fault would pass
+    assert refused.value.type == "invalid_parameter"
+    assert "this input is not available" in refused.value.message
+    assert "CoinGlass keeps a 1y heatmap only of what has traded that long" in refused.value.message
+
+
+@pytest.mark.parametrize(("range_", "body"), [("30d", SERVER_ERROR_BODY), ("1y", {"code": "503"})])
+@respx.mock
+async def test_other_server_errors_of_a_heatmap_stay_outages(
+    client: CoinGlassClient, range_: str, body: dict[str, str]
+) -> None:
+    route = respx.get(HEATMAP_URL).respond(json=body)
+    with pytest.raises(errors.UpstreamUnavailable):
+        await Endpoints(client).coin_heatmap("BTC", range_, "model1")
+    assert route.call_count == 3  # every attempt the policy allows

@@ -204,21 +204,28 @@ def test_a_young_coin_s_heatmap_over_more_history_than_it_has_is_not_available_a
 ) -> None:
     young = min(sandbox_data.LISTED_DAYS, key=sandbox_data.LISTED_DAYS.__getitem__)
     assert 30 < sandbox_data.LISTED_DAYS[young] < 90
-    run = run_actor({**HEATMAP, "symbol": young, "ranges": ["30d", "90d"]})
+    exchange, instrument = sandbox_data.pairs_of(young)[0]
+    pair = f"{exchange}_{instrument}"
+    run = run_actor({**HEATMAP, "symbols": [young, pair], "ranges": ["30d", "90d"]})
     assert run.exit_code == 0, run.log
-    held, refused = run.items
-    assert (held["success"], held["range"]) == (True, "30d")
-    assert (refused["success"], refused["range"]) == (False, "90d")
-    assert refused["error"]["type"] == "invalid_parameter"
-    assert "this input is not available" in refused["message"]
-    assert refused["message"].endswith(
-        "CoinGlass keeps a 90d heatmap only of what has traded that long: a coin listed more"
-        " recently has none. A shorter range may have it."
-    )
-    # Asked once more, as a passing fault would pass, and no more.
-    asked = [call.query["range"] for call in calls(sandbox, f"{COIN_HEATMAP_PATH}/model1")]
-    assert sorted(asked) == ["30d", "90d", "90d"]
-    assert run.charged_events == ["LIQUIDATION_HEATMAP"]
+    got = {(item["symbol"], item["range"]): item for item in run.items}
+    for symbol in (young, pair):
+        assert got[symbol, "30d"]["success"] is True
+        refused = got[symbol, "90d"]
+        assert refused["success"] is False
+        assert refused["error"]["type"] == "invalid_parameter"
+        assert "this input is not available" in refused["message"]
+        # Neither the coin's heatmap nor another model has more history to offer.
+        assert refused["message"].endswith(
+            "CoinGlass keeps a 90d heatmap only of what has traded that long: a coin listed more"
+            " recently has none, and a shorter range may have it. One that has traded longer"
+            " met an outage: try again later."
+        )
+    # Each asked once more, as a passing fault would pass, and no more.
+    for path in (COIN_HEATMAP_PATH, PAIR_HEATMAP_PATH):
+        asked = [call.query["range"] for call in calls(sandbox, f"{path}/model1")]
+        assert sorted(asked) == ["30d", "90d", "90d"]
+    assert run.charged_events == ["LIQUIDATION_HEATMAP"] * 2
 
 
 def test_a_heatmap_only_range_asked_of_a_map_names_the_map_ranges(run_actor: Any) -> None:

@@ -464,3 +464,29 @@ async def test_a_chat_moved_twice_is_followed_once() -> None:
         "Telegram refused sendMessage with HTTP 400: Bad Request: group chat was upgraded to a"
         " supergroup chat; its new chat id is -1009"
     ]
+
+
+@pytest.mark.parametrize(
+    ("at_the_new_id", "went"),
+    [
+        (httpx.Response(200, json=OK), "the alerts went there"),
+        (refused(403, "Forbidden: bot is not a member of the supergroup chat"), "sending them"),
+    ],
+)
+@respx.mock
+async def test_the_log_asks_for_the_chat_id_telegram_names(
+    caplog: pytest.LogCaptureFixture, at_the_new_id: httpx.Response, went: str
+) -> None:
+    moved = refused(400, "Bad Request: group chat was upgraded", migrate_to_chat_id=-1009)
+    respx.post(SEND_MESSAGE).mock(side_effect=[moved, at_the_new_id])
+    records = MemoryStore()
+    request = a_request(telegramBotToken=TOKEN, telegramChatId=CHAT_ID)
+    watch = a_watch(request, MemoryStore(), records)
+    await watch.keep((await watch.observe(a_map())).item)
+    with caplog.at_level(logging.WARNING):
+        await watch.finish()
+    told = "Telegram says the group telegramChatId names became a supergroup"
+    (said,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith(told)]
+    assert said.startswith(f"{told}, with chat id -1009, and {went}")
+    assert said.endswith("Set telegramChatId to -1009, which the next runs will need.")
+    assert records.records["ALERTS"].value["telegram"]["moved_to_chat_id"] == "-1009"

@@ -36,6 +36,7 @@ from coinglass_liquidation_map.errors import (
     InvalidApiKey,
     InvalidParameter,
     NetworkError,
+    NotServed,
     PlanTooLow,
     RateLimited,
     TruncatedResponse,
@@ -85,9 +86,10 @@ class CoinGlassClient:
         self._slots: asyncio.Semaphore | None = None
 
     def bounded(self, slots: asyncio.Semaphore) -> Self:
-        """This client (its connections, retries and rate limits) with each request holding
-        one of ``slots`` from its send until its answer is read: the answer is decoded once
-        the slot is free for the next request, which a big answer takes a while to be."""
+        """This client (its connections, retries and rate limits, so closing either closes
+        both) with each request holding one of ``slots`` from its send until its answer is
+        read: the answer is decoded once the slot is free for the next request, as a big one
+        takes a while to decode."""
         view = copy.copy(self)
         view._slots = slots
         return view
@@ -137,7 +139,11 @@ class CoinGlassClient:
             except CoinGlassError as error:
                 # CoinGlass answers what it does not serve with the same "500" body as an
                 # outage: one more attempt tells a passing fault apart, more would only wait.
-                refused = refusable and isinstance(error, _ServerErrorBody)
+                refused = (
+                    refusable
+                    and isinstance(error, _ServerErrorBody)
+                    and error.upstream_code == "500"
+                )
                 if refused and attempt >= min(2, self._retry.attempts):
                     raise _refused(error, attempt) from error
                 delay = self._retry.delay(error, attempt)
@@ -246,8 +252,8 @@ class _ServerErrorBody(UpstreamUnavailable):
     its answer to a value it does not take."""
 
 
-def _refused(error: CoinGlassError, attempts: int) -> InvalidParameter:
-    return InvalidParameter(
+def _refused(error: CoinGlassError, attempts: int) -> NotServed:
+    return NotServed(
         f"CoinGlass answered with a server error (code {error.upstream_code}) in a successful"
         f" response {'on both attempts' if attempts > 1 else 'on its only attempt'}, as it"
         " answers what it does not serve: this input is not available.",

@@ -15,7 +15,7 @@ from coinglass_liquidation_map.coinglass.payloads import (
     PairsMarkets,
     SupportedPairs,
 )
-from coinglass_liquidation_map.errors import InvalidParameter
+from coinglass_liquidation_map.errors import InvalidParameter, NotServed
 from coinglass_liquidation_map.market_data import (
     CoinMarket,
     Heatmap,
@@ -57,7 +57,7 @@ COINS_MARKETS_MAX_PAGES = 24
 COINS_MARKETS_PAGES_AT_ONCE = 6
 HYPERLIQUID_POSITIONS_PATH = "/api/hyperliquid/position"
 # Heatmap ranges longer than a young coin's history, which CoinGlass answers with its "500" body.
-YOUNG_COIN_GAPS = ("90d", "180d", "1y")
+LONG_HEATMAP_RANGES = ("90d", "180d", "1y")
 
 
 class Endpoints:
@@ -214,17 +214,16 @@ class Endpoints:
         from coinglass_liquidation_map.coinglass.heatmap_payloads import HeatmapPayload  # noqa: PLC0415
 
         range_ = params["range"]
-        refusable = range_ in YOUNG_COIN_GAPS
+        refusable = range_ in LONG_HEATMAP_RANGES
         try:
             payload = await self.client.get(
                 path, params, HeatmapPayload, salvage=HeatmapPayload.salvaged, refusable=refusable
             )
-        except InvalidParameter as error:
-            if not refusable or error.upstream_code != "500":
-                raise
+        except NotServed as error:
             raise error.with_note(
                 f"CoinGlass keeps a {range_} heatmap only of what has traded that long: a coin"
-                " listed more recently has none. A shorter range may have it."
+                " listed more recently has none, and a shorter range may have it. One that has"
+                " traded longer met an outage: try again later."
             ) from error
         return payload.heatmap()
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from coinglass_liquidation_map.analysis import symbols
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
-from coinglass_liquidation_map.errors import InvalidParameter, UnknownSymbol
+from coinglass_liquidation_map.errors import InvalidParameter, NotServed, UnknownSymbol
 from coinglass_liquidation_map.inputs import Target
 from coinglass_liquidation_map.market_data import Heatmap, Instrument
 from coinglass_liquidation_map.run.upstream import InstrumentSource
@@ -77,7 +77,8 @@ async def resolved_heatmap(
             instrument.exchange, symbols.instrument_id(instrument), range_, model
         )
     except InvalidParameter as refused:
-        if pair_refused is None:
+        # A range longer than the coin's history: its coin heatmap and every model lack it too.
+        if pair_refused is None or isinstance(refused, NotServed):
             raise
         raise refused.with_note(pair_refused(instrument.base_asset)) from refused
     return instrument.symbol, instrument.base_asset, heatmap

@@ -141,9 +141,12 @@ class Outbox:
             )
         delivery = await telegram.send(to_send, await self._photos(charts))
         if delivery.moved_to_chat_id is not None:
+            went = (
+                "the alerts went there" if delivery.delivered else "sending them there failed too"
+            )
             self._log.warning(
                 "Telegram says the group telegramChatId names became a supergroup, with chat id"
-                f" {delivery.moved_to_chat_id}: the alerts went there. Set telegramChatId to"
+                f" {delivery.moved_to_chat_id}, and {went}. Set telegramChatId to"
                 f" {delivery.moved_to_chat_id}, which the next runs will need."
             )
         sent = (

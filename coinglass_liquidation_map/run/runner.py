@@ -1,5 +1,6 @@
-"""One request's work: each result fetched under the budget, the deadline and a bound on
-concurrency, and delivered as soon as it is ready, so one failure never holds up the others.
+"""One request's work: each result fetched under the budget, the deadline and the pipeline's
+bound on concurrency, and delivered as soon as it is ready, so one failure never holds up the
+others.
 
 A batch run pushes each result to the dataset; the Standby server collects them for its answer.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
 
 from apify import Actor
 
@@ -112,6 +115,10 @@ class _Schedule:
         loop = asyncio.get_running_loop()
         self._max_run_secs = request.max_run_secs
         self._deadline = loop.time() + request.max_run_secs if request.max_run_secs else None
+        bound = pipeline.concurrency
+        self._slots: AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(bound) if bound is not None else nullcontext()
+        )
         self._budget = budget
         self._mode = mode
         self._pipeline = pipeline
@@ -128,7 +135,6 @@ class _Schedule:
             failure = request_failure(await self._explained(raised), request)
             await self._deliver([failure])
             return [failure]
-        self._slots = asyncio.Semaphore(self._pipeline.concurrency or len(jobs) or 1)
         self._handed: dict[int, ResultItem] = {}
         self._next = 0  # the first result not yet delivered, when they go in order
         self._delivered = [asyncio.Event() for _ in jobs]
