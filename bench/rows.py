@@ -62,7 +62,7 @@ class Plan:
     map_rows: int = 100_000
     # About the largest map whose item, levels included, stays under the 9 MB item limit.
     levels_rows: int = 40_000
-    batch_pairs: int = 3
+    batch_pairs: int = 5
     batch_instruments: int = 20
     latency_ms: float = 200
     chart_pairs: int = 5
