@@ -56,7 +56,16 @@ def render_scan(items: list[MarketScanItem], fetched_at: datetime) -> bytes:
             row for row, item in zip(rows, shown, strict=True) if not item.data["map_range"]
         ]
         for row in unmapped:
-            fuel.text(0, row, "not mapped", ha="center", va="center", color=MUTED_COLOUR)
+            # On a white ground, so the zero line does not strike the words through.
+            fuel.text(
+                0,
+                row,
+                "not mapped",
+                ha="center",
+                va="center",
+                color=MUTED_COLOUR,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 2},
+            )
         if not unmapped or len(unmapped) < len(shown):
             fuel.legend(**ABOVE)
         return png_of(figure)
