@@ -3,19 +3,37 @@ What tests share besides fixtures lives in ``helpers``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import local_run
 import pytest
 import respx.mocks
-from helpers import ITEM_SCHEMA, ActorRun
+from helpers import ITEM_SCHEMA, MOCKED_BASE_URL, ActorRun
 from sandbox_server import SandboxServer
+
+from coinglass_liquidation_map.coinglass.client import CoinGlassClient
+from coinglass_liquidation_map.coinglass.endpoints import Endpoints
+from coinglass_liquidation_map.retry import RetryPolicy
 
 # The actor's clients send through their own transport, not httpcore, where respx intercepts by
 # default: respx intercepts them at the client instead, whatever their transport.
 respx.mocks.DEFAULT_MOCKER = respx.mocks.HTTPXMocker.name
+
+
+@pytest.fixture
+async def endpoints() -> AsyncIterator[Endpoints]:
+    """The endpoints over a client of CoinGlass mocked at ``MOCKED_BASE_URL``, without retries
+    or waits."""
+
+    async def wait(_: float) -> None:
+        return None
+
+    async with CoinGlassClient(
+        "key", base_url=MOCKED_BASE_URL, retry=RetryPolicy(max_retries=0), sleep=wait
+    ) as client:
+        yield Endpoints(client)
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ PRO_KEY = SandboxServer.PRO_KEY
 ITEM_SCHEMA = Draft7Validator(
     json.loads((ROOT / ".actor" / "dataset_schema.json").read_text())["fields"]
 )
+# Where in-process tests mock CoinGlass with respx.
+MOCKED_BASE_URL = "https://cg.test"
 MAP_PATH = "/api/futures/liquidation/map"
 COIN_MAP_PATH = "/api/futures/liquidation/aggregated-map"
 PAIRS_PATH = "/api/futures/supported-exchange-pairs"

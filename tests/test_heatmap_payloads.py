@@ -3,21 +3,18 @@ and every published variant of the body read as one shape."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import respx
+from helpers import MOCKED_BASE_URL as BASE
 
 from coinglass_liquidation_map import errors
-from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import Endpoints
 from coinglass_liquidation_map.market_data import Heatmap, Instrument
 from coinglass_liquidation_map.modes.heatmaps import liquidation_heatmap
-from coinglass_liquidation_map.retry import RetryPolicy
 from coinglass_liquidation_map.schemas.heatmaps import HeatmapTarget
 
-BASE = "https://cg.test"
 PUBLISHED: dict[str, Any] = {
     "y_axis": [47968.54, 48000.00, 48031.46],
     "liquidation_leverage_data": [[0, 2, 2288867.26], [1, 1, 318624.82], [1, 0, 1527940.12]],
@@ -36,15 +33,6 @@ READ: dict[str, Any] = {
     ],
     "update_time": 1777283472660,
 }
-
-
-@pytest.fixture
-async def endpoints() -> AsyncIterator[Endpoints]:
-    async def wait(seconds: float) -> None:
-        """No wait: these bodies are never retried."""
-
-    async with CoinGlassClient("key", base_url=BASE, retry=RetryPolicy(0), sleep=wait) as cg:
-        yield Endpoints(cg)
 
 
 def published(heatmap: Heatmap) -> dict[str, Any]:

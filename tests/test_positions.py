@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,13 +14,13 @@ import pytest
 import respx
 import sandbox_positions
 from helpers import MARKETS_PATH, approx, percentile_90, unknown_plan
+from helpers import MOCKED_BASE_URL as BASE
 
 from coinglass_liquidation_map import errors
 from coinglass_liquidation_map.analysis import positions
 from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.markets import CurrentPrice
 from coinglass_liquidation_map.catalog import parse_input
-from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import HYPERLIQUID_POSITIONS_PATH, Endpoints
 from coinglass_liquidation_map.coinglass.hyperliquid_payloads import PositionsPage
 from coinglass_liquidation_map.market_data import (
@@ -32,11 +31,9 @@ from coinglass_liquidation_map.market_data import (
     PositionPages,
 )
 from coinglass_liquidation_map.modes.positions import hyperliquid_positions
-from coinglass_liquidation_map.retry import RetryPolicy
 from coinglass_liquidation_map.run.upstream import MarketPrices, Upstream
 from coinglass_liquidation_map.schemas.positions import HyperliquidPositionsInput
 
-BASE = "https://cg.test"
 COIN = "ARB"  # a smaller coin: every one of its positions is read
 TOP = 5
 
@@ -202,17 +199,6 @@ def test_hyperliquid_s_market_is_its_perpetual_in_either_spelling() -> None:
 
 
 # ---------------------------------------------------------------- paging over HTTP
-
-
-@pytest.fixture
-async def endpoints() -> AsyncIterator[Endpoints]:
-    async def wait(_: float) -> None:
-        return None
-
-    async with CoinGlassClient(
-        "key", base_url=BASE, retry=RetryPolicy(max_retries=0), sleep=wait
-    ) as client:
-        yield Endpoints(client)
 
 
 async def no_instruments(*, fresh: bool = False) -> list[Instrument]:

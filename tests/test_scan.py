@@ -3,16 +3,15 @@ say, every ranking and its fallback, the scan's alert rule, and the paging of co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from helpers import MOCKED_BASE_URL as BASE
 
 from coinglass_liquidation_map import errors
 from coinglass_liquidation_map.analysis import scan
-from coinglass_liquidation_map.coinglass.client import CoinGlassClient
 from coinglass_liquidation_map.coinglass.endpoints import (
     COINS_MARKETS_MAX_PAGES,
     COINS_MARKETS_PATH,
@@ -20,10 +19,7 @@ from coinglass_liquidation_map.coinglass.endpoints import (
     Endpoints,
 )
 from coinglass_liquidation_map.market_data import CoinMarket, MaxPain
-from coinglass_liquidation_map.retry import RetryPolicy
 from coinglass_liquidation_map.schemas.scans import MaxPainWithinPct
-
-BASE = "https://cg.test"
 
 
 def pain(coin: str, price: float | None, long: float | None, short: float | None) -> MaxPain:
@@ -165,17 +161,6 @@ def test_the_max_pain_rule_fires_per_side_within_its_distance() -> None:
 
 
 # ---------------------------------------------------------------- the sources over HTTP
-
-
-@pytest.fixture
-async def endpoints() -> AsyncIterator[Endpoints]:
-    async def wait(_: float) -> None:
-        return None
-
-    async with CoinGlassClient(
-        "key", base_url=BASE, retry=RetryPolicy(max_retries=0), sleep=wait
-    ) as client:
-        yield Endpoints(client)
 
 
 def _market_rows(first: int, count: int) -> list[dict[str, Any]]:
