@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from coinglass_liquidation_map.coinglass.payloads import Figure, lenient_number
+from coinglass_liquidation_map.coinglass.payloads import Figure, SalvagedRows, lenient_number
 from coinglass_liquidation_map.market_data import Position
 
 
@@ -54,18 +54,12 @@ class PositionRow(BaseModel):
         )
 
 
-class PositionsPage(BaseModel):
+class PositionsPage(SalvagedRows):
     """``data`` of one page: how many pages there are now, which one this is, its rows."""
 
     total_pages: PageNumber = None
     current_page: PageNumber = None
     rows: list[PositionRow] = Field(default_factory=list, alias="list")
-    _skipped_rows: int = PrivateAttr(0)
-
-    @property
-    def skipped_rows(self) -> int:
-        """Rows ``salvaged`` left out because they could not be read."""
-        return self._skipped_rows
 
     @classmethod
     def salvaged(cls, value: Any) -> Self:
@@ -89,9 +83,7 @@ class PositionsPage(BaseModel):
             except ValidationError:
                 continue
         skipped = len(rows) - len(kept) if isinstance(rows, list) else 0
-        page = cls.model_validate({**value, "list": kept})
-        page._skipped_rows = skipped
-        return page
+        return cls.model_validate({**value, "list": kept}).skipping(skipped)
 
     def pages(self) -> int:
         """How many pages there are, as this page says; a page that does not say is the last."""

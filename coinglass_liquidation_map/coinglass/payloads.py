@@ -173,16 +173,26 @@ def _readable(key: Any, row: Any) -> bool:
     return True
 
 
-class _MapPayload(BaseModel):
-    """A payload holding one map under ``MAP_FIELD``."""
+class SalvagedRows(BaseModel):
+    """A payload whose unreadable rows ``salvaged`` leaves out, and counts."""
 
-    MAP_FIELD: ClassVar[str]
     _skipped_rows: int = PrivateAttr(0)
 
     @property
     def skipped_rows(self) -> int:
         """Rows ``salvaged`` left out because they could not be read."""
         return self._skipped_rows
+
+    def skipping(self, rows: int) -> Self:
+        """This payload, with ``rows`` left out of it."""
+        self._skipped_rows = rows
+        return self
+
+
+class _MapPayload(SalvagedRows):
+    """A payload holding one map under ``MAP_FIELD``."""
+
+    MAP_FIELD: ClassVar[str]
 
     @classmethod
     def salvaged(cls, value: Any) -> Self:
@@ -210,9 +220,7 @@ class _MapPayload(BaseModel):
             skipped += len(rows) - len(readable)
             if readable:
                 kept[key] = readable
-        model = cls.model_validate({**value, map_field: kept})
-        model._skipped_rows = skipped
-        return model
+        return cls.model_validate({**value, map_field: kept}).skipping(skipped)
 
 
 class PairMapPayload(_MapPayload):
