@@ -81,6 +81,22 @@ def format_distance(pct: float) -> str:
     return f"{pct:+.2f}%" if abs(pct) < 1 else f"{pct:+.1f}%"
 
 
+def heavier_first(sides: list[tuple[float, str]], imbalance: float | None, where: str = "") -> str:
+    """Two sides' totals, the heavier first, then ``where`` they are and the imbalance where
+    it is known: ``728M of shorts above and 449M of longs below (imbalance +0.24)``."""
+    (heavy, heavy_side), (light, light_side) = sorted(sides, key=lambda side: -side[0])
+    said = f"{format_compact(heavy)} {heavy_side} and {format_compact(light)} {light_side}{where}"
+    return said if imbalance is None else f"{said} (imbalance {imbalance:+.2f})"
+
+
+def placed(what: str, amount: float, price: Number, distance_pct: float | None) -> str:
+    """Where ``what`` lies: ``the largest cluster is 37.5M at 99,993 (+3.1%)``."""
+    return (
+        f"{what} is {format_compact(amount)} at {format_price(price)}"
+        f" ({format_distance(distance_pct or 0)})"
+    )
+
+
 def sentence_of(*clauses: str) -> str:
     """Clauses joined as one sentence: the first after the subject's colon, the rest after
     semicolons, with a full stop."""

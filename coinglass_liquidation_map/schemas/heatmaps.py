@@ -10,9 +10,9 @@ from pydantic import AwareDatetime, BaseModel, Field, computed_field
 from typing_extensions import TypedDict
 
 from coinglass_liquidation_map.formatting import (
-    format_compact,
-    format_distance,
     format_price,
+    heavier_first,
+    placed,
     sentence_of,
 )
 from coinglass_liquidation_map.inputs import (
@@ -187,17 +187,16 @@ class LiquidationHeatmapItem(SuccessItem):
                 "its last close does not fit its prices, so no side is known",
             )
         sides = [(above, "above"), (below, "below")]
-        heavier, lighter = sorted(sides, key=lambda side: -side[0])
+        totals = heavier_first(sides, latest.imbalance, " the price in its latest column")
         hot = [level for level in (latest.nearest_above, latest.nearest_below) if level]
         nearest = min(hot, key=lambda level: abs(level["distance_pct"] or 0), default=None)
         return sentence_of(
-            f"{subject} at {format_price(price)}: {format_compact(heavier[0])} {heavier[1]}"
-            f" and {format_compact(lighter[0])} {lighter[1]} the price in its latest column"
-            + ("" if latest.imbalance is None else f" (imbalance {latest.imbalance:+.2f})"),
+            f"{subject} at {format_price(price)}: {totals}",
             ""
             if nearest is None
-            else f"the nearest hot level is {format_compact(nearest['value'])} at"
-            f" {format_price(nearest['price'])} ({format_distance(nearest['distance_pct'] or 0)})",
+            else placed(
+                "the nearest hot level", nearest["value"], nearest["price"], nearest["distance_pct"]
+            ),
         )
 
     def json_ready(self) -> dict[str, Any]:

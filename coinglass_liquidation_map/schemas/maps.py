@@ -18,9 +18,9 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from coinglass_liquidation_map.formatting import (
-    format_compact,
-    format_distance,
     format_price,
+    heavier_first,
+    placed,
     sentence_of,
 )
 from coinglass_liquidation_map.inputs import (
@@ -266,17 +266,13 @@ def map_sentence(subject: str, range_: str, summary: Summary, *more: str) -> str
             "no current price, so no side is known",
             *more,
         )
-    sides = [(shorts, "shorts above"), (longs, "longs below")]
-    heavier, lighter = sorted(sides, key=lambda side: -side[0])
+    sides = [(shorts, "of shorts above"), (longs, "of longs below")]
     largest = summary.top_clusters[0] if summary.top_clusters else None
     return sentence_of(
-        f"{subject} at {format_price(price)}: {format_compact(heavier[0])} of {heavier[1]} and"
-        f" {format_compact(lighter[0])} of {lighter[1]}"
-        + ("" if summary.imbalance is None else f" (imbalance {summary.imbalance:+.2f})"),
+        f"{subject} at {format_price(price)}: {heavier_first(sides, summary.imbalance)}",
         ""
         if largest is None
-        else f"the largest cluster is {format_compact(largest.level)} at"
-        f" {format_price(largest.price)} ({format_distance(largest.distance_pct or 0)})",
+        else placed("the largest cluster", largest.level, largest.price, largest.distance_pct),
         *more,
     )
 
