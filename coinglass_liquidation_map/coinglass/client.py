@@ -248,8 +248,8 @@ class CoinGlassClient:
 
 
 class _ServerErrorBody(UpstreamUnavailable):
-    """A server error CoinGlass sent as its code in a successful HTTP response: an outage, or
-    its answer to a value it does not take."""
+    """A server error CoinGlass sent as its code in a successful HTTP response: an outage, or,
+    with code "500", its answer to what it does not serve."""
 
 
 def _refused(error: CoinGlassError, attempts: int) -> NotServed:

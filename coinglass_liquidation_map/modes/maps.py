@@ -16,7 +16,7 @@ from coinglass_liquidation_map.analysis.buckets import Bucketing
 from coinglass_liquidation_map.analysis.liqmap import AnalysedMap
 from coinglass_liquidation_map.catalog import mode_of
 from coinglass_liquidation_map.coinglass.endpoints import DOCUMENTED_MAP_RANGES
-from coinglass_liquidation_map.errors import CoinGlassError, InvalidParameter, NoData
+from coinglass_liquidation_map.errors import CoinGlassError, InvalidParameter, NoData, NotServed
 from coinglass_liquidation_map.inputs import HEATMAP_RANGE_NAMES
 from coinglass_liquidation_map.market_data import LiquidationMap
 from coinglass_liquidation_map.modes.resolve import (
@@ -211,7 +211,7 @@ async def liquidation_map(
 
 
 def _refuses_the_range(refused: InvalidParameter) -> bool:
-    return refused.upstream_code == "500" or "range" in refused.message.lower()
+    return isinstance(refused, NotServed) or "range" in refused.message.lower()
 
 
 async def coin_map(
