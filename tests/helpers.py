@@ -5,11 +5,12 @@ sandbox's own data, with plain loops that share no code with the actor."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 import struct
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ import sandbox_data
 from jsonschema import Draft7Validator
 from sandbox_server import RecordedRequest, SandboxServer
 
-from coinglass_liquidation_map.schemas.maps import LiquidationMapItem, Realized
+from coinglass_liquidation_map.analysis.buckets import Bucketing
+from coinglass_liquidation_map.run.watch import Watch
+from coinglass_liquidation_map.schemas.maps import LiquidationMapInput, LiquidationMapItem, Realized
 
 ROOT = Path(__file__).resolve().parent.parent
 PRO_KEY = SandboxServer.PRO_KEY
@@ -90,6 +93,32 @@ async def not_fetched(
 ) -> tuple[Realized | None, str | None]:
     """A watch's source of realized liquidations that has none to give."""
     return None, None
+
+
+# When in-process watches run, unless a test moves them.
+WATCH_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def a_watch(
+    request: LiquidationMapInput,
+    snapshots: MemoryStore,
+    at: datetime = WATCH_NOW,
+    records: MemoryStore | None = None,
+    *,
+    charts: bool = False,
+) -> Watch:
+    """A watch of ``request`` in memory at ``at``, that stores its chart records under their
+    usual keys when it ``charts``."""
+    return Watch(
+        request,
+        Bucketing(),
+        logging.getLogger("test"),
+        not_fetched,
+        snapshots=snapshots.open,
+        run_records=(records or MemoryStore()).open,
+        clock=lambda: at,
+        chart_key=(lambda symbol, range_: f"chart-{symbol}-{range_}.png") if charts else None,
+    )
 
 
 def record(storage: Path, key: str) -> Path:

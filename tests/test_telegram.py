@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from helpers import MemoryStore, not_fetched
+from helpers import WATCH_NOW, MemoryStore, a_watch
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -30,7 +30,6 @@ from coinglass_liquidation_map.run.telegram import (
     TelegramChat,
     messages,
 )
-from coinglass_liquidation_map.run.watch import Watch
 from coinglass_liquidation_map.schemas.alerts import Alert
 from coinglass_liquidation_map.schemas.maps import LiquidationMapInput
 from coinglass_liquidation_map.schemas.scans import MarketScanInput
@@ -39,7 +38,7 @@ SEND_MESSAGE = f"{API_BASE_URL}/bot{TOKEN}/sendMessage"
 SEND_PHOTO = f"{API_BASE_URL}/bot{TOKEN}/sendPhoto"
 HOOK = "https://hooks.example.com/services/T0KEN-secret"
 SECRET = TOKEN.partition(":")[2]  # the part of the token that must never show
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+NOW = WATCH_NOW
 PNG = b"\x89PNG\r\n\x1a\n-a-chart"
 OK = {"ok": True, "result": {"message_id": 1}}
 
@@ -232,7 +231,7 @@ async def test_httpx_never_logs_the_token(caplog: pytest.LogCaptureFixture) -> N
         # The webhook beside it still logs its request (with its URL redacted): the quiet
         # lasts as long as Telegram's calls.
         request = a_request(webhookUrl=HOOK, telegramBotToken=TOKEN, telegramChatId=CHAT_ID)
-        watch = a_watch(request, MemoryStore(), MemoryStore())
+        watch = a_watch(request, MemoryStore(), records=MemoryStore())
         await watch.keep((await watch.observe(a_map())).item)
         await watch.finish()
     assert SECRET not in caplog.text
@@ -263,26 +262,6 @@ def a_map(price: float = 100) -> Any:
     )
 
 
-def a_watch(
-    request: LiquidationMapInput,
-    snapshots: MemoryStore,
-    records: MemoryStore,
-    at: datetime = NOW,
-    *,
-    charts: bool = False,
-) -> Watch:
-    return Watch(
-        request,
-        Bucketing(),
-        logging.getLogger("test"),
-        not_fetched,
-        snapshots=snapshots.open,
-        run_records=records.open,
-        clock=lambda: at,
-        chart_key=(lambda symbol, range_: f"chart-{symbol}-{range_}.png") if charts else None,
-    )
-
-
 @respx.mock
 async def test_an_alert_telegram_missed_is_owed_until_every_channel_took_it() -> None:
     hook = respx.post(HOOK).mock(return_value=httpx.Response(200))
@@ -294,7 +273,7 @@ async def test_an_alert_telegram_missed_is_owed_until_every_channel_took_it() ->
 
     async def run(at: datetime, price: float) -> MemoryStore:
         records = MemoryStore()
-        watch = a_watch(request, snapshots, records, at)
+        watch = a_watch(request, snapshots, at, records)
         await watch.keep((await watch.observe(a_map(price))).item)
         await watch.finish()
         return records
@@ -341,7 +320,7 @@ async def test_a_watch_sends_each_alerting_map_s_stored_chart() -> None:
     records = MemoryStore()
     await records.set_value("chart-BTC-1d.png", PNG, "image/png")
     request = a_request(telegramBotToken=TOKEN, telegramChatId=CHAT_ID)
-    watch = a_watch(request, MemoryStore(), records, charts=True)
+    watch = a_watch(request, MemoryStore(), records=records, charts=True)
     item = (await watch.observe(a_map())).item
     await watch.keep(item)
     await watch.finish()
@@ -359,7 +338,7 @@ async def test_a_chart_the_run_did_not_store_costs_no_alert_its_delivery() -> No
     photos = respx.post(SEND_PHOTO).mock(return_value=httpx.Response(200, json=OK))
     records = MemoryStore()
     request = a_request(telegramBotToken=TOKEN, telegramChatId=CHAT_ID)
-    watch = a_watch(request, MemoryStore(), records, charts=True)
+    watch = a_watch(request, MemoryStore(), records=records, charts=True)
     await watch.keep((await watch.observe(a_map())).item)
     await watch.finish()
     assert (telegram.call_count, photos.call_count) == (1, 0)
@@ -481,7 +460,7 @@ async def test_the_log_asks_for_the_chat_id_telegram_names(
     respx.post(SEND_MESSAGE).mock(side_effect=[moved, at_the_new_id])
     records = MemoryStore()
     request = a_request(telegramBotToken=TOKEN, telegramChatId=CHAT_ID)
-    watch = a_watch(request, MemoryStore(), records)
+    watch = a_watch(request, MemoryStore(), records=records)
     await watch.keep((await watch.observe(a_map())).item)
     with caplog.at_level(logging.WARNING):
         await watch.finish()

@@ -5,14 +5,13 @@ small enough to work out by hand."""
 from __future__ import annotations
 
 import json
-import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from helpers import MemoryStore, StoredRecord, not_fetched
+from helpers import WATCH_NOW, MemoryStore, StoredRecord, a_watch
 
 from coinglass_liquidation_map.analysis import alerts
 from coinglass_liquidation_map.analysis.buckets import Bucketing
@@ -23,7 +22,7 @@ from coinglass_liquidation_map.market_data import PriceKeyedMap
 from coinglass_liquidation_map.run.watch import Watch, record_key
 from coinglass_liquidation_map.schemas.maps import LiquidationMapInput
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+NOW = WATCH_NOW
 DATA: PriceKeyedMap = {
     "97": [(97, 40.0, 10, None)],
     "99": [(99, 70.0, 10, None), (99.2, 30.0, 25, None)],
@@ -46,23 +45,6 @@ def a_request(**fields: Any) -> LiquidationMapInput:
 class FailingStore(MemoryStore):
     async def get_value(self, key: str) -> Any:
         raise OSError("the store is down")
-
-
-def a_watch(
-    request: LiquidationMapInput,
-    store: MemoryStore,
-    at: datetime = NOW,
-    records: MemoryStore | None = None,
-) -> Watch:
-    return Watch(
-        request,
-        Bucketing(),
-        logging.getLogger("test"),
-        not_fetched,
-        snapshots=store.open,
-        run_records=(records or MemoryStore()).open,
-        clock=lambda: at,
-    )
 
 
 async def a_run(watch: Watch, analysed: AnalysedMap) -> None:
